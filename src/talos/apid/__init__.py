@@ -1,0 +1,1 @@
+"""apid: see docs/DESIGN.md, "Processes on one node"."""

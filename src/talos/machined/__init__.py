@@ -1,0 +1,1 @@
+"""machined: see docs/DESIGN.md, "Processes on one node"."""

@@ -1,0 +1,1 @@
+"""The public SDK: config, PKI, client, resources. Imports no node component."""

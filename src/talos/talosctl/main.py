@@ -1,0 +1,78 @@
+"""The `talosctl` root command and its global flags (as Talos has them)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import click
+
+from talos.talosctl.lazy_group import LazyGroup
+
+#: Every command group, by name -> "module:attribute". One module per group.
+COMMANDS: dict[str, str] = {
+    "version": "talos.talosctl.version:version",
+}
+
+
+@dataclass
+class GlobalOptions:
+    """The flags every talosctl command shares (`-n`, `-e`, `--talosconfig`, …)."""
+
+    nodes: list[str] = field(default_factory=list)
+    endpoints: list[str] = field(default_factory=list)
+    talosconfig: str | None = None
+    context: str | None = None
+    cluster: str | None = None
+    insecure: bool = False
+
+
+def _split_list(_ctx: click.Context, _param: click.Parameter,
+                value: tuple[str, ...]) -> list[str]:
+    """`-n a,b -n c` -> [a, b, c], as Talos's string slices parse."""
+    out: list[str] = []
+    for item in value:
+        out.extend(part.strip() for part in item.split(",") if part.strip())
+    return out
+
+
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-n", "--nodes", multiple=True, callback=_split_list, metavar="NODES",
+              help="target the specified nodes")
+@click.option("-e", "--endpoints", multiple=True, callback=_split_list, metavar="ENDPOINTS",
+              help="override default endpoints in Talos configuration")
+@click.option("--talosconfig", envvar=None, metavar="PATH",
+              help="the path to the Talos configuration file. Defaults to 'TALOSCONFIG' env "
+                   "variable if set, otherwise '$HOME/.talos/config'")
+@click.option("--context", "context_name", metavar="NAME",
+              help="context to be used in command")
+@click.option("--cluster", metavar="NAME", help="cluster to connect to if a proxy endpoint is used")
+@click.option("-i", "--insecure", is_flag=True,
+              help="use Talos maintenance mode API (no client certificate)")
+@click.pass_context
+def cli(ctx: click.Context, nodes: list[str], endpoints: list[str], talosconfig: str | None,
+        context_name: str | None, cluster: str | None, insecure: bool) -> None:
+    """A CLI for out-of-band management of Kubernetes nodes created by Talos."""
+    ctx.obj = GlobalOptions(nodes=nodes, endpoints=endpoints, talosconfig=talosconfig,
+                            context=context_name, cluster=cluster, insecure=insecure)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="talosctl", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        return int(e.exit_code or 0)
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""trustd: see docs/DESIGN.md, "Processes on one node"."""
