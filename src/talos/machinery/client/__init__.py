@@ -1,0 +1,1 @@
+"""Client-side helpers: the talosconfig model and (later) connections to nodes."""
