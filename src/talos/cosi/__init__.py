@@ -1,0 +1,1 @@
+"""COSI: resources, state with watch, controller runtime and the State gRPC API."""

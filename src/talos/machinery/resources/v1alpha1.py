@@ -1,0 +1,23 @@
+"""The `v1alpha1` namespace: glue resources of the v1alpha1 subsystems (services)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from talos.machinery.resources.definition import PrintColumn, ResourceType, declare
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """State of one system service, as `talosctl get services` shows it."""
+
+    running: bool = False
+    healthy: bool = False
+    unknown: bool = False
+
+
+SERVICE = declare(ResourceType(
+    "Services.v1alpha1.talos.dev", "v1alpha1", ServiceSpec, aliases=("svc",),
+    print_columns=(PrintColumn("Running", "{.running}"),
+                   PrintColumn("Healthy", "{.healthy}"),
+                   PrintColumn("Health Unknown", "{.unknown}"))))
