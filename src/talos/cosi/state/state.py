@@ -42,6 +42,7 @@ class State:
                  now: Callable[[], datetime] = _now) -> None:
         self._data: dict[Kind, dict[str, Resource]] = {}
         self._subs: dict[Kind, list[Subscriber]] = {}
+        self._type_subs: dict[str, list[Subscriber]] = {}
         self._history: dict[Kind, deque[Event]] = {}
         self._history_len = history
         self._watch_buffer = watch_buffer
@@ -191,6 +192,18 @@ class State:
                 pass
         return unsubscribe
 
+    def subscribe_type(self, type: str, callback: Subscriber) -> Callable[[], None]:
+        """Like `subscribe`, for a type in every namespace."""
+        subs = self._type_subs.setdefault(type, [])
+        subs.append(callback)
+
+        def unsubscribe() -> None:
+            try:
+                subs.remove(callback)
+            except ValueError:
+                pass
+        return unsubscribe
+
     def watch(self, ns: str, type: str, id: str | None = None, *, bootstrap: bool = True,
               tail_events: int = 0, query: Query = EVERYTHING,
               buffer: int | None = None) -> Watch:
@@ -270,6 +283,8 @@ class State:
             hist = self._history[kind] = deque(maxlen=self._history_len)
         hist.append(ev)
         for cb in tuple(self._subs.get(kind, ())):
+            cb(ev)
+        for cb in tuple(self._type_subs.get(kind[1], ())):
             cb(ev)
 
 

@@ -1,0 +1,58 @@
+"""What a controller declares: its name, inputs and outputs, and one `run` coroutine.
+
+    class HostnameController:
+        name = "network.HostnameController"
+        inputs = (Input("config", MACHINE_CONFIG.type, id="v1alpha1"),)
+        outputs = (Output(HOSTNAME_STATUS.type),)
+
+        async def run(self, r: ControllerContext) -> None:
+            async for _ in r.wake_ups():
+                ...
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from talos.cosi.context import ControllerContext
+
+
+class InputKind(enum.Enum):
+    #: woken on any change; the input may go away at any time
+    WEAK = "weak"
+    #: woken on any change; the controller holds a finalizer on what it uses
+    STRONG = "strong"
+    #: woken only when a torn-down resource has no finalizers left (ready to destroy)
+    DESTROY_READY = "destroyReady"
+
+
+class OutputKind(enum.Enum):
+    #: only this controller writes this type
+    EXCLUSIVE = "exclusive"
+    #: several controllers write this type, each only the resources it owns
+    SHARED = "shared"
+
+
+@dataclass(frozen=True)
+class Input:
+    namespace: str
+    type: str
+    id: str | None = None
+    kind: InputKind = InputKind.WEAK
+
+
+@dataclass(frozen=True)
+class Output:
+    type: str
+    kind: OutputKind = OutputKind.EXCLUSIVE
+
+
+class Controller(Protocol):
+    name: str
+    inputs: tuple[Input, ...]
+    outputs: tuple[Output, ...]
+
+    async def run(self, r: ControllerContext) -> None: ...
