@@ -695,7 +695,9 @@ WELL_KNOWN = Schema(messages={
                           (3, "repeated msg:google.protobuf.Any", "details")],
 })
 
-# siderolabs/talos api/common/common.proto (messages and enums; extensions not on the wire)
+# siderolabs/talos api/common/common.proto (messages and enums; extensions are not on the wire),
+# checked against the newest revision as published in a generated client (common.pbjson.dart,
+# which has Code.CANCELED=2, ContainerdNamespace and the NetIP* messages)
 COMMON = Schema(
     messages={
         "common.Error": [(1, "enum:common.Code", "code"), (2, "string", "message"),
