@@ -401,19 +401,21 @@ def _enum_sample(schema: Schema, enum_name: str, item: int) -> int:
 
 
 def _single_sample(schema: Schema, ft: FieldType, number: int, name: str, item: int,
-                   depth: int, variant: int) -> Any:
+                   depth: int, variant: int, salt: int) -> Any:
     if ft.kind == "scalar":
-        return _scalar_sample(ft.name, number, name, item)
+        return _scalar_sample(ft.name, number + 50 * salt, name, item)
     if ft.kind == "enum":
         return _enum_sample(schema, ft.name, item)
-    return sample_values(schema, ft.name, variant=variant + item, depth=depth + 1)
+    # Nested messages differ per item (salt), so reordering repeated items is detected.
+    return sample_values(schema, ft.name, variant=variant + item, depth=depth + 1,
+                         salt=salt + item + 1)
 
 
 MAX_DEPTH = 4
 
 
 def sample_values(schema: Schema, full_name: str, variant: int = 0,
-                  depth: int = 0) -> dict[str, Any]:
+                  depth: int = 0, salt: int = 0) -> dict[str, Any]:
     """Deterministic non-default values for every field of ``full_name``.
 
     Repeated fields and maps get two items; for each oneof, member number ``variant`` (mod
@@ -435,14 +437,15 @@ def sample_values(schema: Schema, full_name: str, variant: int = 0,
             kt, vt = _map_entry_type(ft)
             values[name] = {
                 _map_key_sample(kt.name, number, i):
-                    _single_sample(schema, vt, number, name, i, depth, variant)
+                    _single_sample(schema, vt, number, name, i, depth, variant, salt)
                 for i in range(2)}
         elif ft.repeated:
             single = FieldType(ft.kind, ft.name)
-            values[name] = [_single_sample(schema, single, number, name, i, depth, variant)
-                            for i in range(2)]
+            values[name] = [
+                _single_sample(schema, single, number, name, i, depth, variant, salt)
+                for i in range(2)]
         else:
-            values[name] = _single_sample(schema, ft, number, name, 0, depth, variant)
+            values[name] = _single_sample(schema, ft, number, name, 0, depth, variant, salt)
     return values
 
 
