@@ -1,0 +1,1 @@
+"""Service supervisor: reaper, process runner, health checks, log buffers, service states."""

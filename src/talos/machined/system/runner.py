@@ -1,0 +1,128 @@
+"""Runs one process of a service: spawn, capture output into its log, wait, stop.
+
+Children are spawned on the loop thread (`subprocess.Popen` forks with vfork; it is fast)
+and registered with the reaper before control returns to the loop, so the reaper can never
+see an exit it does not know the owner of. Popen's own waiting is never used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+
+from talos.machined.system.logbuffer import LogBuffer
+from talos.machined.system.reaper import Reaper
+from talos.machined.system.service import ProcessSpec
+
+
+class ProcessRunner:
+    def __init__(self, spec: ProcessSpec, reaper: Reaper, log: LogBuffer) -> None:
+        self.spec = spec
+        self.reaper = reaper
+        self.log = log
+        self.pid: int | None = None
+        self._popen: subprocess.Popen[bytes] | None = None
+        self._exit: asyncio.Future[int] | None = None
+        self._rfd: int | None = None
+
+    def start(self) -> int:
+        loop = asyncio.get_running_loop()
+        env = dict(os.environ) if self.spec.inherit_env else {}
+        env.update(dict(self.spec.env))
+        rfd, wfd = os.pipe()
+        try:
+            popen = subprocess.Popen(
+                list(self.spec.argv), stdin=subprocess.DEVNULL, stdout=wfd,
+                stderr=subprocess.STDOUT, cwd=self.spec.cwd, env=env, close_fds=True,
+                start_new_session=True)
+        except BaseException:
+            os.close(rfd)
+            raise
+        finally:
+            os.close(wfd)
+        self._popen = popen
+        self.pid = popen.pid
+        self._exit = self.reaper.register(popen.pid)
+        self._exit.add_done_callback(self._on_exit)
+        os.set_blocking(rfd, False)
+        self._rfd = rfd
+        loop.add_reader(rfd, self._on_output)
+        return popen.pid
+
+    def _on_exit(self, fut: asyncio.Future[int]) -> None:
+        if self._popen is not None and not fut.cancelled():
+            # tell Popen the child is gone, so it never waits for it (or warns) itself
+            self._popen.returncode = fut.result()
+
+    def _on_output(self) -> None:
+        assert self._rfd is not None
+        try:
+            data = os.read(self._rfd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            self.log.write(data)
+        else:
+            self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        if self._rfd is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self._rfd)
+            os.close(self._rfd)
+            self._rfd = None
+
+    @property
+    def exited(self) -> bool:
+        return self._exit is not None and self._exit.done()
+
+    async def wait(self) -> int:
+        assert self._exit is not None, "process not started"
+        return await asyncio.shield(self._exit)
+
+    def signal(self, sig: int) -> None:
+        if self.pid is None or self.exited:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, sig)
+
+    async def stop(self, grace: float) -> int:
+        """SIGTERM the process group, SIGKILL it after `grace` seconds; the exit code."""
+        assert self._exit is not None
+        if not self._exit.done():
+            self.signal(signal.SIGTERM)
+            try:
+                async with asyncio.timeout(grace):
+                    await asyncio.shield(self._exit)
+            except TimeoutError:
+                self.signal(signal.SIGKILL)
+        code = await asyncio.shield(self._exit)
+        # leftovers of the group (children of the service) go too
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid or 0, signal.SIGKILL)
+        self.drain()
+        return code
+
+    def drain(self) -> None:
+        """Read what is left in the pipe and close it."""
+        if self._rfd is None:
+            return
+        while True:
+            try:
+                data = os.read(self._rfd, 65536)
+            except (BlockingIOError, OSError):
+                break
+            if not data:
+                break
+            self.log.write(data)
+        self._close_pipe()
+
+    def kill_now(self) -> None:
+        """Synchronous last resort (cancellation): SIGKILL the group, close the pipe."""
+        self.signal(signal.SIGKILL)
+        self._close_pipe()
