@@ -12,6 +12,7 @@ from talos.talosctl.lazy_group import LazyGroup
 #: Every command group, by name -> "module:attribute". One module per group.
 COMMANDS: dict[str, str] = {
     "version": "talos.talosctl.version:version",
+    "config": "talos.talosctl.config:config",
 }
 
 

@@ -1,0 +1,297 @@
+"""`talosctl config`: manage the client configuration file (talosconfig)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import click
+
+from talos.machinery import goyaml
+from talos.machinery.client.talosconfig import Context, Talosconfig, resolve_path
+from talos.machinery.pki.certificate import encode_base64
+from talos.talosctl.output import clear_errors
+
+
+def _global(ctx: click.Context) -> tuple[str | None, str | None]:
+    """(--talosconfig, --context) from the root command, if it ran."""
+    from talos.talosctl.main import GlobalOptions
+
+    opts = ctx.find_object(GlobalOptions)
+    if opts is None:
+        return None, None
+    return opts.talosconfig, opts.context
+
+
+def _open(ctx: click.Context) -> tuple[Talosconfig, Path]:
+    explicit, _ = _global(ctx)
+    path = resolve_path(explicit)
+    return Talosconfig.load(path), path
+
+
+def _context_name(ctx: click.Context, cfg: Talosconfig) -> str:
+    """The context commands act on: `--context` if given, else the current one."""
+    _, override = _global(ctx)
+    name = override or cfg.context
+    if not name:
+        raise click.ClickException("no context is set")
+    if name not in cfg.contexts:
+        raise click.ClickException(f"context {name!r} is not defined")
+    return name
+
+
+def _save(cfg: Talosconfig, path: Path) -> None:
+    try:
+        cfg.save(path)
+    except OSError as e:
+        raise click.ClickException(f"error writing config: {e.strerror}: {str(path)!r}"
+                                   ) from None
+
+
+@click.group("config")
+def config() -> None:
+    """Manage the client configuration file (talosconfig)."""
+
+
+def _clean(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v.strip() for v in values if v.strip())
+
+
+@config.command("endpoint")
+@click.argument("endpoints", nargs=-1, required=True, metavar="<endpoint>...")
+@click.pass_context
+@clear_errors
+def config_endpoint(ctx: click.Context, endpoints: tuple[str, ...]) -> None:
+    """Set the endpoint(s) for the current context."""
+    cfg, path = _open(ctx)
+    name = _context_name(ctx, cfg)
+    current = cfg.contexts[name]
+    _save(cfg.with_context(name, replace(current, endpoints=_clean(endpoints))), path)
+
+
+@config.command("node")
+@click.argument("nodes", nargs=-1, metavar="<endpoint>...")
+@click.pass_context
+@clear_errors
+def config_node(ctx: click.Context, nodes: tuple[str, ...]) -> None:
+    """Set the node(s) for the current context."""
+    cfg, path = _open(ctx)
+    name = _context_name(ctx, cfg)
+    current = cfg.contexts[name]
+    _save(cfg.with_context(name, replace(current, nodes=_clean(nodes))), path)
+
+
+@config.command("context")
+@click.argument("name", metavar="<context>")
+@click.pass_context
+@clear_errors
+def config_context(ctx: click.Context, name: str) -> None:
+    """Set the current context."""
+    cfg, path = _open(ctx)
+    if name not in cfg.contexts:
+        raise click.ClickException(f"context {name!r} is not defined")
+    _save(cfg.use(name), path)
+
+
+@config.command("contexts")
+@click.pass_context
+@clear_errors
+def config_contexts(ctx: click.Context) -> None:
+    """List defined contexts."""
+    cfg, _ = _open(ctx)
+    rows: list[tuple[str, ...]] = [("CURRENT", "NAME", "ENDPOINTS", "NODES")]
+    for name in sorted(cfg.contexts):
+        c = cfg.contexts[name]
+        nodes = ",".join(c.nodes[:3]) + ("..." if len(c.nodes) > 3 else "")
+        rows.append(("*" if name == cfg.context else "", name, ",".join(c.endpoints), nodes))
+    click.echo(format_table(rows), nl=False)
+
+
+def format_table(rows: list[tuple[str, ...]]) -> str:
+    """Go's tabwriter with padding 3 (as talosctl prints tables): trailing cell unpadded."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for r in rows:
+        cells = [cell.ljust(widths[i] + 3) for i, cell in enumerate(r[:-1])]
+        lines.append("".join(cells) + r[-1])
+    return "\n".join(lines) + "\n"
+
+
+@config.command("merge")
+@click.argument("source", metavar="<from>")
+@click.pass_context
+@clear_errors
+def config_merge(ctx: click.Context, source: str) -> None:
+    """Merge additional contexts from another client configuration file.
+
+    Contexts with the same name are renamed while merging configs.
+    """
+    cfg, path = _open(ctx)
+    other = Talosconfig.load(source, missing_ok=False)
+    merged, renames = cfg.merge(other)
+    for old, new in renames:
+        click.echo(f'renamed talosconfig context "{old}" -> "{new}"', err=True)
+    _save(merged, path)
+
+
+@config.command("add")
+@click.argument("name", metavar="<context>")
+@click.option("--ca", "ca_path", default="", help="the path to the CA certificate")
+@click.option("--crt", "crt_path", default="", help="the path to the certificate")
+@click.option("--key", "key_path", default="", help="the path to the key")
+@click.pass_context
+@clear_errors
+def config_add(ctx: click.Context, name: str, ca_path: str, crt_path: str,
+               key_path: str) -> None:
+    """Add a new context."""
+    cfg, path = _open(ctx)
+    ca = crt = key = ""
+    if ca_path:
+        ca = encode_base64(_read(ca_path, "CA"))
+    if bool(crt_path) != bool(key_path):
+        raise click.ClickException(
+            "if either the 'crt' or 'key' flag is specified, both are required")
+    if crt_path:
+        crt = encode_base64(_read(crt_path, "certificate"))
+        key = encode_base64(_read(key_path, "key"))
+    _save(cfg.with_context(name, Context(ca=ca, crt=crt, key=key)), path)
+
+
+def _read(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise click.ClickException(f"error reading {what}: {e.strerror}: {path!r}") from None
+
+
+@config.command("remove")
+@click.argument("pattern", metavar="<context>")
+@click.option("-y", "--noconfirm", is_flag=True, help="do not ask for confirmation")
+@click.option("--dry-run", is_flag=True, help="dry run")
+@click.pass_context
+@clear_errors
+def config_remove(ctx: click.Context, pattern: str, noconfirm: bool, dry_run: bool) -> None:
+    """Remove contexts (the name may be a glob pattern)."""
+    if not pattern:
+        raise click.ClickException("no context specified")
+    cfg, path = _open(ctx)
+    if not cfg.contexts:
+        raise click.ClickException("no contexts defined")
+    matches = sorted(n for n in cfg.contexts if fnmatch.fnmatchcase(n, pattern))
+    if not matches:
+        raise click.ClickException(f"no contexts matched {pattern!r}")
+    changed = False
+    for name in matches:
+        if name == cfg.context:
+            click.echo(f'skipping removal of current context "{name}", please change it to '
+                       "another before removing", err=True)
+            continue
+        if noconfirm:
+            click.echo(f'removing context "{name}"', err=True)
+        elif not click.confirm(f'remove context "{name}"?', default=False, err=True):
+            continue
+        changed = True
+        cfg = cfg.without_context(name)
+    if changed and not dry_run:
+        _save(cfg, path)
+
+
+@config.command("info")
+@click.option("-o", "--output", "fmt", default="text", show_default=True,
+              help="output format (json|yaml|text). Default text.")
+@click.pass_context
+@clear_errors
+def config_info(ctx: click.Context, fmt: str) -> None:
+    """Show information about the current context."""
+    cfg, _ = _open(ctx)
+    name = _context_name(ctx, cfg)
+    info = context_info(cfg, name, dt.datetime.now(dt.UTC))
+    if fmt == "text":
+        lines = [
+            f"Current context:     {info.context}",
+            "Nodes:               " + (", ".join(info.nodes) or "not defined"),
+            "Endpoints:           " + (", ".join(info.endpoints) or "not defined"),
+        ]
+        if info.roles:
+            lines.append("Roles:               " + ", ".join(info.roles))
+        if info.certTTL:
+            lines.append(f"Certificate expires: {info.certTTL} ({info.certNotAfter})")
+        click.echo("\n".join(lines))
+    elif fmt == "json":
+        click.echo(json.dumps(asdict(info), indent=2))
+    elif fmt == "yaml":
+        click.echo(goyaml.dump(asdict(info)), nl=False)
+    else:
+        raise click.ClickException(f"unknown output format: {fmt!r}")
+
+
+@dataclass(frozen=True)
+class ConfigInfo:
+    """What `config info` shows (field names are Talos's JSON/YAML keys)."""
+
+    context: str
+    nodes: list[str]
+    endpoints: list[str]
+    roles: list[str]
+    certTTL: str
+    certNotAfter: str
+
+
+def context_info(cfg: Talosconfig, name: str, now: dt.datetime) -> ConfigInfo:
+    from talos.machinery.pki import load_certificate, organizations_of
+
+    c = cfg.contexts[name]
+    roles: list[str] = []
+    ttl = not_after = ""
+    if c.crt:
+        cert = load_certificate(c.client.crt, what=f"contexts.{name}.crt")
+        roles = organizations_of(cert)
+        expiry = cert.not_valid_after_utc
+        ttl = relative_time(expiry, now)
+        not_after = expiry.strftime("%Y-%m-%d")
+    return ConfigInfo(context=cfg.context, nodes=list(c.nodes), endpoints=list(c.endpoints),
+                      roles=roles, certTTL=ttl, certNotAfter=not_after)
+
+
+_DAY = 86400
+_WEEK = 7 * _DAY
+_MONTH = 30 * _DAY
+_YEAR = 12 * _MONTH
+_MAGNITUDES: tuple[tuple[float, str, float], ...] = (
+    # (upper bound in seconds, format, divisor): go-humanize's RelTime defaults, whose
+    # month is 30 days and year 12 such months
+    (1, "now", 1),
+    (2, "1 second %s", 1),
+    (60, "%d seconds %s", 1),
+    (120, "1 minute %s", 1),
+    (3600, "%d minutes %s", 60),
+    (7200, "1 hour %s", 1),
+    (_DAY, "%d hours %s", 3600),
+    (2 * _DAY, "1 day %s", 1),
+    (_WEEK, "%d days %s", _DAY),
+    (2 * _WEEK, "1 week %s", 1),
+    (_MONTH, "%d weeks %s", _WEEK),
+    (2 * _MONTH, "1 month %s", 1),
+    (_YEAR, "%d months %s", _MONTH),
+    (18 * _MONTH, "1 year %s", 1),
+    (2 * _YEAR, "2 years %s", 1),
+    (37 * _YEAR, "%d years %s", _YEAR),
+)
+
+
+def relative_time(then: dt.datetime, now: dt.datetime) -> str:
+    """`1 year from now`, `3 days ago` (go-humanize RelTime, as `config info` prints)."""
+    delta = (then - now).total_seconds()
+    label = "from now" if delta > 0 else "ago"
+    delta = abs(delta)
+    for bound, fmt, divisor in _MAGNITUDES:
+        if delta < bound:
+            if fmt == "now":
+                return "now"
+            if "%d" in fmt:
+                return fmt % (int(delta // divisor), label)
+            return fmt % label
+    return f"a long while {label}"
