@@ -153,7 +153,9 @@ def test_relative_time_matches_go_humanize() -> None:
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     cases = {dt.timedelta(0): "now", dt.timedelta(seconds=30): "30 seconds from now",
              dt.timedelta(hours=-3): "3 hours ago", dt.timedelta(days=1): "1 day from now",
-             dt.timedelta(days=10): "1 week from now", dt.timedelta(days=100): "3 months from now",
-             dt.timedelta(days=365): "1 year from now", dt.timedelta(days=3650): "10 years from now"}
+             dt.timedelta(days=10): "1 week from now",
+             dt.timedelta(days=100): "3 months from now",
+             dt.timedelta(days=365): "1 year from now",
+             dt.timedelta(days=3650): "10 years from now"}
     for delta, text in cases.items():
         assert relative_time(now + delta, now) == text
