@@ -1,0 +1,224 @@
+"""`talosctl get <type> [<id>]`: resources as a table, YAML or JSON; `-w` follows changes."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import click
+import grpc
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from talos.api.v1alpha1 import meta_pb2, resource_pb2, state_pb2, state_pb2_grpc
+from talos.talosctl.cosi_target import endpoint_option, open_channel, rpc_error
+
+META_NS = "meta"
+RD_TYPE = "ResourceDefinitions.meta.cosi.dev"
+EVENT_LABELS: dict[int, str] = {state_pb2.CREATED: "+", state_pb2.UPDATED: " ",
+                                state_pb2.DESTROYED: "-"}
+EVENT_NAMES: dict[int, str] = {state_pb2.CREATED: "created", state_pb2.UPDATED: "updated",
+               state_pb2.DESTROYED: "destroyed"}
+
+
+@dataclass(frozen=True)
+class Definition:
+    type: str
+    display_type: str
+    default_namespace: str
+    aliases: tuple[str, ...]
+    columns: tuple[tuple[str, str], ...]
+
+
+def _definition(pb: resource_pb2.Resource) -> Definition:
+    spec = meta_pb2.ResourceDefinitionSpec()
+    if pb.spec.proto_spec:
+        spec.ParseFromString(pb.spec.proto_spec)
+        return Definition(spec.resource_type, spec.display_type, spec.default_namespace,
+                          tuple(spec.all_aliases),
+                          tuple((c.name, c.json_path) for c in spec.print_columns))
+    d = _load_yaml(pb.spec.yaml_spec) or {}
+    return Definition(d.get("type", ""), d.get("displayType", ""),
+                      d.get("defaultNamespace", ""), tuple(d.get("allAliases") or ()),
+                      tuple((c.get("name", ""), c.get("jsonPath", ""))
+                            for c in d.get("printColumns") or ()))
+
+
+def _load_yaml(text: str) -> Any:
+    try:
+        return YAML(typ="safe", pure=True).load(text) if text.strip() else None
+    except YAMLError:
+        return None
+
+
+async def resolve(stub: state_pb2_grpc.StateStub, name: str) -> Definition:
+    """Type name or alias -> definition, case-insensitively, from the node's definitions."""
+    low = name.lower()
+    found: list[Definition] = []
+    async for item in stub.List(state_pb2.ListRequest(namespace=META_NS, type=RD_TYPE)):
+        d = _definition(item.resource)
+        if d.type.lower() == low or low in (a.lower() for a in d.aliases):
+            found.append(d)
+    if not found:
+        raise click.ClickException(f"resource type {name!r} is not registered")
+    if len(found) > 1:
+        raise click.ClickException(f"resource type {name!r} is ambiguous: "
+                                   + ", ".join(d.type for d in found))
+    return found[0]
+
+
+def json_path(data: Any, path: str) -> Any:
+    """The tiny JSONPath subset print columns use: `{.a.b}` and `{.a[0]}`."""
+    expr = path.strip()
+    if expr.startswith("{") and expr.endswith("}"):
+        expr = expr[1:-1]
+    cur = data
+    for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]", expr):
+        key, idx = part
+        if key:
+            cur = cur.get(key) if isinstance(cur, dict) else None
+        else:
+            cur = cur[int(idx)] if isinstance(cur, list) and int(idx) < len(cur) else None
+        if cur is None:
+            return None
+    return cur
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+class Printer:
+    def __init__(self, fmt: str, d: Definition, watch: bool) -> None:
+        self.fmt, self.d, self.watch = fmt, d, watch
+        self.rows: list[list[str]] = []
+        self.first = True
+
+    def header(self) -> list[str]:
+        cols = ["NODE", "NAMESPACE", "TYPE", "ID", "VERSION"] + [
+            name.upper() for name, _ in self.d.columns]
+        return (["*"] if self.watch else []) + cols
+
+    def add(self, node: str, r: resource_pb2.Resource, event: int | None = None) -> None:
+        md = r.metadata
+        spec = _load_yaml(r.spec.yaml_spec)
+        if self.fmt == "table":
+            row = [node, md.namespace, self.d.display_type or md.type, md.id, md.version]
+            row += [_cell(json_path(spec, p)) for _, p in self.d.columns]
+            if self.watch:
+                row.insert(0, EVENT_LABELS.get(event if event is not None else 0, " "))
+                self._emit([row])
+            else:
+                self.rows.append(row)
+            return
+        meta: dict[str, Any] = {
+            "namespace": md.namespace, "type": md.type, "id": md.id,
+            "version": int(md.version or 0), "owner": md.owner, "phase": md.phase,
+            "created": md.created.ToDatetime().isoformat() + "Z",
+            "updated": md.updated.ToDatetime().isoformat() + "Z"}
+        if md.labels:
+            meta["labels"] = dict(md.labels)
+        if md.annotations:
+            meta["annotations"] = dict(md.annotations)
+        if md.finalizers:
+            meta["finalizers"] = list(md.finalizers)
+        head: dict[str, Any] = {"node": node}
+        if self.watch and event is not None:
+            head["event"] = EVENT_NAMES.get(event, "")
+        if self.fmt == "json":
+            out = {**head, "metadata": meta,
+                   "spec": spec if spec is not None else r.spec.yaml_spec}
+            click.echo(json.dumps(out, indent=4))
+            return
+        buf = io.StringIO()
+        y = YAML(typ="safe", pure=True)
+        y.default_flow_style = False
+        y.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+        y.indent(mapping=4, sequence=4, offset=2)
+        y.dump({**head, "metadata": meta}, buf)
+        text = r.spec.yaml_spec
+        if not text.strip():
+            body = "spec: {}\n"
+        elif "\n---" in text or text.startswith("---") or not isinstance(spec, (dict, list)):
+            body = "spec: |\n" + "".join("    " + ln + "\n" for ln in text.splitlines())
+        else:
+            body = "spec:\n" + "".join(("    " + ln if ln else ln) + "\n"
+                                       for ln in text.splitlines())
+        click.echo(("" if self.first else "---\n") + buf.getvalue() + body, nl=False)
+        self.first = False
+
+    def _emit(self, rows: list[list[str]]) -> None:
+        lines = [self.header(), *rows] if self.first else rows
+        self.first = False
+        widths = [max(len(r[i]) for r in lines) for i in range(len(lines[0]))]
+        for r in lines:
+            click.echo("".join(c.ljust(w + 3) for c, w in zip(r[:-1], widths, strict=False))
+                       + r[-1])
+
+    def finish(self) -> None:
+        if self.fmt == "table" and not self.watch:
+            self._emit(self.rows)
+
+
+async def _get(endpoint: str | None, node: str, type_name: str, id: str | None,
+               namespace: str | None, fmt: str, watch: bool) -> None:
+    async with open_channel(endpoint) as channel:
+        stub = state_pb2_grpc.StateStub(channel)  # type: ignore[no-untyped-call]
+        d = await resolve(stub, type_name)
+        ns = namespace or d.default_namespace
+        printer = Printer(fmt, d, watch)
+        if watch:
+            req = state_pb2.WatchRequest(namespace=ns, type=d.type, api_version=1,
+                                         options=state_pb2.WatchOptions(
+                                             bootstrap_contents=id is None))
+            if id is not None:
+                req.id = id
+            async for resp in stub.Watch(req):
+                for ev in resp.event:
+                    if ev.event_type == state_pb2.BOOTSTRAPPED:
+                        continue
+                    if ev.event_type == state_pb2.ERRORED:
+                        raise click.ClickException(f"watch failed: {ev.error}")
+                    if id is not None and ev.event_type == state_pb2.DESTROYED \
+                            and not ev.resource.metadata.version:
+                        continue  # the resource does not exist (yet)
+                    printer.add(node, ev.resource, ev.event_type)
+            return
+        if id is not None:
+            resp = await stub.Get(state_pb2.GetRequest(namespace=ns, type=d.type, id=id))
+            printer.add(node, resp.resource)
+        else:
+            async for item in stub.List(state_pb2.ListRequest(namespace=ns, type=d.type)):
+                printer.add(node, item.resource)
+        printer.finish()
+
+
+@click.command(name="get")
+@click.argument("type_name", metavar="<type>")
+@click.argument("id", required=False, metavar="[<id>]")
+@click.option("--namespace", default=None, help="resource namespace (default is to use "
+              "default namespace per resource)")
+@click.option("-o", "--output", "fmt", type=click.Choice(["table", "yaml", "json"]),
+              default="table", show_default=True, help="output mode")
+@click.option("-w", "--watch", is_flag=True, help="watch resource changes")
+@endpoint_option
+@click.pass_context
+def get(ctx: click.Context, type_name: str, id: str | None, namespace: str | None, fmt: str,
+        watch: bool, cosi_endpoint: str | None) -> None:
+    """Get a specific resource or list of resources (use 'talosctl get rd' to see all
+    available resource types)."""
+    nodes = getattr(ctx.obj, "nodes", None) or [""]
+    try:
+        asyncio.run(_get(cosi_endpoint, nodes[0], type_name, id, namespace, fmt, watch))
+    except grpc.aio.AioRpcError as e:
+        raise rpc_error(e) from None

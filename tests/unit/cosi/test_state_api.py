@@ -1,0 +1,219 @@
+"""The State gRPC service over a real unix socket, and `talosctl get`/`inspect` against it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2
+
+from talos.api.inspect import inspect_pb2, inspect_pb2_grpc
+from talos.api.v1alpha1 import resource_pb2, state_pb2, state_pb2_grpc
+from talos.cosi.meta import register_definitions
+from talos.cosi.resource import Resource
+from talos.cosi.runtime import Runtime
+from talos.cosi.serve import start_server
+from talos.cosi.state import State
+from talos.machinery.resources.definition import ResourceType, declare
+from talos.machinery.resources.network import HOSTNAME_STATUS, HostnameStatusSpec
+from talos.machinery.resources.v1alpha1 import SERVICE, ServiceSpec
+from tests.unit.cosi.test_runtime import Step
+
+
+@dataclass(frozen=True)
+class NoteSpec:
+    text: str = ""
+
+
+NOTE = declare(ResourceType("Notes.test.talos.dev", "test", NoteSpec, api_writable=True))
+
+
+@dataclass
+class Node:
+    state: State
+    address: str
+
+
+@pytest.fixture
+async def node() -> AsyncIterator[Node]:
+    d = tempfile.mkdtemp(prefix="cosi", dir="/tmp")
+    state = State()
+    await register_definitions(state)
+    await state.create(Resource.new("v1alpha1", SERVICE.type, "apid",
+                                    ServiceSpec(running=True, healthy=True)), owner="svc")
+    await state.create(Resource.new("v1alpha1", SERVICE.type, "etcd",
+                                    ServiceSpec(running=True)), owner="svc")
+    await state.create(Resource.new("network", HOSTNAME_STATUS.type, "hostname",
+                                    HostnameStatusSpec("node-1", "example.org")))
+    runtime = Runtime(state)
+    runtime.register(Step("A", "B"))
+    address = f"unix:{d}/state.sock"
+    server = await start_server(address, state, runtime)
+    try:
+        yield Node(state, address)
+    finally:
+        await server.stop(None)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+async def stub(node: Node) -> AsyncIterator[state_pb2_grpc.StateStub]:
+    async with grpc.aio.insecure_channel(node.address) as ch:
+        yield state_pb2_grpc.StateStub(ch)
+
+
+async def test_get_and_list_return_resources_with_yaml_spec(stub) -> None:
+    resp = await stub.Get(state_pb2.GetRequest(namespace="v1alpha1", type=SERVICE.type,
+                                               id="apid"))
+    md = resp.resource.metadata
+    assert (md.id, md.version, md.owner, md.phase) == ("apid", "1", "svc", "running")
+    assert resp.resource.spec.yaml_spec == "running: true\nhealthy: true\nunknown: false\n"
+    ids = [r.resource.metadata.id async for r in stub.List(
+        state_pb2.ListRequest(namespace="v1alpha1", type=SERVICE.type))]
+    assert ids == ["apid", "etcd"]
+
+
+async def test_errors_carry_grpc_codes(stub) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await stub.Get(state_pb2.GetRequest(namespace="v1alpha1", type=SERVICE.type, id="x"))
+    assert e.value.code() is grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await stub.Get(state_pb2.GetRequest(namespace="", type=SERVICE.type, id="x"))
+    assert e.value.code() is grpc.StatusCode.INVALID_ARGUMENT and "namespace" in e.value.details()
+
+
+async def test_api_writes_are_denied_unless_type_is_api_writable(stub) -> None:
+    svc = resource_pb2.Resource(metadata=resource_pb2.Metadata(
+        namespace="v1alpha1", type=SERVICE.type, id="evil"),
+        spec=resource_pb2.Spec(yaml_spec="running: true\n"))
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await stub.Create(state_pb2.CreateRequest(resource=svc))
+    assert e.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await stub.Destroy(state_pb2.DestroyRequest(namespace="v1alpha1", type=SERVICE.type,
+                                                    id="apid", options={"owner": "svc"}))
+    assert e.value.code() is grpc.StatusCode.PERMISSION_DENIED
+
+    note = resource_pb2.Resource(metadata=resource_pb2.Metadata(
+        namespace="test", type=NOTE.type, id="n1"), spec=resource_pb2.Spec(yaml_spec="text: hi\n"))
+    created = (await stub.Create(state_pb2.CreateRequest(resource=note))).resource
+    assert created.metadata.version == "1"
+    created.spec.yaml_spec = "text: again\n"
+    updated = (await stub.Update(state_pb2.UpdateRequest(new_resource=created))).resource
+    assert updated.metadata.version == "2"
+    with pytest.raises(grpc.aio.AioRpcError) as e:  # stale version
+        await stub.Update(state_pb2.UpdateRequest(new_resource=created))
+    assert e.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    bad = resource_pb2.Resource(metadata=note.metadata, spec=resource_pb2.Spec(
+        yaml_spec="colour: red\n"))
+    bad.metadata.id = "n2"
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await stub.Create(state_pb2.CreateRequest(resource=bad))
+    assert e.value.code() is grpc.StatusCode.INVALID_ARGUMENT and "colour" in e.value.details()
+    await stub.Destroy(state_pb2.DestroyRequest(namespace="test", type=NOTE.type, id="n1"))
+
+
+async def test_watch_streams_bootstrap_then_changes(node: Node, stub) -> None:
+    call = stub.Watch(state_pb2.WatchRequest(
+        namespace="v1alpha1", type=SERVICE.type, api_version=1,
+        options=state_pb2.WatchOptions(bootstrap_contents=True)))
+    seen: list[tuple[int, str]] = []
+    while not seen or seen[-1][0] != state_pb2.BOOTSTRAPPED:
+        resp = await call.read()
+        seen += [(ev.event_type, ev.resource.metadata.id) for ev in resp.event]
+    assert seen == [(state_pb2.CREATED, "apid"), (state_pb2.CREATED, "etcd"),
+                    (state_pb2.BOOTSTRAPPED, "")]
+    cur = await node.state.get("v1alpha1", SERVICE.type, "etcd")
+    await node.state.update(cur.with_spec(ServiceSpec(running=False)), owner="svc")
+    resp = await call.read()
+    ev = resp.event[0]
+    assert (ev.event_type, ev.resource.metadata.version, ev.old.metadata.version) == (
+        state_pb2.UPDATED, "2", "1")
+    assert ev.resource.spec.yaml_spec.startswith("running: false")
+    call.cancel()
+
+
+async def test_inspect_dependencies(node: Node) -> None:
+    async with grpc.aio.insecure_channel(node.address) as ch:
+        resp = await inspect_pb2_grpc.InspectServiceStub(ch).ControllerRuntimeDependencies(
+            empty_pb2.Empty())
+    edges = [(e.controller_name, e.edge_type, e.resource_type) for e in resp.messages[0].edges]
+    assert edges == [("chain.AToB", inspect_pb2.INPUT_WEAK, "As.chain.talos.dev"),
+                     ("chain.AToB", inspect_pb2.OUTPUT_EXCLUSIVE, "Bs.chain.talos.dev")]
+
+
+async def talosctl(node: Node, *args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "talos.talosctl.main", *args, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env={**os.environ, "TALOS_COSI_ENDPOINT": node.address})
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_talosctl_get_table_yaml_json_and_errors(node: Node) -> None:
+    rc, out, err = await talosctl(node, "get", "SVC")
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert lines[0].split() == ["NODE", "NAMESPACE", "TYPE", "ID", "VERSION", "RUNNING",
+                                "HEALTHY", "HEALTH", "UNKNOWN"]
+    assert lines[1].split() == ["v1alpha1", "Service", "apid", "1", "true", "true", "false"]
+    assert len(lines) == 3
+
+    rc, out, _ = await talosctl(node, "get", "hostnamestatus", "hostname", "-o", "yaml")
+    assert rc == 0
+    assert "metadata:\n    namespace: network\n    type: HostnameStatuses.net.talos.dev\n" in out
+    assert out.endswith("spec:\n    hostname: node-1\n    domainname: example.org\n")
+
+    rc, out, _ = await talosctl(node, "get", "services", "etcd", "-o", "json")
+    doc = json.loads(out)
+    assert doc["metadata"]["id"] == "etcd" and doc["spec"]["running"] is True
+
+    rc, out, _ = await talosctl(node, "get", "rd")
+    assert "services.v1alpha1.talos.dev" in out and "ResourceDefinition" in out
+    rc, out, _ = await talosctl(node, "get", "namespaces")
+    assert rc == 0 and "config" in out and "v1alpha1" in out
+
+    rc, out, err = await talosctl(node, "get", "nosuchthing")
+    assert rc == 1 and "'nosuchthing' is not registered" in err and "Traceback" not in err
+    rc, out, err = await talosctl(node, "get", "svc", "missing")
+    assert rc == 1 and "NotFound" in err and "Traceback" not in err
+
+
+async def test_talosctl_get_watch_prints_event_column(node: Node) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "talos.talosctl.main", "get", "svc", "-w",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "TALOS_COSI_ENDPOINT": node.address})
+    try:
+        assert proc.stdout is not None
+        lines = [(await proc.stdout.readline()).decode() for _ in range(3)]
+        assert lines[0].split()[:2] == ["*", "NODE"]
+        assert lines[1].split()[:3] == ["+", "v1alpha1", "Service"]
+        await node.state.create(Resource.new("v1alpha1", SERVICE.type, "kubelet",
+                                             ServiceSpec()), owner="svc")
+        added = (await proc.stdout.readline()).decode()
+        assert added.split()[0] == "+" and "kubelet" in added
+        await node.state.destroy(
+            (await node.state.get("v1alpha1", SERVICE.type, "kubelet")).pointer, owner="svc")
+        gone = (await proc.stdout.readline()).decode()
+        assert gone.split()[0] == "-" and "kubelet" in gone
+    finally:
+        proc.kill()
+        await proc.communicate()
+
+
+async def test_talosctl_inspect_dependencies_prints_dot(node: Node) -> None:
+    rc, out, err = await talosctl(node, "inspect", "dependencies")
+    assert rc == 0, err
+    assert out.startswith("digraph {")
+    assert '"chain.AToB" -> "Bs.chain.talos.dev"' in out
+    assert '"As.chain.talos.dev" -> "chain.AToB"' in out
