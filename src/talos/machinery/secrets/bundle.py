@@ -93,21 +93,24 @@ class SecretsBundle:
                 problems.append(Problem(str(key), "unknown field (expected one of "
                                         + ", ".join(_TOP_FIELDS) + ")"))
 
-        def section(name: str, fields: tuple[str, ...]) -> dict[str, Any]:
+        def section(name: str, fields: tuple[str, ...]) -> dict[str, Any] | None:
             value = data.get(name)
             if value is None:
                 problems.append(Problem(name, "is required"))
-                return {}
+                return None
             if not isinstance(value, dict):
                 problems.append(Problem(name, "expected a mapping"))
-                return {}
+                return None
             for k in value:
                 if k not in fields:
                     problems.append(Problem(f"{name}.{k}", "unknown field (expected one of "
                                             + ", ".join(fields) + ")"))
             return value
 
-        def string(sec: dict[str, Any], path: str, key: str, *, required: bool = True) -> str:
+        def string(sec: dict[str, Any] | None, path: str, key: str, *,
+                   required: bool = True) -> str:
+            if sec is None:
+                return ""
             value = sec.get(key)
             if value is None or value == "":
                 if required:
@@ -124,18 +127,18 @@ class SecretsBundle:
         trustd = section("trustdinfo", ("token",))
         certs = section("certs", (*_CERT_FIELDS, "k8sserviceaccount"))
 
-        cluster_id = string(cluster, "cluster", "id") if cluster else ""
-        cluster_secret = string(cluster, "cluster", "secret") if cluster else ""
-        bootstrap = string(secrets, "secrets", "bootstraptoken") if secrets else ""
+        cluster_id = string(cluster, "cluster", "id")
+        cluster_secret = string(cluster, "cluster", "secret")
+        bootstrap = string(secrets, "secrets", "bootstraptoken")
         secretbox = string(secrets, "secrets", "secretboxencryptionsecret", required=False)
         aescbc = string(secrets, "secrets", "aescbcencryptionsecret", required=False)
-        if secrets and not secretbox and not aescbc:
+        if secrets is not None and not secretbox and not aescbc:
             problems.append(Problem("secrets", "one of [secrets.secretboxencryptionsecret, "
                                     "secrets.aescbcencryptionsecret] is required"))
         if secretbox and aescbc:
             problems.append(Problem("secrets", "only one of [secrets.secretboxencryptionsecret, "
                                     "secrets.aescbcencryptionsecret] is allowed"))
-        trustd_token = string(trustd, "trustdinfo", "token") if trustd else ""
+        trustd_token = string(trustd, "trustdinfo", "token")
         if trustd_token and not TOKEN_PATTERN.match(trustd_token):
             problems.append(Problem("trustdinfo.token",
                                     "invalid token format (expected [a-z0-9]{6}.[a-z0-9]{16})"))
@@ -144,20 +147,21 @@ class SecretsBundle:
                                     "invalid token format (expected [a-z0-9]{6}.[a-z0-9]{16})"))
 
         pairs: dict[str, CertificateAndKey] = {}
-        for name in _CERT_FIELDS if certs else ():
+        cert_map: dict[str, Any] = certs if certs is not None else {}
+        for name in _CERT_FIELDS if certs is not None else ():
             path = f"certs.{name}"
-            if certs.get(name) is None:
+            if cert_map.get(name) is None:
                 problems.append(Problem(path, "is required"))
                 continue
             try:
-                pair = CertificateAndKey.from_base64(certs[name], path=path)
+                pair = CertificateAndKey.from_base64(cert_map[name], path=path)
                 pair.check(path=path)
                 pairs[name] = pair
             except InvalidArgument as e:
                 problems.append(Problem("", str(e)))
         sa_key = b""
-        if certs:
-            sa = certs.get("k8sserviceaccount")
+        if certs is not None:
+            sa = cert_map.get("k8sserviceaccount")
             path = "certs.k8sserviceaccount"
             if not isinstance(sa, dict) or not sa.get("key"):
                 problems.append(Problem(f"{path}.key", "is required"))
