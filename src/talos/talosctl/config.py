@@ -51,7 +51,17 @@ def _save(cfg: Talosconfig, path: Path) -> None:
                                    ) from None
 
 
-@click.group("config")
+class _AliasedGroup(click.Group):
+    """Accepts Talos's aliases (`endpoints`, `nodes`, `use-context`, `get-contexts`)."""
+
+    ALIASES = {"endpoints": "endpoint", "nodes": "node", "use-context": "context",
+               "get-contexts": "contexts"}
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
+
+
+@click.group("config", cls=_AliasedGroup)
 def config() -> None:
     """Manage the client configuration file (talosconfig)."""
 
