@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import AsyncIterator
 
 import grpc
@@ -10,7 +9,7 @@ import pytest
 from cryptography import x509
 
 from talos.machinery.constants import ROLE_READER
-from talos.machinery.pki import IssueOptions, organizations_of
+from talos.machinery.pki import organizations_of
 from talos.machinery.secrets import SecretsBundle
 
 METHOD = "/test.Echo/Roles"
@@ -30,9 +29,7 @@ async def _roles(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
 @pytest.fixture
 async def served(tmp_path: object) -> AsyncIterator[tuple[SecretsBundle, int]]:
     bundle = SecretsBundle.generate()
-    server_pair = bundle.os_ca().issue_key_pair(IssueOptions(
-        dns_names=("localhost",), ip_addresses=(ipaddress.ip_address("127.0.0.1"),),
-        server=True, client=False))
+    server_pair = bundle.server_certificate(("localhost", "127.0.0.1"))
     server = grpc.aio.server()
     handler = grpc.method_handlers_generic_handler("test.Echo", {
         "Roles": grpc.unary_unary_rpc_method_handler(

@@ -24,7 +24,12 @@ from talos.machinery import goyaml
 from talos.machinery.atomic import write_atomic
 from talos.machinery.constants import ROLE_ADMIN
 from talos.machinery.errors import InvalidArgument, InvalidConfig, Problem
-from talos.machinery.pki.ca import CLIENT_CERT_VALIDITY, CertificateAuthority, IssueOptions
+from talos.machinery.pki.ca import (
+    CLIENT_CERT_VALIDITY,
+    CertificateAuthority,
+    IssueOptions,
+    split_sans,
+)
 from talos.machinery.pki.certificate import CertificateAndKey, decode_base64, encode_base64
 from talos.machinery.pki.keys import load_private_key, new_private_key, private_key_to_pem
 from talos.machinery.pki.tls import require_grpc_capable
@@ -232,6 +237,20 @@ class SecretsBundle:
         self.require_grpc_capable_os_ca()
         return self.os_ca().issue_key_pair(
             IssueOptions(organizations=roles, ttl=ttl, client=True, server=False), now=now)
+
+    def server_certificate(self, sans: tuple[str, ...], *, roles: tuple[str, ...] = (),
+                           ttl: dt.timedelta = CLIENT_CERT_VALIDITY,
+                           now: dt.datetime | None = None) -> CertificateAndKey:
+        """A serving certificate from the OS CA (e.g. a node's apid) for the given IPs and
+        DNS names, usable as a client too (node-to-node calls carry `roles`)."""
+        self.require_grpc_capable_os_ca()
+        dns, ips = split_sans(sans)
+        if not dns and not ips:
+            raise InvalidArgument("a server certificate needs at least one IP or DNS name")
+        return self.os_ca().issue_key_pair(IssueOptions(
+            common_name=dns[0] if dns else str(ips[0]), organizations=roles,
+            dns_names=tuple(dns), ip_addresses=tuple(ips), ttl=ttl, server=True, client=True),
+            now=now)
 
     def with_changes(self, **changes: Any) -> SecretsBundle:
         return replace(self, **changes)
