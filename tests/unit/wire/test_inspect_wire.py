@@ -33,6 +33,4 @@ SCHEMA = Schema(
                                           False, False)}},
 ).merge(COMMON)
 
-(test_file_declares_exactly_upstream_types, test_service_matches_upstream,
- test_message_matches_upstream, test_enum_matches_upstream,
- test_random_values_roundtrip) = package_tests(SCHEMA, inspect_pb2.DESCRIPTOR)
+globals().update(package_tests(SCHEMA, inspect_pb2.DESCRIPTOR))
