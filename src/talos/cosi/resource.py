@@ -7,11 +7,11 @@ value (`resource.with_spec(...)`); the state assigns versions and timestamps on 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from talos.cosi.spec import RawSpec, spec_to_yaml
 from talos.machinery.errors import InvalidArgument
@@ -40,51 +40,123 @@ class Pointer:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+_FIELDS = ("namespace", "type", "id", "version", "owner", "phase", "created", "updated",
+           "finalizers", "labels", "annotations")
+_INDEX = {name: i for i, name in enumerate(_FIELDS)}
 
-@dataclass(frozen=True)
-class Metadata:
-    namespace: str
-    type: str
-    id: str
-    version: int = 0
-    owner: str = ""
-    phase: Phase = Phase.RUNNING
-    created: datetime = _EPOCH
-    updated: datetime = _EPOCH
-    finalizers: tuple[str, ...] = ()
-    labels: Mapping[str, str] = field(default_factory=lambda: _frozen_map(None))
-    annotations: Mapping[str, str] = field(default_factory=lambda: _frozen_map(None))
 
-    def __post_init__(self) -> None:
-        for name in ("namespace", "type", "id"):
-            if not getattr(self, name):
+class Metadata(tuple[Any, ...]):
+    """Immutable resource metadata (a tuple underneath: cheap to copy with changes).
+
+    Fields: namespace, type, id, version (int, 0 before the first write), owner, phase,
+    created, updated, finalizers, labels, annotations (read-only mappings).
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, namespace: str, type: str, id: str, version: int = 0, owner: str = "",
+                phase: Phase = Phase.RUNNING, created: datetime = _EPOCH,
+                updated: datetime = _EPOCH, finalizers: Iterable[str] = (),
+                labels: Mapping[str, str] | None = None,
+                annotations: Mapping[str, str] | None = None) -> Metadata:
+        for name, value in (("namespace", namespace), ("type", type), ("id", id)):
+            if not value:
                 raise InvalidArgument(f"resource metadata.{name} is empty")
-        if not isinstance(self.labels, MappingProxyType):
-            object.__setattr__(self, "labels", _frozen_map(self.labels))
-        if not isinstance(self.annotations, MappingProxyType):
-            object.__setattr__(self, "annotations", _frozen_map(self.annotations))
-        object.__setattr__(self, "finalizers", tuple(self.finalizers))
+        if not isinstance(labels, MappingProxyType):
+            labels = _frozen_map(labels)
+        if not isinstance(annotations, MappingProxyType):
+            annotations = _frozen_map(annotations)
+        return tuple.__new__(cls, (namespace, type, id, version, owner, Phase(phase), created,
+                                   updated, tuple(finalizers), labels, annotations))
+
+    @classmethod
+    def unchecked(cls, values: Iterable[Any]) -> Metadata:
+        """Build from already-valid field values in field order (the state's hot path)."""
+        return tuple.__new__(cls, values)
+
+    def evolve(self, **changes: Any) -> Metadata:
+        """A copy with some fields changed (no validation of namespace/type/id changes)."""
+        vals = list(self)
+        for name, value in changes.items():
+            if name in ("labels", "annotations") and not isinstance(value, MappingProxyType):
+                value = _frozen_map(value)
+            elif name == "finalizers":
+                value = tuple(value)
+            vals[_INDEX[name]] = value
+        return tuple.__new__(Metadata, vals)
+
+    @property
+    def namespace(self) -> str:
+        return self[0]  # type: ignore[no-any-return]
+
+    @property
+    def type(self) -> str:
+        return self[1]  # type: ignore[no-any-return]
+
+    @property
+    def id(self) -> str:
+        return self[2]  # type: ignore[no-any-return]
+
+    @property
+    def version(self) -> int:
+        return self[3]  # type: ignore[no-any-return]
+
+    @property
+    def owner(self) -> str:
+        return self[4]  # type: ignore[no-any-return]
+
+    @property
+    def phase(self) -> Phase:
+        return self[5]  # type: ignore[no-any-return]
+
+    @property
+    def created(self) -> datetime:
+        return self[6]  # type: ignore[no-any-return]
+
+    @property
+    def updated(self) -> datetime:
+        return self[7]  # type: ignore[no-any-return]
+
+    @property
+    def finalizers(self) -> tuple[str, ...]:
+        return self[8]  # type: ignore[no-any-return]
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        return self[9]  # type: ignore[no-any-return]
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        return self[10]  # type: ignore[no-any-return]
 
     @property
     def pointer(self) -> Pointer:
-        return Pointer(self.namespace, self.type, self.id)
+        return Pointer(self[0], self[1], self[2])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Metadata):
             return NotImplemented
-        return self._key() == other._key()
+        return tuple(self[:9]) == tuple(other[:9]) and dict(self[9]) == dict(other[9]) and \
+            dict(self[10]) == dict(other[10])
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(tuple(self[:4]))
 
-    def _key(self) -> tuple[Any, ...]:
-        return (self.namespace, self.type, self.id, self.version, self.owner, self.phase,
-                self.created, self.updated, self.finalizers, tuple(self.labels.items()),
-                tuple(self.annotations.items()))
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={v!r}" for n, v in zip(_FIELDS, self, strict=True))
+        return f"Metadata({inner})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Metadata, (*self[:9], dict(self[9]), dict(self[10])))
 
 
-@dataclass(frozen=True)
-class Resource:
+class Resource(NamedTuple):
+    """A resource: immutable metadata plus an immutable spec (a frozen dataclass)."""
+
     metadata: Metadata
     spec: Any
 
@@ -92,8 +164,7 @@ class Resource:
     def new(cls, namespace: str, type: str, id: str, spec: Any, *,
             labels: Mapping[str, str] | None = None,
             annotations: Mapping[str, str] | None = None) -> Resource:
-        return cls(Metadata(namespace, type, id, labels=_frozen_map(labels),
-                            annotations=_frozen_map(annotations)), spec)
+        return cls(Metadata(namespace, type, id, labels=labels, annotations=annotations), spec)
 
     @property
     def pointer(self) -> Pointer:
@@ -111,7 +182,7 @@ class Resource:
         return Resource(self.metadata, spec)
 
     def with_metadata(self, **changes: Any) -> Resource:
-        return Resource(replace(self.metadata, **changes), self.spec)
+        return Resource(self.metadata.evolve(**changes), self.spec)
 
     def yaml_spec(self) -> str:
         return spec_to_yaml(self.spec)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from talos.cosi.resource import Resource
 
@@ -17,8 +17,7 @@ class EventType(enum.IntEnum):
     NOOP = 5
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     type: EventType
     resource: Resource | None = None
     old: Resource | None = None

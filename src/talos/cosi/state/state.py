@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -92,7 +91,7 @@ class State:
             if self.get_nowait(md.namespace, md.type, md.id) is not None:
                 raise AlreadyExists(f"resource {md.pointer} already exists")
             now = self._now()
-            new = Resource(replace(md, version=1, owner=owner, phase=Phase.RUNNING,
+            new = Resource(md.evolve(version=1, owner=owner, phase=Phase.RUNNING,
                                    created=now, updated=now), resource.spec)
             return new, Event(EventType.CREATED, new)
         return await self._commit(resource.metadata.namespace, prepare)
@@ -100,21 +99,34 @@ class State:
     async def update(self, resource: Resource, *, owner: str = "",
                      expected_phase: Phase | None = Phase.RUNNING) -> Resource:
         """Replace spec/labels/annotations; `resource.version` must be the current version."""
+        md = resource.metadata
+
         def prepare() -> tuple[Resource, Event]:
-            cur = self._current(resource.pointer)
-            self._check_owner(cur, owner)
-            if resource.metadata.version != cur.metadata.version:
+            # hot path: index the metadata tuple directly (see Metadata field order)
+            items = self._data.get((md[0], md[1]))
+            cur = items.get(md[2]) if items else None
+            if cur is None:
+                raise NotFound(f"resource {md.pointer} doesn't exist")
+            cmd = cur.metadata
+            if cmd[4] != owner:
+                self._check_owner(cur, owner)
+            if md[3] != cmd[3]:
                 raise Conflict(
                     f"resource {cur.pointer} update conflict: expected version "
-                    f"{cur.metadata.version}, got {resource.metadata.version}")
-            if expected_phase is not None and cur.metadata.phase != expected_phase:
-                raise Conflict(f"resource {cur.pointer} is in phase {cur.metadata.phase}, "
+                    f"{cmd[3]}, got {md[3]}")
+            if expected_phase is not None and cmd[5] is not expected_phase:
+                raise Conflict(f"resource {cur.pointer} is in phase {cmd[5]}, "
                                f"expected {expected_phase}")
-            new = Resource(replace(cur.metadata, version=cur.metadata.version + 1,
-                                   updated=self._now(), labels=resource.metadata.labels,
-                                   annotations=resource.metadata.annotations), resource.spec)
+            vals = list(cmd)
+            vals[3] += 1
+            vals[7] = self._now()
+            vals[9] = md[9]
+            vals[10] = md[10]
+            new = Resource(Metadata.unchecked(vals), resource.spec)
             return new, Event(EventType.UPDATED, new, cur)
-        return await self._commit(resource.metadata.namespace, prepare)
+        if self._volatile(md[0]):
+            return self._commit_now(prepare)
+        return await self._commit(md[0], prepare)
 
     async def destroy(self, ptr: Pointer, *, owner: str = "") -> None:
         def prepare() -> tuple[None, Event]:
@@ -133,7 +145,7 @@ class State:
             self._check_owner(cur, owner)
             if cur.metadata.phase is Phase.TEARING_DOWN:
                 return cur, None
-            new = Resource(replace(cur.metadata, phase=Phase.TEARING_DOWN,
+            new = Resource(cur.metadata.evolve(phase=Phase.TEARING_DOWN,
                                    version=cur.metadata.version + 1, updated=self._now()),
                            cur.spec)
             return new, Event(EventType.UPDATED, new, cur)
@@ -161,7 +173,7 @@ class State:
                 return cur, None
             if cur.metadata.phase is Phase.TEARING_DOWN:
                 raise Conflict(f"resource {ptr} is being torn down: no new finalizers")
-            new = Resource(replace(cur.metadata, finalizers=cur.metadata.finalizers
+            new = Resource(cur.metadata.evolve(finalizers=cur.metadata.finalizers
                                    + tuple(missing), version=cur.metadata.version + 1,
                                    updated=self._now()), cur.spec)
             return new, Event(EventType.UPDATED, new, cur)
@@ -173,7 +185,7 @@ class State:
             keep = tuple(f for f in cur.metadata.finalizers if f not in finalizers)
             if keep == cur.metadata.finalizers:
                 return cur, None
-            new = Resource(replace(cur.metadata, finalizers=keep,
+            new = Resource(cur.metadata.evolve(finalizers=keep,
                                    version=cur.metadata.version + 1, updated=self._now()),
                            cur.spec)
             return new, Event(EventType.UPDATED, new, cur)
@@ -251,41 +263,56 @@ class State:
             raise Conflict(f"resource {cur.pointer} is owned by {want!r}, "
                            f"not {owner or 'no owner'!r}")
 
+    def _volatile(self, ns: str) -> bool:
+        return self._store is None or ns not in self._persist
+
+    def _commit_now(self, prepare: Callable[[], tuple[T, Event | None]]) -> T:
+        result, ev = prepare()
+        if ev is not None:
+            self._apply(ev)
+        return result
+
     async def _commit(self, ns: str, prepare: Callable[[], tuple[T, Event | None]]) -> T:
-        if self._store is None or ns not in self._persist:
-            result, ev = prepare()
-            if ev is not None:
-                self._apply(ev)
-            return result
+        if self._volatile(ns):
+            return self._commit_now(prepare)
+        store = self._store
+        assert store is not None
         lock = self._locks.setdefault(ns, asyncio.Lock())
         async with lock:
             result, ev = prepare()
             if ev is not None:
                 assert ev.resource is not None
                 if ev.type is EventType.DESTROYED:
-                    await asyncio.to_thread(self._store.delete, ev.resource.pointer)
+                    await asyncio.to_thread(store.delete, ev.resource.pointer)
                 else:
-                    await asyncio.to_thread(self._store.write, ev.resource)
+                    await asyncio.to_thread(store.write, ev.resource)
                 self._apply(ev)
             return result
 
     def _apply(self, ev: Event) -> None:
-        r = ev.resource
+        r = ev[1]
         assert r is not None
-        kind = (r.metadata.namespace, r.metadata.type)
-        items = self._data.setdefault(kind, {})
-        if ev.type is EventType.DESTROYED:
-            items.pop(r.id, None)
+        md = r.metadata
+        kind = (md[0], md[1])
+        items = self._data.get(kind)
+        if items is None:
+            items = self._data[kind] = {}
+        if ev[0] is EventType.DESTROYED:
+            items.pop(md[2], None)
         else:
-            items[r.id] = r
+            items[md[2]] = r
         hist = self._history.get(kind)
         if hist is None:
             hist = self._history[kind] = deque(maxlen=self._history_len)
         hist.append(ev)
-        for cb in tuple(self._subs.get(kind, ())):
-            cb(ev)
-        for cb in tuple(self._type_subs.get(kind[1], ())):
-            cb(ev)
+        subs = self._subs.get(kind)
+        if subs:
+            for cb in tuple(subs):
+                cb(ev)
+        tsubs = self._type_subs.get(md[1])
+        if tsubs:
+            for cb in tuple(tsubs):
+                cb(ev)
 
 
 def _filter(ev: Event, id: str | None, query: Query) -> Event | None:
