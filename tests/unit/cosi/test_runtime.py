@@ -270,3 +270,33 @@ def test_dependency_graph_lists_inputs_and_outputs() -> None:
     rt.register(Step("A", "B"))
     kinds = [(e.kind, e.type) for e in rt.dependencies()]
     assert kinds == [("input-weak", T("A")), ("output-exclusive", T("B"))]
+
+
+async def test_shutdown_stops_every_controller_and_unsubscribes(running) -> None:
+    state, rt, clock = running
+    rt.register(Step("A", "B"))
+    rt.register(Failing())
+    task = await start(rt)
+    await clock.wait_sleepers(1)  # one controller is backing off, the other waits for input
+    await stop(task)
+    assert all(not subs for subs in state._subs.values())
+    assert all(not subs for subs in state._type_subs.values())
+    # the state is still usable and nobody reacts any more
+    await state.create(Resource.new(NS, T("A"), "late", Num(1)))
+    await asyncio.sleep(0)
+    assert await state.list(NS, T("B")) == []
+
+
+async def test_unchanged_put_writes_no_new_version(running) -> None:
+    state, rt, _ = running
+    rt.register(Step("A", "B"))
+    task = await start(rt)
+    try:
+        a = await state.create(Resource.new(NS, T("A"), "x", Num(1)))
+        await wait_value(state, T("B"), "x", 2)
+        a = await state.update(a.with_metadata(labels={"touch": "1"}))  # same value
+        await state.update(a.with_spec(Num(5)))
+        await wait_value(state, T("B"), "x", 6)
+        assert (await state.get(NS, T("B"), "x")).version == 2
+    finally:
+        await stop(task)
