@@ -12,6 +12,8 @@ from talos.talosctl.lazy_group import LazyGroup
 #: Every command group, by name -> "module:attribute". One module per group.
 COMMANDS: dict[str, str] = {
     "version": "talos.talosctl.version:version",
+    "validate": "talos.talosctl.validate:validate",
+    "machineconfig": "talos.talosctl.machineconfig:machineconfig",
     "get": "talos.talosctl.get:get",
     "inspect": "talos.talosctl.inspect:inspect",
     "config": "talos.talosctl.config:config",

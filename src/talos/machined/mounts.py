@@ -1,0 +1,122 @@
+"""A sandbox node's own view of the file system, set up by machined as PID 1 at boot.
+
+Runs only in a fresh mount namespace (the launcher passes the host's mount-namespace id and
+this refuses to touch anything if we are still in it): private propagation, a tmpfs new root
+holding read-only bind mounts of the host's top-level directories, the node's STATE at
+/system/state and EPHEMERAL at /var, fresh /proc, tmpfs /run, /tmp and /system/run, then
+pivot_root into it. Every remount carries MS_BIND, so it changes only our copy of a mount,
+never the host's file system.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+
+from talos.machinery import constants
+
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = 155  # x86_64
+
+#: host top-level entries the node does not get (it mounts its own or has no use for them)
+SKIP = {"proc", "sys", "dev", "run", "tmp", "var", "system", "lost+found", "mnt", "media",
+        "boot", "old_root", "srv"}
+
+ENV_HOST_MNTNS = "TALOS_HOST_MNTNS"
+ENV_ROOTFS = "TALOS_SANDBOX_ROOTFS"
+ENV_STATE = "TALOS_SANDBOX_STATE"
+ENV_EPHEMERAL = "TALOS_SANDBOX_EPHEMERAL"
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class MountError(RuntimeError):
+    pass
+
+
+def _mount(src: str | None, target: str, fstype: str | None, flags: int,
+           data: str | None = None) -> None:
+    rc = _libc.mount(src.encode() if src else None, target.encode(),
+                     fstype.encode() if fstype else None, ctypes.c_ulong(flags),
+                     data.encode() if data else None)
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise MountError(f"mount {src} on {target} ({fstype}, flags {flags:#x}): "
+                         f"{os.strerror(err)}")
+
+
+def _bind_ro(src: str, target: str, recursive: bool = False) -> None:
+    _mount(src, target, None, MS_BIND | (MS_REC if recursive else 0))
+    _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+
+
+def mount_namespace_id() -> str:
+    return os.readlink("/proc/self/ns/mnt")
+
+
+def already_set_up() -> bool:
+    """True after a re-exec of machined in a node whose mounts exist."""
+    return os.path.ismount(constants.STATE_MOUNT) and os.path.ismount(constants.EPHEMERAL_MOUNT)
+
+
+def setup_sandbox_root() -> None:
+    host_ns = os.environ.get(ENV_HOST_MNTNS)
+    rootfs = os.environ.get(ENV_ROOTFS)
+    state = os.environ.get(ENV_STATE)
+    ephemeral = os.environ.get(ENV_EPHEMERAL)
+    if not (host_ns and rootfs and state and ephemeral):
+        raise MountError("sandbox mode needs the launcher's environment "
+                         f"({ENV_HOST_MNTNS}, {ENV_ROOTFS}, {ENV_STATE}, {ENV_EPHEMERAL})")
+    if mount_namespace_id() == host_ns:
+        raise MountError("refusing to set up mounts: still in the host's mount namespace")
+    if os.getpid() != 1:
+        raise MountError("sandbox mode needs machined to be PID 1 of its own PID namespace")
+
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", rootfs, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+    for name in sorted(os.listdir("/")):
+        if name in SKIP or name.startswith("."):
+            continue
+        src = "/" + name
+        dst = os.path.join(rootfs, name)
+        if os.path.islink(src):
+            os.symlink(os.readlink(src), dst)
+        elif os.path.isdir(src):
+            os.mkdir(dst)
+            _bind_ro(src, dst)
+    for d in ("proc", "sys", "dev", "run", "tmp", "var", "system"):
+        os.mkdir(os.path.join(rootfs, d))
+    _mount("/dev", os.path.join(rootfs, "dev"), None, MS_BIND | MS_REC)
+    _bind_ro("/sys", os.path.join(rootfs, "sys"), recursive=True)
+    _mount("proc", os.path.join(rootfs, "proc"), "proc", MS_NOSUID | MS_NODEV)
+    _mount("tmpfs", os.path.join(rootfs, "run"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+    _mount("tmpfs", os.path.join(rootfs, "tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    _mount("tmpfs", os.path.join(rootfs, "system"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+    for d in ("state", "run"):
+        os.mkdir(os.path.join(rootfs, "system", d))
+    _mount(state, os.path.join(rootfs, "system", "state"), None, MS_BIND)
+    _mount("tmpfs", os.path.join(rootfs, "system", "run"), "tmpfs", MS_NOSUID | MS_NODEV,
+           "mode=0755")
+    _mount(ephemeral, os.path.join(rootfs, "var"), None, MS_BIND)
+
+    os.chdir(rootfs)
+    if _libc.syscall(SYS_PIVOT_ROOT, b".", b".") != 0:
+        err = ctypes.get_errno()
+        raise MountError(f"pivot_root: {os.strerror(err)}")
+    # the old root is stacked under the new one: detach it
+    if _libc.umount2(b".", MNT_DETACH) != 0:
+        err = ctypes.get_errno()
+        if err != errno.EINVAL:
+            raise MountError(f"detaching the old root: {os.strerror(err)}")
+    os.chdir("/")
+    _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    for var in (ENV_ROOTFS, ENV_STATE, ENV_EPHEMERAL):
+        os.environ.pop(var, None)

@@ -1,0 +1,263 @@
+"""The running node: everything machined owns, and the sequences that drive it.
+
+`Node.serve()` is the whole life of one machined process: install the reaper and signal
+handlers, start the supervisor, the COSI runtime and the API, run `initialize` and `boot`,
+then wait for shutdown or reboot. It returns what the process should do next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import os
+import shutil
+import signal
+import socket
+import time
+
+import grpc
+
+from talos.cosi.clock import Clock, SystemClock
+from talos.cosi.meta import register_definitions
+from talos.cosi.resource import Resource
+from talos.cosi.runtime import Runtime
+from talos.cosi.state import State
+from talos.machined.config import NodeConfig, load_config_file
+from talos.machined.events import EventBus, ServiceStateEvent
+from talos.machined.paths import NodePaths
+from talos.machined.sequencer import Phase, Sequence, Sequencer, Task
+from talos.machined.services.containerd import containerd_service
+from talos.machined.services.extension import load_extensions
+from talos.machined.services.slots import (
+    apid_service,
+    cri_service,
+    etcd_service,
+    kubelet_service,
+    trustd_service,
+)
+from talos.machined.system.logbuffer import LogBuffer
+from talos.machined.system.reaper import Reaper
+from talos.machined.system.service import HealthStatus, ServiceEvent, ServiceState
+from talos.machined.system.supervisor import Supervisor
+from talos.machinery.resources.v1alpha1 import SERVICE
+from talos.machinery.resources.v1alpha1 import ServiceSpec as ServiceResourceSpec
+
+log = logging.getLogger("talos.machined")
+
+SERVICE_OWNER = "v1alpha1.ServiceController"
+
+
+class ExitAction(enum.Enum):
+    POWEROFF = "poweroff"
+    REBOOT = "reboot"
+
+
+class _BufferHandler(logging.Handler):
+    def __init__(self, buf: LogBuffer) -> None:
+        super().__init__()
+        self.buf = buf
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.buf.write((self.format(record) + "\n").encode(errors="replace"))
+        except Exception:
+            self.handleError(record)
+
+
+class Node:
+    def __init__(self, paths: NodePaths, *, config_path: str | None = None,
+                 sandbox: bool = False, clock: Clock | None = None,
+                 reaper: Reaper | None = None) -> None:
+        self.paths = paths
+        self.sandbox = sandbox
+        self.config_path = config_path
+        self.config: NodeConfig | None = None
+        self.clock: Clock = clock or SystemClock()
+        self.reaper = reaper or Reaper(reap_all=True)
+        self.bus = EventBus()
+        self.supervisor = Supervisor(self.reaper, self.clock)
+        self.sequencer = Sequencer(self.bus)
+        self.state = State()
+        self.runtime = Runtime(self.state, clock=self.clock)
+        self.machined_log = LogBuffer()
+        self.started = time.time()
+        self.boot_done = asyncio.Event()
+        self.exit_action: ExitAction | None = None
+        self._exit = asyncio.Event()
+        self._service_updates: asyncio.Queue[tuple[str, HealthStatus, ServiceState]] = \
+            asyncio.Queue()
+        self.server: grpc.aio.Server | None = None
+        self._log_handler = _BufferHandler(self.machined_log)
+        self._log_handler.setFormatter(logging.Formatter(
+            "%(asctime)s [%(levelname)s] %(name)s: %(message)s"))
+
+    # -- identity -----------------------------------------------------------------------------
+
+    @property
+    def hostname(self) -> str:
+        if self.config is not None and self.config.hostname:
+            return self.config.hostname
+        return socket.gethostname()
+
+    # -- life ---------------------------------------------------------------------------------
+
+    def request_exit(self, action: ExitAction) -> None:
+        self.exit_action = action
+        self._exit.set()
+
+    async def serve(self) -> ExitAction:
+        from talos.machined.server import start_server
+
+        logging.getLogger("talos").addHandler(self._log_handler)
+        loop = asyncio.get_running_loop()
+        self.reaper.install(loop)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_terminate, sig)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self.sequencer.attach(tg)
+                sup = tg.create_task(self.supervisor.run(), name="supervisor")
+                await self.supervisor.ready()
+                self.supervisor.subscribe(self._on_service_event)
+                svc_sync = tg.create_task(self._sync_services(), name="service-resources")
+                await register_definitions(self.state)
+                rt = tg.create_task(self.runtime.run(), name="cosi-runtime")
+                self.paths.ensure()
+                self.server = await start_server(self)
+                log.info("machined API listening on %s", self.paths.socket)
+                await self.sequencer.run(self.initialize_sequence())
+                self.sequencer.submit(self.boot_sequence())
+                await self._exit.wait()
+                await self.server.stop(grace=0.5)
+                await self.supervisor.stop_all()
+                for t in (sup, svc_sync, rt):
+                    t.cancel()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            self.reaper.uninstall()
+            logging.getLogger("talos").removeHandler(self._log_handler)
+        return self.exit_action or ExitAction.POWEROFF
+
+    def _on_terminate(self, sig: int) -> None:
+        log.info("received %s: shutting down", signal.Signals(sig).name)
+        if self.sequencer.current == "shutdown":
+            return
+        # the shutdown wins over a running sequence (as when power is pulled)
+        self.sequencer.current = None
+        self.sequencer.submit(self.shutdown_sequence())
+
+    # -- service status as resources ----------------------------------------------------------
+
+    def _on_service_event(self, sid: str, ev: ServiceEvent, health: HealthStatus) -> None:
+        self.bus.publish(ServiceStateEvent(sid, ev.state, ev.message, health))
+        self._service_updates.put_nowait((sid, health, ev.state))
+        log.info("service[%s](%s): %s", sid, ev.state.value, ev.message)
+
+    async def _sync_services(self) -> None:
+        while True:
+            sid, health, state = await self._service_updates.get()
+            spec = ServiceResourceSpec(running=state is ServiceState.RUNNING,
+                                       healthy=health.healthy, unknown=health.unknown)
+            try:
+                cur = self.state.get_nowait(SERVICE.default_namespace, SERVICE.type, sid)
+                if cur is None:
+                    await self.state.create(
+                        Resource.new(SERVICE.default_namespace, SERVICE.type, sid, spec),
+                        owner=SERVICE_OWNER)
+                elif cur.spec != spec:
+                    await self.state.update(cur.with_spec(spec), owner=SERVICE_OWNER)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("updating the service resource of %s failed", sid)
+
+    # -- sequences ----------------------------------------------------------------------------
+
+    def initialize_sequence(self) -> Sequence:
+        return Sequence("initialize", (
+            Phase("config", (Task("loadConfig", self._load_config),)),
+            Phase("system", (Task("setHostname", self._set_hostname),
+                             Task("registerServices", self._register_services))),
+        ))
+
+    def boot_sequence(self) -> Sequence:
+        return Sequence("boot", (
+            Phase("startServices", (Task("startAllServices", self._start_services),)),
+            Phase("done", (Task("bootDone", self._boot_done),)),
+        ))
+
+    def shutdown_sequence(self) -> Sequence:
+        return Sequence("shutdown", (
+            Phase("stopServices", (Task("stopAllServices", self._stop_services),)),
+            Phase("exit", (Task("powerOff", self._power_off),)),
+        ))
+
+    def reboot_sequence(self) -> Sequence:
+        return Sequence("reboot", (
+            Phase("stopServices", (Task("stopAllServices", self._stop_services),)),
+            Phase("exit", (Task("reboot", self._reboot),)),
+        ))
+
+    def reset_sequence(self, wipe_ephemeral: bool = True) -> Sequence:
+        tasks = [Task("wipeEphemeral", self._wipe_ephemeral)] if wipe_ephemeral else []
+        return Sequence("reset", (
+            Phase("stopServices", (Task("stopAllServices", self._stop_services),)),
+            Phase("wipe", tuple(tasks)),
+            Phase("exit", (Task("reboot", self._reboot),)),
+        ))
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    async def _load_config(self) -> None:
+        path = self.config_path or self.paths.config
+        if not await asyncio.to_thread(os.path.exists, path):
+            log.warning("no machine config at %s: booting without one", path)
+            return
+        self.config = await asyncio.to_thread(load_config_file, path)
+        log.info("loaded machine config from %s (type %s)", path,
+                 self.config.machine_type or "unknown")
+
+    async def _set_hostname(self) -> None:
+        if self.sandbox and self.config is not None and self.config.hostname:
+            socket.sethostname(self.config.hostname)
+            log.info("hostname set to %s", self.config.hostname)
+
+    async def _register_services(self) -> None:
+        machine_type = self.config.machine_type if self.config else ""
+        specs = [containerd_service(self.paths), apid_service(), trustd_service(),
+                 etcd_service(machine_type), cri_service(), kubelet_service()]
+        specs += await asyncio.to_thread(load_extensions, self.paths.extensions)
+        for spec in specs:
+            if spec.id not in {r.id for r in self.supervisor.services()}:
+                self.supervisor.register(spec)
+
+    async def _start_services(self) -> None:
+        self.supervisor.start_all()
+
+    async def _boot_done(self) -> None:
+        self.boot_done.set()
+        log.info("boot sequence done in %.3fs", time.time() - self.started)
+
+    async def _stop_services(self) -> None:
+        order = await self.supervisor.stop_all()
+        log.info("services stopped in order: %s", ", ".join(order))
+
+    async def _power_off(self) -> None:
+        self.request_exit(ExitAction.POWEROFF)
+
+    async def _reboot(self) -> None:
+        self.request_exit(ExitAction.REBOOT)
+
+    async def _wipe_ephemeral(self) -> None:
+        def wipe() -> None:
+            for name in os.listdir(self.paths.ephemeral):
+                p = os.path.join(self.paths.ephemeral, name)
+                if os.path.isdir(p) and not os.path.islink(p):
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(p)
+        await asyncio.to_thread(wipe)

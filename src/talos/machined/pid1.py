@@ -1,0 +1,72 @@
+"""machined as a process: PID 1 of a sandbox node, or a plain process with --root.
+
+In a sandbox machined first builds its own mounts (see `mounts.py`), then runs the node. When
+the node asks for a reboot, machined re-executes itself in place (same PID, same namespaces,
+STATE kept); on power-off it exits, which ends the PID namespace and everything in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from talos.machined import mounts
+from talos.machined.node import ExitAction, Node
+from talos.machined.paths import NodePaths
+from talos.machined.system.reaper import become_subreaper
+from talos.machinery.errors import TalosError
+from talos.machinery.version import build_info
+
+log = logging.getLogger("talos.machined")
+
+ENV_REBOOTS = "TALOS_MACHINED_REBOOTS"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m talos machined",
+                                     description="machined: the node's PID 1")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--root", help="run as a plain process with this node root directory")
+    mode.add_argument("--sandbox", action="store_true",
+                      help="PID 1 of a node sandbox made by the launcher: set up mounts")
+    parser.add_argument("--config", help="machine config file to boot with "
+                                         "(default: STATE/config.yaml)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s [%(levelname)s] %(name)s: %(message)s")
+    if args.sandbox:
+        if not mounts.already_set_up():
+            try:
+                mounts.setup_sandbox_root()
+            except (mounts.MountError, OSError) as exc:
+                print(f"machined: cannot set up the node's mounts: {exc}", file=sys.stderr)
+                return 1
+        paths = NodePaths("/")
+    else:
+        paths = NodePaths(os.path.abspath(args.root or "/"))
+    become_subreaper()
+    build_info()  # computed (it runs git) before the reaper owns every child
+    node = Node(paths, config_path=args.config, sandbox=bool(args.sandbox))
+    reboots = int(os.environ.get(ENV_REBOOTS, "0"))
+    if reboots:
+        log.info("machined re-executed in place (reboot #%d)", reboots)
+    try:
+        action = asyncio.run(node.serve())
+    except TalosError as exc:
+        print(f"machined: {exc}", file=sys.stderr)
+        return 1
+    if action is ExitAction.REBOOT:
+        os.environ[ENV_REBOOTS] = str(reboots + 1)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        argv_full = [sys.executable, "-m", "talos", "machined", *(argv or sys.argv[1:])]
+        os.execv(sys.executable, argv_full)
+    log.info("machined: powered off")
+    return 0

@@ -1,0 +1,37 @@
+"""machined's API server: MachineService and the COSI State API on one unix socket."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import TYPE_CHECKING
+
+import grpc
+
+from talos.api.machine import machine_pb2_grpc
+from talos.cosi.serve import add_services
+from talos.machined.server.interceptor import ErrorInterceptor
+from talos.machined.server.machine import MachineServicer
+
+if TYPE_CHECKING:
+    from talos.machined.node import Node
+
+
+async def start_server(node: Node) -> grpc.aio.Server:
+    """Serve on `node.paths.socket` (0600, replaced if a stale one exists)."""
+    sock = node.paths.socket
+    os.makedirs(os.path.dirname(sock), mode=0o700, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(sock)
+    server = grpc.aio.server(interceptors=[ErrorInterceptor()],
+                             options=[("grpc.so_reuseport", 0)])
+    machine_pb2_grpc.add_MachineServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        MachineServicer(node), server)
+    add_services(server, node.state, node.runtime, hostname=node.hostname)
+    server.add_insecure_port(f"unix:{sock}")
+    old = os.umask(0o077)
+    try:
+        await server.start()
+    finally:
+        os.umask(old)
+    return server

@@ -1,0 +1,1 @@
+"""The services a node knows about, one module per service."""

@@ -1,0 +1,163 @@
+"""The multi-document kinds that sit next to `v1alpha1` (each has `apiVersion` + `kind`).
+
+Typed kinds take their fields from the Talos configuration reference (website/content/
+v1.10/reference/configuration/...). `KNOWN_UNTYPED_KINDS` are real Talos kinds we do not
+model yet: they are kept verbatim (and round-trip) instead of being rejected as unknown.
+Any other kind is an error naming it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from talos.machinery.config.types import URL, Address, ByteSize, Duration, Model, Str, one_of
+from talos.machinery.config.v1alpha1 import EncryptionKey
+
+
+class Document(Model):
+    """Common header of the multi-document kinds."""
+
+    api_version: Literal["v1alpha1"] = Field(alias="apiVersion")
+    kind: str
+
+
+class NamedDocument(Document):
+    name: Str
+
+
+class SideroLinkConfig(Document):
+    api_url: URL | None = Field(None, alias="apiUrl")
+
+
+class KmsgLogConfig(NamedDocument):
+    url: URL | None = None
+
+
+class EventSinkConfig(Document):
+    endpoint: Str | None = None
+
+
+class WatchdogTimerConfig(Document):
+    device: Str | None = None
+    timeout: Duration | None = None
+
+
+class KubeSpanEndpointsConfig(Document):
+    extra_announced_endpoints: list[Str] | None = None
+
+
+class TrustedRootsConfig(NamedDocument):
+    certificates: Str | None = None
+
+
+class NetworkDefaultActionConfig(Document):
+    ingress: Annotated[Str, one_of("accept", "block")] | None = None
+
+
+class RulePortSelector(Model):
+    ports: list[int | Str] | None = None
+    protocol: Annotated[Str, one_of("tcp", "udp", "icmp", "icmpv6")] | None = None
+
+
+class IngressRule(Model):
+    subnet: Address | None = None
+    except_: Address | None = Field(None, alias="except")
+
+
+class NetworkRuleConfig(NamedDocument):
+    port_selector: RulePortSelector | None = None
+    ingress: list[IngressRule] | None = None
+
+
+class ExtensionServiceConfigFile(Model):
+    content: Str | None = None
+    mount_path: Str | None = None
+
+
+class ExtensionServiceConfig(NamedDocument):
+    config_files: list[ExtensionServiceConfigFile] | None = None
+    environment: list[Str] | None = None
+
+
+class DiskSelector(Model):
+    match: Str | None = None
+
+
+class ProvisioningSpec(Model):
+    disk_selector: DiskSelector | None = None
+    grow: bool | None = None
+    min_size: ByteSize | None = None
+    max_size: ByteSize | None = None
+
+
+class EncryptionSpec(Model):
+    provider: Annotated[Str, one_of("luks2")] | None = None
+    keys: list[EncryptionKey] | None = None
+    cipher: Str | None = None
+    key_size: int | None = Field(None, ge=0)
+    block_size: int | None = Field(None, ge=0)
+    options: list[Str] | None = None
+
+
+class FilesystemSpec(Model):
+    type: Annotated[Str, one_of("ext4", "xfs")] | None = None
+
+
+class VolumeConfig(NamedDocument):
+    provisioning: ProvisioningSpec | None = None
+    encryption: EncryptionSpec | None = None
+
+
+class UserVolumeConfig(NamedDocument):
+    provisioning: ProvisioningSpec | None = None
+    filesystem: FilesystemSpec | None = None
+    encryption: EncryptionSpec | None = None
+
+
+class EthernetRings(Model):
+    rx: int | None = None
+    tx: int | None = None
+    rx_mini: int | None = Field(None, alias="rx-mini")
+    rx_jumbo: int | None = Field(None, alias="rx-jumbo")
+
+
+class EthernetChannels(Model):
+    rx: int | None = None
+    tx: int | None = None
+    other: int | None = None
+    combined: int | None = None
+
+
+class EthernetConfig(NamedDocument):
+    rings: EthernetRings | None = None
+    features: dict[str, bool] | None = None
+    channels: EthernetChannels | None = None
+
+
+#: kind -> model, for the kinds we type
+TYPED_KINDS: dict[str, type[Document]] = {
+    cls.__name__: cls for cls in (
+        SideroLinkConfig, KmsgLogConfig, EventSinkConfig, WatchdogTimerConfig,
+        KubeSpanEndpointsConfig, TrustedRootsConfig, NetworkDefaultActionConfig,
+        NetworkRuleConfig, ExtensionServiceConfig, VolumeConfig, UserVolumeConfig,
+        EthernetConfig)
+}
+
+#: real Talos kinds kept verbatim (not modelled here yet)
+KNOWN_UNTYPED_KINDS: frozenset[str] = frozenset({
+    "RawVolumeConfig", "ExistingVolumeConfig", "SwapVolumeConfig", "ZswapConfig",
+    "FilesystemScrubConfig", "HostnameConfig", "ResolverConfig", "StaticHostConfig",
+    "TimeSyncConfig", "LinkConfig", "LinkAliasConfig", "BondConfig", "BridgeConfig",
+    "VLANConfig", "DummyLinkConfig", "Layer2VIPConfig", "HCloudVIPConfig", "DHCPv4Config",
+    "DHCPv6Config", "KubeSpanConfig", "WireguardConfig", "RegistryMirrorConfig",
+    "RegistryAuthConfig", "RegistryTLSConfig", "ImageCacheConfig", "PCIDriverRebindConfig",
+    "OOMConfig", "ProbeConfig", "TCPProbeConfig",
+})
+
+ALL_KINDS: frozenset[str] = frozenset(TYPED_KINDS) | KNOWN_UNTYPED_KINDS
+
+#: kinds whose documents carry a `name` (documents are matched by kind + name)
+NAMED_KINDS: frozenset[str] = frozenset(
+    k for k, cls in TYPED_KINDS.items() if issubclass(cls, NamedDocument))

@@ -1,0 +1,138 @@
+"""Round-trip YAML for machine configs: parse keeping comments/order/quotes, dump in the
+file's own indentation style, convert to plain Python for validation."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from talos.machinery.errors import InvalidConfig, Problem
+
+
+@dataclass(frozen=True)
+class Style:
+    """Indentation of a YAML file, as ruamel's `indent(mapping, sequence, offset)` wants it."""
+
+    mapping: int = 2
+    sequence: int = 4
+    offset: int = 2
+    explicit_start: bool = False
+
+
+_KEY_LINE = re.compile(r"^(\s*)(- )?[^\s#][^:]*:\s*(#.*)?$")
+
+
+def guess_style(text: str) -> Style:
+    """Read the indentation from the first nested mapping and the first nested list."""
+    mapping: int | None = None
+    offset: int | None = None
+    parent: int | None = None  # indent of a `key:` line opening a block
+    for line in text.splitlines():
+        stripped = line.lstrip(" ")
+        if not stripped or stripped.startswith("#") or stripped.startswith("---"):
+            continue
+        indent = len(line) - len(stripped)
+        if parent is not None:
+            if stripped.startswith("- ") or stripped == "-":
+                if offset is None and indent >= parent:
+                    offset = indent - parent
+            elif mapping is None and indent > parent:
+                mapping = indent - parent
+        if mapping is not None and offset is not None:
+            break
+        match = _KEY_LINE.match(line)
+        parent = None
+        if match:
+            parent = indent + (2 if match.group(2) else 0)
+    m = mapping or 2
+    o = offset if offset is not None else m
+    return Style(mapping=m, sequence=o + 2, offset=o,
+                 explicit_start=text.lstrip().startswith("---"))
+
+
+def _yaml(style: Style | None = None) -> YAML:
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 1 << 16
+    if style is not None:
+        y.indent(mapping=style.mapping, sequence=style.sequence, offset=style.offset)
+        y.explicit_start = style.explicit_start
+    return y
+
+
+def _decode(data: str | bytes, source: str) -> str:
+    if isinstance(data, bytes):
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InvalidConfig([Problem("", f"not UTF-8 text (byte {e.start})")],
+                                source=source) from None
+    return data
+
+
+def parse_all(data: str | bytes, *, source: str) -> tuple[list[Any], Style]:
+    """Every document of a YAML stream (round-trip nodes); syntax errors name line:column."""
+    text = _decode(data, source)
+    try:
+        docs = list(_yaml().load_all(text))
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = " ".join(str(p) for p in (e.context, e.problem) if p) or "invalid YAML"
+        raise InvalidConfig([Problem("", f"YAML syntax error at {where}{what}")],
+                            source=source) from None
+    except YAMLError as e:
+        raise InvalidConfig([Problem("", f"YAML syntax error: {e}")], source=source) from None
+    return docs, guess_style(text)
+
+
+def dump_all(documents: list[Any], style: Style) -> str:
+    buf = io.StringIO()
+    y = _yaml(style)
+    if len(documents) == 1:
+        y.dump(documents[0], buf)
+    else:
+        y.dump_all(documents, buf)
+    return buf.getvalue()
+
+
+def to_plain(node: Any) -> Any:
+    """ruamel node -> plain dict/list/str/int/float/bool/None (what the models validate)."""
+    if isinstance(node, dict):
+        return {(to_plain(k) if not isinstance(k, str) else str(k)): to_plain(v)
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [to_plain(v) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, datetime.date | datetime.datetime):
+        return node.isoformat()
+    value = getattr(node, "value", None)  # TaggedScalar and friends
+    return str(value) if value is not None else str(node)
+
+
+def to_node(value: Any) -> Any:
+    """plain value -> round-trip node (so new parts dump in block style)."""
+    if isinstance(value, CommentedMap | CommentedSeq):
+        return value
+    if isinstance(value, dict):
+        m = CommentedMap()
+        for k, v in value.items():
+            m[k] = to_node(v)
+        return m
+    if isinstance(value, list):
+        return CommentedSeq(to_node(v) for v in value)
+    return value
