@@ -1,18 +1,58 @@
-"""Entry point of apid. Not implemented yet (issue 8): only argument parsing exists."""
+"""`python -m talos apid`: run the node's mTLS API gateway."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 import sys
+
+from talos.apid.server import ApidServer, ApidSettings
+from talos.machinery.constants import APID_PORT, MACHINED_SOCKET
+from talos.machinery.errors import TalosError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m talos apid",
+                                description="apid: the node's mTLS API gateway")
+    p.add_argument("--listen", default=f"0.0.0.0:{APID_PORT}", help="address to listen on")
+    p.add_argument("--backend", default=MACHINED_SOCKET,
+                   help="machined's unix socket (calls without node metadata go there)")
+    p.add_argument("--remote-port", type=int, default=APID_PORT,
+                   help="port of other nodes' apids (for node/nodes routing)")
+    p.add_argument("--ca", required=True, help="PEM file: the OS CA certificate")
+    p.add_argument("--cert", required=True,
+                   help="PEM file: this node's apid certificate (O=os:impersonator)")
+    p.add_argument("--key", required=True, help="PEM file: the apid certificate's key")
+    return p
+
+
+async def _run(settings: ApidSettings) -> None:
+    server = ApidServer(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    port = await server.start()
+    print(f"apid: serving on {settings.listen.rsplit(':', 1)[0]}:{port}", file=sys.stderr,
+          flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m talos apid",
-                                     description="apid: the node's mTLS API gateway")
-    parser.add_argument("--listen", default="0.0.0.0:50000", help="address to listen on")
-    parser.parse_args(argv)
-    print("apid: not implemented yet (see issue 8)", file=sys.stderr)
-    return 1
+    args = _parser().parse_args(argv)
+    try:
+        settings = ApidSettings.from_files(
+            ca=args.ca, cert=args.cert, key=args.key, listen=args.listen,
+            backend_socket=args.backend, remote_port=args.remote_port)
+        asyncio.run(_run(settings))
+    except TalosError as e:
+        print(f"apid: {e}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

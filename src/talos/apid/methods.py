@@ -1,0 +1,65 @@
+"""Every method apid knows, from the generated descriptors: its streaming kind and whether
+its replies follow the Talos envelope (so they can be fanned out to several nodes)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+
+#: Generated modules that declare the services we serve.
+SERVICE_MODULES = (
+    "talos.api.machine.machine_pb2",
+    "talos.api.cluster.cluster_pb2",
+    "talos.api.inspect.inspect_pb2",
+    "talos.api.storage.storage_pb2",
+    "talos.api.time.time_pb2",
+    "talos.api.v1alpha1.state_pb2",
+)
+#: Services apid proxies (trustd's SecurityService is served by trustd, not apid).
+_METADATA_TYPE = "common.Metadata"
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    path: str
+    client_streaming: bool
+    server_streaming: bool
+    #: replies carry `metadata = 1` per message: `nodes` fan-out may merge them
+    fanout: bool
+
+
+def _has_metadata(msg: Descriptor) -> bool:
+    f = msg.fields_by_number.get(1)
+    return (f is not None and f.type == FieldDescriptor.TYPE_MESSAGE
+            and f.message_type.full_name == _METADATA_TYPE)
+
+
+def _envelope(msg: Descriptor, streaming: bool) -> bool:
+    if streaming:
+        return _has_metadata(msg)
+    f = msg.fields_by_number.get(1)
+    return (f is not None and f.type == FieldDescriptor.TYPE_MESSAGE
+            and f.is_repeated and _has_metadata(f.message_type))
+
+
+@cache
+def known_methods() -> Mapping[str, MethodInfo]:
+    out: dict[str, MethodInfo] = {}
+    for name in SERVICE_MODULES:
+        mod = importlib.import_module(name)
+        for svc in mod.DESCRIPTOR.services_by_name.values():
+            for m in svc.methods:
+                path = f"/{svc.full_name}/{m.name}"
+                out[path] = MethodInfo(
+                    path, m.client_streaming, m.server_streaming,
+                    fanout=not m.client_streaming
+                    and _envelope(m.output_type, m.server_streaming))
+    return out
+
+
+def lookup(path: str) -> MethodInfo | None:
+    return known_methods().get(path)

@@ -1,0 +1,248 @@
+"""The generic proxy: ANY method forwarded as raw bytes, authorized and routed.
+
+Requests and replies are never decoded (identity serializers) except where policy needs it:
+the envelope of fanned-out replies is patched at the wire level, and COSI reads by callers
+without `os:admin` are checked (secrets denied) and the machine config redacted. Streams are
+forwarded message by message (a small bounded queue for fan-out), never buffered whole.
+Deadlines are passed on as timeouts; cancelling the incoming call cancels the outgoing ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+
+from talos.apid import cosi_filter, wire
+from talos.apid.authz import authorize, may_read_secrets
+from talos.apid.backends import Backends
+from talos.apid.identity import ROLE_METADATA_KEY, caller_roles
+from talos.apid.methods import MethodInfo, lookup
+from talos.apid.route import ROUTING_KEYS, Route, parse_route
+from talos.machinery.errors import InvalidArgument, TalosError
+
+_DROP = frozenset({*ROUTING_KEYS, ROLE_METADATA_KEY, "user-agent", "content-type", "te",
+                   "authority"})
+#: How many stream messages may wait between fanned-out nodes and the caller.
+FANOUT_QUEUE = 32
+Metadata = tuple[tuple[str, str | bytes], ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    roles: frozenset[str]
+    route: Route
+    metadata: Metadata
+    timeout: float | None
+    redact: bool = False
+
+
+def _forward_metadata(incoming: Sequence[tuple[str, str | bytes]],
+                      roles: frozenset[str]) -> Metadata:
+    kept = [(k, v) for k, v in incoming
+            if k not in _DROP and not k.startswith((":", "grpc-"))]
+    kept += [(ROLE_METADATA_KEY, r) for r in sorted(roles)]
+    return tuple(kept)
+
+
+def _code_number(code: grpc.StatusCode) -> int:
+    return int(code.value[0])
+
+
+class Proxy(grpc.GenericRpcHandler):  # type: ignore[misc]
+    """Every method: unknown ones are admin-only and proxied as bidirectional streams."""
+
+    def __init__(self, backends: Backends) -> None:
+        self.backends = backends
+
+    # -- handler selection ----------------------------------------------------------
+
+    def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        method: str = details.method
+        info = lookup(method)
+        if info is None:
+            info = MethodInfo(method, True, True, fanout=False)
+        if not info.client_streaming and not info.server_streaming:
+            return grpc.unary_unary_rpc_method_handler(self._unary_unary(info))
+        if not info.client_streaming:
+            return grpc.unary_stream_rpc_method_handler(self._unary_stream(info))
+        if not info.server_streaming:
+            return grpc.stream_unary_rpc_method_handler(self._stream_unary(info))
+        return grpc.stream_stream_rpc_method_handler(self._stream_stream(info))
+
+    # -- common preamble ----------------------------------------------------------------
+
+    def _plan(self, info: MethodInfo, context: grpc.aio.ServicerContext,
+              request: bytes | None) -> Plan:
+        incoming = tuple(context.invocation_metadata() or ())
+        roles = caller_roles(context.auth_context(), incoming)
+        authorize(info.path, roles)
+        route = parse_route(incoming)
+        if route.kind == "many" and not info.fanout:
+            if len(route.nodes) > 1:
+                raise InvalidArgument(
+                    f"{info.path} cannot be sent to several nodes at once (use 'node' and one "
+                    "call per node)")
+            route = Route("one", route.nodes)
+        redact = False
+        if request is not None and cosi_filter.is_cosi_read(info.path) \
+                and not may_read_secrets(roles):
+            try:
+                redact = cosi_filter.check_request(info.path, request)
+            except TalosError:
+                raise
+            except Exception as e:  # undecodable request bytes
+                raise InvalidArgument(f"{info.path}: cannot decode request: {e}") from None
+            # Data is redacted where it originates (the local hop), not on every proxy hop.
+            redact = redact and route.kind == "local"
+        return Plan(roles, route, _forward_metadata(incoming, roles),
+                    context.time_remaining(), redact)
+
+    def _channel(self, plan: Plan) -> grpc.aio.Channel:
+        if plan.route.kind == "local":
+            return self.backends.local()
+        return self.backends.remote(plan.route.nodes[0])
+
+    def _where(self, plan: Plan) -> str:
+        if plan.route.kind == "local":
+            return f"machined ({self.backends.local_target})"
+        return f"node {plan.route.nodes[0]!r}"
+
+    async def _fail(self, context: grpc.aio.ServicerContext, plan: Plan,
+                    e: grpc.aio.AioRpcError) -> None:
+        details = e.details() or e.code().name
+        if e.code() == grpc.StatusCode.UNAVAILABLE:
+            details = f"{self._where(plan)} is unavailable: {details}"
+        await context.abort(e.code(), details)
+
+    # -- unary --------------------------------------------------------------------------
+
+    def _unary_unary(self, info: MethodInfo) -> Any:
+        async def handle(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+            plan = self._plan(info, context, request)
+            if plan.route.kind == "many":
+                return await self._fanout_unary(info, plan, request)
+            call = self._channel(plan).unary_unary(info.path)(
+                request, metadata=plan.metadata, timeout=plan.timeout)
+            try:
+                reply: bytes = await call
+            except grpc.aio.AioRpcError as e:
+                await self._fail(context, plan, e)
+                raise  # unreachable: abort raises
+            except asyncio.CancelledError:
+                call.cancel()
+                raise
+            if plan.redact:
+                reply = cosi_filter.redact_response(info.path, reply)
+            return reply
+        return handle
+
+    async def _fanout_unary(self, info: MethodInfo, plan: Plan, request: bytes) -> bytes:
+        async def one(node: str) -> bytes:
+            call = self.backends.remote(node).unary_unary(info.path)(
+                request, metadata=plan.metadata, timeout=plan.timeout)
+            try:
+                return wire.stamp_reply(await call, node)
+            except grpc.aio.AioRpcError as e:
+                return wire.error_reply(node, e.details() or e.code().name,
+                                        _code_number(e.code()))
+            except TalosError as e:
+                return wire.error_reply(node, f"malformed reply: {e}",
+                                        _code_number(grpc.StatusCode.INTERNAL))
+            except asyncio.CancelledError:
+                call.cancel()
+                raise
+
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(one(n)) for n in plan.route.nodes]
+        return b"".join(t.result() for t in tasks)
+
+    # -- server streaming ---------------------------------------------------------------
+
+    def _unary_stream(self, info: MethodInfo) -> Any:
+        async def handle(request: bytes, context: grpc.aio.ServicerContext
+                         ) -> AsyncIterator[bytes]:
+            plan = self._plan(info, context, request)
+            if plan.route.kind == "many":
+                async for msg in self._fanout_stream(info, plan, request):
+                    yield msg
+                return
+            call = self._channel(plan).unary_stream(info.path)(
+                request, metadata=plan.metadata, timeout=plan.timeout)
+            try:
+                async for msg in call:
+                    yield (cosi_filter.redact_response(info.path, msg) if plan.redact
+                           else msg)
+            except grpc.aio.AioRpcError as e:
+                await self._fail(context, plan, e)
+            finally:
+                call.cancel()
+        return handle
+
+    async def _fanout_stream(self, info: MethodInfo, plan: Plan, request: bytes
+                             ) -> AsyncIterator[bytes]:
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(FANOUT_QUEUE)
+
+        async def pump(node: str) -> None:
+            call = self.backends.remote(node).unary_stream(info.path)(
+                request, metadata=plan.metadata, timeout=plan.timeout)
+            try:
+                async for msg in call:
+                    await queue.put(wire.stamp_message(msg, node))
+            except grpc.aio.AioRpcError as e:
+                await queue.put(wire.error_message(node, e.details() or e.code().name,
+                                                   _code_number(e.code())))
+            except TalosError as e:
+                await queue.put(wire.error_message(
+                    node, f"malformed message: {e}", _code_number(grpc.StatusCode.INTERNAL)))
+            finally:
+                call.cancel()
+            await queue.put(None)
+
+        async with asyncio.TaskGroup() as tg:
+            for node in plan.route.nodes:
+                tg.create_task(pump(node))
+            remaining = len(plan.route.nodes)
+            while remaining:
+                item = await queue.get()
+                if item is None:
+                    remaining -= 1
+                else:
+                    yield item
+
+    # -- client streaming (one-to-one only) ------------------------------------------
+
+    def _stream_unary(self, info: MethodInfo) -> Any:
+        async def handle(requests: AsyncIterator[bytes],
+                         context: grpc.aio.ServicerContext) -> bytes:
+            plan = self._plan(info, context, None)
+            call = self._channel(plan).stream_unary(info.path)(
+                requests, metadata=plan.metadata, timeout=plan.timeout)
+            try:
+                reply: bytes = await call
+            except grpc.aio.AioRpcError as e:
+                await self._fail(context, plan, e)
+                raise
+            except asyncio.CancelledError:
+                call.cancel()
+                raise
+            return reply
+        return handle
+
+    def _stream_stream(self, info: MethodInfo) -> Any:
+        async def handle(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext
+                         ) -> AsyncIterator[bytes]:
+            plan = self._plan(info, context, None)
+            call = self._channel(plan).stream_stream(info.path)(
+                requests, metadata=plan.metadata, timeout=plan.timeout)
+            try:
+                async for msg in call:
+                    yield msg
+            except grpc.aio.AioRpcError as e:
+                await self._fail(context, plan, e)
+            finally:
+                call.cancel()
+        return handle

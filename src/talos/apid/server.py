@@ -1,0 +1,100 @@
+"""apid: the mTLS gateway of a node (client certificate required, OS CA)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from talos.apid.backends import CHANNEL_OPTIONS, Backends
+from talos.apid.proxy import Proxy
+from talos.apid.status import ErrorInterceptor
+from talos.machinery.constants import APID_PORT, MACHINED_SOCKET
+from talos.machinery.errors import InvalidArgument, Unavailable
+from talos.machinery.pki import load_certificate, load_private_key, require_grpc_capable
+
+#: Metadata up to 64 KiB reaches apid, so oversized routing metadata (e.g. 1,000 nodes) gets
+#: a clear INVALID_ARGUMENT from the router rather than gRPC's RESOURCE_EXHAUSTED.
+SERVER_OPTIONS = (*CHANNEL_OPTIONS, ("grpc.max_metadata_size", 64 << 10),
+                  ("grpc.absolute_max_metadata_size", 80 << 10))
+
+
+@dataclass(frozen=True)
+class ApidSettings:
+    """Everything apid needs. PEMs: the OS CA, and this node's apid certificate + key.
+
+    The certificate serves TLS and is also the client certificate towards other nodes'
+    apids, so it must carry `os:impersonator` in its Subject Organization and both server
+    and client usages.
+    """
+
+    ca_pem: bytes
+    cert_pem: bytes
+    key_pem: bytes
+    listen: str = f"0.0.0.0:{APID_PORT}"
+    backend_socket: str = MACHINED_SOCKET
+    remote_port: int = APID_PORT
+    max_concurrent_rpcs: int | None = None
+
+    @classmethod
+    def from_files(cls, *, ca: str | Path, cert: str | Path, key: str | Path,
+                   **kwargs: object) -> ApidSettings:
+        def read(p: str | Path, what: str) -> bytes:
+            try:
+                return Path(p).read_bytes()
+            except OSError as e:
+                raise InvalidArgument(f"{what} {str(p)!r}: {e.strerror}") from None
+        return cls(read(ca, "CA file"), read(cert, "certificate file"), read(key, "key file"),
+                   **kwargs)  # type: ignore[arg-type]
+
+    def check(self) -> None:
+        ca = load_certificate(self.ca_pem, what="OS CA")
+        require_grpc_capable(ca)
+        cert = load_certificate(self.cert_pem, what="apid certificate")
+        require_grpc_capable(cert, what="the apid certificate")
+        load_private_key(self.key_pem, what="apid key")
+
+
+class ApidServer:
+    def __init__(self, settings: ApidSettings) -> None:
+        settings.check()
+        self.settings = settings
+        self.backends = Backends(settings.backend_socket, ca_pem=settings.ca_pem,
+                                 cert_pem=settings.cert_pem, key_pem=settings.key_pem,
+                                 remote_port=settings.remote_port)
+        self._server: grpc.aio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> int:
+        server = grpc.aio.server(interceptors=[ErrorInterceptor()], options=SERVER_OPTIONS,
+                                 maximum_concurrent_rpcs=self.settings.max_concurrent_rpcs)
+        server.add_generic_rpc_handlers([Proxy(self.backends)])
+        creds = grpc.ssl_server_credentials(
+            [(self.settings.key_pem, self.settings.cert_pem)],
+            root_certificates=self.settings.ca_pem, require_client_auth=True)
+        try:
+            self.port = server.add_secure_port(self.settings.listen, creds)
+        except RuntimeError as e:
+            raise Unavailable(f"apid cannot listen on {self.settings.listen}: {e}") from None
+        await server.start()
+        self._server = server
+        return self.port
+
+    async def stop(self, grace: float | None = 1.0) -> None:
+        if self._server is not None:
+            await self._server.stop(grace)
+            self._server = None
+        await self.backends.close()
+
+    async def serve(self, ready: asyncio.Event | None = None) -> None:
+        """Run until cancelled (then stop gracefully)."""
+        await self.start()
+        if ready is not None:
+            ready.set()
+        try:
+            assert self._server is not None
+            await self._server.wait_for_termination()
+        finally:
+            await asyncio.shield(self.stop())
