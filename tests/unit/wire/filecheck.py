@@ -16,6 +16,7 @@ adds what a per-package test needs on top of it:
   arbitrary values (``golden.assert_wire_roundtrip`` uses fixed sample values);
 * ``assert_table_matches_upstream(schema, full_name)``: the hand-written table equals the
   serialized upstream descriptor in ``upstream_descriptors`` (guards against typos);
+* ``call_raw(channel, path, client_stream, server_stream)``: one raw call on a gRPC path;
 * ``package_tests(schema, file_descriptor)``: all of the above as parametrized pytest
   functions, so a package's test module is its upstream tables plus one line.
 """
@@ -26,6 +27,7 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
+import grpc
 import pytest
 from golden import (
     LEN,
@@ -197,6 +199,24 @@ def upstream_checked_names(schema: Schema, package: str) -> list[str]:
     top_enums = {e for e in _in_package(schema.enums, package)
                  if e.rsplit(".", 1)[0] not in messages}
     return sorted(messages | top_enums | _in_package(schema.services, package))
+
+
+# --------------------------------------------------------------------------- gRPC paths
+
+
+async def call_raw(channel: grpc.aio.Channel, path: str, client_stream: bool,
+                   server_stream: bool) -> None:
+    """Call ``path`` with an empty message in the given streaming shape; drain any stream."""
+    if client_stream and server_stream:
+        async for _ in channel.stream_stream(path)(iter([b""]), timeout=10):
+            pass
+    elif client_stream:
+        await channel.stream_unary(path)(iter([b""]), timeout=10)
+    elif server_stream:
+        async for _ in channel.unary_stream(path)(b"", timeout=10):
+            pass
+    else:
+        await channel.unary_unary(path)(b"", timeout=10)
 
 
 # --------------------------------------------------------------------------- hypothesis
