@@ -200,10 +200,11 @@ def _check_machine(report: _Report, m: MachineConfig, cluster: ClusterConfig | N
         elif not m.install.disk and m.install.disk_selector is None:
             report.error("machine.install.disk", 'an install disk is required in "metal" mode')
     if m.install is not None:
-        for name in ("extensions", "bootloader", "extraKernelArgs"):
-            attr = {"extraKernelArgs": "extra_kernel_args"}.get(name, name)
-            if getattr(m.install, attr) is not None:
-                report.warn(f"machine.install.{name}", "deprecated")
+        if m.install.extensions is not None:
+            report.warn("machine.install.extensions", "deprecated, use a custom installer "
+                        "image")
+        if m.install.bootloader is not None:
+            report.warn("machine.install.bootloader", "deprecated, it has no effect")
     if m.ca is not None and m.ca.crt is None:
         report.error("machine.ca.crt", "required field is missing")
     for i, san in enumerate(m.cert_sans or []):
@@ -256,7 +257,6 @@ def _check_machine(report: _Report, m: MachineConfig, cluster: ClusterConfig | N
             report.error(f"{path}.path", f'create operation is only allowed under /var '
                          f'("{f.path}")')
     for i, disk in enumerate(m.disks or []):
-        report.warn(f"machine.disks[{i}]", "deprecated, use UserVolumeConfig")
         parts = disk.partitions or []
         for j, part in enumerate(parts):
             if not part.size and j != len(parts) - 1:
