@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "get": "talos.talosctl.get:get",
     "inspect": "talos.talosctl.inspect:inspect",
     "config": "talos.talosctl.config:config",
+    "gen": "talos.talosctl.gen:gen",
 }
 
 
