@@ -68,6 +68,13 @@ def _strip(value: Any, path: list[str | int]) -> Any:
     return value
 
 
+def _block_style(node: Any) -> None:
+    """A `{}`/`[]` that receives content is written in block style, like the rest."""
+    fa = getattr(node, "fa", None)
+    if fa is not None and fa.flow_style() and len(node):
+        fa.set_block_style()
+
+
 def _is_delete(value: Any) -> bool:
     return isinstance(value, dict) and value.get(_DIRECTIVE) == "delete"
 
@@ -88,12 +95,18 @@ def _merge_map(base: Any, patch: Any, path: list[str | int], kind: str) -> None:
         bval = base.get(key)
         if key not in base or bval is None:
             base[key] = _strip(pval, kpath)
+            _block_style(base)
         elif _norm(kpath) in _REPLACE.get(kind, frozenset()):
             base[key] = _strip(pval, kpath)
         elif isinstance(bval, dict) and isinstance(pval, dict):
             _merge_map(bval, pval, kpath, kind)
         elif isinstance(bval, list) and isinstance(pval, list):
+            before = len(bval)
             _merge_list(bval, pval, kpath, kind)
+            if before and not bval:  # emptied by deletes: dropped, as Talos's encoder does
+                del base[key]
+            else:
+                _block_style(bval)
         else:
             base[key] = _strip(pval, kpath)
 
