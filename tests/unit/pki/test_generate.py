@@ -153,3 +153,14 @@ def test_bad_options_name_the_flag(changes: dict[str, Any], message: str) -> Non
     with pytest.raises(InvalidArgument) as e:
         options.validate()
     assert message in str(e.value)
+
+
+@pytest.mark.parametrize("mode", ["metal", "cloud", "container"])
+def test_generated_configs_validate_and_round_trip(bundle: SecretsBundle, mode: str) -> None:
+    from talos.machinery.config import load_config
+
+    for machine_type in ("controlplane", "worker"):
+        text = machine_config(OPTIONS, bundle, machine_type)
+        cfg = load_config(text, source=f"{machine_type}.yaml")
+        cfg.validate(mode)
+        assert cfg.dump() == text
