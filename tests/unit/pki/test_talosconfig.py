@@ -85,3 +85,25 @@ def test_save_is_0600_and_missing_file_loads_empty(tmp_path: Path) -> None:
     cfg.save(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert Talosconfig.load(path) == cfg
+
+
+def test_upstream_ed25519_talosconfig_loads_but_is_refused_for_grpc() -> None:
+    from talos.machinery.errors import FailedPrecondition
+    from talos.machinery.pki import CertificateAuthority, IssueOptions
+
+    os_ca = CertificateAuthority.generate(organization="talos", algorithm="ed25519")
+    client = os_ca.issue_key_pair(IssueOptions(organizations=("os:admin",)),
+                                  algorithm="ed25519")
+    upstream = Talosconfig(context="u", contexts={
+        "u": Context.from_pems(ca=os_ca.to_pem().crt, client=client)})
+    loaded = Talosconfig.from_yaml(upstream.to_yaml())
+    with pytest.raises(FailedPrecondition,
+                       match=r"context 'u': the OS CA uses Ed25519.*talosctl gen secrets"):
+        loaded.get().require_grpc_capable("u")
+    ecdsa_ca = CertificateAuthority.generate(organization="talos")
+    mixed = Context.from_pems(ca=ecdsa_ca.to_pem().crt, client=client)
+    with pytest.raises(FailedPrecondition, match="the client certificate uses Ed25519"):
+        mixed.require_grpc_capable()
+    good = Context.from_pems(ca=ecdsa_ca.to_pem().crt, client=ecdsa_ca.issue_key_pair(
+        IssueOptions(organizations=("os:admin",))))
+    good.require_grpc_capable()

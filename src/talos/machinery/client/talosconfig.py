@@ -25,8 +25,20 @@ from typing import Any
 
 from talos.machinery import goyaml
 from talos.machinery.atomic import write_atomic
-from talos.machinery.errors import InvalidArgument, InvalidConfig, NotFound, Problem
-from talos.machinery.pki.certificate import CertificateAndKey, decode_base64, encode_base64
+from talos.machinery.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    InvalidConfig,
+    NotFound,
+    Problem,
+)
+from talos.machinery.pki.certificate import (
+    CertificateAndKey,
+    decode_base64,
+    encode_base64,
+    load_certificate,
+)
+from talos.machinery.pki.tls import is_grpc_capable
 
 ENV_VAR = "TALOSCONFIG"
 _CONTEXT_FIELDS = ("endpoints", "nodes", "ca", "crt", "key", "cluster", "auth", "target")
@@ -74,6 +86,23 @@ class Context:
     def client(self) -> CertificateAndKey:
         return CertificateAndKey(decode_base64(self.crt, what="crt") if self.crt else b"",
                                  decode_base64(self.key, what="key") if self.key else b"")
+
+    def require_grpc_capable(self, name: str = "") -> None:
+        """Raise FailedPrecondition if the CA or the client certificate uses Ed25519 (as
+        upstream Talos talosconfigs do): grpcio cannot use them. Says how to regenerate."""
+        where = f"talosconfig context {name!r}: " if name else ""
+        if self.ca:
+            ca = load_certificate(self.ca_pem, what=f"{where}ca")
+            if not is_grpc_capable(ca):
+                raise FailedPrecondition(
+                    f"{where}the OS CA uses Ed25519, which gRPC cannot serve here; regenerate "
+                    "with `talosctl gen secrets` (ECDSA P-256)")
+        if self.crt:
+            crt = load_certificate(self.client.crt, what=f"{where}crt")
+            if not is_grpc_capable(crt):
+                raise FailedPrecondition(
+                    f"{where}the client certificate uses Ed25519, which gRPC cannot use here; "
+                    "regenerate the talosconfig with `talosctl gen config` (ECDSA P-256)")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"endpoints": list(self.endpoints)}
