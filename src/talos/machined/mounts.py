@@ -30,10 +30,10 @@ SYS_PIVOT_ROOT = 155  # x86_64
 SKIP = {"proc", "sys", "dev", "run", "tmp", "var", "system", "lost+found", "mnt", "media",
         "boot", "old_root", "srv"}
 
-ENV_HOST_MNTNS = "TALOS_HOST_MNTNS"
-ENV_ROOTFS = "TALOS_SANDBOX_ROOTFS"
-ENV_STATE = "TALOS_SANDBOX_STATE"
-ENV_EPHEMERAL = "TALOS_SANDBOX_EPHEMERAL"
+ENV_HOST_MNTNS = constants.SANDBOX_ENV_HOST_MNTNS
+ENV_ROOTFS = constants.SANDBOX_ENV_ROOTFS
+ENV_STATE = constants.SANDBOX_ENV_STATE
+ENV_EPHEMERAL = constants.SANDBOX_ENV_EPHEMERAL
 
 _libc = ctypes.CDLL(None, use_errno=True)
 

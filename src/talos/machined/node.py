@@ -86,6 +86,7 @@ class Node:
         self.boot_done = asyncio.Event()
         self.exit_action: ExitAction | None = None
         self._exit = asyncio.Event()
+        self._terminating = False
         self._service_updates: asyncio.Queue[tuple[str, HealthStatus, ServiceState]] = \
             asyncio.Queue()
         self.server: grpc.aio.Server | None = None
@@ -125,10 +126,13 @@ class Node:
                 await register_definitions(self.state)
                 rt = tg.create_task(self.runtime.run(), name="cosi-runtime")
                 self.paths.ensure()
+                # a failed initialize is in the events and the log; PID 1 keeps serving
+                await asyncio.wait([self.sequencer.submit(self.initialize_sequence())])
+                booting = "initialize" in self.sequencer.done and not self._terminating
                 self.server = await start_server(self)
                 log.info("machined API listening on %s", self.paths.socket)
-                await self.sequencer.run(self.initialize_sequence())
-                self.sequencer.submit(self.boot_sequence())
+                if booting:
+                    self.sequencer.submit(self.boot_sequence())
                 await self._exit.wait()
                 await self.server.stop(grace=0.5)
                 await self.supervisor.stop_all()
@@ -143,11 +147,11 @@ class Node:
 
     def _on_terminate(self, sig: int) -> None:
         log.info("received %s: shutting down", signal.Signals(sig).name)
-        if self.sequencer.current == "shutdown":
+        if self.sequencer.current in ("shutdown", "reboot") or self._terminating:
             return
+        self._terminating = True
         # the shutdown wins over a running sequence (as when power is pulled)
-        self.sequencer.current = None
-        self.sequencer.submit(self.shutdown_sequence())
+        self.sequencer.preempt(self.shutdown_sequence())
 
     # -- service status as resources ----------------------------------------------------------
 

@@ -22,3 +22,10 @@ ROLE_IMPERSONATOR = "os:impersonator"
 # Local cluster defaults (talosctl cluster create).
 DEFAULT_CLUSTER_NAME = "talos-default"
 DEFAULT_CIDR = "10.5.0.0/24"
+
+# Environment the sandbox launcher hands to machined (PID 1 of the node) so it can build its
+# mounts, and so it can refuse to touch mounts while still in the host's mount namespace.
+SANDBOX_ENV_HOST_MNTNS = "TALOS_HOST_MNTNS"
+SANDBOX_ENV_ROOTFS = "TALOS_SANDBOX_ROOTFS"
+SANDBOX_ENV_STATE = "TALOS_SANDBOX_STATE"
+SANDBOX_ENV_EPHEMERAL = "TALOS_SANDBOX_EPHEMERAL"

@@ -41,6 +41,7 @@ class Sequencer:
         self.current: str | None = None
         self.done: dict[str, asyncio.Event] = {}
         self._tg: asyncio.TaskGroup | None = None
+        self._running: asyncio.Task[None] | None = None
 
     def attach(self, tg: asyncio.TaskGroup | None) -> None:
         """The TaskGroup that owns sequences started with `submit`."""
@@ -61,7 +62,30 @@ class Sequencer:
         if self._tg is None:
             raise FailedPrecondition("the sequencer is not running")
         self._claim(seq.name)
-        return self._tg.create_task(self._run_background(seq), name=f"sequence:{seq.name}")
+        task = self._tg.create_task(self._run_background(seq), name=f"sequence:{seq.name}")
+        self._running = task
+        return task
+
+    def preempt(self, seq: Sequence) -> asyncio.Task[None]:
+        """Cancel whatever sequence runs and start `seq` (shutdown on SIGTERM does this)."""
+        if self._tg is None:
+            raise FailedPrecondition("the sequencer is not running")
+        victim = self._running if self._running and not self._running.done() else None
+
+        async def takeover() -> None:
+            if victim is not None:
+                victim.cancel()
+                await asyncio.wait([victim])
+            try:
+                self._claim(seq.name)
+            except Busy as exc:
+                log.error("cannot preempt: %s", exc)
+                return
+            await self._run_background(seq)
+
+        task = self._tg.create_task(takeover(), name=f"sequence:{seq.name}")
+        self._running = task
+        return task
 
     async def _run_background(self, seq: Sequence) -> None:
         try:

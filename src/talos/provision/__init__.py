@@ -1,0 +1,1 @@
+"""Local nodes and clusters: sandboxes (namespaces) now, VMs later."""
