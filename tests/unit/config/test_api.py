@@ -1,0 +1,89 @@
+"""Config API details other components rely on: redaction, generated configs, multi-doc."""
+
+from __future__ import annotations
+
+import pytest
+
+from talos.machinery.config import apply_patches, load_config, load_patch_arg
+from talos.machinery.config.generate import GenerateOptions, generate
+from talos.machinery.errors import InvalidArgument, InvalidConfig
+
+
+@pytest.fixture(scope="module")
+def generated() -> tuple[str, str]:
+    gen = generate(GenerateOptions(cluster_name="demo", endpoint="https://10.5.0.2:6443"),
+                   with_talosconfig=False)
+    return gen.controlplane, gen.worker
+
+
+def test_generated_configs_validate_and_round_trip(generated: tuple[str, str]) -> None:
+    for text in generated:
+        cfg = load_config(text)
+        for mode in ("metal", "cloud", "container"):
+            assert cfg.validate(mode, strict=True) == []
+        assert cfg.dump() == text
+
+
+def test_redacted_hides_every_secret(generated: tuple[str, str]) -> None:
+    cfg = load_config(generated[0])
+    v1 = cfg.v1alpha1
+    assert v1 is not None and v1.machine is not None and v1.cluster is not None
+    secrets = [v1.machine.token, v1.cluster.secret, v1.cluster.token]
+    assert v1.machine.ca is not None and v1.cluster.ca is not None
+    secrets += [v1.machine.ca.key, v1.cluster.ca.key]
+    red = cfg.redacted()
+    text = red.dump()
+    for secret in secrets:
+        assert secret and secret not in text
+    assert "******" in text
+    rv1 = red.v1alpha1
+    assert rv1 is not None and rv1.machine is not None and rv1.machine.token == "******"
+    assert rv1.machine.ca is not None and rv1.machine.ca.crt == v1.machine.ca.crt
+    assert cfg.v1alpha1 is v1 and secrets[0] in cfg.dump()  # the original is untouched
+
+
+def test_multidoc_errors_are_prefixed_and_collected() -> None:
+    text = ("machine:\n  type: worker\n---\napiVersion: v1alpha1\nkind: NetworkRuleConfig\n"
+            "name: r\nportSelector:\n  ports: [53]\n  protocol: tcpp\ningress:\n"
+            "  - subnet: 10.0.0\n---\napiVersion: v1alpha1\nkind: NetworkRuleConfig\n"
+            "name: r\n---\nmachine: {}\n")
+    with pytest.raises(InvalidConfig) as e:
+        load_config(text, source="m.yaml")
+    got = [str(p) for p in e.value.problems]
+    assert any(p.startswith('NetworkRuleConfig/r.portSelector.protocol: invalid value "tcpp"')
+               for p in got)
+    assert 'NetworkRuleConfig/r.ingress[0].subnet: invalid CIDR "10.0.0"' in got
+    assert "document: duplicate v1alpha1 document" in got
+    assert str(e.value).startswith("m.yaml: 3 errors occurred:")
+
+
+def test_known_untyped_kind_kept_verbatim() -> None:
+    text = "apiVersion: v1alpha1\nkind: HostnameConfig\nhostname: node-1  # ok\n"
+    cfg = load_config(text)
+    assert cfg.documents[0].kind == "HostnameConfig" and cfg.documents[0].model is None
+    assert cfg.dump() == text
+
+
+def test_patch_keeps_comments_and_names_patch() -> None:
+    base = "# head\nmachine:\n  type: worker  # role\n  network: {}\n"
+    out = apply_patches(base, ["machine:\n  network:\n    hostname: w1\n"])
+    assert out.startswith("# head\n") and "# role" in out and "hostname: w1" in out
+    with pytest.raises(InvalidConfig) as e:
+        apply_patches(base, ["machine:\n  network:\n    hostname: w1\n", "machine: [1]\n"],
+                      sources=["a.yaml", "b.yaml"])
+    assert e.value.source == "b.yaml" and "machine: expected a mapping" in str(e.value)
+    with pytest.raises(InvalidConfig) as e:
+        apply_patches(base, ["42\n"])
+    assert e.value.source == "patch[0]"
+
+
+def test_load_patch_arg(tmp_path: pytest.TempPathFactory) -> None:
+    assert load_patch_arg("machine: {}") == "machine: {}"
+    with pytest.raises(InvalidArgument, match="No such file"):
+        load_patch_arg("@/definitely/not/here.yaml")
+
+
+def test_unknown_mode() -> None:
+    cfg = load_config("machine:\n  type: worker\n")
+    with pytest.raises(InvalidArgument, match='unknown mode "vm"'):
+        cfg.validate("vm")
