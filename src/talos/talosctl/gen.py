@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -28,6 +29,7 @@ from talos.talosctl.output import STDOUT, check_not_exists, clear_errors, write_
 
 KNOWN_ROLES = (ROLE_ADMIN, ROLE_OPERATOR, ROLE_READER, ROLE_ETCD_BACKUP, ROLE_IMPERSONATOR)
 OUTPUT_TYPES = ("controlplane", "worker", "talosconfig")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -62,6 +64,12 @@ def gen(ctx: click.Context, force: bool) -> None:
 
 
 _force_option = click.option("-f", "--force", is_flag=True, help="will overwrite existing files")
+
+
+def go_bool(name: str, *, default: bool, help: str) -> Callable[[F], F]:
+    """A boolean flag like cobra's: `--flag`, `--flag=true` or `--flag=false`."""
+    return click.option(name, type=click.BOOL, default=default, is_flag=False,
+                        flag_value=True, show_default=True, help=help)
 
 
 # ---- gen secrets -------------------------------------------------------------------------
@@ -168,8 +176,17 @@ def _validated(text: str, *, source: str) -> None:
               help="patch generated machineconfigs (applied to 'worker' type)")
 @click.option("--with-secrets", metavar="PATH",
               help="use a secrets file generated using 'gen secrets'")
-@click.option("--with-cluster-discovery/--without-cluster-discovery", default=True,
-              help="enable cluster discovery feature")
+@go_bool("--with-cluster-discovery", default=True, help="enable cluster discovery feature")
+@go_bool("--with-kubespan", default=False, help="enable KubeSpan feature")
+@go_bool("--with-docs", default=True,
+         help="accepted for compatibility: files are written without doc comments")
+@go_bool("--with-examples", default=True,
+         help="accepted for compatibility: files are written without commented examples")
+@click.option("--registry-mirror", multiple=True, metavar="HOST=URL",
+              help="list of registry mirrors to use in format: <registry host>=<mirror URL>")
+@click.option("--talos-version", default="",
+              help="the desired Talos version to generate config for (only the v1.10 layout "
+                   "is generated)")
 @click.option("-t", "--output-types", multiple=True, default=OUTPUT_TYPES,
               help=f"types of outputs to be generated. valid types are: {list(OUTPUT_TYPES)}")
 @click.option("-o", "--output", default="",
@@ -185,7 +202,9 @@ def gen_config(ctx: click.Context, cluster_name: str, endpoint: str, install_dis
                kubernetes_version: str | None, config_version: str,
                config_patch: tuple[str, ...], config_patch_control_plane: tuple[str, ...],
                config_patch_worker: tuple[str, ...], with_secrets: str | None,
-               with_cluster_discovery: bool, output_types: tuple[str, ...], output: str,
+               with_cluster_discovery: bool, with_kubespan: bool, with_docs: bool,
+               with_examples: bool, registry_mirror: tuple[str, ...], talos_version: str,
+               output_types: tuple[str, ...], output: str,
                output_dir: str, force: bool) -> None:
     """Generates a set of configuration files for Talos cluster.
 
@@ -198,6 +217,16 @@ def gen_config(ctx: click.Context, cluster_name: str, endpoint: str, install_dis
     g.validate_cluster_endpoint(endpoint)
     if config_version != "v1alpha1":
         raise click.ClickException(f"unknown config version: {config_version!r}")
+    if talos_version and not talos_version.removeprefix("v").startswith("1.10"):
+        raise click.ClickException(
+            f"invalid talos-version: {talos_version!r}: only the Talos v1.10 config layout "
+            "is generated here")
+    mirrors: list[tuple[str, str]] = []
+    for spec in _split(registry_mirror):
+        host, sep, url = spec.partition("=")
+        if not sep:
+            raise click.ClickException(f"invalid registry mirror spec: {spec!r}")
+        mirrors.append((host, url))
     types = _split(output_types)
     if not types:
         raise click.ClickException("at least one output type must be specified")
@@ -228,7 +257,8 @@ def gen_config(ctx: click.Context, cluster_name: str, endpoint: str, install_dis
         kubernetes_version=kubernetes_version or g.DEFAULT_KUBERNETES_VERSION,
         install_disk=install_disk, install_image=install_image or g.DEFAULT_INSTALLER_IMAGE,
         additional_sans=tuple(_split(additional_sans)), dns_domain=dns_domain,
-        discovery=with_cluster_discovery)
+        discovery=with_cluster_discovery, kubespan=with_kubespan,
+        registry_mirrors=tuple(mirrors))
     options.validate()
 
     if with_secrets:

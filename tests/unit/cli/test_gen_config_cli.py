@@ -150,3 +150,21 @@ def test_a_patch_that_breaks_the_config_is_refused(talosctl: Run, tmp_path: Path
     assert not (tmp_path / "controlplane.yaml").exists()
     r = talosctl("gen", "config", "demo", ENDPOINT, "--config-patch", "@missing.yaml")
     assert r.returncode == 1 and "missing.yaml" in r.stderr
+
+
+def test_talos_compatible_flags(talosctl: Run, tmp_path: Path) -> None:
+    r = talosctl("gen", "config", "demo", ENDPOINT, "--with-docs=false",
+                 "--with-examples=false", "--with-kubespan",
+                 "--registry-mirror", "docker.io=http://10.5.0.1:5000")
+    assert r.returncode == 0, r.stderr
+    worker = load(tmp_path / "worker.yaml")
+    assert worker["machine"]["network"]["kubespan"]["enabled"] is True
+    assert worker["machine"]["registries"]["mirrors"]["docker.io"]["endpoints"] == [
+        "http://10.5.0.1:5000"]
+    # the validator refuses KubeSpan without discovery, before anything is written
+    r = talosctl("gen", "config", "other", ENDPOINT, "-o", "o", "--with-kubespan",
+                 "--with-cluster-discovery=false")
+    assert r.returncode == 1 and "cluster.discovery.enabled" in r.stderr
+    assert not (tmp_path / "o").exists()
+    r = talosctl("gen", "config", "demo", ENDPOINT, "-o", "o", "--talos-version", "v1.7")
+    assert r.returncode == 1 and "only the Talos v1.10 config layout" in r.stderr

@@ -164,3 +164,25 @@ def test_generated_configs_validate_and_round_trip(bundle: SecretsBundle, mode: 
         cfg = load_config(text, source=f"{machine_type}.yaml")
         cfg.validate(mode)
         assert cfg.dump() == text
+
+
+def test_kubespan_and_registry_mirrors(bundle: SecretsBundle) -> None:
+    options = GenerateOptions(cluster_name="demo", endpoint="https://10.5.0.2:6443",
+                              kubespan=True, registry_mirrors=(
+                                  ("docker.io", "http://10.5.0.1:5000"),
+                                  ("docker.io", "https://mirror.example.com")))
+    for machine_type in ("controlplane", "worker"):
+        doc = parse(machine_config(options, bundle, machine_type))
+        m = doc["machine"]
+        assert m["network"] == {"kubespan": {"enabled": True}}
+        assert m["registries"] == {"mirrors": {"docker.io": {"endpoints": [
+            "http://10.5.0.1:5000", "https://mirror.example.com"]}}}
+        assert list(m).index("registries") == list(m).index("install") + 1
+        assert doc["cluster"]["discovery"]["enabled"] is True
+    off = GenerateOptions(cluster_name="demo", endpoint="https://10.5.0.2:6443",
+                          discovery=False)
+    assert parse(machine_config(off, bundle, "worker"))["cluster"]["discovery"]["enabled"] \
+        is False
+    with pytest.raises(InvalidArgument, match="--registry-mirror: invalid registry mirror"):
+        GenerateOptions(cluster_name="d", endpoint="https://1.2.3.4:6443",
+                        registry_mirrors=(("docker.io", "not a url"),)).validate()

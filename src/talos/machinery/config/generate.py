@@ -92,6 +92,9 @@ class GenerateOptions:
     pod_subnets: tuple[str, ...] = DEFAULT_POD_SUBNETS
     service_subnets: tuple[str, ...] = DEFAULT_SERVICE_SUBNETS
     discovery: bool = True
+    kubespan: bool = False
+    #: (registry host, mirror URL) pairs, as `--registry-mirror host=url`
+    registry_mirrors: tuple[tuple[str, str], ...] = ()
     debug: bool = False
     allow_scheduling_on_control_planes: bool = False
     #: endpoints written into the generated talosconfig context (Talos writes none)
@@ -121,6 +124,11 @@ class GenerateOptions:
             if not san or any(c.isspace() for c in san) or "/" in san:
                 raise InvalidArgument(f"--additional-sans: {san!r} is not an IP address or "
                                       "DNS name")
+        for host, url in self.registry_mirrors:
+            parsed = urllib.parse.urlsplit(url)
+            if not host or parsed.scheme not in ("http", "https") or not parsed.netloc:
+                raise InvalidArgument(f"--registry-mirror: invalid registry mirror spec "
+                                      f"{host}={url!r} (expected <registry host>=<mirror URL>)")
         for what, subnets in (("podSubnets", self.pod_subnets),
                               ("serviceSubnets", self.service_subnets)):
             for subnet in subnets:
@@ -152,7 +160,7 @@ def _machine(options: GenerateOptions, bundle: SecretsBundle, machine_type: str
             "defaultRuntimeSeccompProfileEnabled": True,
             "disableManifestsDirectory": True,
         },
-        "network": {},
+        "network": {"kubespan": {"enabled": True}} if options.kubespan else {},
         "install": {
             "disk": options.install_disk,
             "image": options.install_image,
@@ -167,13 +175,21 @@ def _machine(options: GenerateOptions, bundle: SecretsBundle, machine_type: str
             "hostDNS": {"enabled": True, "forwardKubeDNSToHost": True},
         },
     }
+    if options.registry_mirrors:
+        mirrors: dict[str, Any] = {}
+        for host, url in options.registry_mirrors:
+            mirrors.setdefault(host, {"endpoints": []})["endpoints"].append(url)
+        # Talos's field order: install, registries, features
+        features = machine.pop("features")
+        machine["registries"] = {"mirrors": mirrors}
+        machine["features"] = features
     if controlplane:
         machine["nodeLabels"] = {LABEL_EXCLUDE_FROM_EXTERNAL_LB: DoubleQuotedScalarString("")}
     return machine
 
 
-def _discovery() -> dict[str, Any]:
-    return {"enabled": True,
+def _discovery(enabled: bool) -> dict[str, Any]:
+    return {"enabled": enabled,
             "registries": {"kubernetes": {"disabled": True}, "service": {}}}
 
 
@@ -211,8 +227,7 @@ def _cluster(options: GenerateOptions, bundle: SecretsBundle, machine_type: str
     }
     if not controlplane:
         cluster["ca"] = _pair(bundle.k8s, with_key=False)
-        if options.discovery:
-            cluster["discovery"] = _discovery()
+        cluster["discovery"] = _discovery(options.discovery)
         return cluster
     if bundle.secretbox_encryption_secret:
         cluster["secretboxEncryptionSecret"] = bundle.secretbox_encryption_secret
@@ -235,8 +250,7 @@ def _cluster(options: GenerateOptions, bundle: SecretsBundle, machine_type: str
         "proxy": {"image": f"{PROXY_IMAGE}:v{version}"},
         "scheduler": {"image": f"{SCHEDULER_IMAGE}:v{version}"},
     })
-    if options.discovery:
-        cluster["discovery"] = _discovery()
+    cluster["discovery"] = _discovery(options.discovery)
     cluster["etcd"] = {"ca": _pair(bundle.etcd)}
     cluster["extraManifests"] = []
     cluster["inlineManifests"] = []
