@@ -79,16 +79,24 @@ def go_bool(name: str, *, default: bool, help: str) -> Callable[[F], F]:
               help='path of the output file, or "-" for stdout')
 @click.option("--from-controlplane-config", metavar="PATH",
               help="use the provided controlplane Talos machine configuration as input")
+@click.option("-p", "--from-kubernetes-pki", metavar="DIR",
+              help="use a Kubernetes PKI directory (e.g. /etc/kubernetes/pki) as input")
+@click.option("-t", "--kubernetes-bootstrap-token", default="",
+              help="use the provided bootstrap token as input")
 @_force_option
 @click.pass_context
 @clear_errors
 def gen_secrets(ctx: click.Context, output_file: str, from_controlplane_config: str | None,
+                from_kubernetes_pki: str | None, kubernetes_bootstrap_token: str,
                 force: bool) -> None:
     """Generates a secrets bundle file which can later be used to generate a config."""
     from talos.machinery.secrets import SecretsBundle
 
     check_not_exists(output_file, _force(ctx, force))
-    if from_controlplane_config:
+    if from_kubernetes_pki:
+        bundle = SecretsBundle.from_kubernetes_pki(from_kubernetes_pki,
+                                                   kubernetes_bootstrap_token)
+    elif from_controlplane_config:
         bundle = bundle_from_controlplane_config(Path(from_controlplane_config))
     else:
         bundle = SecretsBundle.generate()

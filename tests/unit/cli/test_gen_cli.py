@@ -82,3 +82,27 @@ def test_gen_errors_are_one_clear_line(talosctl: Run, tmp_path: Path) -> None:
     assert r.stderr == "Error: No such file or directory: 'missing.crt'\n"
     r = talosctl("gen", "key", "--name", "k")
     assert r.returncode == 1 and "already exists, use --force to overwrite" in r.stderr
+
+
+def test_gen_secrets_from_kubernetes_pki(talosctl: Run, tmp_path: Path) -> None:
+    from talos.machinery.pki import CertificateAuthority
+    from talos.machinery.pki.keys import new_private_key, private_key_to_pem
+
+    pki = tmp_path / "pki"
+    (pki / "etcd").mkdir(parents=True)
+    cas = {}
+    for base in ("ca", "etcd/ca", "front-proxy-ca"):
+        pem = CertificateAuthority.generate(organization=base).to_pem()
+        (pki / f"{base}.crt").write_bytes(pem.crt)
+        (pki / f"{base}.key").write_bytes(pem.key)
+        cas[base] = pem
+    (pki / "sa.key").write_bytes(private_key_to_pem(new_private_key()))
+    r = talosctl("gen", "secrets", "-p", "pki", "-t", "abcdef.0123456789abcdef")
+    assert r.returncode == 0, r.stderr
+    bundle = SecretsBundle.load(tmp_path / "secrets.yaml")
+    assert bundle.k8s == cas["ca"] and bundle.etcd == cas["etcd/ca"]
+    assert bundle.k8s_aggregator == cas["front-proxy-ca"]
+    assert bundle.bootstrap_token == "abcdef.0123456789abcdef"
+    (pki / "sa.key").unlink()
+    r = talosctl("gen", "secrets", "-p", "pki", "-o", "x.yaml")
+    assert r.returncode == 1 and "sa.key: No such file or directory" in r.stderr

@@ -33,7 +33,7 @@ from talos.machinery.pki.ca import (
 from talos.machinery.pki.certificate import CertificateAndKey, decode_base64, encode_base64
 from talos.machinery.pki.keys import load_private_key, new_private_key, private_key_to_pem
 from talos.machinery.pki.tls import require_grpc_capable
-from talos.machinery.pki.token import TOKEN_PATTERN, generate_token
+from talos.machinery.pki.token import TOKEN_PATTERN, check_token_format, generate_token
 
 #: bytes of randomness in cluster.id and cluster.secret (Talos: 32 each)
 CLUSTER_ID_SIZE = 32
@@ -82,6 +82,38 @@ class SecretsBundle:
             os=CertificateAuthority.generate(organization="talos", now=now).to_pem(),
             secretbox_encryption_secret=_random_b64(32),
         )
+
+    @classmethod
+    def from_kubernetes_pki(cls, pki_dir: str | PathLike[str], bootstrap_token: str = "", *,
+                            now: dt.datetime | None = None) -> SecretsBundle:
+        """Reuse an existing Kubernetes PKI directory (kubeadm layout: `ca.*`, `etcd/ca.*`,
+        `front-proxy-ca.*`, `sa.key`); everything else is generated (Talos's
+        `gen secrets --from-kubernetes-pki`)."""
+        root = Path(pki_dir)
+        if not root.is_dir():
+            raise InvalidArgument(f"{str(root)!r} is not a directory")
+
+        def pair(crt: str, key: str) -> CertificateAndKey:
+            try:
+                p = CertificateAndKey((root / crt).read_bytes(), (root / key).read_bytes())
+            except OSError as e:
+                raise InvalidArgument(f"cannot read {e.filename}: {e.strerror}") from None
+            p.check(path=str(root / crt))
+            return p
+
+        try:
+            sa = (root / "sa.key").read_bytes()
+        except OSError as e:
+            raise InvalidArgument(f"cannot read {e.filename}: {e.strerror}") from None
+        load_private_key(sa, what=str(root / "sa.key"))
+        if bootstrap_token:
+            check_token_format(bootstrap_token, what="bootstrap token")
+        fresh = cls.generate(now=now)
+        return replace(fresh, k8s=pair("ca.crt", "ca.key"),
+                       etcd=pair("etcd/ca.crt", "etcd/ca.key"),
+                       k8s_aggregator=pair("front-proxy-ca.crt", "front-proxy-ca.key"),
+                       k8s_service_account_key=sa,
+                       bootstrap_token=bootstrap_token or fresh.bootstrap_token)
 
     # ---- YAML -------------------------------------------------------------------------
 
