@@ -197,13 +197,13 @@ class Node:
         return Sequence("shutdown", (
             Phase("stopServices", (Task("stopAllServices", self._stop_services),)),
             Phase("exit", (Task("powerOff", self._power_off),)),
-        ))
+        ), terminal=True)
 
     def reboot_sequence(self) -> Sequence:
         return Sequence("reboot", (
             Phase("stopServices", (Task("stopAllServices", self._stop_services),)),
             Phase("exit", (Task("reboot", self._reboot),)),
-        ))
+        ), terminal=True)
 
     def reset_sequence(self, wipe_ephemeral: bool = True) -> Sequence:
         tasks = [Task("wipeEphemeral", self._wipe_ephemeral)] if wipe_ephemeral else []
@@ -211,7 +211,7 @@ class Node:
             Phase("stopServices", (Task("stopAllServices", self._stop_services),)),
             Phase("wipe", tuple(tasks)),
             Phase("exit", (Task("reboot", self._reboot),)),
-        ))
+        ), terminal=True)
 
     # -- tasks --------------------------------------------------------------------------------
 

@@ -120,15 +120,30 @@ async def test_crash_looping_service_restarts_with_backoff_while_api_answers(tmp
 
 
 def _host_pids(root_pid: int, needle: str) -> list[int]:
-    return [p.pid for p in psutil.Process(root_pid).children(recursive=True)
-            if needle in " ".join(p.cmdline())]
+    out = []
+    for p in psutil.Process(root_pid).children(recursive=True):
+        try:
+            if needle in " ".join(p.cmdline()):
+                out.append(p.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+async def _service_pids(root_pid: int, needle: str) -> list[int]:
+    """Host pids running `needle`; a just-started service may not have exec'd yet."""
+    while True:
+        pids = await asyncio.to_thread(_host_pids, root_pid, needle)
+        if pids:
+            return pids
+        await asyncio.sleep(0.02)
 
 
 async def test_kill_9_of_a_service_is_seen_and_restarted(tmp_path):
     async with running_node(tmp_path / "n",
                             extensions=ext("victim", SLEEPER, backoff=0.1)) as node:
         first = await node.wait_service("ext-victim", "running")
-        [pid] = await asyncio.to_thread(_host_pids, node.sandbox.pid, "time.sleep(3600)")
+        [pid] = await _service_pids(node.sandbox.pid, "time.sleep(3600)")
         os.kill(pid, signal.SIGKILL)
         await node.wait_event(lambda e: e.service == "ext-victim"
                               and "killed by signal 9" in e.message,
@@ -137,7 +152,7 @@ async def test_kill_9_of_a_service_is_seen_and_restarted(tmp_path):
                               and e.action == m.ServiceStateEvent.RUNNING
                               and e.message != first.message,
                               msg_type=m.ServiceStateEvent)
-        pids = await asyncio.to_thread(_host_pids, node.sandbox.pid, "time.sleep(3600)")
+        pids = await _service_pids(node.sandbox.pid, "time.sleep(3600)")
         assert len(pids) == 1 and pids[0] != pid
         assert (await node.services())["ext-victim"].state == "Running"
 

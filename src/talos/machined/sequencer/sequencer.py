@@ -33,6 +33,8 @@ class Phase:
 class Sequence:
     name: str
     phases: tuple[Phase, ...]
+    #: ends this machined (shutdown, reboot, reset): once it succeeded nothing else may start
+    terminal: bool = False
 
 
 class Sequencer:
@@ -106,6 +108,7 @@ class Sequencer:
                         tg.create_task(self._run_task(task))
                 self.bus.publish(PhaseEvent(phase.name, Action.STOP))
         except BaseException as exc:
+            self.current = None
             err = exc
             if isinstance(exc, BaseExceptionGroup):
                 err = exc.exceptions[0]
@@ -114,12 +117,12 @@ class Sequencer:
             if isinstance(exc, BaseExceptionGroup) and not isinstance(err, asyncio.CancelledError):
                 raise err from exc
             raise
-        else:
-            self.bus.publish(SequenceEvent(seq.name, Action.STOP))
-            log.info("sequence %s done", seq.name)
-            self.done.setdefault(seq.name, asyncio.Event()).set()
-        finally:
+        self.bus.publish(SequenceEvent(seq.name, Action.STOP))
+        log.info("sequence %s done", seq.name)
+        self.done.setdefault(seq.name, asyncio.Event()).set()
+        if not seq.terminal:
             self.current = None
+        # a terminal sequence stays "in progress" until this process is gone
 
     async def _run_task(self, task: Task) -> None:
         self.bus.publish(TaskEvent(task.name, Action.START))
