@@ -87,3 +87,18 @@ def test_unknown_mode() -> None:
     cfg = load_config("machine:\n  type: worker\n")
     with pytest.raises(InvalidArgument, match='unknown mode "vm"'):
         cfg.validate("vm")
+
+
+def test_go_style_octal_permissions() -> None:
+    cfg = load_config("machine:\n  files:\n"
+                      "    - {content: a, permissions: 0644, path: /var/a, op: create}\n"
+                      "    - {content: b, permissions: 0o600, path: /var/b, op: create}\n")
+    v1 = cfg.v1alpha1
+    assert v1 is not None and v1.machine is not None and v1.machine.files is not None
+    assert [f.permissions for f in v1.machine.files] == [0o644, 0o600]
+    assert "0644" in cfg.dump()
+
+
+def test_not_a_mapping_document() -> None:
+    with pytest.raises(InvalidConfig, match=r"document\[0\]: expected a mapping, got a list"):
+        load_config("- a\n")

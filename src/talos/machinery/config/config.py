@@ -57,7 +57,9 @@ def document_identity(raw: Any) -> tuple[str, str | None] | None:
 def _parse_document(raw: Any, index: int) -> tuple[ConfigDocument | None, list[Problem]]:
     where = f"document[{index}]"
     if not isinstance(raw, dict):
-        return None, [Problem(where, f"expected a mapping, got {type(raw).__name__}")]
+        what = "a list" if isinstance(raw, list) else f'"{raw}"' if isinstance(raw, str) \
+            else str(raw)
+        return None, [Problem(where, f"expected a mapping, got {what}")]
     plain = yamlio.to_plain(raw)
     if "kind" not in plain:
         if "apiVersion" in plain and not (_V1ALPHA1_KEYS & set(plain)):

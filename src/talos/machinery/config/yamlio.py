@@ -12,6 +12,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarint import ScalarInt
 
 from talos.machinery.errors import InvalidConfig, Problem
 
@@ -113,7 +114,7 @@ def to_plain(node: Any) -> Any:
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
-        return int(node)
+        return _go_int(node)
     if isinstance(node, float):
         return float(node)
     if isinstance(node, str):
@@ -122,6 +123,17 @@ def to_plain(node: Any) -> Any:
         return node.isoformat()
     value = getattr(node, "value", None)  # TaggedScalar and friends
     return str(value) if value is not None else str(node)
+
+
+def _go_int(node: int) -> int:
+    """`0644` is octal for Talos's (Go) YAML decoder, decimal for YAML 1.2: follow Go."""
+    width = getattr(node, "_width", None)
+    digits = str(int(node))
+    if type(node) is ScalarInt and width and width > len(digits) and int(node) > 0:
+        text = digits.rjust(width, "0")
+        if set(text) <= set("01234567"):
+            return int(text, 8)
+    return int(node)
 
 
 def to_node(value: Any) -> Any:
