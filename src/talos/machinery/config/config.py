@@ -60,7 +60,10 @@ def _parse_document(raw: Any, index: int) -> tuple[ConfigDocument | None, list[P
         what = "a list" if isinstance(raw, list) else f'"{raw}"' if isinstance(raw, str) \
             else str(raw)
         return None, [Problem(where, f"expected a mapping, got {what}")]
-    plain = yamlio.to_plain(raw)
+    try:
+        plain = yamlio.to_plain(raw)
+    except InvalidConfig as e:
+        return None, [Problem(where, p.message) for p in e.problems]
     if "kind" not in plain:
         if "apiVersion" in plain and not (_V1ALPHA1_KEYS & set(plain)):
             return None, [Problem(where, 'missing field "kind"')]

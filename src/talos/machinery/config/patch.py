@@ -228,6 +228,10 @@ def _apply_one(docs: list[Any], text: str | bytes, source: str) -> list[Any]:
         return _strategic(docs, patch_docs)
     except _PatchError as e:
         raise InvalidConfig([Problem(e.path, e.message)], source=source) from None
+    except InvalidConfig as e:
+        if e.source:
+            raise
+        raise InvalidConfig(e.problems, source=source) from None
     except RecursionError:
         raise InvalidConfig([Problem("", "patch is nested too deeply")], source=source
                             ) from None

@@ -107,7 +107,7 @@ def dump_all(documents: list[Any], style: Style) -> str:
 def to_plain(node: Any) -> Any:
     """ruamel node -> plain dict/list/str/int/float/bool/None (what the models validate)."""
     if isinstance(node, dict):
-        return {(to_plain(k) if not isinstance(k, str) else str(k)): to_plain(v)
+        return {(to_plain(k) if not isinstance(k, str) else _unpaired(str(k))): to_plain(v)
                 for k, v in node.items()}
     if isinstance(node, list):
         return [to_plain(v) for v in node]
@@ -118,11 +118,22 @@ def to_plain(node: Any) -> Any:
     if isinstance(node, float):
         return float(node)
     if isinstance(node, str):
-        return str(node)
+        return _unpaired(str(node))
     if isinstance(node, datetime.date | datetime.datetime):
         return node.isoformat()
     value = getattr(node, "value", None)  # TaggedScalar and friends
     return str(value) if value is not None else str(node)
+
+
+def _unpaired(text: str) -> str:
+    """Join `\\ud83d\\ude00`-style surrogate escapes into the character they spell."""
+    if not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    try:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        raise InvalidConfig([Problem("", f"invalid Unicode in {text!r}: unpaired surrogate "
+                                     "escape")]) from None
 
 
 def _go_int(node: int) -> int:
