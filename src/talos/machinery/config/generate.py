@@ -46,12 +46,14 @@ _CLUSTER_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
 
 
 def _fixed_endpoint(endpoint: str) -> str:
-    """What Talos suggests after `try:` for an endpoint without scheme or port."""
+    """What Talos suggests after `try:`: https, the same host, port 6443 unless given."""
     rest = endpoint.split("://", 1)[-1]
-    host, _, port = rest.partition("/")[0].rpartition(":") if "]" not in rest else ("", "", "")
-    if "]" in rest or not host or not port.isdigit():
-        rest = f"{rest.partition('/')[0]}:{DEFAULT_CONTROL_PLANE_PORT}"
-    return f"https://{rest}"
+    netloc = urllib.parse.urlsplit(f"//{rest}").netloc
+    try:
+        has_port = urllib.parse.urlsplit(f"//{netloc}").port is not None
+    except ValueError:
+        has_port = False
+    return f"https://{netloc}" if has_port else f"https://{netloc}:{DEFAULT_CONTROL_PLANE_PORT}"
 
 
 def validate_cluster_endpoint(endpoint: str) -> str:
