@@ -12,7 +12,7 @@ import ipaddress
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -26,6 +26,9 @@ from talos.machinery.constants import (
 )
 from talos.machinery.errors import InvalidArgument, InvalidConfig, Problem
 from talos.talosctl.output import STDOUT, check_not_exists, clear_errors, write_output
+
+if TYPE_CHECKING:
+    from talos.machinery.secrets import SecretsBundle
 
 KNOWN_ROLES = (ROLE_ADMIN, ROLE_OPERATOR, ROLE_READER, ROLE_ETCD_BACKUP, ROLE_IMPERSONATOR)
 OUTPUT_TYPES = ("controlplane", "worker", "talosconfig")
@@ -103,7 +106,7 @@ def gen_secrets(ctx: click.Context, output_file: str, from_controlplane_config: 
     write_output(output_file, bundle.to_yaml())
 
 
-def bundle_from_controlplane_config(path: Path) -> Any:
+def bundle_from_controlplane_config(path: Path) -> SecretsBundle:
     """Rebuild a secrets bundle from a controlplane machine config (Talos's
     `--from-controlplane-config`)."""
     from talos.machinery.secrets import SecretsBundle
