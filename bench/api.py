@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""API benchmark: apid in front of machined; prints one JSON object.
+
+* `version`: Version p50/p99 (sequential) and calls/s (8 in flight) through apid
+  (mTLS -> apid -> unix socket -> a real machined in plain mode), beside the floor: a bare
+  mTLS grpc.aio echo server (separate process) called the same way in the same run.
+  `ratio` = measured/floor for latency (aim <= 2) and floor/measured for calls/s.
+* `fanout`: Version p50 with `nodes` = 1 node vs 5 nodes (5 apids on 127.0.0.2-6, each in
+  front of its own small backend process serving the MachineService envelope), aim <= 1.5.
+* `logs_stream`: MB/s of a Logs stream (64 KiB chunks) through apid vs directly from the
+  backend's unix socket.
+Every process is separate (apids, backends, echo); all are killed at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import grpc
+from google.protobuf import empty_pb2
+
+from talos.api.common import common_pb2
+from talos.api.machine import machine_pb2, machine_pb2_grpc
+from talos.machinery.pki import CertificateAuthority, IssueOptions
+
+SEQ_CALLS = 1000
+PAR_CALLS = 2000
+INFLIGHT = 8
+FANOUT_CALLS = 300
+CHUNK = 64 << 10
+STREAM_CHUNKS = 1024  # 64 MiB
+HOSTS = [f"127.0.0.{i}" for i in range(2, 7)]
+ECHO_HOST = "127.0.0.9"
+MACHINED_CONFIG = b"""version: v1alpha1
+machine:
+  type: controlplane
+  network:
+    hostname: bench-node
+cluster:
+  clusterName: bench
+"""
+
+# -- child processes (this script re-invoked) ---------------------------------------------
+
+
+async def _backend(sock: str, name: str) -> None:
+    class Handler(grpc.GenericRpcHandler):
+        def service(self, details):  # type: ignore[no-untyped-def]
+            if details.method == "/machine.MachineService/Version":
+                reply = machine_pb2.VersionResponse(messages=[machine_pb2.Version(
+                    version=machine_pb2.VersionInfo(tag="bench", sha=name))]
+                ).SerializeToString()
+
+                async def version(req: bytes, ctx: object) -> bytes:
+                    return reply
+                return grpc.unary_unary_rpc_method_handler(version)
+            if details.method == "/machine.MachineService/Logs":
+                chunk = common_pb2.Data(bytes=b"x" * CHUNK).SerializeToString()
+
+                async def logs(req: bytes, ctx: object):  # type: ignore[no-untyped-def]
+                    n = machine_pb2.LogsRequest.FromString(req).tail_lines
+                    for _ in range(n):
+                        yield chunk
+                return grpc.unary_stream_rpc_method_handler(logs)
+            return None
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers([Handler()])
+    server.add_insecure_port(f"unix:{sock}")
+    await server.start()
+    print("ready", flush=True)
+    await server.wait_for_termination()
+
+
+async def _echo(listen: str, ca: bytes, crt: bytes, key: bytes) -> None:
+    async def echo(req: bytes, ctx: object) -> bytes:
+        return req
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
+        "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)})])
+    creds = grpc.ssl_server_credentials([(key, crt)], root_certificates=ca,
+                                        require_client_auth=True)
+    server.add_secure_port(listen, creds)
+    await server.start()
+    print("ready", flush=True)
+    await server.wait_for_termination()
+
+
+# -- measurement --------------------------------------------------------------------------
+
+
+async def latencies(call: Callable[[], Awaitable[object]], n: int) -> list[float]:
+    for _ in range(50):
+        await call()
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        await call()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+async def calls_per_s(call: Callable[[], Awaitable[object]]) -> float:
+    remaining = PAR_CALLS
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await call()
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(INFLIGHT)))
+    return PAR_CALLS / (time.perf_counter() - t0)
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p * len(values)))]
+
+
+def ms(v: float) -> float:
+    return round(v * 1000, 3)
+
+
+def free_port(hosts: list[str]) -> int:
+    while True:
+        with socket.socket() as s:
+            s.bind((hosts[0], 0))
+            port = int(s.getsockname()[1])
+        ok = True
+        for h in hosts:
+            with socket.socket() as s:
+                try:
+                    s.bind((h, port))
+                except OSError:
+                    ok = False
+        if ok:
+            return port
+
+
+async def wait_ready(channel: grpc.aio.Channel) -> None:
+    await asyncio.wait_for(channel.channel_ready(), 60)
+
+
+async def wait_file(path: Path) -> None:
+    for _ in range(6000):
+        if await asyncio.to_thread(path.exists):
+            return
+        await asyncio.sleep(0.01)
+    raise RuntimeError(f"{path} never appeared")
+
+
+async def main() -> dict[str, object]:
+    procs: list[subprocess.Popen[bytes]] = []
+    channels: list[grpc.aio.Channel] = []
+
+    def spawn(*args: str, ready_line: bool = False) -> subprocess.Popen[bytes]:
+        p = subprocess.Popen([sys.executable, *args],
+                             stdout=subprocess.PIPE if ready_line else subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        procs.append(p)
+        return p
+
+    with tempfile.TemporaryDirectory(prefix="talos-bench-api-") as tmpdir:
+        tmp = Path(tmpdir)
+        ca = CertificateAuthority.generate(organization="talos")
+        (tmp / "ca.pem").write_bytes(ca.to_pem().crt)
+        for host in [*HOSTS, ECHO_HOST]:
+            pair = ca.issue_key_pair(IssueOptions(
+                organizations=("os:impersonator",), server=True, client=True,
+                ip_addresses=(ipaddress.ip_address(host),)))
+            (tmp / f"{host}.crt").write_bytes(pair.crt)
+            (tmp / f"{host}.key").write_bytes(pair.key)
+        client = ca.issue_key_pair(IssueOptions(organizations=("os:admin",)))
+        creds = grpc.ssl_channel_credentials(root_certificates=ca.to_pem().crt,
+                                             private_key=client.key,
+                                             certificate_chain=client.crt)
+        port = free_port([*HOSTS, ECHO_HOST])
+        try:
+            # node 1: a real machined; nodes 2-5: small backends
+            machined_root = tmp / "machined"
+            (tmp / "machined.yaml").write_bytes(MACHINED_CONFIG)
+            spawn("-m", "talos", "machined", "--root", str(machined_root),
+                  "--config", str(tmp / "machined.yaml"))
+            machined_sock = machined_root / "system/run/machined/machine.sock"
+            sockets = [str(machined_sock)]
+            for i, host in enumerate(HOSTS[1:]):
+                sock = str(tmp / f"backend-{i}.sock")
+                p = spawn(__file__, "--backend", sock, host, ready_line=True)
+                assert p.stdout is not None
+                await asyncio.to_thread(p.stdout.readline)
+                sockets.append(sock)
+            stream_sock = str(tmp / "stream.sock")
+            p = spawn(__file__, "--backend", stream_sock, "stream", ready_line=True)
+            assert p.stdout is not None
+            await asyncio.to_thread(p.stdout.readline)
+            await wait_file(machined_sock)
+            for host, sock in zip(HOSTS, sockets, strict=True):
+                spawn("-m", "talos", "apid", "--listen", f"{host}:{port}", "--backend", sock,
+                      "--remote-port", str(port), "--ca", str(tmp / "ca.pem"),
+                      "--cert", str(tmp / f"{host}.crt"), "--key", str(tmp / f"{host}.key"))
+            p = spawn(__file__, "--echo", f"{ECHO_HOST}:{port}", str(tmp / "ca.pem"),
+                      str(tmp / f"{ECHO_HOST}.crt"), str(tmp / f"{ECHO_HOST}.key"),
+                      ready_line=True)
+            assert p.stdout is not None
+            await asyncio.to_thread(p.stdout.readline)
+
+            def ch(host: str) -> grpc.aio.Channel:
+                c = grpc.aio.secure_channel(f"{host}:{port}", creds)
+                channels.append(c)
+                return c
+            entry = ch(HOSTS[0])
+            echo_ch = ch(ECHO_HOST)
+            await wait_ready(entry)
+            await wait_ready(echo_ch)
+            for h in HOSTS[1:]:
+                await wait_ready(ch(h))
+            api = machine_pb2_grpc.MachineServiceStub(entry)
+            empty = empty_pb2.Empty()
+            echo = echo_ch.unary_unary("/bench.Echo/Echo")
+
+            lat = await latencies(lambda: api.Version(empty), SEQ_CALLS)
+            stub_api = machine_pb2_grpc.MachineServiceStub(ch(HOSTS[1]))
+            lat_stub = await latencies(lambda: stub_api.Version(empty), SEQ_CALLS)
+            async with grpc.aio.insecure_channel(f"unix:{machined_sock}") as mch:
+                mapi = machine_pb2_grpc.MachineServiceStub(mch)
+                lat_machined = await latencies(lambda: mapi.Version(empty), SEQ_CALLS)
+            floor_lat = await latencies(lambda: echo(b""), SEQ_CALLS)
+            cps = await calls_per_s(lambda: api.Version(empty))
+            floor_cps = await calls_per_s(lambda: echo(b""))
+
+            one = (("nodes", HOSTS[1]),)
+            five = (("nodes", ",".join(HOSTS)),)
+            lat1 = await latencies(lambda: api.Version(empty, metadata=one), FANOUT_CALLS)
+            lat5 = await latencies(lambda: api.Version(empty, metadata=five), FANOUT_CALLS)
+            reply = await api.Version(empty, metadata=five)
+            assert len(reply.messages) == 5 and not any(m.metadata.error
+                                                        for m in reply.messages)
+
+            req = machine_pb2.LogsRequest(id="bench", tail_lines=STREAM_CHUNKS)
+            async with grpc.aio.insecure_channel(f"unix:{stream_sock}") as direct_ch:
+                direct = machine_pb2_grpc.MachineServiceStub(direct_ch)
+
+                async def drain(stub: machine_pb2_grpc.MachineServiceStub,
+                                md: tuple[tuple[str, str], ...] = ()) -> float:
+                    t0 = time.perf_counter()
+                    total = 0
+                    async for m in stub.Logs(req, metadata=md):
+                        total += len(m.bytes)
+                    assert total == CHUNK * STREAM_CHUNKS
+                    return total / (time.perf_counter() - t0) / 2**20
+                direct_mbs = max([await drain(direct) for _ in range(2)])
+            # a second apid (same node identity) in front of the streaming backend
+            stream_port = free_port([HOSTS[0]])
+            spawn("-m", "talos", "apid", "--listen", f"{HOSTS[0]}:{stream_port}",
+                  "--backend", stream_sock, "--ca", str(tmp / "ca.pem"),
+                  "--cert", str(tmp / f"{HOSTS[0]}.crt"), "--key", str(tmp / f"{HOSTS[0]}.key"))
+            sc = grpc.aio.secure_channel(f"{HOSTS[0]}:{stream_port}", creds)
+            channels.append(sc)
+            await wait_ready(sc)
+            proxied = machine_pb2_grpc.MachineServiceStub(sc)
+            proxied_mbs = max([await drain(proxied) for _ in range(2)])
+        finally:
+            for c in channels:
+                await c.close()
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                try:
+                    await asyncio.to_thread(p.wait, 10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    await asyncio.to_thread(p.wait)
+                if p.stdout is not None:
+                    p.stdout.close()
+
+    p50, f50 = statistics.median(lat), statistics.median(floor_lat)
+    return {
+        "version": {
+            "path": "mTLS -> apid -> unix socket -> machined (plain mode)",
+            "p50_ms": ms(p50), "p99_ms": ms(pct(lat, 0.99)),
+            "floor_p50_ms": ms(f50), "floor_p99_ms": ms(pct(floor_lat, 0.99)),
+            "p50_ratio": round(p50 / f50, 2),
+            "calls_per_s": round(cps), "floor_calls_per_s": round(floor_cps),
+            "calls_ratio": round(floor_cps / cps, 2),
+            "floor": "bare mTLS grpc.aio echo server, separate process",
+            "breakdown_p50_ms": {
+                "machined_direct_unix": ms(statistics.median(lat_machined)),
+                "apid_to_minimal_backend": ms(statistics.median(lat_stub)),
+            },
+        },
+        "fanout": {
+            "one_node_p50_ms": ms(statistics.median(lat1)),
+            "five_nodes_p50_ms": ms(statistics.median(lat5)),
+            "ratio": round(statistics.median(lat5) / statistics.median(lat1), 2),
+            "cores": os.cpu_count(),
+        },
+        "logs_stream": {
+            "through_apid_mb_s": round(proxied_mbs, 1), "direct_mb_s": round(direct_mbs, 1),
+            "ratio": round(direct_mbs / proxied_mbs, 2),
+            "floor": "the same stream read directly from the backend's unix socket",
+        },
+    }
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--backend":
+        asyncio.run(_backend(sys.argv[2], sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--echo":
+        ca, crt, key = (Path(p).read_bytes() for p in sys.argv[3:6])
+        asyncio.run(_echo(sys.argv[2], ca, crt, key))
+    else:
+        print(json.dumps(asyncio.run(main()), indent=2))
