@@ -115,14 +115,18 @@ class ControllerContext:
         ptr = Pointer(ns, type, id)
         if self._touched is not None:
             self._touched.add(ptr)
-        want = Resource.new(ns, type, id, spec, labels=labels, annotations=annotations)
         cur = self._state.get_nowait(ns, type, id)
         if cur is None:
-            return await self._state.create(want, owner=self.name)
-        if cur.same_content(want) and cur.metadata.owner == self.name:
+            return await self._state.create(
+                Resource.new(ns, type, id, spec, labels=labels, annotations=annotations),
+                owner=self.name)
+        md = cur.metadata
+        if (cur.spec == spec and md.owner == self.name
+                and _same_map(md.labels, labels) and _same_map(md.annotations, annotations)):
             return cur
         return await self._state.update(
-            want.with_metadata(version=cur.metadata.version), owner=self.name)
+            Resource(md.evolve(labels=labels or {}, annotations=annotations or {}), spec),
+            owner=self.name)
 
     async def teardown(self, ptr: Pointer) -> bool:
         self._check_write(ptr.type)
@@ -172,6 +176,10 @@ class ControllerContext:
                     destroyed += 1
         self._touched = None
         return destroyed
+
+
+def _same_map(have: Mapping[str, str], want: Mapping[str, str] | None) -> bool:
+    return dict(have) == dict(want) if want else not have
 
 
 def _destroy_ready(r: Resource) -> bool:

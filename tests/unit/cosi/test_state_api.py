@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator
@@ -150,12 +151,16 @@ async def test_inspect_dependencies(node: Node) -> None:
                      ("chain.AToB", inspect_pb2.OUTPUT_EXCLUSIVE, "Bs.chain.talos.dev")]
 
 
+def run_talosctl(node: Node, *args: str, watch: bool = False) -> subprocess.Popen[bytes]:
+    # plain Popen, waited for in threads: asyncio's child watcher is not involved
+    return subprocess.Popen(
+        [sys.executable, "-m", "talos.talosctl.main", *args], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env={**os.environ, "TALOS_COSI_ENDPOINT": node.address})
+
+
 async def talosctl(node: Node, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "talos.talosctl.main", *args, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env={**os.environ, "TALOS_COSI_ENDPOINT": node.address})
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
+    proc = run_talosctl(node, *args)
+    out, err = await asyncio.to_thread(proc.communicate)
     return proc.returncode, out.decode(), err.decode()
 
 
@@ -189,26 +194,24 @@ async def test_talosctl_get_table_yaml_json_and_errors(node: Node) -> None:
 
 
 async def test_talosctl_get_watch_prints_event_column(node: Node) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "talos.talosctl.main", "get", "svc", "-w",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "TALOS_COSI_ENDPOINT": node.address})
+    proc = run_talosctl(node, "get", "svc", "-w")
+    assert proc.stdout is not None
+    readline = proc.stdout.readline
     try:
-        assert proc.stdout is not None
-        lines = [(await proc.stdout.readline()).decode() for _ in range(3)]
+        lines = [(await asyncio.to_thread(readline)).decode() for _ in range(3)]
         assert lines[0].split()[:2] == ["*", "NODE"]
         assert lines[1].split()[:3] == ["+", "v1alpha1", "Service"]
         await node.state.create(Resource.new("v1alpha1", SERVICE.type, "kubelet",
                                              ServiceSpec()), owner="svc")
-        added = (await proc.stdout.readline()).decode()
+        added = (await asyncio.to_thread(readline)).decode()
         assert added.split()[0] == "+" and "kubelet" in added
         await node.state.destroy(
             (await node.state.get("v1alpha1", SERVICE.type, "kubelet")).pointer, owner="svc")
-        gone = (await proc.stdout.readline()).decode()
+        gone = (await asyncio.to_thread(readline)).decode()
         assert gone.split()[0] == "-" and "kubelet" in gone
     finally:
         proc.kill()
-        await proc.communicate()
+        await asyncio.to_thread(proc.communicate)
 
 
 async def test_talosctl_inspect_dependencies_prints_dot(node: Node) -> None:

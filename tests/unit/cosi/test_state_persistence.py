@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -36,21 +37,27 @@ CHILD = textwrap.dedent("""
 """)
 
 
+def spawn(path: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE)
+
+
 async def test_persisted_resources_come_back_after_sigkill(tmp_path: Path) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CHILD, str(tmp_path), stdout=asyncio.subprocess.PIPE)
+    # a plain Popen waited for in a thread: asyncio's child watcher is not involved
+    proc = spawn(tmp_path)
     last = 0
     try:
         assert proc.stdout is not None
         while last < 30:
-            line = await proc.stdout.readline()
+            line = await asyncio.to_thread(proc.stdout.readline)
             assert line, "child exited early"
             last = int(line)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
-        if proc.returncode is None:
+        if proc.poll() is None:
             proc.kill()
-        await proc.wait()
+        await asyncio.to_thread(proc.wait)
+        assert proc.stdout is not None
+        proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
     st = await State.open(persist_dir=tmp_path, persist=["config"])
     r = await st.get("config", "Counters.test.talos.dev", "c")
