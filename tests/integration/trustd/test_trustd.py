@@ -39,6 +39,7 @@ class Trustd:
     token: str
     clock: FakeClock
     channel: grpc.aio.Channel
+    port: int
 
     def stub(self) -> security_pb2_grpc.SecurityServiceStub:
         return security_pb2_grpc.SecurityServiceStub(self.channel)
@@ -57,7 +58,7 @@ async def trustd() -> AsyncIterator[Trustd]:
     creds = grpc.ssl_channel_credentials(root_certificates=ca.to_pem().crt)
     channel = grpc.aio.secure_channel(f"127.0.0.3:{port}", creds)
     try:
-        yield Trustd(ca, token, clock, channel)
+        yield Trustd(ca, token, clock, channel, port)
     finally:
         await channel.close()
         await server.stop(0)
@@ -153,3 +154,17 @@ def test_limiter_is_per_peer() -> None:
     clock.now += 60
     assert lim.retry_after("10.0.0.1") == 0
 
+
+
+async def test_worker_client_obtains_its_apid_certificate(trustd: Trustd) -> None:
+    from talos.machinery.client.connection import request_certificate
+    from talos.machinery.errors import Unauthenticated
+    pem, _ = _csr("os:impersonator")
+    host, port = "127.0.0.3", trustd.port
+    ca, crt = await request_certificate(host, token=trustd.token, csr_pem=pem,
+                                        ca_pem=trustd.ca.to_pem().crt, port=port)
+    verify_issued_by(x509.load_pem_x509_certificate(crt), trustd.ca.cert)
+    assert ca == trustd.ca.to_pem().crt
+    with pytest.raises(Unauthenticated):
+        await request_certificate(host, token="nope", csr_pem=pem,
+                                  ca_pem=trustd.ca.to_pem().crt, port=port)

@@ -283,3 +283,25 @@ def explain_os_error(e: OSError, target: str) -> TalosError:
     return Unavailable(f"{target}: cannot connect: {e.strerror or e}")
 
 
+
+
+async def request_certificate(endpoint: str, *, token: str, csr_pem: bytes, ca_pem: bytes,
+                              port: int = 50001, rpc_timeout: float = 30.0
+                              ) -> tuple[bytes, bytes]:
+    """Ask a control plane's trustd to sign `csr_pem` (a worker's apid identity).
+
+    trustd is verified with the OS CA (`ca_pem`, from the worker's config); the trust token
+    travels in the `token` metadata. Returns (CA PEM, signed certificate PEM).
+    """
+    from talos.api.security import security_pb2, security_pb2_grpc
+
+    target = endpoint_target(endpoint, port)
+    creds = grpc.ssl_channel_credentials(root_certificates=ca_pem)
+    async with grpc.aio.secure_channel(target, creds, options=_options()) as channel:
+        stub = security_pb2_grpc.SecurityServiceStub(channel)  # type: ignore[no-untyped-call]
+        try:
+            reply = await stub.Certificate(security_pb2.CertificateRequest(csr=csr_pem),
+                                           metadata=(("token", token),), timeout=rpc_timeout)
+        except grpc.RpcError as e:
+            raise explain(e, target) from None
+    return bytes(reply.ca), bytes(reply.crt)
