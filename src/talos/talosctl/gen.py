@@ -330,6 +330,31 @@ def gen_ca(ctx: click.Context, organization: str, hours: int, rsa: bool, force: 
     write_output(files[2], pem.key)
 
 
+@gen.command("keypair")
+@click.option("--organization", required=True,
+              help="X.509 distinguished name for the Organization")
+@click.option("--ip", default="", help="generate the certificate for this IP address")
+@_force_option
+@click.pass_context
+@clear_errors
+def gen_keypair(ctx: click.Context, organization: str, ip: str, force: bool) -> None:
+    """Generates a self-signed X.509 ECDSA P-256 key pair."""
+    from talos.machinery.pki import CertificateAuthority
+
+    ips: tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...] = ()
+    if ip:
+        try:
+            ips = (ipaddress.ip_address(ip),)
+        except ValueError:
+            raise click.ClickException(f"invalid IP: {ip}") from None
+    files = [f"{organization}.crt", f"{organization}.key"]
+    for f in files:
+        check_not_exists(f, _force(ctx, force))
+    pem = CertificateAuthority.generate(organization=organization, ip_addresses=ips).to_pem()
+    write_output(files[0], pem.crt)
+    write_output(files[1], pem.key)
+
+
 @gen.command("key")
 @click.option("--name", required=True, help="the basename of the generated file")
 @_force_option

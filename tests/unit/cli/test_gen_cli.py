@@ -106,3 +106,17 @@ def test_gen_secrets_from_kubernetes_pki(talosctl: Run, tmp_path: Path) -> None:
     (pki / "sa.key").unlink()
     r = talosctl("gen", "secrets", "-p", "pki", "-o", "x.yaml")
     assert r.returncode == 1 and "sa.key: No such file or directory" in r.stderr
+
+
+def test_gen_keypair_is_self_signed_for_the_ip(talosctl: Run, tmp_path: Path) -> None:
+    import ipaddress
+
+    r = talosctl("gen", "keypair", "--organization", "kp", "--ip", "10.5.0.9")
+    assert r.returncode == 0, r.stderr
+    crt = x509.load_pem_x509_certificate((tmp_path / "kp.crt").read_bytes())
+    verify_issued_by(crt, crt)
+    san = crt.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("10.5.0.9")]
+    assert stat.S_IMODE((tmp_path / "kp.key").stat().st_mode) == 0o600
+    r = talosctl("gen", "keypair", "--organization", "kp2", "--ip", "nope")
+    assert r.returncode == 1 and r.stderr == "Error: invalid IP: nope\n"

@@ -100,8 +100,10 @@ class CertificateAuthority:
     @classmethod
     def generate(cls, *, organization: str | None = None, common_name: str | None = None,
                  ttl: dt.timedelta = CA_VALIDITY, algorithm: KeyAlgorithm = "ecdsa",
+                 ip_addresses: tuple[IPAddress, ...] = (),
                  now: dt.datetime | None = None) -> CertificateAuthority:
-        """A self-signed CA (key usage digitalSignature+certSign, EKU server+client auth)."""
+        """A self-signed CA (key usage digitalSignature+certSign, EKU server+client auth),
+        optionally valid for IP addresses too (`talosctl gen keypair --ip`)."""
         key = new_private_key(algorithm)
         start = _now(now)
         name = build_name(common_name, [organization] if organization else [])
@@ -121,6 +123,9 @@ class CertificateAuthority:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                            critical=False)
         )
+        if ip_addresses:
+            builder = builder.add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ip) for ip in ip_addresses]), critical=False)
         return cls(builder.sign(key, _hash_for(key)), key)
 
     @classmethod
