@@ -1,1 +1,18 @@
-"""COSI: resources, state with watch, controller runtime and the State gRPC API."""
+"""COSI: resources, state with watch, controller runtime and the State gRPC API.
+
+How the pieces fit (each in its own module):
+
+* Declare a resource type once, in `talos.machinery.resources.<namespace>` (so apid and
+  talosctl see it too): a frozen spec dataclass plus `declare(ResourceType(type, namespace,
+  Spec, aliases=..., print_columns=..., sensitive=..., api_writable=...))`.
+* `state.State` stores resources (`resource.Resource(metadata, spec)`), versions them,
+  enforces owners and finalizers, answers label/ID queries and serves watches. Namespaces
+  named in `State.open(persist_dir=..., persist=[...])` are written atomically to disk.
+* `controller` declares inputs/outputs; `runtime.Runtime(state, clock=...)` registers and
+  runs controllers (`await runtime.run()` inside a TaskGroup; cancel it to stop), each
+  getting a `context.ControllerContext` limited to what it declared.
+* `meta.register_definitions(state)` fills the `meta` namespace (ResourceDefinitions,
+  Namespaces) from the declared types; call it once at start.
+* `serve.add_services(server, state, runtime, authorize=...)` adds `cosi.resource.State` and
+  `inspect.InspectService` to a grpc.aio server.
+"""

@@ -220,3 +220,33 @@ async def test_talosctl_inspect_dependencies_prints_dot(node: Node) -> None:
     assert out.startswith("digraph {")
     assert '"chain.AToB" -> "Bs.chain.talos.dev"' in out
     assert '"As.chain.talos.dev" -> "chain.AToB"' in out
+
+
+async def test_authorize_hook_can_hide_sensitive_types() -> None:
+    from talos.machinery.errors import PermissionDenied
+    from talos.machinery.resources import is_sensitive
+    from talos.machinery.resources.config import MACHINE_CONFIG, MachineConfigSpec
+
+    def reader_only(context, type_name: str, verb: str) -> None:
+        if verb != "read" or is_sensitive(type_name):
+            raise PermissionDenied(f"{type_name}: not allowed for os:reader")
+
+    d = tempfile.mkdtemp(prefix="cosi", dir="/tmp")
+    state = State()
+    await state.create(Resource.new("config", MACHINE_CONFIG.type, "v1alpha1",
+                                    MachineConfigSpec("version: v1alpha1\n")))
+    server = await start_server(f"unix:{d}/s.sock", state, authorize=reader_only)
+    try:
+        async with grpc.aio.insecure_channel(f"unix:{d}/s.sock") as ch:
+            stub = state_pb2_grpc.StateStub(ch)
+            with pytest.raises(grpc.aio.AioRpcError) as e:
+                await stub.Get(state_pb2.GetRequest(namespace="config",
+                                                    type=MACHINE_CONFIG.type, id="v1alpha1"))
+            assert e.value.code() is grpc.StatusCode.PERMISSION_DENIED
+            assert "os:reader" in e.value.details()
+            ids = [r.resource.metadata.id async for r in stub.List(
+                state_pb2.ListRequest(namespace="v1alpha1", type=SERVICE.type))]
+            assert ids == []
+    finally:
+        await server.stop(None)
+        shutil.rmtree(d, ignore_errors=True)
