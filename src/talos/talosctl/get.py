@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import re
 from dataclasses import dataclass
@@ -88,6 +87,44 @@ def json_path(data: Any, path: str) -> Any:
     return cur
 
 
+def _rfc3339(ts: Any) -> str:
+    """Go's time.RFC3339Nano: fraction without trailing zeros, Z for UTC."""
+    base = ts.ToDatetime().strftime("%Y-%m-%dT%H:%M:%S")
+    frac = f"{ts.nanos:09d}".rstrip("0")
+    return f"{base}.{frac}Z" if frac else f"{base}Z"
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_./@+-][A-Za-z0-9_./:@+ -]*")
+_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
+
+
+def _yaml_scalar(value: Any) -> str:
+    """One scalar as Go's YAML encoder would write it (plain when unambiguous)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    plain = (_PLAIN.fullmatch(text) and not text.endswith((" ", ":"))
+             and text.lower() not in _RESERVED and not re.fullmatch(r"[-+]?[0-9.]+", text))
+    return text if plain else json.dumps(text)
+
+
+def _yaml_block(data: dict[str, Any], indent: str = "") -> str:
+    out = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.append(f"{indent}{key}:\n" + _yaml_block(value, indent + "    "))
+        elif isinstance(value, list):
+            out.append(f"{indent}{key}:\n" + "".join(
+                f"{indent}    - {_yaml_scalar(v)}\n" for v in value))
+        else:
+            out.append(f"{indent}{key}: {_yaml_scalar(value)}".rstrip() + "\n")
+    return "".join(out)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -123,9 +160,8 @@ class Printer:
             return
         meta: dict[str, Any] = {
             "namespace": md.namespace, "type": md.type, "id": md.id,
-            "version": int(md.version or 0), "owner": md.owner, "phase": md.phase,
-            "created": md.created.ToDatetime().isoformat() + "Z",
-            "updated": md.updated.ToDatetime().isoformat() + "Z"}
+            "version": int(md.version or 0), "owner": md.owner or None, "phase": md.phase,
+            "created": _rfc3339(md.created), "updated": _rfc3339(md.updated)}
         if md.labels:
             meta["labels"] = dict(md.labels)
         if md.annotations:
@@ -140,12 +176,7 @@ class Printer:
                    "spec": spec if spec is not None else r.spec.yaml_spec}
             click.echo(json.dumps(out, indent=4))
             return
-        buf = io.StringIO()
-        y = YAML(typ="safe", pure=True)
-        y.default_flow_style = False
-        y.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
-        y.indent(mapping=4, sequence=4, offset=2)
-        y.dump({**head, "metadata": meta}, buf)
+        header = _yaml_block({**head, "metadata": meta})
         text = r.spec.yaml_spec
         if not text.strip():
             body = "spec: {}\n"
@@ -154,7 +185,7 @@ class Printer:
         else:
             body = "spec:\n" + "".join(("    " + ln if ln else ln) + "\n"
                                        for ln in text.splitlines())
-        click.echo(("" if self.first else "---\n") + buf.getvalue() + body, nl=False)
+        click.echo(("" if self.first else "---\n") + header + body, nl=False)
         self.first = False
 
     def _emit(self, rows: list[list[str]]) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import grpc
 import pytest
 from google.protobuf import empty_pb2
+from ruamel.yaml import YAML
 
 from talos.api.inspect import inspect_pb2, inspect_pb2_grpc
 from talos.api.v1alpha1 import resource_pb2, state_pb2, state_pb2_grpc
@@ -177,6 +178,9 @@ async def test_talosctl_get_table_yaml_json_and_errors(node: Node) -> None:
     assert rc == 0
     assert "metadata:\n    namespace: network\n    type: HostnameStatuses.net.talos.dev\n" in out
     assert out.endswith("spec:\n    hostname: node-1\n    domainname: example.org\n")
+    doc = YAML(typ="safe", pure=True).load(out)
+    assert doc["metadata"]["id"] == "hostname" and doc["spec"]["hostname"] == "node-1"
+    assert doc["metadata"]["owner"] is None and doc["metadata"]["version"] == 1
 
     rc, out, _ = await talosctl(node, "get", "services", "etcd", "-o", "json")
     doc = json.loads(out)
