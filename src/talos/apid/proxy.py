@@ -57,14 +57,23 @@ class Proxy(grpc.GenericRpcHandler):  # type: ignore[misc]
 
     def __init__(self, backends: Backends) -> None:
         self.backends = backends
+        #: handlers of declared methods, built once
+        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
 
     # -- handler selection ----------------------------------------------------------
 
     def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
         method: str = details.method
+        handler = self._handlers.get(method)
+        if handler is not None:
+            return handler
         info = lookup(method)
-        if info is None:
-            info = MethodInfo(method, True, True, fanout=False)
+        if info is None:  # not declared: admin-only, proxied as a bidirectional stream
+            return self._handler(MethodInfo(method, True, True, fanout=False))
+        handler = self._handlers[method] = self._handler(info)
+        return handler
+
+    def _handler(self, info: MethodInfo) -> grpc.RpcMethodHandler:
         if not info.client_streaming and not info.server_streaming:
             return grpc.unary_unary_rpc_method_handler(self._unary_unary(info))
         if not info.client_streaming:
