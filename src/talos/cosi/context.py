@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
+from talos.cosi.clock import Clock, SystemClock
 from talos.cosi.controller import Controller, Input, InputKind
 from talos.cosi.resource import Phase, Pointer, Resource
 from talos.cosi.state import EVERYTHING, Event, Query, State
@@ -18,8 +19,11 @@ from talos.machinery.errors import PermissionDenied
 
 
 class ControllerContext:
-    def __init__(self, controller: Controller, state: State) -> None:
+    def __init__(self, controller: Controller, state: State,
+                 clock: Clock | None = None) -> None:
         self.name = controller.name
+        self._clock: Clock = clock or SystemClock()
+        self._requeue: float | None = None
         self._inputs = tuple(controller.inputs)
         self._output_types = {o.type for o in controller.outputs}
         self._state = state
@@ -70,15 +74,34 @@ class ControllerContext:
         """One item per pass: now, then whenever inputs changed (changes that arrive while
         a pass runs are coalesced into one more pass; no debounce delay)."""
         while True:
-            await self._wake.wait()
+            delay, self._requeue = self._requeue, None
+            if delay is not None and not self._wake.is_set():
+                await self._wait_or_sleep(delay)
+            else:
+                await self._wake.wait()
             self._wake.clear()
             yield None
             self.passes += 1
             self.completed_pass = True
 
+    async def _wait_or_sleep(self, delay: float) -> None:
+        waiter = asyncio.ensure_future(self._wake.wait())
+        sleeper = asyncio.ensure_future(self._clock.sleep(delay))
+        try:
+            await asyncio.wait((waiter, sleeper), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in (waiter, sleeper):
+                t.cancel()
+            await asyncio.gather(waiter, sleeper, return_exceptions=True)
+
     def wake(self) -> None:
-        """Ask for another pass (e.g. from a timer the controller owns)."""
+        """Ask for another pass now."""
         self._wake.set()
+
+    def requeue_after(self, seconds: float) -> None:
+        """Run another pass after `seconds` (on the runtime's clock) even if no input
+        changes; an input change before then runs it sooner. Applies to the next wait."""
+        self._requeue = seconds if self._requeue is None else min(self._requeue, seconds)
 
     # ---- reads --------------------------------------------------------------------------
     def _check_read(self, ns: str, type: str, id: str | None) -> None:

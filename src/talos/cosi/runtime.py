@@ -63,7 +63,8 @@ class Runtime:
                             f"controller {name}: output {out.type} is already owned by "
                             f"{other.controller.name} ({o.kind.value}); an exclusive output "
                             "has exactly one controller")
-        self._entries[name] = _Entry(controller, ControllerContext(controller, self.state))
+        ctx = ControllerContext(controller, self.state, self.clock)
+        self._entries[name] = _Entry(controller, ctx)
 
     def failures(self, name: str) -> int:
         return self._entries[name].failures

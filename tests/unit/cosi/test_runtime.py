@@ -300,3 +300,35 @@ async def test_unchanged_put_writes_no_new_version(running) -> None:
         assert (await state.get(NS, T("B"), "x")).version == 2
     finally:
         await stop(task)
+
+
+class Ticker:
+    """Re-runs every 5 s of (fake) time with no input changes."""
+
+    name = "test.Ticker"
+    inputs = ()
+    outputs = (Output(T("Tick")),)
+
+    async def run(self, r: ControllerContext) -> None:
+        n = 0
+        async for _ in r.wake_ups():
+            n += 1
+            await r.put(NS, T("Tick"), "t", Num(n))
+            r.requeue_after(5)
+
+
+async def test_requeue_after_runs_again_on_the_runtime_clock(running) -> None:
+    state, rt, clock = running
+    rt.register(Ticker())
+    task = await start(rt)
+    try:
+        await wait_value(state, T("Tick"), "t", 1)
+        await clock.wait_sleepers(1)
+        assert clock.sleeps == [5]
+        clock.advance(4.9)
+        await asyncio.sleep(0)
+        assert (await state.get(NS, T("Tick"), "t")).spec == Num(1)
+        clock.advance(0.1)
+        await wait_value(state, T("Tick"), "t", 2)
+    finally:
+        await stop(task)
