@@ -14,7 +14,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from talos.api.v1alpha1 import resource_pb2, state_pb2
-from talos.machinery.errors import PermissionDenied
+from talos.machinery.config.config import load_config
+from talos.machinery.errors import PermissionDenied, TalosError
 from talos.machinery.resources import config as config_resources
 from talos.machinery.resources import is_sensitive
 
@@ -24,7 +25,7 @@ REDACTED = "******"
 #: Mapping keys whose string values are secrets in a machine config (any document).
 SECRET_KEYS = frozenset({
     "key", "token", "secret", "aescbcEncryptionSecret", "secretboxEncryptionSecret",
-    "privateKey", "bootstrapToken", "password",
+    "privateKey", "bootstrapToken", "password", "apiToken", "passphrase", "identityToken",
 })
 
 _READS: dict[str, Any] = {
@@ -54,30 +55,44 @@ def check_request(method: str, request: bytes) -> bool:
 
 
 def redact_yaml(text: str) -> str:
-    """The machine config with every secret value replaced by `******`."""
+    """The machine config with every secret value replaced by `******`.
+
+    The config model's own redaction (exact secret paths per document kind, layout kept)
+    runs first; then, as a safety net for documents it does not know, every value under a
+    secret-looking key is redacted too (re-rendering the YAML only if that changed anything).
+    """
+    try:
+        text = load_config(text, source="MachineConfig").redacted().dump()
+    except TalosError:
+        pass
     y = YAML(typ="rt")
     y.width = 1 << 16
     try:
         docs = list(y.load_all(text))
     except YAMLError:
         return REDACTED  # unparseable: show nothing rather than leak
+    if not sum(_redact(d) for d in docs):
+        return text
     out = io.StringIO()
-    y.dump_all([_redact(d) for d in docs], out)
+    y.dump_all(docs, out)
     return out.getvalue()
 
 
-def _redact(node: Any) -> Any:
+def _redact(node: Any) -> int:
+    """Redact in place; returns how many values were replaced."""
+    changed = 0
     if isinstance(node, dict):
         for k in list(node):
             v = node[k]
-            if k in SECRET_KEYS and isinstance(v, str) and v:
+            if k in SECRET_KEYS and isinstance(v, str) and v and v != REDACTED:
                 node[k] = REDACTED
+                changed += 1
             else:
-                _redact(v)
+                changed += _redact(v)
     elif isinstance(node, list):
         for item in node:
-            _redact(item)
-    return node
+            changed += _redact(item)
+    return changed
 
 
 def _redact_resource(res: resource_pb2.Resource) -> None:
