@@ -78,3 +78,22 @@ async def test_reopen_restores_metadata_and_spec(tmp_path: Path) -> None:
     want = await st.get("config", "Things2.test.talos.dev", "a/b c")
     again = await State.open(persist_dir=tmp_path, persist=["config"])
     assert await again.get("config", "Things2.test.talos.dev", "a/b c") == want
+
+
+async def test_cancelled_persisted_write_keeps_memory_and_disk_in_step(tmp_path: Path) -> None:
+    t = "Cancels.test.talos.dev"
+    st = await State.open(persist_dir=tmp_path, persist=["config"])
+    with st.watch("config", t, bootstrap=False) as w:
+        task = asyncio.create_task(st.create(Resource.new("config", t, "a", RawSpec(""))))
+        await asyncio.sleep(0)  # the write has started in its thread
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        in_memory = await st.list("config", t)
+        on_disk = await (await State.open(persist_dir=tmp_path, persist=["config"])).list(
+            "config", t)
+        assert [r.id for r in in_memory] == ["a"]
+        assert on_disk == in_memory
+        assert [e.resource.id for e in w.drain() if e.resource] == ["a"]

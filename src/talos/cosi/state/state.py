@@ -283,9 +283,18 @@ class State:
             if ev is not None:
                 assert ev.resource is not None
                 if ev.type is EventType.DESTROYED:
-                    await asyncio.to_thread(store.delete, ev.resource.pointer)
+                    io = asyncio.ensure_future(asyncio.to_thread(store.delete, ev.resource.pointer))
                 else:
-                    await asyncio.to_thread(store.write, ev.resource)
+                    io = asyncio.ensure_future(asyncio.to_thread(store.write, ev.resource))
+                try:
+                    await asyncio.shield(io)
+                except asyncio.CancelledError:
+                    # the write cannot be called back once started: let it land, make memory
+                    # and watchers agree with the disk, then let the cancellation through
+                    await asyncio.wait((io,))
+                    if not io.cancelled() and io.exception() is None:
+                        self._apply(ev)
+                    raise
                 self._apply(ev)
             return result
 
