@@ -158,3 +158,15 @@ def test_endpoint_targets_and_bad_input() -> None:
     with pytest.raises(Unavailable, match="connection refused"):
         from talos.machinery.client.connection import fetch_server_certificate
         fetch_server_certificate(f"127.0.0.5:{free_port(['127.0.0.5'])}")
+
+
+async def test_connect_fails_over_to_a_reachable_endpoint(one: Cluster) -> None:
+    dead = f"127.0.0.5:{free_port(['127.0.0.5'])}"
+    opts = ConnectionOptions.from_context(
+        Context.from_pems(endpoints=(dead, f"127.0.0.2:{one.port}"), ca=one.pki.ca_pem,
+                          client=one.pki.client("os:reader")))
+    async with await connect(opts) as conn:
+        assert conn.endpoint == f"127.0.0.2:{one.port}"
+        reply = await machine_pb2_grpc.MachineServiceStub(conn.channel).Version(
+            empty_pb2.Empty())
+    assert reply.messages[0].version.sha == "127.0.0.2"

@@ -17,7 +17,7 @@ import asyncio
 import socket
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -109,8 +109,25 @@ class ConnectionOptions:
 
     @property
     def target(self) -> str:
-        """The endpoint used (the first one; Talos's client fails over between them)."""
+        """The endpoint used: the first one (see `reachable()` for failover)."""
         return endpoint_target(self.endpoints[0], self.port)
+
+    def reachable(self, timeout: float = 2.0) -> ConnectionOptions:
+        """These options with the first endpoint that accepts a TCP connection moved first
+        (blocking; `connect()` runs it in a thread). Unchanged when none answers, so the
+        RPC error names the first endpoint."""
+        if len(self.endpoints) < 2:
+            return self
+        for i, ep in enumerate(self.endpoints):
+            target = endpoint_target(ep, self.port)
+            try:
+                with socket.create_connection((_host_of(target),
+                                               int(target.rsplit(":", 1)[1])), timeout):
+                    pass
+            except OSError:
+                continue
+            return replace(self, endpoints=(ep, *self.endpoints[:i], *self.endpoints[i + 1:]))
+        return self
 
 
 def _options(extra: Sequence[tuple[str, Any]] = ()) -> list[tuple[str, Any]]:
@@ -204,8 +221,9 @@ class Connection:
 
 
 async def connect(opts: ConnectionOptions) -> Connection:
-    """A Connection; the maintenance-mode certificate probe runs in a thread."""
+    """A Connection to the first reachable endpoint; probes run in a thread."""
     opts.check()
+    opts = await asyncio.to_thread(opts.reachable)
     pem = await asyncio.to_thread(fetch_server_certificate, opts.target) if opts.insecure \
         else None
     return Connection(opts, pem)
