@@ -2,8 +2,8 @@
 
     class HostnameController:
         name = "network.HostnameController"
-        inputs = (Input("config", MACHINE_CONFIG.type, id="v1alpha1"),)
-        outputs = (Output(HOSTNAME_STATUS.type),)
+        inputs = (Input.of(MACHINE_CONFIG, id="v1alpha1"),)
+        outputs = (Output.of(HOSTNAME_STATUS),)
 
         async def run(self, r: ControllerContext) -> None:
             async for _ in r.wake_ups():
@@ -15,6 +15,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from talos.machinery.resources.definition import ResourceType
 
 if TYPE_CHECKING:
     from talos.cosi.context import ControllerContext
@@ -43,11 +45,21 @@ class Input:
     id: str | None = None
     kind: InputKind = InputKind.WEAK
 
+    @classmethod
+    def of(cls, rt: ResourceType, id: str | None = None, kind: InputKind = InputKind.WEAK,
+           namespace: str | None = None) -> Input:
+        """An input on a declared type, in its default namespace unless given."""
+        return cls(namespace or rt.default_namespace, rt.type, id, kind)
+
 
 @dataclass(frozen=True)
 class Output:
     type: str
     kind: OutputKind = OutputKind.EXCLUSIVE
+
+    @classmethod
+    def of(cls, rt: ResourceType, kind: OutputKind = OutputKind.EXCLUSIVE) -> Output:
+        return cls(rt.type, kind)
 
 
 class Controller(Protocol):

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from ruamel.yaml import YAML
 
 from talos.cosi.clock import FakeClock
 from talos.cosi.context import ControllerContext
@@ -15,6 +16,8 @@ from talos.cosi.resource import Phase, Pointer, Resource
 from talos.cosi.runtime import Runtime
 from talos.cosi.state import EventType, State
 from talos.machinery.errors import Conflict, PermissionDenied
+from talos.machinery.resources.config import ACTIVE_ID, MACHINE_CONFIG, MachineConfigSpec
+from talos.machinery.resources.network import HOSTNAME_STATUS, HostnameStatusSpec
 
 NS = "chain"
 
@@ -330,5 +333,48 @@ async def test_requeue_after_runs_again_on_the_runtime_clock(running) -> None:
         assert (await state.get(NS, T("Tick"), "t")).spec == Num(1)
         clock.advance(0.1)
         await wait_value(state, T("Tick"), "t", 2)
+    finally:
+        await stop(task)
+
+
+class HostnameFromConfig:
+    """The EXAMPLES.md shape with Talos's own types: MachineConfig -> HostnameStatus."""
+
+    name = "network.HostnameStatusController"
+    inputs = (Input.of(MACHINE_CONFIG, id=ACTIVE_ID),)
+    outputs = (Output.of(HOSTNAME_STATUS),)
+
+    async def run(self, r: ControllerContext) -> None:
+        async for _ in r.wake_ups():
+            r.start_tracking_outputs()
+            cfg = await r.get(MACHINE_CONFIG.default_namespace, MACHINE_CONFIG.type, ACTIVE_ID)
+            if cfg is not None:
+                doc = YAML(typ="safe", pure=True).load(cfg.spec.text) or {}
+                name = (((doc.get("machine") or {}).get("network") or {}).get("hostname")
+                        or "talos-default")
+                await r.put("network", HOSTNAME_STATUS.type, "hostname",
+                            HostnameStatusSpec(hostname=name))
+            await r.cleanup_outputs()
+
+
+async def test_talos_types_flow_from_machine_config_to_hostname_status(running) -> None:
+    state, rt, _ = running
+    rt.register(HostnameFromConfig())
+    task = await start(rt)
+    try:
+        cfg = await state.create(Resource.new(
+            "config", MACHINE_CONFIG.type, ACTIVE_ID,
+            MachineConfigSpec("machine:\n  network:\n    hostname: node-7\n")))
+        with state.watch("network", HOSTNAME_STATUS.type, "hostname") as w:
+            async for ev in w:
+                if ev.resource is not None and ev.type is not EventType.DESTROYED:
+                    break
+        assert ev.resource.spec == HostnameStatusSpec("node-7")
+        assert ev.resource.metadata.owner == "network.HostnameStatusController"
+        await state.destroy(cfg.pointer)
+        with state.watch("network", HOSTNAME_STATUS.type, "hostname") as w:
+            async for ev in w:
+                if ev.type is EventType.DESTROYED:
+                    break
     finally:
         await stop(task)

@@ -190,3 +190,16 @@ async def test_slow_watcher_overflows_with_error_and_never_blocks_writers(state:
         assert len(got) == 6 and slow.overflowed
         assert len(fast.drain()) == 20
     assert len(await state.list(NS, TYPE)) == 20
+
+
+async def test_watch_namespace_sees_every_type_in_commit_order(state: State) -> None:
+    other = "Others.test.talos.dev"
+    await state.create(thing("a"))
+    with state.watch_namespace(NS) as w:
+        assert [e.type for e in w.drain()] == [EventType.CREATED, EventType.BOOTSTRAPPED]
+        await state.create(Resource.new(NS, other, "o", ThingSpec()))
+        await state.create(thing("b"))
+        await state.create(Resource.new("elsewhere", other, "x", ThingSpec()))
+        evs = w.drain()
+    assert [(e.resource.metadata.type, e.resource.id) for e in evs if e.resource] == [
+        (other, "o"), (TYPE, "b")]

@@ -42,6 +42,7 @@ class State:
         self._data: dict[Kind, dict[str, Resource]] = {}
         self._subs: dict[Kind, list[Subscriber]] = {}
         self._type_subs: dict[str, list[Subscriber]] = {}
+        self._ns_subs: dict[str, list[Subscriber]] = {}
         self._history: dict[Kind, deque[Event]] = {}
         self._history_len = history
         self._watch_buffer = watch_buffer
@@ -216,6 +217,29 @@ class State:
                 pass
         return unsubscribe
 
+    def watch_namespace(self, ns: str, *, bootstrap: bool = True,
+                        buffer: int | None = None) -> Watch:
+        """Watch every type in a namespace: (with `bootstrap`) CREATED for each current
+        resource, BOOTSTRAPPED, then every change in commit order."""
+        initial: list[Event] = []
+        if bootstrap:
+            for kns, ktype in self.kinds():
+                if kns == ns:
+                    initial.extend(Event(EventType.CREATED, r)
+                                   for r in self.list_nowait(kns, ktype))
+            initial.append(Event(EventType.BOOTSTRAPPED))
+        w = Watch(buffer or self._watch_buffer, initial)
+        subs = self._ns_subs.setdefault(ns, [])
+        subs.append(w._push)
+
+        def unsubscribe() -> None:
+            try:
+                subs.remove(w._push)
+            except ValueError:
+                pass
+        w._attach(unsubscribe)
+        return w
+
     def watch(self, ns: str, type: str, id: str | None = None, *, bootstrap: bool = True,
               tail_events: int = 0, query: Query = EVERYTHING,
               buffer: int | None = None) -> Watch:
@@ -321,6 +345,10 @@ class State:
         tsubs = self._type_subs.get(md[1])
         if tsubs:
             for cb in tuple(tsubs):
+                cb(ev)
+        nsubs = self._ns_subs.get(md[0])
+        if nsubs:
+            for cb in tuple(nsubs):
                 cb(ev)
 
 
