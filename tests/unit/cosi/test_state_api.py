@@ -18,6 +18,7 @@ from google.protobuf import empty_pb2
 from ruamel.yaml import YAML
 
 from talos.api.inspect import inspect_pb2, inspect_pb2_grpc
+from talos.api.resource.definitions.v1alpha1 import v1alpha1_pb2
 from talos.api.v1alpha1 import resource_pb2, state_pb2, state_pb2_grpc
 from talos.cosi.meta import register_definitions
 from talos.cosi.resource import Resource
@@ -78,6 +79,9 @@ async def test_get_and_list_return_resources_with_yaml_spec(stub) -> None:
     md = resp.resource.metadata
     assert (md.id, md.version, md.owner, md.phase) == ("apid", "1", "svc", "running")
     assert resp.resource.spec.yaml_spec == "running: true\nhealthy: true\nunknown: false\n"
+    pb = v1alpha1_pb2.ServiceSpec()
+    pb.ParseFromString(resp.resource.spec.proto_spec)
+    assert (pb.running, pb.healthy, pb.unknown) == (True, True, False)
     ids = [r.resource.metadata.id async for r in stub.List(
         state_pb2.ListRequest(namespace="v1alpha1", type=SERVICE.type))]
     assert ids == ["apid", "etcd"]

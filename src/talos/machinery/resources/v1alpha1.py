@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from talos.api.resource.definitions.v1alpha1 import v1alpha1_pb2
 from talos.machinery.resources.definition import PrintColumn, ResourceType, declare
 
 
@@ -14,6 +15,12 @@ class ServiceSpec:
     running: bool = False
     healthy: bool = False
     unknown: bool = False
+
+    def to_proto_bytes(self) -> bytes:
+        """`talos.resource.definitions.v1alpha1.ServiceSpec`, what stock clients decode."""
+        return bytes(v1alpha1_pb2.ServiceSpec(
+            running=self.running, healthy=self.healthy, unknown=self.unknown,
+        ).SerializeToString())
 
 
 SERVICE = declare(ResourceType(
