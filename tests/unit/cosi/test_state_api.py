@@ -258,3 +258,28 @@ async def test_authorize_hook_can_hide_sensitive_types() -> None:
     finally:
         await server.stop(None)
         shutil.rmtree(d, ignore_errors=True)
+
+
+async def test_watch_overflow_reaches_the_client_as_an_error_event() -> None:
+    d = tempfile.mkdtemp(prefix="cosi", dir="/tmp")
+    state = State(watch_buffer=4)
+    server = await start_server(f"unix:{d}/s.sock", state)
+    try:
+        async with grpc.aio.insecure_channel(f"unix:{d}/s.sock") as ch:
+            call = state_pb2_grpc.StateStub(ch).Watch(state_pb2.WatchRequest(
+                namespace="v1alpha1", type=SERVICE.type, api_version=1,
+                options=state_pb2.WatchOptions(bootstrap_contents=True)))
+            first = await call.read()
+            assert first.event[-1].event_type == state_pb2.BOOTSTRAPPED
+            for i in range(50):  # no await point yields to the server: the watcher falls behind
+                await state.create(Resource.new("v1alpha1", SERVICE.type, f"s{i}",
+                                                ServiceSpec()))
+            events = []
+            while (resp := await call.read()) is not grpc.aio.EOF:
+                events += list(resp.event)
+        assert [e.event_type for e in events[:4]] == [state_pb2.CREATED] * 4
+        assert events[-1].event_type == state_pb2.ERRORED and "overflow" in events[-1].error
+        assert len(events) == 5
+    finally:
+        await server.stop(None)
+        shutil.rmtree(d, ignore_errors=True)
