@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import socket
 import ssl
@@ -235,3 +236,30 @@ async def test_ed25519_os_ca_is_refused_with_a_clear_error(tmp_path: Path) -> No
     with pytest.raises(FailedPrecondition, match="Ed25519"):
         ApidServer(ApidSettings(ca.to_pem().crt, cert.crt, cert.key,
                                 backend_socket=str(tmp_path / "s")))
+
+
+async def test_garbage_inside_an_authenticated_connection_is_contained(one: Cluster,
+                                                                       pki: Pki) -> None:
+    client = pki.client("os:admin")
+
+    def junk() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            crt, key = Path(tmp, "c.pem"), Path(tmp, "k.pem")
+            crt.write_bytes(client.crt)
+            key.write_bytes(client.key)
+            ctx = ssl.create_default_context(cadata=pki.ca_pem.decode())
+            ctx.load_cert_chain(str(crt), str(key))
+        ctx.set_alpn_protocols(["h2"])
+        with socket.create_connection(("127.0.0.2", one.port)) as raw, \
+                ctx.wrap_socket(raw, server_hostname="127.0.0.2") as tls:
+            tls.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\xff" * 4096)
+            with contextlib.suppress(OSError):
+                tls.recv(1024)
+    await asyncio.to_thread(junk)
+    ch = one.channel("os:reader")
+    # undecodable request bytes for a method apid must inspect
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await ch.unary_unary("/cosi.resource.State/Get")(b"\xff\xff\xff", timeout=10)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    stub = machine_pb2_grpc.MachineServiceStub(ch)
+    assert (await stub.Version(_empty(), timeout=30)).messages[0].version.sha == "127.0.0.2"
