@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -40,6 +40,17 @@ class Pointer:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+def _ns(t: datetime | int) -> int:
+    if isinstance(t, int):
+        return t
+    delta = t - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+
+
+def _datetime(ns: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=ns // 1000)
+
+
 _FIELDS = ("namespace", "type", "id", "version", "owner", "phase", "created", "updated",
            "finalizers", "labels", "annotations")
 _INDEX = {name: i for i, name in enumerate(_FIELDS)}
@@ -55,8 +66,8 @@ class Metadata(tuple[Any, ...]):
     __slots__ = ()
 
     def __new__(cls, namespace: str, type: str, id: str, version: int = 0, owner: str = "",
-                phase: Phase = Phase.RUNNING, created: datetime = _EPOCH,
-                updated: datetime = _EPOCH, finalizers: Iterable[str] = (),
+                phase: Phase = Phase.RUNNING, created: datetime | int = 0,
+                updated: datetime | int = 0, finalizers: Iterable[str] = (),
                 labels: Mapping[str, str] | None = None,
                 annotations: Mapping[str, str] | None = None) -> Metadata:
         for name, value in (("namespace", namespace), ("type", type), ("id", id)):
@@ -66,8 +77,9 @@ class Metadata(tuple[Any, ...]):
             labels = _frozen_map(labels)
         if not isinstance(annotations, MappingProxyType):
             annotations = _frozen_map(annotations)
-        return tuple.__new__(cls, (namespace, type, id, version, owner, Phase(phase), created,
-                                   updated, tuple(finalizers), labels, annotations))
+        return tuple.__new__(cls, (namespace, type, id, version, owner, Phase(phase),
+                                   _ns(created), _ns(updated), tuple(finalizers), labels,
+                                   annotations))
 
     @classmethod
     def unchecked(cls, values: Iterable[Any]) -> Metadata:
@@ -82,6 +94,8 @@ class Metadata(tuple[Any, ...]):
                 value = _frozen_map(value)
             elif name == "finalizers":
                 value = tuple(value)
+            elif name in ("created", "updated"):
+                value = _ns(value)
             vals[_INDEX[name]] = value
         return tuple.__new__(Metadata, vals)
 
@@ -111,10 +125,19 @@ class Metadata(tuple[Any, ...]):
 
     @property
     def created(self) -> datetime:
-        return self[6]  # type: ignore[no-any-return]
+        return _datetime(self[6])
 
     @property
     def updated(self) -> datetime:
+        return _datetime(self[7])
+
+    @property
+    def created_ns(self) -> int:
+        """Creation time, nanoseconds since the Unix epoch (UTC)."""
+        return self[6]  # type: ignore[no-any-return]
+
+    @property
+    def updated_ns(self) -> int:
         return self[7]  # type: ignore[no-any-return]
 
     @property

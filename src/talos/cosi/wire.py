@@ -18,9 +18,10 @@ from talos.machinery.resources import lookup
 
 
 def metadata_to_proto(md: Metadata) -> resource_pb2.Metadata:
-    created, updated = Timestamp(), Timestamp()
-    created.FromDatetime(md.created)
-    updated.FromDatetime(md.updated)
+    created = Timestamp(seconds=md.created_ns // 1_000_000_000,
+                        nanos=md.created_ns % 1_000_000_000)
+    updated = Timestamp(seconds=md.updated_ns // 1_000_000_000,
+                        nanos=md.updated_ns % 1_000_000_000)
     return resource_pb2.Metadata(
         namespace=md.namespace, type=md.type, id=md.id, version=str(md.version),
         owner=md.owner, phase=md.phase.value, created=created, updated=updated,
@@ -50,17 +51,12 @@ def metadata_from_proto(pb: resource_pb2.Metadata) -> Metadata:
         ) from None
     kw: dict[str, Any] = {}
     if pb.HasField("created"):
-        kw["created"] = pb.created.ToDatetime(tzinfo=_utc())
+        kw["created"] = pb.created.seconds * 1_000_000_000 + pb.created.nanos
     if pb.HasField("updated"):
-        kw["updated"] = pb.updated.ToDatetime(tzinfo=_utc())
+        kw["updated"] = pb.updated.seconds * 1_000_000_000 + pb.updated.nanos
     return Metadata(pb.namespace, pb.type, pb.id, version=version, owner=pb.owner, phase=phase,
                     finalizers=tuple(pb.finalizers), labels=dict(pb.labels),
                     annotations=dict(pb.annotations), **kw)
-
-
-def _utc() -> Any:
-    from datetime import UTC
-    return UTC
 
 
 def resource_from_proto(pb: resource_pb2.Resource) -> Resource:

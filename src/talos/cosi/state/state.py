@@ -9,9 +9,9 @@ events in commit order, and a slow watcher never blocks a writer (see Watch).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,14 +31,14 @@ DEFAULT_WATCH_BUFFER = 10_000
 DEFAULT_HISTORY = 1_000
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _now() -> int:
+    return time.time_ns()
 
 
 class State:
     def __init__(self, *, persist_dir: Path | None = None, persist: Iterable[str] = (),
                  watch_buffer: int = DEFAULT_WATCH_BUFFER, history: int = DEFAULT_HISTORY,
-                 now: Callable[[], datetime] = _now) -> None:
+                 now: Callable[[], int] = _now) -> None:
         self._data: dict[Kind, dict[str, Resource]] = {}
         self._subs: dict[Kind, list[Subscriber]] = {}
         self._type_subs: dict[str, list[Subscriber]] = {}
