@@ -92,10 +92,16 @@ async def test_dependent_waits_until_dependency_is_healthy_and_stops_first(sup):
                            depends_on=("base",)))
     s.start_all()
     await wait_state(s, "base", ServiceState.RUNNING)
+    # the first probes fail quietly (every 0.1 s for one interval), then failures count
+    for _ in range(10):
+        await clock.wait_sleepers(1)
+        assert s.get("top").state is ServiceState.WAITING
+        clock.advance(0.1)
     await s.get("base").wait_for(lambda r: not r.health.unknown)
-    assert s.get("top").state is ServiceState.WAITING
+    assert not s.get("base").health.healthy
     assert "service 'base' to be up" in s.get("top").events[-1].message
     healthy.set()
+    await clock.wait_sleepers(1)
     clock.advance(1.0)
     await wait_state(s, "top", ServiceState.RUNNING)
     order = await s.stop_all()
@@ -132,3 +138,31 @@ async def test_log_buffer_tail_and_follow():
     buf.write(b"end\n")
     await t
     assert got == [b"end\n"]
+
+
+async def test_error_in_a_service_marks_it_failed_and_the_rest_keeps_running(sup):
+    s, _ = sup
+
+    async def broken_prepare() -> None:
+        raise RuntimeError("cannot create /var/lib/broken")
+
+    s.register(ServiceSpec(id="broken", process=proc("pass"), prepare=broken_prepare))
+    s.register(ServiceSpec(id="fine", process=proc("import time; time.sleep(600)")))
+    s.start_all()
+    await wait_state(s, "broken", ServiceState.FAILED)
+    await wait_state(s, "fine", ServiceState.RUNNING)
+    assert s.get("broken").events[-1].message == \
+        "Service failed: cannot create /var/lib/broken"
+    assert not s.get("broken").active
+
+
+async def test_unknown_dependency_and_duplicate_ids_are_refused(sup):
+    s, _ = sup
+    from talos.machinery.errors import AlreadyExists, InvalidArgument, NotFound
+    with pytest.raises(InvalidArgument, match="unknown service 'ghost'"):
+        s.register(ServiceSpec(id="x", depends_on=("ghost",)))
+    s.register(ServiceSpec(id="y", skip_reason="n/a"))
+    with pytest.raises(AlreadyExists):
+        s.register(ServiceSpec(id="y", skip_reason="n/a"))
+    with pytest.raises(NotFound):
+        s.get("nope")

@@ -29,9 +29,7 @@ async def start_server(node: Node) -> grpc.aio.Server:
         MachineServicer(node), server)
     add_services(server, node.state, node.runtime, hostname=node.hostname)
     server.add_insecure_port(f"unix:{sock}")
-    old = os.umask(0o077)
-    try:
-        await server.start()
-    finally:
-        os.umask(old)
+    await server.start()
+    # only root (apid, tests) may talk to machined
+    os.chmod(sock, 0o600)
     return server

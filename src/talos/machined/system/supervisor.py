@@ -240,8 +240,25 @@ class ServiceRunner:
         return None
 
     async def _health_loop(self) -> None:
+        """Check every `health_interval`; until the first success, probe every 0.1 s (for at
+        most one interval), so a service that comes up fast is healthy fast."""
         check = self.spec.health_check
         assert check is not None
+        interval = self.spec.health_interval
+        probing = max(1, int(interval / 0.1))
+        while probing:
+            try:
+                async with asyncio.timeout(max(interval, 1.0)):
+                    await check()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                probing -= 1
+                await self.sup.clock.sleep(min(0.1, interval))
+                continue
+            self._set_health(True, "")
+            await self.sup.clock.sleep(interval)
+            break
         while True:
             try:
                 async with asyncio.timeout(max(self.spec.health_interval, 1.0)):

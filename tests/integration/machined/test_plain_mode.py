@@ -1,0 +1,50 @@
+"""machined as a plain process with --root (no namespaces, no root needed)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+
+import grpc
+from google.protobuf import empty_pb2
+
+from talos.api.machine import machine_pb2 as m
+from talos.api.machine import machine_pb2_grpc
+
+from .node import CONFIG
+
+
+async def test_plain_mode_serves_under_root_and_stops_on_sigterm(tmp_path):
+    root = tmp_path / "root"
+    cfg = tmp_path / "config.yaml"
+    cfg.write_bytes(CONFIG % b"plain-node")
+    log = (tmp_path / "machined.log").open("wb")
+    proc = await asyncio.to_thread(
+        subprocess.Popen, [sys.executable, "-m", "talos", "machined", "--root", str(root),
+                           "--config", str(cfg)], stdout=log, stderr=log)
+    sock = root / "system/run/machined/machine.sock"
+    try:
+        while not sock.exists():
+            assert proc.poll() is None, (tmp_path / "machined.log").read_text()
+            await asyncio.sleep(0.02)
+        async with grpc.aio.insecure_channel(f"unix:{sock}") as ch:
+            api = machine_pb2_grpc.MachineServiceStub(ch)
+            host = await api.Hostname(empty_pb2.Empty())
+            assert host.messages[0].hostname == "plain-node"
+            # node paths are confined to the root directory
+            (root / "var" / "hello.txt").write_text("hi")
+            data = b"".join([d.bytes async for d in api.Read(
+                m.ReadRequest(path="/var/hello.txt"))])
+            assert data == b"hi"
+            assert oct(sock.stat().st_mode & 0o777) == "0o600"
+        os.kill(proc.pid, signal.SIGTERM)
+        assert await asyncio.to_thread(proc.wait, 60) == 0
+        assert "powered off" in (tmp_path / "machined.log").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            await asyncio.to_thread(proc.wait)
+        log.close()
