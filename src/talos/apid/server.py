@@ -11,9 +11,14 @@ import grpc
 from talos.apid.backends import CHANNEL_OPTIONS, Backends
 from talos.apid.proxy import Proxy
 from talos.apid.status import ErrorInterceptor
-from talos.machinery.constants import APID_PORT, MACHINED_SOCKET
+from talos.machinery.constants import APID_PORT, MACHINED_SOCKET, ROLE_IMPERSONATOR
 from talos.machinery.errors import InvalidArgument, Unavailable
-from talos.machinery.pki import load_certificate, load_private_key, require_grpc_capable
+from talos.machinery.pki import (
+    CertificateAndKey,
+    load_certificate,
+    organizations_of,
+    require_grpc_capable,
+)
 
 #: Metadata up to 64 KiB reaches apid, so oversized routing metadata (e.g. 1,000 nodes) gets
 #: a clear INVALID_ARGUMENT from the router rather than gRPC's RESOURCE_EXHAUSTED.
@@ -54,7 +59,12 @@ class ApidSettings:
         require_grpc_capable(ca)
         cert = load_certificate(self.cert_pem, what="apid certificate")
         require_grpc_capable(cert, what="the apid certificate")
-        load_private_key(self.key_pem, what="apid key")
+        if ROLE_IMPERSONATOR not in organizations_of(cert):
+            raise InvalidArgument(
+                "apid certificate: its Subject Organization must include "
+                f"{ROLE_IMPERSONATOR!r} (it is also the client certificate towards other "
+                "nodes' apids, which accept the caller's roles only from impersonators)")
+        CertificateAndKey(self.cert_pem, self.key_pem).check(path="apid certificate")
 
 
 class ApidServer:

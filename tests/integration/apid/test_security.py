@@ -263,3 +263,16 @@ async def test_garbage_inside_an_authenticated_connection_is_contained(one: Clus
     assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     stub = machine_pb2_grpc.MachineServiceStub(ch)
     assert (await stub.Version(_empty(), timeout=30)).messages[0].version.sha == "127.0.0.2"
+
+
+async def test_apid_certificate_must_be_an_impersonator(tmp_path: Path, pki: Pki) -> None:
+    from talos.apid.server import ApidServer, ApidSettings
+    from talos.machinery.errors import InvalidArgument
+    plain = pki.ca.issue_key_pair(IssueOptions(organizations=("os:admin",), server=True))
+    with pytest.raises(InvalidArgument, match="os:impersonator"):
+        ApidServer(ApidSettings(pki.ca_pem, plain.crt, plain.key,
+                                backend_socket=str(tmp_path / "s")))
+    other = pki.ca.issue_key_pair(IssueOptions(organizations=("os:impersonator",)))
+    with pytest.raises(InvalidArgument, match="does not match"):
+        ApidServer(ApidSettings(pki.ca_pem, pki.node_cert("127.0.0.2").crt, other.key,
+                                backend_socket=str(tmp_path / "s")))
