@@ -378,3 +378,40 @@ async def test_talos_types_flow_from_machine_config_to_hostname_status(running) 
                     break
     finally:
         await stop(task)
+
+
+class DestroyReadyWatcher:
+    name = "test.DestroyReadyWatcher"
+    inputs = (Input(NS, T("A"), kind=InputKind.DESTROY_READY),)
+    outputs = ()
+
+    def __init__(self) -> None:
+        self.passes = 0
+        self.woken = asyncio.Event()
+
+    async def run(self, r: ControllerContext) -> None:
+        async for _ in r.wake_ups():
+            self.passes += 1
+            self.woken.set()
+
+
+async def test_destroy_ready_input_wakes_only_when_teardown_can_finish(running) -> None:
+    state, rt, _ = running
+    c = DestroyReadyWatcher()
+    rt.register(c)
+    task = await start(rt)
+    try:
+        await c.woken.wait()  # the first pass always runs
+        c.woken.clear()
+        a = await state.create(Resource.new(NS, T("A"), "x", Num(1)))
+        a = await state.update(a.with_spec(Num(2)))
+        await state.add_finalizer(a.pointer, "f")
+        await state.teardown(a.pointer)  # torn down but still held: not ready
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert c.passes == 1
+        await state.remove_finalizer(a.pointer, "f")  # now ready to destroy
+        await c.woken.wait()
+        assert c.passes == 2
+    finally:
+        await stop(task)
