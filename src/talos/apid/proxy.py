@@ -28,6 +28,9 @@ _DROP = frozenset({*ROUTING_KEYS, ROLE_METADATA_KEY, "user-agent", "content-type
                    "authority"})
 #: How many stream messages may wait between fanned-out nodes and the caller.
 FANOUT_QUEUE = 32
+#: Time kept back from the caller's deadline to merge fanned-out replies (seconds, at most
+#: 10% of the remaining time).
+FANOUT_MARGIN = 0.25
 Metadata = tuple[tuple[str, str | bytes], ...]
 
 
@@ -150,9 +153,15 @@ class Proxy(grpc.GenericRpcHandler):  # type: ignore[misc]
         return handle
 
     async def _fanout_unary(self, info: MethodInfo, plan: Plan, request: bytes) -> bytes:
+        # Each node gets a little less than the caller's deadline, so a slow node becomes a
+        # per-node error in a reply that still arrives in time.
+        timeout = plan.timeout
+        if timeout is not None:
+            timeout = max(0.0, timeout - min(FANOUT_MARGIN, timeout * 0.1))
+
         async def one(node: str) -> bytes:
             call = self.backends.remote(node).unary_unary(info.path)(
-                request, metadata=plan.metadata, timeout=plan.timeout)
+                request, metadata=plan.metadata, timeout=timeout)
             try:
                 return wire.stamp_reply(await call, node)
             except grpc.aio.AioRpcError as e:

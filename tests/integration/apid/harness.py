@@ -100,7 +100,7 @@ class Backend(grpc.GenericRpcHandler):
                 hostname=self.name)]).SerializeToString()
         if method == "/machine.MachineService/Memory":
             md = dict(context.invocation_metadata() or ())
-            if "x-sleep" in md:
+            if "x-sleep" in md and md.get("x-sleep-on", self.name) == self.name:
                 try:
                     await asyncio.sleep(float(md["x-sleep"]))
                 except asyncio.CancelledError:
