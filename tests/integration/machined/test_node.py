@@ -33,7 +33,9 @@ async def test_boots_from_config_and_lists_services(tmp_path):
         assert version.messages[0].features.rbac
         await node.wait_service("containerd", "running")
         services = await node.services()
-        assert {"apid", "trustd", "etcd", "containerd", "cri", "kubelet"} <= set(services)
+        assert {"apid", "trustd", "etcd", "containerd", "cri", "kubelet",
+                "machined"} <= set(services)
+        assert services["machined"].state == "Running"
         assert services["kubelet"].state == "Skipped"
         assert services["kubelet"].events.events[-1].msg == \
             "kubelet binary not available on this node"
@@ -209,6 +211,7 @@ async def test_service_start_stop_rules(tmp_path):
         await node.wait_event(lambda e: e.service == "containerd" and e.message ==
                               "Health check successful", msg_type=m.ServiceStateEvent)
         for sid, code in (("cri", grpc.StatusCode.INVALID_ARGUMENT),
+                          ("machined", grpc.StatusCode.INVALID_ARGUMENT),
                           ("nope", grpc.StatusCode.NOT_FOUND)):
             with pytest.raises(grpc.aio.AioRpcError) as err:
                 await node.api.ServiceRestart(m.ServiceRestartRequest(id=sid))

@@ -99,13 +99,13 @@ class MachineServicer(machine_pb2_grpc.MachineServiceServicer):
 
     async def Version(self, request: empty_pb2.Empty, context: Ctx) -> m.VersionResponse:
         bi = build_info()
-        mode = "container" if self.node.sandbox else "metal"
+        # a sandbox is what Talos calls the container platform (no kernel of its own)
+        name, mode = ("container", "container") if self.node.sandbox else ("local", "local")
         return m.VersionResponse(messages=[m.Version(
             metadata=self._md(),
             version=m.VersionInfo(tag=bi.tag, sha=bi.sha, built=bi.built,
                                   go_version=bi.python_version, os=bi.os, arch=bi.arch),
-            platform=m.PlatformInfo(name="sandbox" if self.node.sandbox else "local",
-                                    mode=mode),
+            platform=m.PlatformInfo(name=name, mode=mode),
             features=m.FeaturesInfo(rbac=True))])
 
     async def Hostname(self, request: empty_pb2.Empty, context: Ctx) -> m.HostnameResponse:
@@ -116,7 +116,13 @@ class MachineServicer(machine_pb2_grpc.MachineServiceServicer):
 
     async def ServiceList(self, request: empty_pb2.Empty, context: Ctx
                           ) -> m.ServiceListResponse:
-        infos = []
+        # machined itself is listed as a service, as Talos does (it is this process)
+        started = self.node.started
+        infos = [m.ServiceInfo(
+            id="machined", state="Running",
+            events=m.ServiceEvents(events=[m.ServiceEvent(
+                msg="Service started as PID 1", state="Running", ts=_ts(started))]),
+            health=m.ServiceHealth(healthy=True, last_change=_ts(started)))]
         for r in self.node.supervisor.services():
             infos.append(m.ServiceInfo(
                 id=r.id, state=r.state.value,
@@ -130,6 +136,9 @@ class MachineServicer(machine_pb2_grpc.MachineServiceServicer):
     def _controllable(self, sid: str) -> str:
         if not sid:
             raise InvalidArgument("id: a service id is required")
+        if sid == "machined":
+            raise InvalidArgument("service 'machined' is PID 1 and cannot be started, stopped "
+                                  "or restarted (reboot or shutdown the node instead)")
         r = self.node.supervisor.get(sid)  # NotFound for unknown ids
         if not r.spec.user_controlled:
             raise InvalidArgument(f"service {sid!r} doesn't support start/stop/restart "
@@ -141,21 +150,21 @@ class MachineServicer(machine_pb2_grpc.MachineServiceServicer):
         sid = self._controllable(request.id)
         self.node.supervisor.start(sid)
         return m.ServiceStartResponse(messages=[m.ServiceStart(
-            metadata=self._md(), resp=f"Service {sid!r} started")])
+            metadata=self._md(), resp=f"Service \"{sid}\" started")])
 
     async def ServiceStop(self, request: m.ServiceStopRequest, context: Ctx
                           ) -> m.ServiceStopResponse:
         sid = self._controllable(request.id)
         await self.node.supervisor.stop(sid)
         return m.ServiceStopResponse(messages=[m.ServiceStop(
-            metadata=self._md(), resp=f"Service {sid!r} stopped")])
+            metadata=self._md(), resp=f"Service \"{sid}\" stopped")])
 
     async def ServiceRestart(self, request: m.ServiceRestartRequest, context: Ctx
                              ) -> m.ServiceRestartResponse:
         sid = self._controllable(request.id)
         await self.node.supervisor.restart(sid)
         return m.ServiceRestartResponse(messages=[m.ServiceRestart(
-            metadata=self._md(), resp=f"Service {sid!r} restarted")])
+            metadata=self._md(), resp=f"Service \"{sid}\" restarted")])
 
     # -- logs, kernel log, events -------------------------------------------------------------
 
