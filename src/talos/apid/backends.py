@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 
 import grpc
@@ -16,6 +17,8 @@ CHANNEL_OPTIONS = (
 )
 #: Remote channels kept open; beyond this the least recently used is closed.
 MAX_REMOTE_CHANNELS = 256
+#: Seconds an evicted channel's calls may still run before it is closed.
+CLOSE_GRACE = 30.0
 
 
 class Backends:
@@ -27,7 +30,9 @@ class Backends:
             root_certificates=ca_pem, private_key=key_pem, certificate_chain=cert_pem)
         self._local: grpc.aio.Channel | None = None
         self._remote: OrderedDict[str, grpc.aio.Channel] = OrderedDict()
-        self._retired: list[grpc.aio.Channel] = []
+        #: evicted channels closing (after their calls finish, at most CLOSE_GRACE seconds);
+        #: owned here and awaited by close()
+        self._closing: set[asyncio.Task[None]] = set()
 
     def local(self) -> grpc.aio.Channel:
         if self._local is None:
@@ -43,17 +48,19 @@ class Backends:
                                      options=CHANNEL_OPTIONS)
         self._remote[node] = ch
         if len(self._remote) > MAX_REMOTE_CHANNELS:
-            # Calls in flight on it keep their own reference; it is closed at shutdown.
             _, old = self._remote.popitem(last=False)
-            self._retired.append(old)
+            task = asyncio.get_running_loop().create_task(old.close(CLOSE_GRACE))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
         return ch
 
     async def close(self) -> None:
-        channels = [*self._remote.values(), *self._retired]
+        channels = list(self._remote.values())
         if self._local is not None:
             channels.append(self._local)
         self._remote.clear()
-        self._retired.clear()
         self._local = None
         for ch in channels:
             await ch.close()
+        if self._closing:
+            await asyncio.gather(*self._closing)

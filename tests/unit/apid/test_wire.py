@@ -83,3 +83,4 @@ def test_route_parsing() -> None:
     assert target_address("10.5.0.2", 50000) == "10.5.0.2:50000"
     assert target_address("fd00::1", 50000) == "[fd00::1]:50000"
     assert target_address("node-1:123", 50000) == "node-1:123"
+
