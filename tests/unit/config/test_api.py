@@ -102,3 +102,9 @@ def test_go_style_octal_permissions() -> None:
 def test_not_a_mapping_document() -> None:
     with pytest.raises(InvalidConfig, match=r"document\[0\]: expected a mapping, got a list"):
         load_config("- a\n")
+
+
+def test_exponent_floats_keep_their_value() -> None:
+    # ruamel alone rewrites 1.824577998263913e+16 as ...912e+16 (found by hypothesis)
+    text = "cluster:\n  apiServer:\n    auditPolicy:\n      a: 1.824577998263913e+16\n"
+    assert load_config(text).dump() == text

@@ -12,6 +12,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.representer import RoundTripRepresenter
+from ruamel.yaml.scalarfloat import ScalarFloat
 from ruamel.yaml.scalarint import ScalarInt
 
 from talos.machinery.errors import InvalidConfig, Problem
@@ -58,8 +60,21 @@ def guess_style(text: str) -> Style:
                  explicit_start=text.lstrip().startswith("---"))
 
 
+def _represent_float(representer: RoundTripRepresenter, data: ScalarFloat) -> Any:
+    """ruamel re-formats some exponent floats with a different last digit; keep the value."""
+    node = representer.represent_scalar_float(data)
+    try:
+        same = float(str(node.value).replace("_", "")) == float(data)
+    except ValueError:  # .inf / .nan spellings
+        same = True
+    if same:
+        return node
+    return representer.represent_scalar("tag:yaml.org,2002:float", repr(float(data)))
+
+
 def _yaml(style: Style | None = None) -> YAML:
     y = YAML(typ="rt")
+    y.representer.add_representer(ScalarFloat, _represent_float)
     y.preserve_quotes = True
     y.width = 1 << 16
     if style is not None:
