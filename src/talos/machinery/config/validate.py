@@ -198,7 +198,8 @@ def _check_machine(report: _Report, m: MachineConfig, cluster: ClusterConfig | N
         if m.install is None:
             report.error("machine.install", 'install instructions are required in "metal" mode')
         elif not m.install.disk and m.install.disk_selector is None:
-            report.error("machine.install.disk", 'an install disk is required in "metal" mode')
+            report.error("machine.install.disk", "either install disk or diskSelector should be "
+                         "defined")
     if m.install is not None:
         if m.install.extensions is not None:
             report.warn("machine.install.extensions", "deprecated, use a custom installer "
@@ -298,11 +299,9 @@ def _check_machine(report: _Report, m: MachineConfig, cluster: ClusterConfig | N
 
 
 def _check_san(report: _Report, path: str, san: str) -> None:
-    try:
-        ipaddress.ip_address(san)
-    except ValueError:
-        if not is_dns_name(san.removeprefix("*.")):
-            report.error(path, f'"{san}" is not an IP address or DNS name')
+    """Talos passes SANs to the certificate as they are; reject only what can't be one."""
+    if not san.strip() or any(c.isspace() for c in san) or "://" in san or "/" in san:
+        report.error(path, f'"{san}" is not an IP address or DNS name')
 
 
 def _check_cluster(report: _Report, c: ClusterConfig | None, machine_type: str) -> None:
