@@ -48,3 +48,42 @@ async def test_plain_mode_serves_under_root_and_stops_on_sigterm(tmp_path):
             proc.kill()
             await asyncio.to_thread(proc.wait)
         log.close()
+
+
+async def test_invalid_config_is_reported_and_machined_keeps_serving(tmp_path):
+    root = tmp_path / "root"
+    cfg = tmp_path / "config.yaml"
+    cfg.write_bytes(b"version: v1alpha1\nmachine:\n  type: bogus\ncluster: {}\n")
+    log = (tmp_path / "machined.log").open("wb")
+    proc = await asyncio.to_thread(
+        subprocess.Popen, [sys.executable, "-m", "talos", "machined", "--root", str(root),
+                           "--config", str(cfg)], stdout=log, stderr=log)
+    sock = root / "system/run/machined/machine.sock"
+    try:
+        while not sock.exists():
+            assert proc.poll() is None, (tmp_path / "machined.log").read_text()
+            await asyncio.sleep(0.02)
+        async with grpc.aio.insecure_channel(f"unix:{sock}") as ch:
+            api = machine_pb2_grpc.MachineServiceStub(ch)
+            errors = []
+            call = api.Events(m.EventsRequest(tail_events=-1))
+            async for ev in call:
+                if ev.data.type_url.endswith("machine.SequenceEvent"):
+                    msg = m.SequenceEvent()
+                    msg.ParseFromString(ev.data.value)
+                    if msg.sequence == "initialize" and msg.action == m.SequenceEvent.STOP:
+                        errors.append(msg.error.message)
+                        break
+            call.cancel()
+            assert 'machine.type: invalid value "bogus"' in errors[0]
+            # PID 1 keeps serving, and does not boot
+            assert (await api.Version(empty_pb2.Empty())).messages
+            services = (await api.ServiceList(empty_pb2.Empty())).messages[0].services
+            assert [s.id for s in services] == ["machined"]
+        os.kill(proc.pid, signal.SIGTERM)
+        assert await asyncio.to_thread(proc.wait, 60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            await asyncio.to_thread(proc.wait)
+        log.close()
