@@ -108,3 +108,20 @@ def test_exponent_floats_keep_their_value() -> None:
     # ruamel alone rewrites 1.824577998263913e+16 as ...912e+16 (found by hypothesis)
     text = "cluster:\n  apiServer:\n    auditPolicy:\n      a: 1.824577998263913e+16\n"
     assert load_config(text).dump() == text
+
+
+def test_document_checks_and_double_patch() -> None:
+    cfg = load_config("apiVersion: v1alpha1\nkind: UserVolumeConfig\nname: a_b\nencryption:\n"
+                      "  keys: [{slot: 1, tpm: {}}, {slot: 1, tpm: {}}]\n---\n"
+                      "apiVersion: v1alpha1\nkind: SideroLinkConfig\n")
+    with pytest.raises(InvalidConfig) as e:
+        cfg.validate("cloud")
+    assert [str(p) for p in e.value.problems] == [
+        'UserVolumeConfig/a_b.name: invalid volume name "a_b": 1 to 34 letters, digits or '
+        "hyphens",
+        "UserVolumeConfig/a_b.provisioning.diskSelector.match: required field is missing",
+        "UserVolumeConfig/a_b.encryption.keys[1].slot: encryption key slot 1 is already in use",
+        "SideroLinkConfig.apiUrl: required field is missing",
+    ]
+    with pytest.raises(InvalidConfig, match="document v1alpha1 is patched twice in one patch"):
+        apply_patches("machine: {}\n", ["machine: {type: worker}\n---\nmachine: {}\n"])

@@ -154,10 +154,14 @@ def _label(identity: tuple[str, str | None]) -> str:
 
 
 def _strategic(docs: list[Any], patch_docs: list[Any]) -> list[Any]:
+    seen: set[tuple[str, str | None]] = set()
     for pdoc in patch_docs:
         identity = document_identity(pdoc)
         if identity is None:
             raise _PatchError("", "a strategic merge patch document must be a mapping")
+        if identity in seen:
+            raise _PatchError("", f"document {_label(identity)} is patched twice in one patch")
+        seen.add(identity)
         target = next((i for i, d in enumerate(docs) if document_identity(d) == identity),
                       None)
         if _is_delete(pdoc):

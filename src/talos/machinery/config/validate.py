@@ -13,9 +13,20 @@ import binascii
 import ipaddress
 import re
 import urllib.parse
+from typing import Any
 
 from talos.machinery.config.config import Config
-from talos.machinery.config.documents import ExtensionServiceConfig, NetworkRuleConfig
+from talos.machinery.config.documents import (
+    EventSinkConfig,
+    ExtensionServiceConfig,
+    KmsgLogConfig,
+    NetworkRuleConfig,
+    SideroLinkConfig,
+    TrustedRootsConfig,
+    UserVolumeConfig,
+    VolumeConfig,
+    WatchdogTimerConfig,
+)
 from talos.machinery.config.v1alpha1 import (
     Bond,
     ClusterConfig,
@@ -375,6 +386,42 @@ def _check_v1alpha1(report: _Report, cfg: V1Alpha1Config, mode: str) -> None:
     _check_machine(report, cfg.machine, cfg.cluster, mode)
 
 
+_VOLUME_NAME = re.compile(r"^[A-Za-z0-9-]{1,34}$")
+#: fields a document kind cannot do without
+_REQUIRED: dict[type[Any], tuple[tuple[str, str], ...]] = {
+    SideroLinkConfig: (("api_url", "apiUrl"),),
+    KmsgLogConfig: (("url", "url"),),
+    EventSinkConfig: (("endpoint", "endpoint"),),
+    WatchdogTimerConfig: (("device", "device"),),
+    TrustedRootsConfig: (("certificates", "certificates"),),
+}
+
+
+def _check_document(report: _Report, label: str, model: Any) -> None:
+    for attr, key in _REQUIRED.get(type(model), ()):
+        if not getattr(model, attr):
+            report.error(f"{label}.{key}", "required field is missing")
+    if isinstance(model, UserVolumeConfig):
+        if not _VOLUME_NAME.match(model.name):
+            report.error(f"{label}.name", f'invalid volume name "{model.name}": 1 to 34 '
+                         "letters, digits or hyphens")
+        sel = model.provisioning.disk_selector if model.provisioning else None
+        if sel is None or not sel.match:
+            report.error(f"{label}.provisioning.diskSelector.match", "required field is "
+                         "missing")
+    if isinstance(model, VolumeConfig | UserVolumeConfig) and model.encryption is not None:
+        enc = model.encryption
+        if not enc.keys:
+            report.error(f"{label}.encryption.keys", "at least one key is required")
+        slots: set[int] = set()
+        for i, enc_key in enumerate(enc.keys or []):
+            slot = enc_key.slot or 0
+            if slot in slots:
+                report.error(f"{label}.encryption.keys[{i}].slot", f"encryption key slot "
+                             f"{slot} is already in use")
+            slots.add(slot)
+
+
 def validate_config(config: Config, mode: str = "metal", *, strict: bool = False
                     ) -> list[str]:
     if mode not in MODES:
@@ -384,6 +431,7 @@ def validate_config(config: Config, mode: str = "metal", *, strict: bool = False
     if v1 is not None:
         _check_v1alpha1(report, v1, mode)
     for doc in config.documents:
+        _check_document(report, doc.label, doc.model)
         if isinstance(doc.model, ExtensionServiceConfig):
             mounts: set[str] = set()
             for i, f in enumerate(doc.model.config_files or []):
