@@ -4,8 +4,9 @@ Runs only in a fresh mount namespace (the launcher passes the host's mount-names
 this refuses to touch anything if we are still in it): private propagation, a tmpfs new root
 holding read-only bind mounts of the host's top-level directories, the node's STATE at
 /system/state and EPHEMERAL at /var, fresh /proc, tmpfs /run, /tmp and /system/run, then
-pivot_root into it. Every remount carries MS_BIND, so it changes only our copy of a mount,
-never the host's file system.
+pivot_root into it. /sys is a fresh sysfs (so it shows the node's own network devices)
+with the host's cgroup hierarchy bound in. Every remount carries MS_BIND, so it changes
+only our copy of a mount, never the host's file system.
 """
 
 from __future__ import annotations
@@ -95,7 +96,11 @@ def setup_sandbox_root() -> None:
     for d in ("proc", "sys", "dev", "run", "tmp", "var", "system"):
         os.mkdir(os.path.join(rootfs, d))
     _mount("/dev", os.path.join(rootfs, "dev"), None, MS_BIND | MS_REC)
-    _bind_ro("/sys", os.path.join(rootfs, "sys"), recursive=True)
+    # a fresh sysfs shows this network namespace's devices; cgroups come from the host
+    _mount("sysfs", os.path.join(rootfs, "sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV)
+    cgroup = os.path.join(rootfs, "sys", "fs", "cgroup")
+    if os.path.isdir("/sys/fs/cgroup") and os.path.isdir(cgroup):
+        _mount("/sys/fs/cgroup", cgroup, None, MS_BIND | MS_REC)
     _mount("proc", os.path.join(rootfs, "proc"), "proc", MS_NOSUID | MS_NODEV)
     _mount("tmpfs", os.path.join(rootfs, "run"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
     _mount("tmpfs", os.path.join(rootfs, "tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")

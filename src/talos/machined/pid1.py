@@ -14,6 +14,7 @@ import os
 import sys
 
 from talos.machined import mounts
+from talos.machined.loopback import loopback_up
 from talos.machined.node import ExitAction, Node
 from talos.machined.paths import NodePaths
 from talos.machined.system.reaper import become_subreaper
@@ -48,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
             except (mounts.MountError, OSError) as exc:
                 print(f"machined: cannot set up the node's mounts: {exc}", file=sys.stderr)
                 return 1
+        try:
+            loopback_up()
+        except OSError as exc:
+            log.warning("cannot bring the loopback interface up: %s", exc)
         paths = NodePaths("/")
     else:
         paths = NodePaths(os.path.abspath(args.root or "/"))

@@ -56,6 +56,10 @@ async def test_node_api_surface(tmp_path):
         assert len(cpus) >= 1 and cpus[0].flags
         nets = (await node.api.NetworkDeviceStats(empty_pb2.Empty())).messages[0].devices
         assert [d.name for d in nets] == ["lo"]  # its own network namespace
+        # ... with loopback up, so node-local TCP works (apid, etcd listen there)
+        flags = b"".join([d.bytes async for d in node.api.Read(
+            m.ReadRequest(path="/sys/class/net/lo/flags"))])
+        assert int(flags.strip(), 16) & 0x1
 
         # files: copy is a tar.gz of the tree, disk usage adds up
         (node.sandbox.ephemeral_dir / "dir").mkdir()
