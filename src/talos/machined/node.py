@@ -24,19 +24,16 @@ from talos.cosi.meta import register_definitions
 from talos.cosi.resource import Resource
 from talos.cosi.runtime import Runtime
 from talos.cosi.state import State
+from talos.machined import machine_status
 from talos.machined.config import NodeConfig, load_config_file
 from talos.machined.events import EventBus, ServiceStateEvent
 from talos.machined.paths import NodePaths
 from talos.machined.sequencer import Phase, Sequence, Sequencer, Task
+from talos.machined.services.apid import apid_service
 from talos.machined.services.containerd import containerd_service
 from talos.machined.services.extension import load_extensions
-from talos.machined.services.slots import (
-    apid_service,
-    cri_service,
-    etcd_service,
-    kubelet_service,
-    trustd_service,
-)
+from talos.machined.services.slots import cri_service, etcd_service, kubelet_service
+from talos.machined.services.trustd import trustd_service
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.reaper import Reaper
 from talos.machined.system.service import HealthStatus, ServiceEvent, ServiceState
@@ -231,7 +228,9 @@ class Node:
 
     async def _register_services(self) -> None:
         machine_type = self.config.machine_type if self.config else ""
-        specs = [containerd_service(self.paths), apid_service(), trustd_service(),
+        specs = [containerd_service(self.paths),
+                 apid_service(self.config, self.paths, self.hostname, sandbox=self.sandbox),
+                 trustd_service(self.config, self.paths, self.hostname, sandbox=self.sandbox),
                  etcd_service(machine_type), cri_service(), kubelet_service()]
         specs += await asyncio.to_thread(load_extensions, self.paths.extensions)
         for spec in specs:
@@ -239,13 +238,16 @@ class Node:
                 self.supervisor.register(spec)
 
     async def _start_services(self) -> None:
+        await machine_status.publish(self.state, "booting")
         self.supervisor.start_all()
 
     async def _boot_done(self) -> None:
+        await machine_status.publish(self.state, "running", ready=True)
         self.boot_done.set()
         log.info("boot sequence done in %.3fs", time.time() - self.started)
 
     async def _stop_services(self) -> None:
+        await machine_status.publish(self.state, "shuttingDown")
         order = await self.supervisor.stop_all()
         log.info("services stopped in order: %s", ", ".join(order))
 

@@ -1,0 +1,232 @@
+"""The local cluster's network: one bridge on the host, one veth per node.
+
+The bridge is named `talos<8 hex of sha256(cluster name)>` (15 characters at most, stable for
+a cluster name, so `destroy` finds it even without a state file) and holds the first address
+of the CIDR (`.1`). Each node gets a veth pair: the host end (`tv<8 hex>`, enslaved to the
+bridge) and the node end, moved into the node's network namespace, renamed `eth0` and
+configured there with the node's address and a default route via the bridge.
+
+Before anything is created the CIDR is checked against every IPv4 route and address already
+on the host: an overlap would silently steal traffic, so it is refused with the conflicting
+link named and a free alternative suggested. Only links this module named are ever removed.
+
+pyroute2 is synchronous: call these from a thread when an event loop is running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from talos.machinery.errors import FailedPrecondition, InvalidArgument
+
+BRIDGE_PREFIX = "talos"
+VETH_PREFIX = "tv"
+NODE_IFNAME = "eth0"
+
+
+def _hex8(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def bridge_name(cluster: str) -> str:
+    return f"{BRIDGE_PREFIX}{_hex8(cluster)}"
+
+
+def host_veth_name(cluster: str, node: str) -> str:
+    return f"{VETH_PREFIX}{_hex8(cluster + '/' + node)}"
+
+
+def parse_cidr(cidr: str) -> ipaddress.IPv4Network:
+    try:
+        loose = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        raise InvalidArgument(f"--cidr: {cidr!r} is not a CIDR (expected e.g. 10.5.0.0/24)"
+                              ) from None
+    if not isinstance(loose, ipaddress.IPv4Network):
+        raise InvalidArgument(f"--cidr: {cidr!r}: only IPv4 networks are supported")
+    if loose.network_address != ipaddress.ip_interface(cidr).ip:
+        raise InvalidArgument(f"--cidr: {cidr!r} has host bits set (did you mean {loose}?)")
+    if loose.prefixlen > 29:
+        raise InvalidArgument(f"--cidr: {cidr!r} is too small (at most /29: the bridge "
+                              "takes .1 and nodes start at .2)")
+    return loose
+
+
+@dataclass(frozen=True)
+class ClusterNetwork:
+    cluster: str
+    cidr: ipaddress.IPv4Network
+
+    @property
+    def bridge(self) -> str:
+        return bridge_name(self.cluster)
+
+    @property
+    def gateway(self) -> ipaddress.IPv4Address:
+        return self.cidr.network_address + 1
+
+    def node_address(self, index: int) -> ipaddress.IPv4Address:
+        """Address of the index-th node (control planes first): .2, .3, …"""
+        addr = self.cidr.network_address + 2 + index
+        if addr >= self.cidr.broadcast_address:
+            raise InvalidArgument(f"--cidr {self.cidr} has no room for node #{index + 1} "
+                                  f"(the last usable address is {self.cidr.broadcast_address - 1})")
+        return addr
+
+
+# -- overlap detection -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Occupant:
+    network: ipaddress.IPv4Network
+    link: str
+    what: str  # "route" or "address"
+
+    def describe(self) -> str:
+        return f"{self.what} {self.network} on link {self.link}"
+
+
+def host_ipv4_networks() -> list[Occupant]:
+    """Every IPv4 route (all tables, default routes excluded) and address on the host."""
+    out: list[Occupant] = []
+    with IPRoute() as ipr:
+        names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in ipr.get_links()}
+        for addr in ipr.get_addr(family=socket.AF_INET):
+            ip = addr.get_attr("IFA_ADDRESS")
+            if ip is None or ip.startswith("127."):
+                continue
+            out.append(Occupant(ipaddress.IPv4Network(f"{ip}/{addr['prefixlen']}", strict=False),
+                                names.get(addr["index"], f"#{addr['index']}"), "address"))
+        for route in ipr.get_routes(family=socket.AF_INET):
+            if route["dst_len"] == 0:
+                continue
+            dst = route.get_attr("RTA_DST")
+            if dst is None or dst.startswith("127.") or route["type"] not in (1,):
+                continue  # only unicast routes carry traffic away (not local/broadcast)
+            oif = route.get_attr("RTA_OIF")
+            link = names.get(oif, f"#{oif}") if oif is not None else "(gateway route)"
+            out.append(Occupant(ipaddress.IPv4Network(f"{dst}/{route['dst_len']}", strict=False),
+                                link, "route"))
+    return out
+
+
+def conflicts(cidr: ipaddress.IPv4Network, occupants: list[Occupant]) -> list[Occupant]:
+    return [o for o in occupants if o.network.overlaps(cidr)]
+
+
+def free_alternative(cidr: ipaddress.IPv4Network, occupants: list[Occupant]
+                     ) -> ipaddress.IPv4Network | None:
+    """The next network of the same size in 10.0.0.0/8 that overlaps nothing on the host."""
+    pool = ipaddress.IPv4Network("10.0.0.0/8")
+    size = cidr.num_addresses
+    start = int(cidr.network_address) if cidr.subnet_of(pool) else int(pool.network_address)
+    end = int(pool.broadcast_address)
+    candidate = start + size
+    for _ in range(4096):
+        if candidate + size - 1 > end:
+            candidate = int(pool.network_address)
+        net = ipaddress.ip_network(f"{ipaddress.IPv4Address(candidate)}/{cidr.prefixlen}")
+        assert isinstance(net, ipaddress.IPv4Network)
+        if net != cidr and not conflicts(net, occupants):
+            return net
+        candidate += size
+    return None
+
+
+def check_cidr_free(cidr: ipaddress.IPv4Network) -> None:
+    """Raise FailedPrecondition naming the conflicting link(s) and a free alternative."""
+    occupants = host_ipv4_networks()
+    found = conflicts(cidr, occupants)
+    if not found:
+        return
+    alt = free_alternative(cidr, occupants)
+    hint = f"; try --cidr {alt}" if alt else ""
+    raise FailedPrecondition(
+        f"--cidr {cidr} overlaps {', '.join(o.describe() for o in found)} already on this "
+        f"host{hint}")
+
+
+# -- bridge and veths ------------------------------------------------------------------------
+
+def _index(ipr: IPRoute, name: str) -> int | None:
+    found = ipr.link_lookup(ifname=name)
+    return int(found[0]) if found else None
+
+
+def create_bridge(net: ClusterNetwork) -> str:
+    """Create the cluster's bridge with the gateway address; fails if it already exists."""
+    with IPRoute() as ipr:
+        if _index(ipr, net.bridge) is not None:
+            raise FailedPrecondition(f"link {net.bridge} already exists (a cluster named "
+                                     f"{net.cluster!r} is running or left debris: "
+                                     f"`talosctl cluster destroy --name {net.cluster}`)")
+        ipr.link("add", ifname=net.bridge, kind="bridge")
+        idx = _index(ipr, net.bridge)
+        assert idx is not None
+        ipr.addr("add", index=idx, address=str(net.gateway), prefixlen=net.cidr.prefixlen)
+        ipr.link("set", index=idx, state="up")
+    return net.bridge
+
+
+def attach_node(net: ClusterNetwork, node: str, pid: int,
+                address: ipaddress.IPv4Address) -> str:
+    """Give the node (network namespace of `pid`) its eth0 on the bridge; returns the host
+    end's name."""
+    host_end = host_veth_name(net.cluster, node)
+    peer_tmp = f"tn{host_end[len(VETH_PREFIX):]}"
+    with IPRoute() as ipr:
+        bridge = _index(ipr, net.bridge)
+        if bridge is None:
+            raise FailedPrecondition(f"bridge {net.bridge} is missing")
+        ipr.link("add", ifname=host_end, kind="veth", peer=peer_tmp)
+        host_idx = _index(ipr, host_end)
+        peer_idx = _index(ipr, peer_tmp)
+        assert host_idx is not None and peer_idx is not None
+        ipr.link("set", index=host_idx, master=bridge)
+        ipr.link("set", index=host_idx, state="up")
+        ipr.link("set", index=peer_idx, net_ns_pid=pid)
+    with IPRoute(netns=f"/proc/{pid}/ns/net") as inner:
+        lo = _index(inner, "lo")
+        if lo is not None:
+            inner.link("set", index=lo, state="up")
+        idx = _index(inner, peer_tmp)
+        if idx is None:
+            raise FailedPrecondition(f"node {node}: {peer_tmp} did not arrive in its namespace")
+        inner.link("set", index=idx, ifname=NODE_IFNAME)
+        inner.addr("add", index=idx, address=str(address), prefixlen=net.cidr.prefixlen)
+        inner.link("set", index=idx, state="up")
+        inner.route("add", dst="0.0.0.0/0", gateway=str(net.gateway), oif=idx)
+    return host_end
+
+
+def delete_link(name: str) -> bool:
+    """Remove a link by name if it exists (only names this module made are passed here)."""
+    if not (name.startswith(BRIDGE_PREFIX) or name.startswith(VETH_PREFIX)):
+        raise InvalidArgument(f"refusing to delete link {name!r}: not made by talosctl")
+    with IPRoute() as ipr:
+        idx = _index(ipr, name)
+        if idx is None:
+            return False
+        with contextlib.suppress(NetlinkError):
+            ipr.link("del", index=idx)
+            return True
+    return False
+
+
+def link_exists(name: str) -> bool:
+    with IPRoute() as ipr:
+        return _index(ipr, name) is not None
+
+
+def links_named(prefix: str) -> Iterator[str]:
+    with IPRoute() as ipr:
+        names = [link.get_attr("IFLA_IFNAME") for link in ipr.get_links()]
+    yield from (n for n in names if n and n.startswith(prefix))
