@@ -1,5 +1,6 @@
 """Configs taken from the public Talos docs: each fixture names its source page and what the
-docs say about it (`# expect: load | valid <mode> | invalid <problem> | warning <warning>`).
+docs say about it (`# expect: load | load-error <problem> | valid <mode> | invalid <problem> |
+warning <warning>`).
 Every fixture must load, round-trip (same lines, in order), and validate as expected."""
 
 from __future__ import annotations
@@ -43,13 +44,18 @@ def test_fixture(path: Path) -> None:
     text = path.read_text()
     assert "talos.dev" in _header(text, "source")
     expect = _header(text, "expect")
+    verb, _, arg = expect.partition(" ")
+    if verb == "load-error":
+        with pytest.raises(InvalidConfig) as e:
+            load_config(text, source=path.name)
+        assert arg in [str(p) for p in e.value.problems]
+        return
     cfg = load_config(text, source=path.name)
     dumped = cfg.dump()
     # comments, key order, quoting and values survive; only indentation may be normalized
     # (the docs nest lists inconsistently, ruamel writes one indentation per file)
     assert _lines(dumped) == _lines(text)
     assert load_config(dumped).dump() == dumped
-    verb, _, arg = expect.partition(" ")
     if verb == "load":
         return
     if verb == "valid":

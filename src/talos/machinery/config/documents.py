@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from talos.machinery.config.types import URL, Address, ByteSize, Duration, Model, Str, one_of
 from talos.machinery.config.v1alpha1 import EncryptionKey
@@ -56,8 +56,23 @@ class NetworkDefaultActionConfig(Document):
     ingress: Annotated[Str, one_of("accept", "block")] | None = None
 
 
+def _port_range(value: str) -> str:
+    low, sep, high = value.partition("-")
+    try:
+        ports = [int(low), int(high)] if sep else [int(low)]
+    except ValueError:
+        raise ValueError(f'invalid port "{value}": expected a port or a range like '
+                         '"10300-10400"') from None
+    if not all(0 < p < 65536 for p in ports) or ports != sorted(ports):
+        raise ValueError(f'invalid port "{value}": expected 1..65535 (low-high)')
+    return value
+
+
+PortRange = Annotated[Str, AfterValidator(_port_range)]
+
+
 class RulePortSelector(Model):
-    ports: list[int | Str] | None = None
+    ports: list[PortRange] | None = None
     protocol: Annotated[Str, one_of("tcp", "udp", "icmp", "icmpv6")] | None = None
 
 
@@ -121,6 +136,12 @@ class EthernetRings(Model):
     tx: int | None = None
     rx_mini: int | None = Field(None, alias="rx-mini")
     rx_jumbo: int | None = Field(None, alias="rx-jumbo")
+    rx_buf_len: int | None = Field(None, alias="rx-buf-len")
+    cqe_size: int | None = Field(None, alias="cqe-size")
+    tx_push: bool | None = Field(None, alias="tx-push")
+    rx_push: bool | None = Field(None, alias="rx-push")
+    tx_push_buf_len: int | None = Field(None, alias="tx-push-buf-len")
+    tcp_data_split: bool | None = Field(None, alias="tcp-data-split")
 
 
 class EthernetChannels(Model):

@@ -20,6 +20,7 @@ from talos.machinery.config.documents import (
     EventSinkConfig,
     ExtensionServiceConfig,
     KmsgLogConfig,
+    KubeSpanEndpointsConfig,
     NetworkRuleConfig,
     SideroLinkConfig,
     TrustedRootsConfig,
@@ -386,6 +387,17 @@ def _check_v1alpha1(report: _Report, cfg: V1Alpha1Config, mode: str) -> None:
     _check_machine(report, cfg.machine, cfg.cluster, mode)
 
 
+def _is_addr_port(value: str) -> bool:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        return False
+    try:
+        ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return True
+
+
 _VOLUME_NAME = re.compile(r"^[A-Za-z0-9-]{1,34}$")
 #: fields a document kind cannot do without
 _REQUIRED: dict[type[Any], tuple[tuple[str, str], ...]] = {
@@ -401,6 +413,24 @@ def _check_document(report: _Report, label: str, model: Any) -> None:
     for attr, key in _REQUIRED.get(type(model), ()):
         if not getattr(model, attr):
             report.error(f"{label}.{key}", "required field is missing")
+    if isinstance(model, KmsgLogConfig) and model.url:
+        url = urllib.parse.urlsplit(model.url)
+        try:
+            port = url.port
+        except ValueError:
+            port = None
+        if url.scheme not in ("tcp", "udp"):
+            report.error(f"{label}.url", f'unsupported scheme in "{model.url}": expected '
+                         '"tcp" or "udp"')
+        elif url.path not in ("", "/"):
+            report.error(f"{label}.url", f'"{model.url}": the path must be empty')
+        elif port is None:
+            report.error(f"{label}.url", f'"{model.url}": the port is required')
+    if isinstance(model, KubeSpanEndpointsConfig):
+        for i, endpoint in enumerate(model.extra_announced_endpoints or []):
+            if not _is_addr_port(endpoint):
+                report.error(f"{label}.extraAnnouncedEndpoints[{i}]", f'invalid endpoint '
+                             f'"{endpoint}": expected ip:port')
     if isinstance(model, UserVolumeConfig):
         if not _VOLUME_NAME.match(model.name):
             report.error(f"{label}.name", f'invalid volume name "{model.name}": 1 to 34 '
