@@ -38,6 +38,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _first_talos_error(exc: BaseException) -> TalosError | None:
+    if isinstance(exc, TalosError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _first_talos_error(inner)
+            if found is not None:
+                return found
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -64,8 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         log.info("machined re-executed in place (reboot #%d)", reboots)
     try:
         action = asyncio.run(node.serve())
-    except TalosError as exc:
-        print(f"machined: {exc}", file=sys.stderr)
+    except (TalosError, BaseExceptionGroup) as exc:
+        err = _first_talos_error(exc)
+        if err is None:
+            raise
+        print(f"machined: {err}", file=sys.stderr)
         return 1
     if action is ExitAction.REBOOT:
         os.environ[ENV_REBOOTS] = str(reboots + 1)

@@ -12,14 +12,22 @@ from talos.api.machine import machine_pb2_grpc
 from talos.cosi.serve import add_services
 from talos.machined.server.interceptor import ErrorInterceptor
 from talos.machined.server.machine import MachineServicer
+from talos.machinery.errors import FailedPrecondition
 
 if TYPE_CHECKING:
     from talos.machined.node import Node
 
 
+MAX_UNIX_PATH = 107  # sun_path is 108 bytes with the terminating NUL
+
+
 async def start_server(node: Node) -> grpc.aio.Server:
     """Serve on `node.paths.socket` (0600, replaced if a stale one exists)."""
     sock = node.paths.socket
+    if len(sock.encode()) > MAX_UNIX_PATH:
+        raise FailedPrecondition(f"machined socket path is {len(sock.encode())} bytes, more than "
+                                 f"a unix socket allows ({MAX_UNIX_PATH}): {sock}; use a "
+                                 "shorter --root")
     os.makedirs(os.path.dirname(sock), mode=0o700, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(sock)
