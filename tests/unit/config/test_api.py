@@ -71,7 +71,9 @@ def test_patch_keeps_comments_and_names_patch() -> None:
     with pytest.raises(InvalidConfig) as e:
         apply_patches(base, ["machine:\n  network:\n    hostname: w1\n", "machine: [1]\n"],
                       sources=["a.yaml", "b.yaml"])
-    assert e.value.source == "b.yaml" and "machine: expected a mapping" in str(e.value)
+    assert e.value.source == "b.yaml"
+    assert "machine: merge type mismatch: the config has a mapping, the patch has a list" in \
+        str(e.value)
     with pytest.raises(InvalidConfig) as e:
         apply_patches(base, ["42\n"])
     assert e.value.source == "patch[0]"
@@ -125,3 +127,19 @@ def test_document_checks_and_double_patch() -> None:
     ]
     with pytest.raises(InvalidConfig, match="document v1alpha1 is patched twice in one patch"):
         apply_patches("machine: {}\n", ["machine: {type: worker}\n---\nmachine: {}\n"])
+
+
+def test_go_merge_rules() -> None:
+    """Talos's merge: zero values ("", 0, [], {}) and null change nothing, false does."""
+    base = ("machine:\n  type: worker\n  certSANs: [a]\n  network:\n    hostname: h\n"
+            "  install:\n    wipe: true\n")
+    out = apply_patches(base, ["machine:\n  certSANs: []\n  network:\n    hostname: ''\n"
+                               "  install:\n    wipe: false\n  kubelet: null\n"])
+    cfg = load_config(out).v1alpha1
+    assert cfg is not None and cfg.machine is not None
+    assert cfg.machine.cert_sans == ["a"] and cfg.machine.kubelet is None
+    assert cfg.machine.network is not None and cfg.machine.network.hostname == "h"
+    assert cfg.machine.install is not None and cfg.machine.install.wipe is False
+    # replace-on-merge fields keep their value when the patch gives an empty list
+    subnets = "cluster:\n  network:\n    podSubnets: [10.244.0.0/16]\n"
+    assert apply_patches(subnets, ["cluster:\n  network:\n    podSubnets: []\n"]) == subnets

@@ -68,6 +68,19 @@ def _strip(value: Any, path: list[str | int]) -> Any:
     return value
 
 
+def _is_zero(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, dict):
+        return not any(k != _DIRECTIVE for k in value)
+    return bool(value == "" or value == 0 or value == [])
+
+
+def _kind_of(value: Any) -> str:
+    return "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) \
+        else "a value"
+
+
 def _block_style(node: Any) -> None:
     """A `{}`/`[]` that receives content is written in block style, like the rest."""
     fa = getattr(node, "fa", None)
@@ -93,9 +106,13 @@ def _merge_map(base: Any, patch: Any, path: list[str | int], kind: str) -> None:
                 del base[key]
             continue
         bval = base.get(key)
+        if pval is None:
+            continue  # a null in a patch changes nothing (Talos: nil pointers don't merge)
         if key not in base or bval is None:
             base[key] = _strip(pval, kpath)
             _block_style(base)
+        elif _is_zero(pval):
+            continue  # Talos merges "", 0, [] and {} as "no change" (false does merge)
         elif _norm(kpath) in _REPLACE.get(kind, frozenset()):
             base[key] = _strip(pval, kpath)
         elif isinstance(bval, dict) and isinstance(pval, dict):
@@ -107,6 +124,9 @@ def _merge_map(base: Any, patch: Any, path: list[str | int], kind: str) -> None:
                 del base[key]
             else:
                 _block_style(bval)
+        elif isinstance(bval, dict | list) or isinstance(pval, dict | list):
+            raise _PatchError(format_path(kpath), f"merge type mismatch: the config has "
+                              f"{_kind_of(bval)}, the patch has {_kind_of(pval)}")
         else:
             base[key] = _strip(pval, kpath)
 
