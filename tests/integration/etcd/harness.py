@@ -1,0 +1,94 @@
+"""etcd members managed by real EtcdManagers and supervisors (one per "node"), each on its own
+loopback address, without the rest of machined. Every etcd started is stopped by pid."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from talos.machined.etcd.manager import SERVICE_ID, EtcdManager
+from talos.machined.etcd.settings import EtcdSettings
+from talos.machined.paths import NodePaths
+from talos.machined.system.reaper import Reaper
+from talos.machined.system.supervisor import ServiceRunner, Supervisor
+from talos.machinery.pki import CertificateAuthority
+
+needs_etcd = pytest.mark.skipif(shutil.which("etcd") is None or shutil.which("etcdctl") is None,
+                                reason="Debian etcd-server/etcd-client not installed")
+
+
+def unique_subnet() -> str:
+    """A 127.a.b.0 prefix nobody else in this test run uses (addresses per test)."""
+    return f"127.{random.randint(100, 250)}.{random.randint(1, 250)}"
+
+
+@dataclass
+class EtcdNode:
+    name: str
+    address: str
+    manager: EtcdManager
+    supervisor: Supervisor
+    task: asyncio.Task[None]
+
+    @property
+    def runner(self) -> ServiceRunner:
+        return self.supervisor.get(SERVICE_ID)
+
+    async def wait_up(self) -> None:
+        await self.runner.wait_for(ServiceRunner.is_up)
+
+    def start(self) -> None:
+        self.supervisor.start(SERVICE_ID)
+
+    async def stop(self) -> None:
+        await self.supervisor.stop(SERVICE_ID)
+
+
+@asynccontextmanager
+async def etcd_nodes(tmp: Path, count: int, *, ca: CertificateAuthority | None = None
+                     ) -> AsyncIterator[list[EtcdNode]]:
+    ca = ca or CertificateAuthority.generate(organization="etcd")
+    prefix = unique_subnet()
+    first = f"{prefix}.1"
+    reaper = Reaper(reap_all=False)
+    loop = asyncio.get_running_loop()
+    nodes: list[EtcdNode] = []
+    with reaper.installed(loop):
+        try:
+            for i in range(1, count + 1):
+                addr = f"{prefix}.{i}"
+                settings = EtcdSettings(name=f"cp-{i}", address=addr, ca=ca.to_pem(),
+                                        cluster_token="test",
+                                        join_peers=() if addr == first else (first,))
+                sup = Supervisor(reaper)
+                task = asyncio.create_task(sup.run())
+                await sup.ready()
+                root = tmp / f"cp-{i}"
+                mgr = EtcdManager(NodePaths(str(root)), sup, control_plane=True,
+                                  settings=settings)
+                sup.register(mgr.service_spec())
+                nodes.append(EtcdNode(f"cp-{i}", addr, mgr, sup, task))
+            yield nodes
+        finally:
+            for n in nodes:
+                pid = n.runner.pid
+                await n.supervisor.stop_all()
+                if pid is not None:  # never leave an etcd behind, whatever happened
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                n.task.cancel()
+                try:
+                    await n.task
+                except asyncio.CancelledError:
+                    pass
