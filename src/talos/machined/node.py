@@ -26,17 +26,19 @@ from talos.cosi.runtime import Runtime
 from talos.cosi.state import State
 from talos.machined import machine_status
 from talos.machined.config import NodeConfig, load_config_file
+from talos.machined.etcd.factory import etcd_manager
+from talos.machined.etcd.manager import EtcdManager
 from talos.machined.events import EventBus, ServiceStateEvent
 from talos.machined.paths import NodePaths
 from talos.machined.sequencer import Phase, Sequence, Sequencer, Task
 from talos.machined.services.apid import apid_service
 from talos.machined.services.containerd import containerd_service
 from talos.machined.services.extension import load_extensions
-from talos.machined.services.slots import cri_service, etcd_service, kubelet_service
+from talos.machined.services.slots import cri_service, kubelet_service
 from talos.machined.services.trustd import trustd_service
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.reaper import Reaper
-from talos.machined.system.service import HealthStatus, ServiceEvent, ServiceState
+from talos.machined.system.service import HealthStatus, ServiceEvent, ServiceSpec, ServiceState
 from talos.machined.system.supervisor import Supervisor
 from talos.machinery.resources.v1alpha1 import SERVICE
 from talos.machinery.resources.v1alpha1 import ServiceSpec as ServiceResourceSpec
@@ -87,6 +89,7 @@ class Node:
         self._service_updates: asyncio.Queue[tuple[str, HealthStatus, ServiceState]] = \
             asyncio.Queue()
         self.server: grpc.aio.Server | None = None
+        self.etcd: EtcdManager | None = None
         self._log_handler = _BufferHandler(self.machined_log)
         self._log_handler.setFormatter(logging.Formatter(
             "%(asctime)s [%(levelname)s] %(name)s: %(message)s"))
@@ -205,6 +208,7 @@ class Node:
     def reset_sequence(self, wipe_ephemeral: bool = True) -> Sequence:
         tasks = [Task("wipeEphemeral", self._wipe_ephemeral)] if wipe_ephemeral else []
         return Sequence("reset", (
+            Phase("leaveEtcd", (Task("leaveEtcd", self._leave_etcd),)),
             Phase("stopServices", (Task("stopAllServices", self._stop_services),)),
             Phase("wipe", tuple(tasks)),
             Phase("exit", (Task("reboot", self._reboot),)),
@@ -231,11 +235,15 @@ class Node:
         specs = [containerd_service(self.paths),
                  apid_service(self.config, self.paths, self.hostname, sandbox=self.sandbox),
                  trustd_service(self.config, self.paths, self.hostname, sandbox=self.sandbox),
-                 etcd_service(machine_type), cri_service(), kubelet_service()]
+                 self._etcd_service(), cri_service(), kubelet_service()]
         specs += await asyncio.to_thread(load_extensions, self.paths.extensions)
         for spec in specs:
             if spec.id not in {r.id for r in self.supervisor.services()}:
                 self.supervisor.register(spec)
+
+    def _etcd_service(self) -> ServiceSpec:
+        self.etcd = etcd_manager(self.paths, self.supervisor, self.config, self.hostname)
+        return self.etcd.service_spec()
 
     async def _start_services(self) -> None:
         await machine_status.publish(self.state, "booting")
@@ -250,6 +258,10 @@ class Node:
         await machine_status.publish(self.state, "shuttingDown")
         order = await self.supervisor.stop_all()
         log.info("services stopped in order: %s", ", ".join(order))
+
+    async def _leave_etcd(self) -> None:
+        if self.etcd is not None:
+            await self.etcd.leave_if_member()
 
     async def _power_off(self) -> None:
         self.request_exit(ExitAction.POWEROFF)
