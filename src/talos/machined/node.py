@@ -232,6 +232,7 @@ class Node:
 
     async def _register_services(self) -> None:
         machine_type = self.config.machine_type if self.config else ""
+        await machine_status.publish_machine_type(self.state, machine_type)
         specs = [containerd_service(self.paths),
                  apid_service(self.config, self.paths, self.hostname, sandbox=self.sandbox),
                  trustd_service(self.config, self.paths, self.hostname, sandbox=self.sandbox),

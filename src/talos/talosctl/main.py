@@ -18,6 +18,11 @@ COMMANDS: dict[str, str] = {
     "inspect": "talos.talosctl.inspect:inspect",
     "config": "talos.talosctl.config:config",
     "gen": "talos.talosctl.gen:gen",
+    "cluster": "talos.talosctl.cluster:cluster",
+    "health": "talos.talosctl.health:health",
+    "etcd": "talos.talosctl.etcd:etcd",
+    "bootstrap": "talos.talosctl.bootstrap:bootstrap",
+    "kubeconfig": "talos.talosctl.kubeconfig:kubeconfig",
 }
 
 

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 import grpc
 
 from talos.api.machine import machine_pb2_grpc
+from talos.api.time import time_pb2_grpc
 from talos.cosi.serve import add_services
 from talos.machined.server.interceptor import ErrorInterceptor
 from talos.machined.server.machine import MachineServicer
+from talos.machined.server.time import TimeServicer
 from talos.machinery.errors import FailedPrecondition
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ async def start_server(node: Node) -> grpc.aio.Server:
                              options=[("grpc.so_reuseport", 0)])
     machine_pb2_grpc.add_MachineServiceServicer_to_server(  # type: ignore[no-untyped-call]
         MachineServicer(node), server)
+    time_pb2_grpc.add_TimeServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        TimeServicer(node), server)
     add_services(server, node.state, node.runtime, hostname=node.hostname)
     server.add_insecure_port(f"unix:{sock}")
     await server.start()

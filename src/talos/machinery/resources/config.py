@@ -27,3 +27,24 @@ class MachineConfigSpec:
 MACHINE_CONFIG = declare(ResourceType(
     "MachineConfigs.config.talos.dev", "config", MachineConfigSpec,
     aliases=("mc",), sensitive=True))
+
+
+@dataclass(frozen=True)
+class MachineTypeSpec:
+    """The node's role from its config (`controlplane`, `worker`, `init`); YAML is the bare
+    string, as Talos renders it."""
+
+    machine_type: str = ""
+
+    def to_yaml(self) -> str:
+        return self.machine_type + "\n"
+
+    @classmethod
+    def from_yaml(cls, text: str) -> MachineTypeSpec:
+        return cls(text.strip())
+
+
+#: ID of the node's machine type resource.
+MACHINE_TYPE_ID = "machine-type"
+
+MACHINE_TYPE = declare(ResourceType("MachineTypes.config.talos.dev", "config", MachineTypeSpec))

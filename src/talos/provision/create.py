@@ -1,0 +1,263 @@
+"""Create a local cluster: configs, bridge, node sandboxes, etcd bootstrap.
+
+`provision()` does the host-side work in named steps and records each in the cluster's
+state file; any failure undoes everything created so far (through `destroy_cluster`) and
+raises `CreateFailed` naming the step, and, when a node is at fault, its log tail.
+Waiting for health and merging the talosconfig are the caller's (`talosctl cluster create`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from talos.machinery.client.talosconfig import Context, Talosconfig
+from talos.machinery.config import apply_patches, load_patch_arg
+from talos.machinery.config.generate import GenerateOptions, generate
+from talos.machinery.errors import AlreadyExists, InvalidArgument, TalosError
+from talos.provision import network, sandbox
+from talos.provision.destroy import destroy_cluster
+from talos.provision.state import ClusterRecord, NodeRecord
+
+_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class CreateOptions:
+    name: str
+    state_dir: Path
+    cidr: str
+    controlplanes: int = 1
+    workers: int = 1
+    config_patches: tuple[str, ...] = ()
+    config_patches_controlplane: tuple[str, ...] = ()
+    config_patches_worker: tuple[str, ...] = ()
+    #: interpreter for machined inside the nodes (default: this one)
+    python: str | None = None
+
+    def validate(self) -> None:
+        if not _NAME.match(self.name):
+            raise InvalidArgument(f"--name: {self.name!r} is not a valid cluster name "
+                                  "(lowercase letters, digits and '-', at most 42)")
+        if self.controlplanes < 1:
+            raise InvalidArgument(f"--controlplanes: {self.controlplanes}: a cluster needs at "
+                                  "least one control plane")
+        if self.workers < 0:
+            raise InvalidArgument(f"--workers: {self.workers}: expected 0 or more")
+
+    @property
+    def directory(self) -> Path:
+        return self.state_dir.expanduser().resolve() / self.name
+
+
+class CreateFailed(TalosError):
+    """A create step failed; everything created has been removed again."""
+
+    def __init__(self, step: str, cause: str, *, node: str = "", log_tail: str = "") -> None:
+        self.step = step
+        self.node = node
+        self.log_tail = log_tail
+        msg = f"cluster create failed at step {step!r}"
+        if node:
+            msg += f" (node {node})"
+        msg += f": {cause}"
+        if log_tail:
+            msg += f"\n--- last lines of {node}'s log ---\n{log_tail}"
+        super().__init__(msg)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What will be created: node names, roles and addresses."""
+
+    net: network.ClusterNetwork
+    nodes: tuple[tuple[str, str, str], ...]  # (name, role, address)
+
+    @property
+    def controlplane_addresses(self) -> tuple[str, ...]:
+        return tuple(a for _, r, a in self.nodes if r == "controlplane")
+
+
+def plan(opts: CreateOptions) -> Plan:
+    opts.validate()
+    net = network.ClusterNetwork(opts.name, network.parse_cidr(opts.cidr))
+    nodes = []
+    for i in range(opts.controlplanes):
+        nodes.append((f"{opts.name}-controlplane-{i + 1}", "controlplane",
+                      str(net.node_address(i))))
+    for i in range(opts.workers):
+        nodes.append((f"{opts.name}-worker-{i + 1}", "worker",
+                      str(net.node_address(opts.controlplanes + i))))
+    return Plan(net, tuple(nodes))
+
+
+def node_config(base: str, hostname: str, patches: Sequence[str]) -> str:
+    """The node's config: the generated one, its hostname, then the user's patches."""
+    own = f"machine:\n  network:\n    hostname: {hostname}\n"
+    loaded = [own, *(load_patch_arg(p) for p in patches)]
+    sources = ["hostname", *(p if p.startswith("@") else f"--config-patch #{i + 1}"
+                             for i, p in enumerate(patches))]
+    result: str = apply_patches(base, loaded, sources=sources)
+    return result
+
+
+def cluster_talosconfig(name: str, generated: Talosconfig,
+                        endpoints: tuple[str, ...]) -> Talosconfig:
+    """The generated admin context with endpoints = control planes, node = the first one."""
+    ctx = generated.get(name)
+    ctx = replace(ctx, endpoints=endpoints, nodes=endpoints[:1])
+    return Talosconfig(context=name, contexts={name: ctx})
+
+
+Report = Callable[[str], None]
+
+
+def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talosconfig]:
+    """Create the cluster's files, network and nodes; returns the record and its talosconfig
+    context. On failure everything is removed and CreateFailed raised."""
+    p = plan(opts)
+    directory = opts.directory
+    if directory.exists() or network.link_exists(p.net.bridge):
+        raise AlreadyExists(
+            f"cluster {opts.name!r} already exists ({directory}"
+            f"{', link ' + p.net.bridge if network.link_exists(p.net.bridge) else ''}): "
+            f"destroy it first with `talosctl cluster destroy --name {opts.name} "
+            f"--state {opts.state_dir}`")
+    step = "check network"
+    report(f"checking that {p.net.cidr} is free on this host")
+    network.check_cidr_free(p.net.cidr)
+
+    step = "generate configs"
+    report("generating PKI, machine configs and the talosconfig")
+    cps = p.controlplane_addresses
+    try:
+        gen_opts = GenerateOptions(cluster_name=opts.name, endpoint=f"https://{cps[0]}:6443",
+                                   talosconfig_endpoints=cps)
+        generated = generate(gen_opts)
+        configs: dict[str, str] = {}
+        for name, role, _addr in p.nodes:
+            base = generated.controlplane if role == "controlplane" else generated.worker
+            patches = (*opts.config_patches, *(opts.config_patches_controlplane
+                                               if role == "controlplane"
+                                               else opts.config_patches_worker))
+            configs[name] = node_config(base, name, patches)
+    except TalosError as e:
+        raise CreateFailed(step, str(e)) from None
+    talosconfig = cluster_talosconfig(opts.name, generated.talosconfig, cps)
+
+    record = ClusterRecord(name=opts.name, cidr=str(p.net.cidr), bridge=p.net.bridge,
+                           directory=str(directory), created=time.time(),
+                           nodes=tuple(NodeRecord(n, r, a, str(directory / n))
+                                       for n, r, a in p.nodes))
+    failed_node = ""
+    try:
+        step = "record state"
+        directory.mkdir(parents=True, mode=0o700)
+        record.save()
+        generated.secrets.save(directory / "secrets.yaml")
+        talosconfig.save(directory / "talosconfig")
+        record = replace(record, talosconfig=str(directory / "talosconfig"))
+        record.save()
+
+        step = "create bridge"
+        report(f"creating bridge {p.net.bridge} ({p.net.gateway}/{p.net.cidr.prefixlen})")
+        network.create_bridge(p.net)
+
+        step = "launch nodes"
+        for i, node in enumerate(record.nodes):
+            failed_node = node.name
+            report(f"launching {node.name} ({node.role}, {node.address})")
+            sb = sandbox.launch(node.directory, name=node.name,
+                                config=configs[node.name].encode(), python=opts.python)
+            if not sb.pid:
+                raise CreateFailed("launch nodes", "machined did not start", node=node.name,
+                                   log_tail=sb.log_tail())
+            veth = network.host_veth_name(opts.name, node.name)
+            record = record.with_node(replace(node, pid=sb.pid, launcher_pid=sb.process.pid,
+                                              veth=veth))
+            record.save()
+            # the node outlives this process by design (destroy stops it by pid): tell the
+            # Popen object not to warn about a child still running when it is collected
+            sb.process.returncode = 0
+            network.attach_node(p.net, node.name, sb.pid, p.net.node_address(i))
+        failed_node = ""
+        step = "nodes running"
+        for node in record.nodes:
+            if not _alive(node.pid):
+                failed_node = node.name
+                raise CreateFailed(step, "machined exited", node=node.name,
+                                   log_tail=_tail(node.log_path))
+    except BaseException as e:
+        cleanup(opts, report)
+        if isinstance(e, CreateFailed):
+            raise
+        if isinstance(e, (TalosError, OSError)):
+            raise CreateFailed(step, str(e), node=failed_node,
+                               log_tail=_tail(record.node(failed_node).log_path)
+                               if failed_node else "") from None
+        raise
+    return record, talosconfig
+
+
+def cleanup(opts: CreateOptions, report: Report) -> None:
+    report(f"cleaning up what was created of {opts.name}")
+    destroy_cluster(opts.state_dir, opts.name, timeout=5.0)
+
+
+def mark_running(record: ClusterRecord) -> ClusterRecord:
+    record = replace(record, status="running")
+    record.save()
+    return record
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _tail(path: str, lines: int = 20) -> str:
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+async def bootstrap(ctx: Context, node: str, wait_timeout: float) -> str:
+    """Bootstrap etcd on `node` (retried while its API comes up). Returns what happened;
+    a node that does not implement Bootstrap yet is reported, not failed."""
+    import grpc
+
+    from talos.api.machine import machine_pb2, machine_pb2_grpc
+    from talos.machinery.client.connection import ConnectionOptions, connect
+
+    conn = await connect(ConnectionOptions.from_context(ctx, endpoints=(node,)))
+    try:
+        stub = machine_pb2_grpc.MachineServiceStub(conn.channel)  # type: ignore[no-untyped-call]
+        deadline = time.monotonic() + wait_timeout
+        last = ""
+        while time.monotonic() < deadline:
+            try:
+                await stub.Bootstrap(machine_pb2.BootstrapRequest(), timeout=5)
+                return f"etcd bootstrapped on {node}"
+            except grpc.RpcError as e:
+                code = e.code()
+                if code == grpc.StatusCode.UNIMPLEMENTED:
+                    return (f"etcd bootstrap pending: {node} does not implement Bootstrap yet "
+                            f"({e.details()})")
+                if code == grpc.StatusCode.ALREADY_EXISTS:
+                    return f"etcd already bootstrapped on {node}"
+                last = str(conn.explain(e))
+            await asyncio.sleep(0.2)
+        raise CreateFailed("bootstrap etcd", f"timed out: {last}", node=node)
+    finally:
+        await conn.close()

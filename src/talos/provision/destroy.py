@@ -1,0 +1,198 @@
+"""Tear a local cluster down: stop its nodes, remove its links, mounts and files.
+
+Works from the state file when there is one and from what the cluster name implies when
+there is not (a crashed create): node processes are found by the sandbox environment
+machined and its children carry (`TALOS_SANDBOX_STATE` under the cluster directory), links
+by their hashed names. Only processes, links and mounts that belong to this cluster are
+touched. Idempotent: destroying a destroyed cluster reports that nothing was left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import shutil
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from talos.machinery import constants
+from talos.machinery.errors import NotFound
+from talos.provision import network
+from talos.provision.state import ClusterRecord
+
+MNT_DETACH = 2
+
+
+@dataclass(frozen=True)
+class NodeProcess:
+    pid: int
+    #: PID 1 of its PID namespace (machined), as opposed to a service or the launcher
+    namespace_init: bool
+
+
+@dataclass
+class DestroyReport:
+    stopped_gracefully: list[int] = field(default_factory=list)
+    killed: list[int] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    mounts: list[str] = field(default_factory=list)
+    removed_directory: bool = False
+
+    @property
+    def nothing_left(self) -> bool:
+        return not (self.stopped_gracefully or self.killed or self.links or self.mounts
+                    or self.removed_directory)
+
+
+def _is_under(path: str, directory: str) -> bool:
+    d = directory.rstrip("/") + "/"
+    return path == directory or path.startswith(d)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def node_processes(cluster_dir: str) -> list[NodeProcess]:
+    """Every live process whose sandbox STATE lies under `cluster_dir`."""
+    key = f"{constants.SANDBOX_ENV_STATE}=".encode()
+    found: list[NodeProcess] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read().split(b"\0")
+            with open(f"/proc/{pid}/status") as f:
+                status = f.read()
+        except OSError:
+            continue
+        value = next((e[len(key):] for e in env if e.startswith(key)), None)
+        if value is None or not _is_under(value.decode(errors="replace"), cluster_dir):
+            continue
+        nspid = next((line.split()[1:] for line in status.splitlines()
+                      if line.startswith("NSpid:")), [])
+        found.append(NodeProcess(pid, len(nspid) > 1 and nspid[-1] == "1"))
+    return [p for p in found if _alive(p.pid)]
+
+
+def stop_processes(cluster_dir: str, record: ClusterRecord | None, report: DestroyReport,
+                   timeout: float) -> None:
+    """SIGTERM each node's machined (graceful shutdown), wait, then SIGKILL what is left."""
+    procs = node_processes(cluster_dir)
+    inits = {p.pid for p in procs if p.namespace_init}
+    if record is not None:
+        for n in record.nodes:
+            if n.pid and n.pid in {p.pid for p in procs}:
+                inits.add(n.pid)
+    for pid in inits:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while any(_alive(pid) for pid in inits) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    report.stopped_gracefully.extend(pid for pid in inits if not _alive(pid))
+    # machined gone takes its PID namespace along; whatever remains (launchers, a stuck
+    # machined) gets SIGKILL, by pid
+    for _ in range(3):
+        left = node_processes(cluster_dir)
+        if record is not None:
+            left += [NodeProcess(n.launcher_pid, False) for n in record.nodes
+                     if n.launcher_pid and _alive(n.launcher_pid)
+                     and _launcher_of(n.launcher_pid, cluster_dir)]
+        if not left:
+            break
+        for p in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p.pid, signal.SIGKILL)
+            report.killed.append(p.pid)
+        end = time.monotonic() + 5
+        while any(_alive(p.pid) for p in left) and time.monotonic() < end:
+            time.sleep(0.02)
+    if record is not None:
+        for n in record.nodes:
+            for pid in (n.launcher_pid, n.pid):
+                if pid:
+                    _reap(pid)
+
+
+def _launcher_of(pid: int, cluster_dir: str) -> bool:
+    """Is `pid` an `unshare` launcher of this cluster (checked before killing by pid)?"""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = f.read().split(b"\0")
+    except OSError:
+        return False
+    key = f"{constants.SANDBOX_ENV_STATE}=".encode()
+    return any(e.startswith(key) and _is_under(e[len(key):].decode(errors="replace"),
+                                               cluster_dir) for e in env)
+
+
+def mounts_under(directory: str) -> list[str]:
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mount_point = line.split()[4].replace("\\040", " ")
+            if _is_under(mount_point, directory):
+                out.append(mount_point)
+    return out
+
+
+def unmount_all(directory: str, report: DestroyReport) -> None:
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    for mp in sorted(mounts_under(directory), key=len, reverse=True):
+        if libc.umount2(mp.encode(), MNT_DETACH) == 0:
+            report.mounts.append(mp)
+
+
+def remove_links(record: ClusterRecord | None, name: str, cluster_dir: str,
+                 report: DestroyReport) -> None:
+    veths: set[str] = set()
+    if record is not None:
+        veths.update(n.veth for n in record.nodes if n.veth)
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(cluster_dir):
+            veths.add(network.host_veth_name(name, entry))
+    for link in sorted(veths):
+        if network.delete_link(link):
+            report.links.append(link)
+    bridge = record.bridge if record is not None else network.bridge_name(name)
+    if network.delete_link(bridge):
+        report.links.append(bridge)
+
+
+def destroy_cluster(state_dir: str | os.PathLike[str], name: str, *,
+                    timeout: float = 30.0) -> DestroyReport:
+    """Stop and remove everything of cluster `name` (`report.nothing_left` when nothing of it
+    existed: destroying twice is fine)."""
+    cluster_dir = str(Path(state_dir).expanduser().resolve() / name)
+    record: ClusterRecord | None
+    try:
+        record = ClusterRecord.load(cluster_dir)
+    except NotFound:
+        record = None
+    except Exception:
+        record = None  # an unreadable state file: fall back to what the name implies
+    report = DestroyReport()
+    stop_processes(cluster_dir, record, report, timeout)
+    unmount_all(cluster_dir, report)
+    remove_links(record, name, cluster_dir, report)
+    if os.path.isdir(cluster_dir):
+        shutil.rmtree(cluster_dir, ignore_errors=True)
+        report.removed_directory = True
+    return report

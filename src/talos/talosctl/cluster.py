@@ -1,0 +1,252 @@
+"""`talosctl cluster create | show | destroy`: local clusters of sandboxed nodes.
+
+Each node is machined as PID 1 of its own PID, mount, UTS and network namespaces, on a
+bridge; STATE and EPHEMERAL live under `<state>/<name>/<node>/`. Needs root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from talos.machinery.constants import DEFAULT_CIDR, DEFAULT_CLUSTER_NAME
+from talos.talosctl.health import ProgressView, parse_duration
+
+K8S_NOTE = ("Kubernetes components (kubelet, kube-apiserver, …) are not started: their "
+            "binaries are not available on these nodes. etcd, apid and trustd run for real.")
+
+
+def _state_option(f: Any) -> Any:
+    return click.option("--state", default="~/.talos/clusters", show_default=True,
+                        help="directory path to store cluster state")(f)
+
+
+def _name_option(f: Any) -> Any:
+    return click.option("--name", default=DEFAULT_CLUSTER_NAME, show_default=True,
+                        help="the name of the cluster")(f)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _require_root() -> None:
+    if os.geteuid() != 0:
+        _fail("cluster commands need root (network namespaces, bridges and mounts): "
+              "run with sudo")
+
+
+@click.group("cluster")
+def cluster() -> None:
+    """A collection of commands for managing local docker-less clusters (sandboxed nodes)."""
+
+
+@cluster.command("create")
+@_name_option
+@click.option("--controlplanes", default=1, show_default=True, type=int,
+              help="the number of controlplanes to create")
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="the number of workers to create")
+@click.option("--cidr", default=DEFAULT_CIDR, show_default=True,
+              help="CIDR of the cluster network (IPv4)")
+@click.option("--config-patch", multiple=True,
+              help="patch generated machineconfigs (applied to all node types), use @file to "
+                   "read a patch from file")
+@click.option("--config-patch-control-plane", multiple=True,
+              help="patch generated machineconfigs (applied to 'init' and 'controlplane' types)")
+@click.option("--config-patch-worker", multiple=True,
+              help="patch generated machineconfigs (applied to 'worker' type)")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="wait for the cluster to be ready before returning")
+@click.option("--wait-timeout", default="20m", show_default=True,
+              help="timeout to wait for the cluster to be ready")
+@click.option("--skip-kubeconfig", is_flag=True,
+              help="skip merging kubeconfig from the created cluster")
+@_state_option
+@click.pass_context
+def create(ctx: click.Context, name: str, controlplanes: int, workers: int, cidr: str,
+           config_patch: tuple[str, ...], config_patch_control_plane: tuple[str, ...],
+           config_patch_worker: tuple[str, ...], wait: bool, wait_timeout: str,
+           skip_kubeconfig: bool, state: str) -> None:
+    """Creates a local cluster of sandboxed nodes."""
+    from talos.machinery.client.talosconfig import Talosconfig, resolve_path
+    from talos.machinery.errors import TalosError
+    from talos.provision.create import (
+        CreateFailed,
+        CreateOptions,
+        bootstrap,
+        cleanup,
+        mark_running,
+        provision,
+    )
+    from talos.talosctl.connect import _global
+
+    timeout = parse_duration(wait_timeout, "--wait-timeout")
+    _require_root()
+    opts = CreateOptions(name=name, state_dir=Path(state), cidr=cidr,
+                         controlplanes=controlplanes, workers=workers,
+                         config_patches=config_patch,
+                         config_patches_controlplane=config_patch_control_plane,
+                         config_patches_worker=config_patch_worker)
+    view = ProgressView()
+    say = view.console.print
+    started = time.monotonic()
+    try:
+        record, talosconfig = provision(opts, lambda m: say(f"[dim]·[/] {m}"))
+    except TalosError as e:
+        _fail(str(e))
+        return
+    ctx_obj = talosconfig.get(name)
+    first_cp = record.controlplanes[0]
+    try:
+        bootstrap_note = asyncio.run(bootstrap(ctx_obj, first_cp.address, timeout))
+        say(f"[dim]·[/] {bootstrap_note}")
+        if wait:
+            from talos.machinery.client.connection import ConnectionOptions
+            from talos.talosctl.health import run_health
+
+            conn_opts = ConnectionOptions.from_context(ctx_obj)
+            remaining = max(0.0, timeout - (time.monotonic() - started))
+            with view:
+                asyncio.run(run_health(conn_opts, tuple(n.address for n in record.controlplanes),
+                                       tuple(n.address for n in record.workers), remaining,
+                                       view))
+    except (TalosError, OSError) as e:
+        failing = _failing_node(record, str(e))
+        err = e if isinstance(e, CreateFailed) else CreateFailed(
+            "wait for health" if wait else "bootstrap etcd", str(e),
+            node=failing.name if failing else "",
+            log_tail=_tail(failing.log_path) if failing else "")
+        cleanup(opts, lambda m: say(f"[dim]·[/] {m}"))
+        _fail(str(err))
+        return
+    record = mark_running(record)
+
+    # merge the context into the talosconfig
+    path = resolve_path(_global(ctx).talosconfig)
+    try:
+        merged, renames = Talosconfig.load(path).merge(talosconfig)
+        merged.save(path)
+    except TalosError as e:
+        _fail(f"the cluster is up, but merging its context into {path} failed: {e} "
+              f"(its talosconfig is at {record.talosconfig})")
+        return
+    context_name = dict(renames).get(name, name)
+    elapsed = time.monotonic() - started
+    click.echo(_summary(record, path, context_name, elapsed, wait, skip_kubeconfig))
+
+
+def _failing_node(record: Any, message: str) -> Any:
+    for n in record.nodes:
+        if n.address in message or n.name in message:
+            return n
+    return None
+
+
+def _tail(path: str, lines: int = 20) -> str:
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _summary(record: Any, path: Path, context_name: str, elapsed: float, waited: bool,
+             skip_kubeconfig: bool) -> str:
+    lines = [
+        "",
+        "PROVISIONER           sandbox (namespaces)",
+        f"NAME                  {record.name}",
+        f"NETWORK NAME          {record.bridge}",
+        f"NETWORK CIDR          {record.cidr}",
+        f"NETWORK GATEWAY       {record.cidr.rsplit('.', 1)[0]}.1",
+        f"STATE                 {record.directory}",
+        f"TALOSCONFIG           {path} (context {context_name!r}, endpoints "
+        f"{', '.join(n.address for n in record.controlplanes)})",
+        f"{'HEALTHY' if waited else 'STARTED'}               in {elapsed:.1f}s",
+        "",
+        _nodes_table(record),
+        "",
+        K8S_NOTE,
+    ]
+    if not skip_kubeconfig:
+        lines.append("kubeconfig: not merged (no kube-apiserver runs here); "
+                     "`talosctl kubeconfig` writes one when needed.")
+    return "\n".join(lines)
+
+
+def _nodes_table(record: Any, status: dict[str, str] | None = None) -> str:
+    rows = [("NAME", "TYPE", "IP", "PID", "STATE", "LOG")]
+    for n in record.nodes:
+        state = (status or {}).get(n.name, "running" if _alive(n.pid) else "stopped")
+        rows.append((n.name, n.role, n.address, str(n.pid or "-"), state, n.log_path))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("   ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True))
+                     + "   " + r[-1] for r in rows)
+
+
+def _alive(pid: int) -> bool:
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+@cluster.command("show")
+@_name_option
+@_state_option
+def show(name: str, state: str) -> None:
+    """Shows info about a local provisioned cluster."""
+    from talos.machinery.errors import TalosError
+    from talos.provision.state import ClusterRecord
+
+    directory = Path(state).expanduser().resolve() / name
+    try:
+        record = ClusterRecord.load(directory)
+    except TalosError as e:
+        _fail(f"cluster {name!r}: {e}")
+        return
+    click.echo(f"PROVISIONER       sandbox (namespaces)\n"
+               f"NAME              {record.name}\n"
+               f"STATUS            {record.status}\n"
+               f"NETWORK NAME      {record.bridge}\n"
+               f"NETWORK CIDR      {record.cidr}\n"
+               f"STATE             {record.directory}\n"
+               f"TALOSCONFIG       {record.talosconfig or '-'}\n\n"
+               f"NODES:\n\n{_nodes_table(record)}")
+
+
+@cluster.command("destroy")
+@_name_option
+@_state_option
+@click.option("--timeout", "stop_timeout", default="30s", show_default=True,
+              help="how long to wait for each node's graceful shutdown before SIGKILL")
+def destroy(name: str, state: str, stop_timeout: str) -> None:
+    """Destroys a local provisioned cluster."""
+    from talos.provision.destroy import destroy_cluster
+
+    timeout = parse_duration(stop_timeout, "--timeout")
+    _require_root()
+    started = time.monotonic()
+    report = destroy_cluster(state, name, timeout=timeout)
+    if report.nothing_left:
+        click.echo(f"cluster {name!r}: nothing to destroy (already gone)")
+        return
+    parts = [f"{len(report.stopped_gracefully)} node(s) stopped gracefully"]
+    if report.killed:
+        parts.append(f"{len(report.killed)} process(es) killed")
+    if report.links:
+        parts.append(f"links removed: {', '.join(report.links)}")
+    if report.mounts:
+        parts.append(f"{len(report.mounts)} mount(s) detached")
+    click.echo(f"destroyed cluster {name!r} in {time.monotonic() - started:.1f}s: "
+               + "; ".join(parts))

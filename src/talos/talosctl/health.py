@@ -1,0 +1,146 @@
+"""`talosctl health`: wait for the cluster to be healthy, with live progress per check.
+
+Client-side, as Talos's `talosctl health` without `--server=true`: every check runs through the
+endpoint's apid with node targeting. The control planes and workers come from
+`--control-plane-nodes` / `--worker-nodes`, or else from the context's nodes (all treated as
+control planes). A timeout names the check and its last error and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import time
+from typing import Any
+
+import click
+
+from talos.talosctl.connect import connection_options
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_MARK = {"ok": "[green]OK[/]", "skipped": "[yellow]SKIPPED[/]", "failed": "[red]FAILED[/]",
+         "waiting": "[cyan]…[/]"}
+
+
+def parse_duration(value: str, flag: str) -> float:
+    """Go-style duration (`20m`, `1m30s`, `500ms`) or plain seconds -> seconds."""
+    v = value.strip()
+    try:
+        return float(v)
+    except ValueError:
+        pass
+    total, pos = 0.0, 0
+    for mt in _DURATION.finditer(v):
+        if mt.start() != pos:
+            break
+        total += float(mt.group(1)) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[mt.group(2)]
+        pos = mt.end()
+    if not v or pos != len(v):
+        raise click.BadParameter(f"invalid duration {value!r} (expected e.g. 10m, 90s, 1m30s)",
+                                 param_hint=flag)
+    return total
+
+
+class ProgressView:
+    """Shows one line per check: live (rich) on a terminal, plain lines otherwise."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True, highlight=False)
+        self.rows: dict[str, tuple[str, str]] = {}
+        self.live: Any = None
+        self.started = time.monotonic()
+
+    def __enter__(self) -> ProgressView:
+        if self.console.is_terminal:
+            from rich.live import Live
+
+            self.live = Live(self._render(), console=self.console, refresh_per_second=8,
+                             transient=False)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.update(self._render())
+            self.live.__exit__(None, None, None)
+
+    def _render(self) -> Any:
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 1))
+        for check, (state, message) in self.rows.items():
+            table.add_row(f"waiting for {check}:", _MARK.get(state, state),
+                          f"[dim]{message}[/]" if message else "")
+        return table
+
+    def update(self, check: str, state: str, message: str = "") -> None:
+        prev = self.rows.get(check)
+        self.rows[check] = (state, message)
+        if self.live is not None:
+            self.live.update(self._render())
+            return
+        if prev == (state, message):
+            return
+        if state == "waiting" and prev is not None and prev[0] == "waiting":
+            return  # plain output: one line per check start and result
+        text = f"waiting for {check}: " + (
+            "..." if state == "waiting" else f"{state.upper()}" + (f" ({message})"
+                                                                   if message else ""))
+        self.console.print(text, markup=False, soft_wrap=True)
+
+    def on_progress(self, p: Any) -> None:
+        self.update(p.check, p.state, p.message)
+
+
+async def run_health(opts: Any, controlplanes: tuple[str, ...], workers: tuple[str, ...],
+                     wait_timeout: float, view: ProgressView) -> None:
+    from talos.machinery.client.connection import connect
+    from talos.machinery.client.health import ClusterInfo, wait_healthy
+
+    conn = await connect(opts)
+    try:
+        await wait_healthy(conn, ClusterInfo(controlplanes, workers), wait_timeout,
+                           view.on_progress)
+    finally:
+        await conn.close()
+
+
+@click.command("health")
+@click.option("--control-plane-nodes", multiple=True, metavar="IPS",
+              help="specify IPs of control plane nodes")
+@click.option("--worker-nodes", multiple=True, metavar="IPS", help="specify IPs of worker nodes")
+@click.option("--wait-timeout", default="20m", show_default=True,
+              help="timeout to wait for the cluster to be ready")
+@click.option("--server/--no-server", default=False,
+              help="run server-side check (not implemented yet: checks run client-side)")
+@click.pass_context
+def health(ctx: click.Context, control_plane_nodes: tuple[str, ...],
+           worker_nodes: tuple[str, ...], wait_timeout: str, server: bool) -> None:
+    """Check cluster health."""
+    from talos.machinery.errors import TalosError
+    from talos.talosctl.connect import target_nodes
+
+    timeout = parse_duration(wait_timeout, "--wait-timeout")
+    if server:
+        raise click.ClickException("--server: the server-side HealthCheck is not implemented "
+                                   "yet; run without --server (checks run from talosctl)")
+    cps = tuple(n for item in control_plane_nodes for n in item.split(",") if n)
+    wks = tuple(n for item in worker_nodes for n in item.split(",") if n)
+    if not cps:
+        cps = tuple(target_nodes(ctx))
+    if not cps:
+        raise click.ClickException("no nodes to check: pass --control-plane-nodes (and "
+                                   "--worker-nodes) or set nodes in the talosconfig context")
+    opts = connection_options(ctx)
+    error: TalosError | None = None
+    with ProgressView() as view:
+        try:
+            asyncio.run(run_health(opts, cps, wks, timeout, view))
+        except TalosError as e:
+            error = e
+    if error is not None:
+        click.echo(f"healthcheck error: {error}", err=True)
+        sys.exit(1)
