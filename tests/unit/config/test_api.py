@@ -143,3 +143,13 @@ def test_go_merge_rules() -> None:
     # replace-on-merge fields keep their value when the patch gives an empty list
     subnets = "cluster:\n  network:\n    podSubnets: [10.244.0.0/16]\n"
     assert apply_patches(subnets, ["cluster:\n  network:\n    podSubnets: []\n"]) == subnets
+
+
+def test_config_patched_leaves_original() -> None:
+    cfg = load_config("# c\nmachine:\n  type: worker\n", source="w.yaml")
+    new = cfg.patched(['[{"op": "add", "path": "/machine/certSANs", "value": ["1.2.3.4"]}]'],
+                      sources=["p.json"])
+    v1 = new.v1alpha1
+    assert v1 is not None and v1.machine is not None and v1.machine.cert_sans == ["1.2.3.4"]
+    assert new.dump().startswith("# c\n") and "certSANs" not in cfg.dump()
+    assert cfg.patched([]).dump() == cfg.dump()

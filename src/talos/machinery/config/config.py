@@ -7,7 +7,7 @@ comments, key order and quoting survive load -> patch -> dump.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +126,15 @@ class Config:
         from talos.machinery.config.validate import validate_config
 
         return validate_config(self, mode, strict=strict)
+
+    def patched(self, patches: Sequence[str | bytes], *,
+                sources: Sequence[str] | None = None) -> Config:
+        """A new Config with `patches` applied in order (see `apply_patches`); this one is
+        left untouched."""
+        from talos.machinery.config.patch import patch_documents
+
+        return patch_documents(self.raw_documents(), self.style, patches, sources=sources,
+                               source=self.source)
 
     def dump(self) -> str:
         return yamlio.dump_all([d.raw for d in self.documents], self.style)

@@ -21,7 +21,12 @@ import jsonpatch
 import jsonpointer
 
 from talos.machinery.config import yamlio
-from talos.machinery.config.config import V1ALPHA1, config_from_nodes, document_identity
+from talos.machinery.config.config import (
+    V1ALPHA1,
+    Config,
+    config_from_nodes,
+    document_identity,
+)
 from talos.machinery.config.problems import format_path
 from talos.machinery.errors import InvalidArgument, InvalidConfig, Problem
 
@@ -261,6 +266,22 @@ def _apply_one(docs: list[Any], text: str | bytes, source: str) -> list[Any]:
                             ) from None
 
 
+def patch_documents(docs: list[Any], style: yamlio.Style, patches: Sequence[str | bytes], *,
+                    sources: Sequence[str] | None = None, source: str = "<config>"
+                    ) -> Config:
+    """Apply `patches` in order to round-trip documents (modified in place); each step is
+    validated, an error names the patch (its entry in `sources`, else "patch[i]")."""
+    if sources is not None and len(sources) != len(patches):
+        raise InvalidArgument("sources must name every patch")
+    if not patches:
+        return config_from_nodes(docs, style=style, source=source)
+    for i, patch in enumerate(patches):
+        name = sources[i] if sources is not None else f"patch[{i}]"
+        docs = _apply_one(docs, patch, name)
+        config = config_from_nodes(docs, style=style, source=name)
+    return Config(config.documents, style=style, source=source)
+
+
 def apply_patches(data: str | bytes, patches: Sequence[str | bytes], *,
                   sources: Sequence[str] | None = None, source: str = "<config>") -> str:
     """Apply `patches` in order to the config text; returns the patched YAML.
@@ -268,16 +289,10 @@ def apply_patches(data: str | bytes, patches: Sequence[str | bytes], *,
     The config is validated structurally before and after each patch; an error names the
     patch (its entry in `sources`, else "patch[i]") and the path that failed.
     """
-    if sources is not None and len(sources) != len(patches):
-        raise InvalidArgument("apply_patches: sources must name every patch")
     docs, style = yamlio.parse_all(data, source=source)
     docs = [d for d in docs if d is not None]
     config_from_nodes(docs, style=style, source=source)
-    for i, patch in enumerate(patches):
-        name = sources[i] if sources is not None else f"patch[{i}]"
-        docs = _apply_one(docs, patch, name)
-        config_from_nodes(docs, style=style, source=name)
-    return yamlio.dump_all(docs, style)
+    return patch_documents(docs, style, patches, sources=sources, source=source).dump()
 
 
 def load_patch_arg(arg: str) -> str:
