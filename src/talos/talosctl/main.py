@@ -18,6 +18,20 @@ COMMANDS: dict[str, str] = {
     "inspect": "talos.talosctl.inspect:inspect",
     "config": "talos.talosctl.config:config",
     "gen": "talos.talosctl.gen:gen",
+    "services": "talos.talosctl.services:services",
+    "service": "talos.talosctl.services:service",
+    "logs": "talos.talosctl.logs:logs",
+    "dmesg": "talos.talosctl.logs:dmesg",
+    "events": "talos.talosctl.events:events",
+    "processes": "talos.talosctl.processes:processes",
+    "ps": "talos.talosctl.processes:processes",
+    "memory": "talos.talosctl.memory:memory",
+    "mounts": "talos.talosctl.mounts:mounts",
+    "containers": "talos.talosctl.containers:containers",
+    "stats": "talos.talosctl.containers:stats",
+    "netstat": "talos.talosctl.netstat:netstat",
+    "disks": "talos.talosctl.disks:disks",
+    "time": "talos.talosctl.timecmd:time_",
     "cluster": "talos.talosctl.cluster:cluster",
     "health": "talos.talosctl.health:health",
     "etcd": "talos.talosctl.etcd:etcd",
@@ -71,7 +85,9 @@ def cli(ctx: click.Context, nodes: list[str], endpoints: list[str], talosconfig:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="talosctl", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="talosctl", standalone_mode=False)
+        if isinstance(rv, int):  # click returns ctx.exit(n)'s code in this mode
+            return rv
     except click.exceptions.Exit as e:
         return int(e.exit_code or 0)
     except click.ClickException as e:

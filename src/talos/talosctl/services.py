@@ -1,0 +1,129 @@
+"""`talosctl services` and `talosctl service ID [start|stop|restart|status]`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from talos.talosctl.nodeapi import Session, call, echo_table, require_explicit_nodes
+
+
+def go_duration(seconds: float) -> str:
+    """Go's `time.Duration.Round(time.Second).String()`: 1h2m3s, 4m0s, 12s."""
+    s = round(max(seconds, 0))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    if h:
+        return f"{h}h{m}m{sec}s"
+    if m:
+        return f"{m}m{sec}s"
+    return f"{sec}s"
+
+
+def _ago(ts: Any) -> str:
+    if not ts.seconds and not ts.nanos:
+        return ""
+    return go_duration(time.time() - ts.ToNanoseconds() / 1e9) + " ago"
+
+
+def health_label(h: Any) -> str:
+    if h.unknown:
+        return "?"
+    return "OK" if h.healthy else "Fail"
+
+
+@click.command()
+@click.pass_context
+def services(ctx: click.Context) -> None:
+    """List services for the control plane."""
+    from google.protobuf import empty_pb2
+
+    async def run(s: Session) -> None:
+        reply = await s.machine().ServiceList(empty_pb2.Empty(), metadata=s.md)
+        rows = [("NODE", "SERVICE", "STATE", "HEALTH", "LAST CHANGE", "LAST EVENT")]
+        for msg in s.ok(reply.messages):
+            node = s.node_of(msg)
+            for svc in msg.services:
+                events = svc.events.events
+                rows.append((node, svc.id, svc.state, health_label(svc.health),
+                             _ago(svc.health.last_change),
+                             events[-1].msg.split("\n", 1)[0] if events else ""))
+        echo_table(rows)
+        s.raise_errors()
+
+    call(ctx, run)
+
+
+@click.command()
+@click.argument("service_id", metavar="<id>")
+@click.argument("action", required=False, default="status",
+                type=click.Choice(["start", "stop", "restart", "status"]))
+@click.pass_context
+def service(ctx: click.Context, service_id: str, action: str) -> None:
+    """Retrieve the state of a service (or all services), control service state.
+
+    Service control is limited to services that support it (apid, trustd, etcd, containerd,
+    kubelet and extension services).
+    """
+    if action == "status":
+        _status(ctx, service_id)
+        return
+    from talos.api.machine import machine_pb2 as m
+    nodes = require_explicit_nodes(ctx, f"{action} service {service_id!r} on")
+
+    async def run(s: Session) -> None:
+        api = s.machine()
+        reply: Any
+        if action == "start":
+            reply = await api.ServiceStart(m.ServiceStartRequest(id=service_id), metadata=s.md)
+        elif action == "stop":
+            reply = await api.ServiceStop(m.ServiceStopRequest(id=service_id), metadata=s.md)
+        else:
+            reply = await api.ServiceRestart(m.ServiceRestartRequest(id=service_id),
+                                             metadata=s.md)
+        rows = [("NODE", "RESPONSE")]
+        rows += [(s.node_of(msg), msg.resp) for msg in s.ok(reply.messages)]
+        echo_table(rows)
+        s.raise_errors()
+
+    call(ctx, run, nodes=nodes)
+
+
+def _status(ctx: click.Context, service_id: str) -> None:
+    from google.protobuf import empty_pb2
+
+    async def run(s: Session) -> None:
+        reply = await s.machine().ServiceList(empty_pb2.Empty(), metadata=s.md)
+        _print_status(s, reply, service_id)
+
+    call(ctx, run)
+
+
+def _print_status(s: Session, reply: Any, service_id: str) -> None:
+    missing = []
+    first = True
+    for msg in s.ok(reply.messages):
+        node = s.node_of(msg)
+        found = [svc for svc in msg.services if svc.id == service_id]
+        if not found:
+            missing.append((node, f"service {service_id!r} is not registered on this node"))
+            continue
+        svc = found[0]
+        if not first:
+            click.echo()
+        first = False
+        rows = [("NODE", node), ("ID", svc.id), ("STATE", svc.state),
+                ("HEALTH", health_label(svc.health))]
+        if svc.health.last_message:
+            rows.append(("LAST HEALTH MESSAGE", svc.health.last_message))
+        label = "EVENTS"
+        for ev in reversed(svc.events.events):
+            rows.append((label, f"[{ev.state}]: {ev.msg} ({_ago(ev.ts)})"))
+            label = ""
+        width = max(len(r[0]) for r in rows) + 3
+        for k, v in rows:
+            click.echo(k.ljust(width) + v)
+    s.errors.extend(missing)
+    s.raise_errors()

@@ -1,0 +1,43 @@
+"""`talosctl time [--check server]`: the node's clock (and an NTP server's, if checked)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+
+from talos.talosctl.nodeapi import Session, call, echo_table
+
+
+def _fmt(ts: Any) -> str:
+    if not ts.seconds and not ts.nanos:
+        return ""
+    t = dt.datetime.fromtimestamp(ts.ToNanoseconds() / 1e9, dt.UTC)
+    return t.strftime("%Y-%m-%d %H:%M:%S.%f +0000 UTC")
+
+
+@click.command(name="time")
+@click.option("-c", "--check", default="", metavar="SERVER",
+              help="checks server time against specified ntp server")
+@click.pass_context
+def time_(ctx: click.Context, check: str) -> None:
+    """Gets current server time."""
+    from google.protobuf import empty_pb2
+
+    from talos.api.time import time_pb2, time_pb2_grpc
+
+    async def run(s: Session) -> None:
+        api = time_pb2_grpc.TimeServiceStub(s.conn.channel)  # type: ignore[no-untyped-call]
+        if check:
+            reply = await api.TimeCheck(time_pb2.TimeRequest(server=check), metadata=s.md)
+        else:
+            reply = await api.Time(empty_pb2.Empty(), metadata=s.md)
+        rows = [("NODE", "NTP-SERVER", "NODE-TIME", "NTP-SERVER-TIME")]
+        for msg in s.ok(reply.messages):
+            rows.append((s.node_of(msg), msg.server or "-", _fmt(msg.localtime),
+                         _fmt(msg.remotetime) or "-"))
+        echo_table(rows)
+        s.raise_errors()
+
+    call(ctx, run)
