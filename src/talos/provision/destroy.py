@@ -67,10 +67,31 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def _namespace_init(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            status = f.read()
+    except OSError:
+        return False
+    nspid = next((line.split()[1:] for line in status.splitlines()
+                  if line.startswith("NSpid:")), [])
+    return len(nspid) > 1 and nspid[-1] == "1"
+
+
 def node_processes(cluster_dir: str) -> list[NodeProcess]:
-    """Every live process whose sandbox STATE lies under `cluster_dir`."""
+    """Every live process of the cluster's nodes: those whose environment names a sandbox
+    STATE under `cluster_dir` (the `unshare` launchers, and machined until it cleans its
+    environment), and their descendants (machined after a reboot re-exec, services)."""
     key = f"{constants.SANDBOX_ENV_STATE}=".encode()
-    found: list[NodeProcess] = []
+    roots: set[int] = set()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -78,17 +99,20 @@ def node_processes(cluster_dir: str) -> list[NodeProcess]:
         try:
             with open(f"/proc/{pid}/environ", "rb") as f:
                 env = f.read().split(b"\0")
-            with open(f"/proc/{pid}/status") as f:
-                status = f.read()
         except OSError:
             continue
         value = next((e[len(key):] for e in env if e.startswith(key)), None)
-        if value is None or not _is_under(value.decode(errors="replace"), cluster_dir):
+        if value is not None and _is_under(value.decode(errors="replace"), cluster_dir):
+            roots.add(pid)
+    seen: set[int] = set()
+    todo = sorted(roots)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
             continue
-        nspid = next((line.split()[1:] for line in status.splitlines()
-                      if line.startswith("NSpid:")), [])
-        found.append(NodeProcess(pid, len(nspid) > 1 and nspid[-1] == "1"))
-    return [p for p in found if _alive(p.pid)]
+        seen.add(pid)
+        todo.extend(_children(pid))
+    return [NodeProcess(pid, _namespace_init(pid)) for pid in sorted(seen) if _alive(pid)]
 
 
 def stop_processes(cluster_dir: str, record: ClusterRecord | None, report: DestroyReport,

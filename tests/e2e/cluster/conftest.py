@@ -1,0 +1,133 @@
+"""Local clusters made by the real `talosctl cluster create`, run as a subprocess.
+
+Every cluster gets its own name, a free 10.213.x.0/24 (checked against the host's routes and
+addresses) and a temporary state directory and talosconfig; a finalizer always destroys it
+and then checks that nothing is left: no process of the cluster, no network namespace of
+its nodes, no link, no route for its CIDR, no mount under its directory.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from talos.provision import network
+from talos.provision.destroy import destroy_cluster, mounts_under, node_processes
+from talos.provision.state import ClusterRecord
+
+pytestmark = [pytest.mark.e2e, pytest.mark.root]
+
+_used: set[str] = set()
+
+
+def talosctl(*args: str, env: dict[str, str] | None = None, timeout: float = 240
+             ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "talos.talosctl.main", *args],
+                          capture_output=True, text=True, env=env, timeout=timeout,
+                          check=False)
+
+
+def free_cidr() -> str:
+    occupants = network.host_ipv4_networks()
+    for x in range(1, 250):
+        cidr = f"10.213.{x}.0/24"
+        if cidr in _used:
+            continue
+        if not network.conflicts(ipaddress.IPv4Network(cidr), occupants):
+            _used.add(cidr)
+            return cidr
+    raise RuntimeError("no free 10.213.x.0/24 on this host")
+
+
+@dataclass
+class Cluster:
+    name: str
+    cidr: str
+    state: Path
+    talosconfig: Path
+    netns: set[str] = field(default_factory=set)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "TALOSCONFIG": str(self.talosconfig)}
+
+    @property
+    def directory(self) -> Path:
+        return self.state.resolve() / self.name
+
+    def record(self) -> ClusterRecord:
+        return ClusterRecord.load(self.directory)
+
+    def talosctl(self, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+        return talosctl(*args, env=self.env, timeout=timeout)
+
+    def create(self, *extra: str) -> subprocess.CompletedProcess[str]:
+        res = self.talosctl("cluster", "create", "--name", self.name, "--cidr", self.cidr,
+                            "--state", str(self.state), "--skip-kubeconfig", *extra)
+        if res.returncode == 0:
+            self.remember_namespaces()
+        return res
+
+    def remember_namespaces(self) -> None:
+        for n in self.record().nodes:
+            try:
+                self.netns.add(os.readlink(f"/proc/{n.pid}/ns/net"))
+            except OSError:
+                pass
+
+    def leftovers(self) -> list[str]:
+        """Everything of this cluster still on the host, described."""
+        left: list[str] = []
+        d = str(self.directory)
+        left += [f"process {p.pid}" for p in node_processes(d)]
+        if self.netns:
+            for entry in os.listdir("/proc"):
+                if entry.isdigit():
+                    try:
+                        ns = os.readlink(f"/proc/{entry}/ns/net")
+                    except OSError:
+                        continue
+                    if ns in self.netns:
+                        left.append(f"network namespace {ns} (held by pid {entry})")
+        bridge = network.bridge_name(self.name)
+        if network.link_exists(bridge):
+            left.append(f"link {bridge}")
+        left += [f"link {name}" for name in network.links_named(network.VETH_PREFIX)
+                 if name in {network.host_veth_name(self.name, n)
+                             for n in _node_names(self)}]
+        cidr = ipaddress.IPv4Network(self.cidr)
+        left += [f"route/address {o.describe()}" for o in network.host_ipv4_networks()
+                 if o.network.overlaps(cidr)]
+        left += [f"mount {m}" for m in mounts_under(d)]
+        if self.directory.exists():
+            left.append(f"directory {d}")
+        return left
+
+
+def _node_names(c: Cluster) -> list[str]:
+    return [f"{c.name}-controlplane-{i}" for i in range(1, 6)] + \
+        [f"{c.name}-worker-{i}" for i in range(1, 6)]
+
+
+@pytest.fixture
+def make_cluster(tmp_path: Path) -> Iterator[Callable[[str], Cluster]]:
+    made: list[Cluster] = []
+
+    def make(name: str) -> Cluster:
+        c = Cluster(name=name, cidr=free_cidr(), state=tmp_path / "clusters",
+                    talosconfig=tmp_path / "talosconfig")
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        destroy_cluster(c.state, c.name, timeout=10)
+        left = c.leftovers()
+        assert not left, f"cluster {c.name} left behind: {left}"

@@ -1,0 +1,163 @@
+"""`talosctl cluster create | show | destroy` and `talosctl health` on real sandboxed nodes."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import subprocess
+import time
+from collections.abc import Callable
+
+import pytest
+from pyroute2 import IPRoute
+
+from talos.api.machine import machine_pb2, machine_pb2_grpc
+from talos.machinery.client.connection import ConnectionOptions, connect, node_metadata
+from talos.machinery.client.talosconfig import Talosconfig
+from talos.provision import network
+from talos.provision.destroy import node_processes
+from tests.e2e.cluster.conftest import Cluster
+
+pytestmark = [pytest.mark.e2e, pytest.mark.root]
+
+MakeCluster = Callable[[str], Cluster]
+
+
+def _ok(res: subprocess.CompletedProcess[str]) -> None:
+    errors = [line for line in res.stderr.splitlines() if "error" in line.lower()
+              and not line.startswith("20")]
+    assert res.returncode == 0, (errors, res.stdout, res.stderr[-3000:])
+
+
+def test_create_1_plus_1_is_healthy_shown_and_destroyed_without_leftovers(
+        make_cluster: MakeCluster) -> None:
+    c = make_cluster("e2e-one")
+    res = c.create()
+    _ok(res)
+    base = c.cidr.rsplit(".", 1)[0]
+    cp, worker = f"{base}.2", f"{base}.3"
+    assert "e2e-one-controlplane-1" in res.stdout and "e2e-one-worker-1" in res.stdout
+    assert cp in res.stdout and worker in res.stdout
+    assert "Kubernetes components" in res.stdout and "not started" in res.stdout
+    assert "etcd bootstrapped on" in res.stderr
+    assert "waiting for etcd members to be consistent across nodes: OK" in res.stderr
+    assert "SKIPPED (skipped: Kubernetes not available on this node)" in res.stderr
+
+    state = json.loads((c.directory / "state.json").read_text())
+    assert state["status"] == "running"
+    assert [(n["name"], n["role"], n["address"]) for n in state["nodes"]] == [
+        ("e2e-one-controlplane-1", "controlplane", cp), ("e2e-one-worker-1", "worker", worker)]
+    for n in state["nodes"]:
+        assert (c.directory / n["name"] / "state" / "config.yaml").exists()
+        assert (c.directory / n["name"] / "ephemeral").is_dir()
+
+    cfg = Talosconfig.load(c.talosconfig)
+    assert cfg.context == "e2e-one"
+    assert cfg.get().endpoints == (cp,)
+
+    health = c.talosctl("health", "--control-plane-nodes", cp, "--worker-nodes", worker,
+                        "--wait-timeout", "60s")
+    _ok(health)
+    assert "waiting for all nodes to report the role they were created with: OK" in \
+        health.stderr
+    assert "kubelet to be healthy: SKIPPED" in health.stderr
+
+    show = c.talosctl("cluster", "show", "--name", c.name, "--state", str(c.state))
+    _ok(show)
+    assert "e2e-one-worker-1" in show.stdout and "running" in show.stdout
+    assert "machined.log" in show.stdout
+
+    again = c.create()
+    assert again.returncode == 1
+    assert "already exists" in again.stderr and "Traceback" not in again.stderr
+
+    gone = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))
+    _ok(gone)
+    assert "destroyed cluster 'e2e-one'" in gone.stdout
+    assert "2 node(s) stopped gracefully" in gone.stdout
+    assert c.leftovers() == []
+    twice = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))
+    _ok(twice)
+    assert "nothing to destroy" in twice.stdout
+
+
+def test_overlapping_cidr_is_refused_before_anything_is_created(
+        make_cluster: MakeCluster) -> None:
+    c = make_cluster("e2e-overlap")
+    link = "tvtestovl"  # a link this test makes and removes
+    with IPRoute() as ipr:
+        ipr.link("add", ifname=link, kind="bridge")
+        try:
+            idx = ipr.link_lookup(ifname=link)[0]
+            ipr.addr("add", index=idx, address=c.cidr.rsplit(".", 1)[0] + ".77",
+                     prefixlen=24)
+            res = c.create()
+        finally:
+            ipr.link("del", index=ipr.link_lookup(ifname=link)[0])
+    assert res.returncode == 1
+    assert f"--cidr {c.cidr} overlaps" in res.stderr
+    assert f"on link {link}" in res.stderr
+    alt = res.stderr.split("try --cidr ")[1].split()[0]
+    assert not ipaddress.IPv4Network(alt).overlaps(ipaddress.IPv4Network(c.cidr))
+    assert not c.directory.exists()
+    assert not network.link_exists(network.bridge_name(c.name))
+
+
+def test_bad_flags_are_named(make_cluster: MakeCluster) -> None:
+    c = make_cluster("e2e-flags")
+    for args, expected in ((("--cidr", "10.213.0.1/24"), "has host bits set"),
+                           (("--controlplanes", "0"), "at least one control plane"),
+                           (("--wait-timeout", "soon"), "invalid duration")):
+        res = c.talosctl("cluster", "create", "--name", c.name, "--state", str(c.state),
+                         *args)
+        assert res.returncode != 0
+        assert expected in res.stderr and "Traceback" not in res.stderr
+        assert not c.directory.exists()
+
+
+def test_failed_create_cleans_up_and_names_the_step(make_cluster: MakeCluster) -> None:
+    c = make_cluster("e2e-fail")
+    res = c.create("--wait-timeout", "0.3s")
+    assert res.returncode == 1
+    assert "cluster create failed at step" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert "timed out" in res.stderr
+    assert c.leftovers() == []
+
+
+async def _reboot(c: Cluster, node: str) -> None:
+    ctx = Talosconfig.load(c.talosconfig).get()
+    conn = await connect(ConnectionOptions.from_context(ctx))
+    try:
+        stub = machine_pb2_grpc.MachineServiceStub(conn.channel)
+        await stub.Reboot(machine_pb2.RebootRequest(), metadata=node_metadata(node),
+                          timeout=10)
+    finally:
+        await conn.close()
+
+
+def test_3_plus_1_joins_etcd_and_a_rebooted_worker_comes_back(
+        make_cluster: MakeCluster) -> None:
+    c = make_cluster("e2e-three")
+    res = c.create("--controlplanes", "3", "--workers", "1", "--wait-timeout", "120s")
+    _ok(res)
+    assert "3 member(s) on every control plane" in res.stderr
+    record = c.record()
+    assert [n.role for n in record.nodes] == ["controlplane"] * 3 + ["worker"]
+    worker = record.workers[0]
+
+    asyncio.run(_reboot(c, worker.address))
+    log = c.directory / worker.name / "machined.log"
+    deadline = time.monotonic() + 60
+    while "re-executed in place (reboot #1)" not in log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, "the worker did not reboot"
+        time.sleep(0.1)
+    health = c.talosctl("health", "--control-plane-nodes",
+                        ",".join(n.address for n in record.controlplanes),
+                        "--worker-nodes", worker.address, "--wait-timeout", "60s")
+    _ok(health)
+    # rebooted in place: machined re-executed itself, same pid, same namespaces
+    assert f"/proc/{worker.pid}" and (c.directory / worker.name / "state").is_dir()
+    assert worker.pid in {p.pid for p in node_processes(str(c.directory))}
+
