@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Install everything, then run the main job. Until `talosctl cluster create` lands
-# (issue 11), the main job is the most useful thing that exists; see README.md.
+# Install everything, then run the main job: a local Talos-style cluster of one control plane
+# and one worker (sandboxed nodes: machined as PID 1 in their own namespaces, real etcd),
+# waited on until healthy. Its context is merged into ~/.talos/config (or $TALOSCONFIG).
+#
+#   sudo scripts/quickstart.sh                 # talos-default on 10.5.0.0/24
+#   sudo scripts/quickstart.sh --cidr 10.6.0.0/24 --workers 2   # any `cluster create` flags
+#
+# Re-running it replaces the previous talos-default cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
 talosctl version --client
 
-# Generate a cluster's secrets, machine configs and admin talosconfig, then validate them.
-out=_out
-mkdir -p "$out"
-talosctl gen secrets -o "$out/secrets.yaml" --force
-talosctl gen config quickstart https://10.5.0.2:6443 --with-secrets "$out/secrets.yaml" \
-  --output-dir "$out" --force
-for f in controlplane worker; do
-  talosctl validate --config "$out/$f.yaml" --mode metal
-done
-talosctl --talosconfig "$out/talosconfig" config info
+name=talos-default
+if [[ -e "$HOME/.talos/clusters/$name" ]]; then
+  echo "replacing the existing cluster $name"
+  talosctl cluster destroy --name "$name"
+fi
+talosctl cluster create --name "$name" "$@"
 echo
-echo "Generated in $out/: secrets.yaml, controlplane.yaml, worker.yaml, talosconfig"
+talosctl cluster show --name "$name"
+echo
+echo "Try: talosctl version          (the context's endpoint is the first control plane)"
+echo "     talosctl health --control-plane-nodes <IPs> --worker-nodes <IPs>   (IPs above)"
+echo "     talosctl cluster destroy  (when done)"

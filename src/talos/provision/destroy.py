@@ -131,8 +131,11 @@ def stop_processes(cluster_dir: str, record: ClusterRecord | None, report: Destr
     while any(_alive(pid) for pid in inits) and time.monotonic() < deadline:
         time.sleep(0.02)
     report.stopped_gracefully.extend(pid for pid in inits if not _alive(pid))
-    # machined gone takes its PID namespace along; whatever remains (launchers, a stuck
-    # machined) gets SIGKILL, by pid
+    # machined gone takes its PID namespace along and its launcher exits by itself; give
+    # them a moment, then whatever remains (a stuck machined) gets SIGKILL, by pid
+    settle = time.monotonic() + 2
+    while node_processes(cluster_dir) and time.monotonic() < settle:
+        time.sleep(0.02)
     for _ in range(3):
         left = node_processes(cluster_dir)
         if record is not None:

@@ -140,7 +140,18 @@ def create(ctx: click.Context, name: str, controlplanes: int, workers: int, cidr
         return
     context_name = dict(renames).get(name, name)
     elapsed = time.monotonic() - started
-    click.echo(_summary(record, path, context_name, elapsed, wait, skip_kubeconfig))
+    kube_note = "kubeconfig: skipped (--skip-kubeconfig)"
+    if not skip_kubeconfig:
+        from talos.talosctl.kubeconfig import kubeconfig as kubeconfig_cmd
+
+        try:
+            ctx.invoke(kubeconfig_cmd, local_path=None, force=False, merge=True,
+                       force_context_name="")
+            kube_note = ("kubeconfig: merged (admin credentials for "
+                         f"https://{first_cp.address}:6443; no kube-apiserver answers there)")
+        except click.ClickException as e:
+            kube_note = f"kubeconfig: not merged: {e.format_message()}"
+    click.echo(_summary(record, path, context_name, elapsed, wait, kube_note))
 
 
 def _failing_node(record: Any, message: str) -> Any:
@@ -158,7 +169,7 @@ def _tail(path: str, lines: int = 20) -> str:
 
 
 def _summary(record: Any, path: Path, context_name: str, elapsed: float, waited: bool,
-             skip_kubeconfig: bool) -> str:
+             kube_note: str) -> str:
     lines = [
         "",
         "PROVISIONER           sandbox (namespaces)",
@@ -174,10 +185,8 @@ def _summary(record: Any, path: Path, context_name: str, elapsed: float, waited:
         _nodes_table(record),
         "",
         K8S_NOTE,
+        kube_note,
     ]
-    if not skip_kubeconfig:
-        lines.append("kubeconfig: not merged (no kube-apiserver runs here); "
-                     "`talosctl kubeconfig` writes one when needed.")
     return "\n".join(lines)
 
 
