@@ -25,10 +25,12 @@ from talos.cosi.resource import Resource
 from talos.cosi.runtime import Runtime
 from talos.cosi.state import State
 from talos.machined import machine_status
-from talos.machined.config import NodeConfig, load_config_file
+from talos.machined.apply.applier import Applier
+from talos.machined.config import NodeConfig
 from talos.machined.etcd.factory import etcd_manager
 from talos.machined.etcd.manager import EtcdManager
 from talos.machined.events import EventBus, ServiceStateEvent
+from talos.machined.maintenance import mode as maintenance_hook
 from talos.machined.paths import NodePaths
 from talos.machined.sequencer import Phase, Sequence, Sequencer, Task
 from talos.machined.services.apid import apid_service
@@ -68,7 +70,7 @@ class _BufferHandler(logging.Handler):
 class Node:
     def __init__(self, paths: NodePaths, *, config_path: str | None = None,
                  sandbox: bool = False, clock: Clock | None = None,
-                 reaper: Reaper | None = None) -> None:
+                 reaper: Reaper | None = None, maintenance_listen: str | None = None) -> None:
         self.paths = paths
         self.sandbox = sandbox
         self.config_path = config_path
@@ -90,6 +92,10 @@ class Node:
             asyncio.Queue()
         self.server: grpc.aio.Server | None = None
         self.etcd: EtcdManager | None = None
+        self.applier = Applier(self)
+        #: where maintenance mode serves (host:port); None: not at all (plain mode default)
+        self.maintenance_listen = maintenance_listen
+        self.maintenance_server: grpc.aio.Server | None = None
         self._log_handler = _BufferHandler(self.machined_log)
         self._log_handler.setFormatter(logging.Formatter(
             "%(asctime)s [%(levelname)s] %(name)s: %(message)s"))
@@ -124,6 +130,8 @@ class Node:
                 self.supervisor.subscribe(self._on_service_event)
                 svc_sync = tg.create_task(self._sync_services(), name="service-resources")
                 await register_definitions(self.state)
+                maintenance_hook.register_controllers(self)
+                applier = tg.create_task(self.applier.run(), name="config-applier")
                 rt = tg.create_task(self.runtime.run(), name="cosi-runtime")
                 self.paths.ensure()
                 # a failed initialize is in the events and the log; PID 1 keeps serving
@@ -131,12 +139,15 @@ class Node:
                 booting = "initialize" in self.sequencer.done and not self._terminating
                 self.server = await start_server(self)
                 log.info("machined API listening on %s", self.paths.socket)
-                if booting:
+                if booting and self.config is None:
+                    await maintenance_hook.enter(self)
+                elif booting:
                     self.sequencer.submit(self.boot_sequence())
                 await self._exit.wait()
+                await maintenance_hook.leave(self)
                 await self.server.stop(grace=0.5)
                 await self.supervisor.stop_all()
-                for t in (sup, svc_sync, rt):
+                for t in (sup, svc_sync, rt, applier):
                     t.cancel()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -217,13 +228,11 @@ class Node:
     # -- tasks --------------------------------------------------------------------------------
 
     async def _load_config(self) -> None:
-        path = self.config_path or self.paths.config
-        if not await asyncio.to_thread(os.path.exists, path):
-            log.warning("no machine config at %s: booting without one", path)
+        self.config = await self.applier.load_at_boot(maintenance_hook.seed(self))
+        if self.config is None:
+            log.warning("no machine config in STATE: booting into maintenance mode")
             return
-        self.config = await asyncio.to_thread(load_config_file, path)
-        log.info("loaded machine config from %s (type %s)", path,
-                 self.config.machine_type or "unknown")
+        log.info("loaded machine config (type %s)", self.config.machine_type or "unknown")
 
     async def _set_hostname(self) -> None:
         if self.sandbox and self.config is not None and self.config.hostname:

@@ -18,6 +18,7 @@ from talos.machined.loopback import loopback_up
 from talos.machined.node import ExitAction, Node
 from talos.machined.paths import NodePaths
 from talos.machined.system.reaper import become_subreaper
+from talos.machinery.constants import APID_PORT
 from talos.machinery.errors import TalosError
 from talos.machinery.version import build_info
 
@@ -35,6 +36,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                       help="PID 1 of a node sandbox made by the launcher: set up mounts")
     parser.add_argument("--config", help="machine config file to boot with "
                                          "(default: STATE/config.yaml)")
+    parser.add_argument("--maintenance-listen", metavar="HOST:PORT",
+                        help="where a node without config serves the maintenance API "
+                             "(default 0.0.0.0:50000 in a sandbox, none in plain mode)")
     return parser.parse_args(argv)
 
 
@@ -69,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         paths = NodePaths(os.path.abspath(args.root or "/"))
     become_subreaper()
     build_info()  # computed (it runs git) before the reaper owns every child
-    node = Node(paths, config_path=args.config, sandbox=bool(args.sandbox))
+    node = Node(paths, config_path=args.config, sandbox=bool(args.sandbox),
+                maintenance_listen=args.maintenance_listen
+                or (f"0.0.0.0:{APID_PORT}" if args.sandbox else None))
     reboots = int(os.environ.get(ENV_REBOOTS, "0"))
     if reboots:
         log.info("machined re-executed in place (reboot #%d)", reboots)

@@ -31,6 +31,7 @@ from talos.machined.events import (
     TaskEvent,
 )
 from talos.machined.server import stats
+from talos.machined.server.apply import ApplyMethods
 from talos.machined.server.etcd import EtcdMethods
 from talos.machined.server.files import FileAccess
 from talos.machined.system.logbuffer import LogBuffer
@@ -88,7 +89,7 @@ def event_to_proto(ev: Event, hostname: str) -> m.Event:
     return m.Event(metadata=common_pb2.Metadata(hostname=hostname), data=data, id=ev.id)
 
 
-class MachineServicer(EtcdMethods, machine_pb2_grpc.MachineServiceServicer):
+class MachineServicer(EtcdMethods, ApplyMethods, machine_pb2_grpc.MachineServiceServicer):
     def __init__(self, node: Node) -> None:
         self.node = node
         self.files = FileAccess(node.paths)

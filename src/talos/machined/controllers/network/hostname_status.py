@@ -1,0 +1,51 @@
+"""network.HostnameStatusController: the node's hostname from the machine config.
+
+`machine.network.hostname` (split at the first dot into hostname and domainname) or, with no
+config or no hostname in it, the name the node already has. In a sandbox the kernel hostname
+(UTS namespace) follows it; in plain mode the host's name is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from talos.cosi.context import ControllerContext
+from talos.cosi.controller import Input, Output
+from talos.machinery.resources.config import ACTIVE_ID, MACHINE_CONFIG
+from talos.machinery.resources.network import HOSTNAME_STATUS, HostnameStatusSpec
+
+ID = "hostname"
+
+
+def hostname_from(text: str) -> str:
+    docs = list(YAML(typ="safe", pure=True).load_all(text))
+    for doc in docs:
+        if isinstance(doc, dict) and doc.get("version") == "v1alpha1":
+            network = (doc.get("machine") or {}).get("network") or {}
+            return str(network.get("hostname") or "")
+    return ""
+
+
+class HostnameStatusController:
+    name = "network.HostnameStatusController"
+    inputs: tuple[Input, ...] = (Input.of(MACHINE_CONFIG, id=ACTIVE_ID),)
+    outputs: tuple[Output, ...] = (Output.of(HOSTNAME_STATUS),)
+
+    def __init__(self, default: str, set_hostname: Callable[[str], Any] | None = None) -> None:
+        self.default = default
+        self.set_hostname = set_hostname
+
+    async def run(self, r: ControllerContext) -> None:
+        applied = ""
+        async for _ in r.wake_ups():
+            cfg = await r.get(MACHINE_CONFIG.default_namespace, MACHINE_CONFIG.type, ACTIVE_ID)
+            fqdn = (hostname_from(cfg.spec.text) if cfg is not None else "") or self.default
+            host, _, domain = fqdn.partition(".")
+            await r.put(HOSTNAME_STATUS.default_namespace, HOSTNAME_STATUS.type, ID,
+                        HostnameStatusSpec(hostname=host, domainname=domain))
+            if self.set_hostname is not None and fqdn != applied:
+                self.set_hostname(host)
+                applied = fqdn

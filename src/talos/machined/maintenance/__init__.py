@@ -1,0 +1,1 @@
+"""Maintenance mode: a node without a config serves a short, insecure API on :50000."""

@@ -1,0 +1,86 @@
+"""storage.StorageService/Disks: the node's block devices, read from /sys/block."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from google.protobuf import empty_pb2
+
+from talos.api.common import common_pb2
+from talos.api.storage import storage_pb2 as s
+from talos.api.storage import storage_pb2_grpc
+from talos.machinery.errors import FailedPrecondition
+
+if TYPE_CHECKING:
+    from talos.machined.node import Node
+
+SYS_BLOCK = "/sys/block"
+#: virtual devices that are not disks
+_SKIP = ("loop", "ram", "zram", "dm-", "md", "nbd")
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _type(name: str, base: str) -> int:
+    if name.startswith("nvme"):
+        return s.Disk.NVME
+    if name.startswith("mmcblk"):
+        return s.Disk.SD
+    if name.startswith("sr"):
+        return s.Disk.CD
+    rotational = _read(os.path.join(base, "queue", "rotational"))
+    if rotational == "1":
+        return s.Disk.HDD
+    if rotational == "0":
+        return s.Disk.SSD
+    return s.Disk.UNKNOWN
+
+
+def list_disks(sys_block: str = SYS_BLOCK) -> list[s.Disk]:
+    try:
+        names = sorted(os.listdir(sys_block))
+    except OSError as exc:
+        raise FailedPrecondition(f"cannot list block devices ({sys_block}): {exc.strerror}") \
+            from None
+    disks = []
+    for name in names:
+        if name.startswith(_SKIP):
+            continue
+        base = os.path.join(sys_block, name)
+        sectors = _read(os.path.join(base, "size"))
+        size = int(sectors) * 512 if sectors.isdigit() else 0
+        if size == 0:
+            continue
+        dev = os.path.join(base, "device")
+        subsystem = os.path.realpath(os.path.join(base, "subsystem")) \
+            if os.path.exists(os.path.join(base, "subsystem")) else ""
+        bus = os.path.realpath(dev) if os.path.exists(dev) else ""
+        disks.append(s.Disk(
+            size=size, model=_read(os.path.join(dev, "model")), device_name=name,
+            name=_read(os.path.join(dev, "name")), serial=_read(os.path.join(dev, "serial")),
+            modalias=_read(os.path.join(dev, "modalias")),
+            uuid=_read(os.path.join(dev, "uuid")), wwid=_read(os.path.join(dev, "wwid")),
+            type=_type(name, base),  # type: ignore[arg-type]
+            bus_path=bus.removeprefix("/sys/devices"),
+            subsystem=subsystem, readonly=_read(os.path.join(base, "ro")) == "1"))
+    return disks
+
+
+class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    async def Disks(self, request: empty_pb2.Empty, context: grpc.aio.ServicerContext[Any, Any]
+                    ) -> s.DisksResponse:
+        disks = await asyncio.to_thread(list_disks)
+        return s.DisksResponse(messages=[s.Disks(
+            metadata=common_pb2.Metadata(hostname=self.node.hostname), disks=disks)])
