@@ -232,22 +232,40 @@ def _tail(path: str, lines: int = 20) -> str:
         return "(no log)"
 
 
+async def _port_open(host: str, port: int) -> bool:
+    try:
+        _reader, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        return False
+    writer.close()
+    await writer.wait_closed()
+    return True
+
+
 async def bootstrap(ctx: Context, node: str, wait_timeout: float) -> str:
-    """Bootstrap etcd on `node` (retried while its API comes up). Returns what happened;
-    a node that does not implement Bootstrap yet is reported, not failed."""
+    """Bootstrap etcd on `node` once its apid listens. Returns what happened; a node that
+    does not implement Bootstrap is reported, not failed."""
     import grpc
 
     from talos.api.machine import machine_pb2, machine_pb2_grpc
     from talos.machinery.client.connection import ConnectionOptions, connect
+    from talos.machinery.constants import APID_PORT
 
+    deadline = time.monotonic() + wait_timeout
+    # a gRPC channel that failed to connect backs off for seconds: knock on the port first
+    while not await _port_open(node, APID_PORT):
+        if time.monotonic() >= deadline:
+            raise CreateFailed("bootstrap etcd", f"apid on {node}:{APID_PORT} did not start "
+                               f"listening within {wait_timeout:g}s", node=node)
+        await asyncio.sleep(0.05)
     conn = await connect(ConnectionOptions.from_context(ctx, endpoints=(node,)))
     try:
         stub = machine_pb2_grpc.MachineServiceStub(conn.channel)  # type: ignore[no-untyped-call]
-        deadline = time.monotonic() + wait_timeout
         last = ""
         while time.monotonic() < deadline:
             try:
-                await stub.Bootstrap(machine_pb2.BootstrapRequest(), timeout=5)
+                await stub.Bootstrap(machine_pb2.BootstrapRequest(), wait_for_ready=True,
+                                     timeout=max(0.1, min(5.0, deadline - time.monotonic())))
                 return f"etcd bootstrapped on {node}"
             except grpc.RpcError as e:
                 code = e.code()
@@ -257,7 +275,8 @@ async def bootstrap(ctx: Context, node: str, wait_timeout: float) -> str:
                 if code == grpc.StatusCode.ALREADY_EXISTS:
                     return f"etcd already bootstrapped on {node}"
                 last = str(conn.explain(e))
-            await asyncio.sleep(0.2)
-        raise CreateFailed("bootstrap etcd", f"timed out: {last}", node=node)
+            await asyncio.sleep(0.1)
+        raise CreateFailed("bootstrap etcd", f"timed out after {wait_timeout:g}s: {last}",
+                           node=node)
     finally:
         await conn.close()

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Local cluster benchmark; prints one JSON object.
+
+* `create_to_healthy_s` for 1+1 and 3+2: wall time of `talosctl cluster create` (a
+  subprocess, as a user runs it) until it returns with every health check passed.
+  Floor: the same number of bare `etcd-server` processes (one per node, a static cluster on
+  loopback addresses) started by this script and made healthy (every member answers
+  `etcdctl endpoint health`), in the same run.
+* `rss_mb_per_node`: resident memory of every process of each node (machined, apid,
+  trustd, etcd, containerd), summed per node, and the per-process breakdown of the first
+  control plane.
+* `destroy_s`: wall time of `talosctl cluster destroy`.
+
+Aim: 1+1 healthy in under 10 s and within 2x the floor.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from talos.provision import network
+from talos.provision.destroy import destroy_cluster
+from talos.provision.state import ClusterRecord
+
+
+def free_cidr(skip: set[str]) -> str:
+    occupants = network.host_ipv4_networks()
+    for x in range(200, 250):
+        cidr = f"10.213.{x}.0/24"
+        if cidr not in skip and not network.conflicts(ipaddress.IPv4Network(cidr), occupants):
+            skip.add(cidr)
+            return cidr
+    raise RuntimeError("no free 10.213.x.0/24")
+
+
+def talosctl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "talos.talosctl.main", *args], env=env,
+                          capture_output=True, text=True, check=False, timeout=600)
+
+
+def node_rss(record: ClusterRecord) -> tuple[dict[str, float], dict[str, float]]:
+    per_node: dict[str, float] = {}
+    first: dict[str, float] = {}
+    for i, n in enumerate(record.nodes):
+        try:
+            root = psutil.Process(n.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        total = 0.0
+        for p in procs:
+            try:
+                mb = p.memory_info().rss / 2**20
+                name = " ".join(p.cmdline()[1:4]) if p.name().startswith("python") \
+                    else p.name()
+            except psutil.NoSuchProcess:
+                continue
+            total += mb
+            if i == 0:
+                first[name] = round(first.get(name, 0.0) + mb, 1)
+        per_node[n.name] = round(total, 1)
+    return per_node, first
+
+
+def bench_cluster(cps: int, workers: int, tmp: Path, used: set[str]) -> dict[str, object]:
+    name = f"bench-{cps}-{workers}"
+    state = tmp / "clusters"
+    env = {**os.environ, "TALOSCONFIG": str(tmp / f"talosconfig-{name}")}
+    cidr = free_cidr(used)
+    start = time.monotonic()
+    res = talosctl("cluster", "create", "--name", name, "--cidr", cidr, "--state", str(state),
+                   "--controlplanes", str(cps), "--workers", str(workers),
+                   "--skip-kubeconfig", "--wait-timeout", "5m", env=env)
+    healthy = time.monotonic() - start
+    try:
+        if res.returncode != 0:
+            return {"error": res.stderr[-2000:]}
+        record = ClusterRecord.load(state / name)
+        per_node, first = node_rss(record)
+        start = time.monotonic()
+        gone = talosctl("cluster", "destroy", "--name", name, "--state", str(state), env=env)
+        destroy_s = time.monotonic() - start
+        if gone.returncode != 0:
+            return {"error": gone.stderr[-2000:]}
+        return {"create_to_healthy_s": round(healthy, 2), "destroy_s": round(destroy_s, 2),
+                "rss_mb_per_node": per_node, "rss_mb_first_controlplane": first}
+    finally:
+        destroy_cluster(state, name, timeout=10)
+
+
+def bare_etcd(members: int, tmp: Path) -> float:
+    """N etcd-server processes (static cluster on 127.0.1.x) until all answer health."""
+    etcd = shutil.which("etcd") or "/usr/bin/etcd"
+    etcdctl = shutil.which("etcdctl") or "/usr/bin/etcdctl"
+    hosts = [f"127.0.1.{i + 10}" for i in range(members)]
+    initial = ",".join(f"m{i}=http://{h}:12380" for i, h in enumerate(hosts))
+    procs: list[subprocess.Popen[bytes]] = []
+    start = time.monotonic()
+    try:
+        for i, h in enumerate(hosts):
+            procs.append(subprocess.Popen(
+                [etcd, "--name", f"m{i}", "--data-dir", str(tmp / f"etcd-{members}-{i}"),
+                 "--listen-peer-urls", f"http://{h}:12380",
+                 "--initial-advertise-peer-urls", f"http://{h}:12380",
+                 "--listen-client-urls", f"http://{h}:12379",
+                 "--advertise-client-urls", f"http://{h}:12379",
+                 "--initial-cluster", initial, "--initial-cluster-state", "new"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        endpoints = ",".join(f"http://{h}:12379" for h in hosts)
+        while True:
+            r = subprocess.run([etcdctl, "--endpoints", endpoints, "--dial-timeout=1s",
+                                "--command-timeout=2s", "endpoint", "health"],
+                               capture_output=True, check=False,
+                               env={**os.environ, "ETCDCTL_API": "3"})
+            if r.returncode == 0:
+                return time.monotonic() - start
+            time.sleep(0.05)
+    finally:
+        for p in procs:
+            p.kill()
+        for p in procs:
+            p.wait()
+
+
+def main() -> dict[str, object]:
+    used: set[str] = set()
+    result: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-cluster-") as d:
+        tmp = Path(d)
+        for cps, workers in ((1, 1), (3, 2)):
+            key = f"{cps}+{workers}"
+            measured = bench_cluster(cps, workers, tmp, used)
+            floor = bare_etcd(cps + workers, tmp)
+            if "create_to_healthy_s" in measured:
+                value = float(measured["create_to_healthy_s"])  # type: ignore[arg-type]
+                measured["floor_bare_etcd_s"] = round(floor, 2)
+                measured["ratio_to_floor"] = round(value / floor, 2)
+            result[key] = measured
+    result["aim"] = "1+1 healthy < 10 s and within 2x the floor"
+    return result
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        print(json.dumps({"error": "needs root (namespaces, bridges)"}))
+        sys.exit(1)
+    print(json.dumps(main(), indent=2))
