@@ -127,6 +127,14 @@ class E2ECluster:
             return
         self.start_machined(node)
 
+    def fresh_node(self, host: str) -> None:
+        """machined on `host` restarted from an empty root (after a reset wiped its state)."""
+        node = self.nodes[host]
+        if node.machined is not None:
+            _stop(node.machined)
+        shutil.rmtree(node.root, ignore_errors=True)
+        self.start_machined(node)
+
     def wait_serving(self, host: str) -> None:
         node = self.nodes[host]
         assert node.machined is not None

@@ -149,11 +149,17 @@ def test_system_statistics(e2e: E2ECluster) -> None:
     assert len(r.stdout.splitlines()) == 3
 
 
+def test_disks(e2e: E2ECluster) -> None:
+    r = e2e.run("-n", TWO, "disks")
+    assert r.returncode == 0, r.stderr
+    assert header(r.stdout)[:5] == ["NODE", "DEV", "MODEL", "SERIAL", "TYPE"]
+    assert {ln.split()[0] for ln in r.stdout.splitlines()[1:]} == set(HOSTS[:2])
+
+
 def test_unimplemented_apis_say_so_in_one_line(e2e: E2ECluster) -> None:
     for args, needle in ((("containers",), "Containers is not implemented"),
                          (("stats", "-k"), "Stats is not implemented"),
                          (("netstat",), "Netstat is not implemented"),
-                         (("disks",), "not implemented by the node"),
                          (("time", "--check", "pool.ntp.org"), "no NTP client")):
         r = e2e.run(*args)
         assert r.returncode == 1, args

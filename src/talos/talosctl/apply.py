@@ -1,0 +1,347 @@
+"""`talosctl apply-config`, `edit machineconfig`, `patch machineconfig` (client side).
+
+All three send ApplyConfiguration. Better than Talos:
+- aimed at several nodes, they need the nodes named with -n (never the context's list);
+- unless --yes (or --dry-run), the dry-run result (the diff the node computes) is shown
+  first and the change applied only after a "yes";
+- an apply that reboots the node shows live progress and ends with a per-node result.
+`edit` reopens $EDITOR with the errors as comments on top until the config is accepted,
+the file is left unchanged, or it is emptied (abort).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+import click
+
+from talos.talosctl.nodeapi import Session, call, require_explicit_nodes
+
+MODES = ("auto", "no-reboot", "reboot", "staged", "try")
+MC_TYPE = "MachineConfigs.config.talos.dev"
+MC_NAMESPACE = "config"
+MC_ID = "v1alpha1"
+
+
+def _mode_value(mode: str) -> int:
+    from talos.api.machine import machine_pb2 as m
+    return {"auto": m.ApplyConfigurationRequest.AUTO,
+            "no-reboot": m.ApplyConfigurationRequest.NO_REBOOT,
+            "reboot": m.ApplyConfigurationRequest.REBOOT,
+            "staged": m.ApplyConfigurationRequest.STAGED,
+            "try": m.ApplyConfigurationRequest.TRY}[mode]
+
+
+def parse_timeout(text: str) -> float:
+    from talos.talosctl.events import parse_go_duration
+    try:
+        return parse_go_duration(text)
+    except click.BadParameter:
+        raise click.BadParameter(f"{text!r}: expected a duration like 30s, 1m or 1h30m",
+                                 param_hint="--timeout") from None
+
+
+def _request(data: bytes, mode: str, dry_run: bool, try_timeout: float) -> Any:
+    from talos.api.machine import machine_pb2 as m
+    req = m.ApplyConfigurationRequest(data=data, mode=_mode_value(mode),  # type: ignore[arg-type]
+                                      dry_run=dry_run)
+    if mode == "try":
+        req.try_mode_timeout.FromTimedelta(dt.timedelta(seconds=try_timeout))
+    return req
+
+
+def _print_results(s: Session, reply: Any) -> None:
+    for msg in s.ok(reply.messages):
+        node = s.node_of(msg)
+        for w in msg.warnings:
+            click.echo(f"{node}: WARNING: {w}", err=True)
+        details = msg.mode_details.rstrip("\n")
+        click.echo(f"{node}: {details}" if len(s.nodes) > 1 or not details.count("\n")
+                   else f"{node}:\n{details}")
+
+
+def _reboots(reply: Any) -> bool:
+    from talos.api.machine import machine_pb2 as m
+    return any(msg.mode == m.ApplyConfigurationRequest.REBOOT and not msg.metadata.error
+               for msg in reply.messages)
+
+
+async def send_config(s: Session, data: bytes, *, mode: str, dry_run: bool, yes: bool,
+                      try_timeout: float, wait_seconds: float) -> None:
+    """Dry-run + confirm (unless --yes), apply, and track a reboot if the node does one."""
+    from talos.talosctl.progress import Outcome, Tracker, report
+    api = s.machine()
+    if dry_run or not yes:
+        reply = await api.ApplyConfiguration(_request(data, mode, True, try_timeout),
+                                             metadata=s.md)
+        _print_results(s, reply)
+        if dry_run or s.errors:
+            s.raise_errors()
+            return
+        targets = ", ".join(s.nodes) or s.endpoint_host
+        if not click.confirm(f"Apply this configuration to {targets}?", default=False,
+                             err=True):
+            raise click.ClickException("configuration not applied (answer 'y' to apply, or "
+                                       "pass --yes to skip the question)")
+    trackers = [Tracker(s, n, expect="reboot", timeout=wait_seconds) for n in (s.nodes or [""])]
+    for t in trackers:  # subscribe before applying: a reboot's events are not missed
+        await t.subscribe()
+    reply = await api.ApplyConfiguration(_request(data, mode, False, try_timeout),
+                                         metadata=s.md)
+    _print_results(s, reply)
+    rebooting = {s.node_of(msg) for msg in reply.messages if _reboots(
+        type(reply)(messages=[msg]))}
+    outcomes: list[Outcome] = []
+    for t in trackers:
+        if t.label in rebooting or (not s.nodes and rebooting):
+            outcomes.append(await t.follow())
+        else:
+            t.call.cancel()
+    if outcomes:
+        report(outcomes)
+    s.raise_errors()
+
+
+def _read_patches(patches: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    from talos.machinery.config.patch import load_patch_arg, patch_source
+    from talos.machinery.errors import TalosError
+    try:
+        return [load_patch_arg(p) for p in patches], [patch_source(p) for p in patches]
+    except TalosError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _patched(text: str, patches: tuple[str, ...], source: str) -> str:
+    if not patches:
+        return text
+    from talos.machinery.config.patch import apply_patches
+    from talos.machinery.errors import TalosError
+    bodies, sources = _read_patches(patches)
+    try:
+        return apply_patches(text, bodies, sources=sources, source=source)
+    except TalosError as e:
+        raise click.ClickException(str(e)) from None
+
+
+_mode_option = click.option("-m", "--mode", type=click.Choice(MODES), default="auto",
+                            show_default=True, help="apply config mode")
+_dry_run = click.option("--dry-run", is_flag=True, help="check how the config change will be "
+                        "applied in dry-run mode")
+_yes = click.option("-y", "--yes", is_flag=True, help="apply without showing the dry-run "
+                    "result and asking first")
+_try_timeout = click.option("--timeout", "try_timeout", default="1m", show_default=True,
+                            help="the config will be rolled back after specified timeout "
+                                 "(if try mode is selected)")
+_wait_timeout = click.option("--wait-timeout", type=float, default=1800.0, show_default=True,
+                             help="seconds to wait for a node that reboots to come back")
+_patch_option = click.option("-p", "--config-patch", "config_patch", multiple=True,
+                             help="the list of config patches to apply to the local config "
+                                  "file before sending it to the node (@file or inline)")
+
+
+@click.command(name="apply-config")
+@click.option("-f", "--file", "file_", required=True, type=click.Path(dir_okay=False),
+              help="the filename of the updated configuration")
+@_mode_option
+@_dry_run
+@_yes
+@_try_timeout
+@_wait_timeout
+@_patch_option
+@click.option("-i", "--insecure", is_flag=True, help="apply the config using the insecure "
+              "(encrypted with no auth) maintenance service")
+@click.pass_context
+def apply_config(ctx: click.Context, file_: str, mode: str, dry_run: bool, yes: bool,
+                 try_timeout: str, wait_timeout: float, config_patch: tuple[str, ...],
+                 insecure: bool) -> None:
+    """Apply a new configuration to a node."""
+    try_seconds = parse_timeout(try_timeout)
+    try:
+        with open(file_, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise click.ClickException(f"reading {file_!r}: "
+                                   f"{getattr(e, 'strerror', None) or e}") from None
+    text = _patched(text, config_patch, file_)
+    _validate_locally(text, file_)
+    nodes = require_explicit_nodes(ctx, "apply a configuration to")
+
+    async def run(s: Session) -> None:
+        await send_config(s, text.encode(), mode=mode, dry_run=dry_run, yes=yes,
+                          try_timeout=try_seconds, wait_seconds=wait_timeout)
+
+    call(ctx, run, insecure=insecure, nodes=nodes)
+
+
+def _validate_locally(text: str, source: str) -> None:
+    """Structural errors are caught before anything is sent (the node re-validates)."""
+    from talos.machinery.config.config import load_config
+    from talos.machinery.errors import TalosError
+    try:
+        load_config(text, source=source)
+    except TalosError as e:
+        raise click.ClickException(str(e)) from None
+
+
+async def fetch_config(s: Session, node: str) -> str:
+    """The node's current machine config YAML (COSI State Get through apid)."""
+    from talos.api.v1alpha1 import state_pb2, state_pb2_grpc
+    stub = state_pb2_grpc.StateStub(s.conn.channel)  # type: ignore[no-untyped-call]
+    md = (("node", node),) if node else ()
+    reply = await stub.Get(state_pb2.GetRequest(namespace=MC_NAMESPACE, type=MC_TYPE,
+                                                id=MC_ID), metadata=md)
+    return str(reply.resource.spec.yaml_spec)
+
+
+@click.group()
+def patch() -> None:
+    """Update field(s) of a resource using a JSON patch or a strategic merge patch."""
+
+
+@patch.command("machineconfig")
+@_patch_option
+@click.option("--patch", "patches", multiple=True, help="the patch to be applied to the "
+              "resource file, use @file to read a patch from file")
+@click.option("--patch-file", multiple=True, help="a file containing a patch to be applied "
+              "to the resource")
+@_mode_option
+@_dry_run
+@_yes
+@_try_timeout
+@_wait_timeout
+@click.pass_context
+def patch_machineconfig(ctx: click.Context, config_patch: tuple[str, ...],
+                        patches: tuple[str, ...], patch_file: tuple[str, ...], mode: str,
+                        dry_run: bool, yes: bool, try_timeout: str,
+                        wait_timeout: float) -> None:
+    """Patch the machine config of the nodes (`--patch '@file'` or an inline patch)."""
+    all_patches = (*patches, *config_patch, *(f"@{p}" for p in patch_file))
+    if not all_patches:
+        raise click.UsageError("nothing to do: give at least one --patch")
+    _read_patches(all_patches)  # bad @file fails before connecting
+    try_seconds = parse_timeout(try_timeout)
+    nodes = require_explicit_nodes(ctx, "patch the machine config of")
+
+    async def run(s: Session) -> None:
+        for node in s.nodes or [""]:
+            one = Session(s.conn, [node] if node else [])
+            current = await fetch_config(one, node)
+            patched = _patched(current, all_patches, f"{node or 'node'} machine config")
+            if patched == current:
+                click.echo(f"{node or one.endpoint_host}: Apply was skipped: no changes "
+                           "detected.")
+                continue
+            await send_config(one, patched.encode(), mode=mode, dry_run=dry_run, yes=yes,
+                              try_timeout=try_seconds, wait_seconds=wait_timeout)
+
+    call(ctx, run, nodes=nodes)
+
+
+@click.group()
+def edit() -> None:
+    """Edit resources with your preferred editor ($TALOS_EDITOR, $EDITOR, $VISUAL)."""
+
+
+def _editor() -> list[str]:
+    for var in ("TALOS_EDITOR", "EDITOR", "VISUAL"):
+        if os.environ.get(var):
+            return shlex.split(os.environ[var])
+    return ["vi"]
+
+
+def _strip_comments(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    return "".join(lines)
+
+
+def run_editor(text: str, node: str) -> str:
+    """Open the editor on `text` (a temp file) and return what was saved."""
+    fd, path = tempfile.mkstemp(prefix=f"talos-{node or 'node'}-", suffix=".yaml")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        argv = [*_editor(), path]
+        try:
+            rc = subprocess.call(argv, stdin=sys.stdin, stdout=sys.stdout)
+        except OSError as e:
+            raise click.ClickException(f"cannot run editor {argv[0]!r}: "
+                                       f"{e.strerror or e} (set $EDITOR)") from None
+        if rc != 0:
+            raise click.ClickException(f"editor {argv[0]!r} exited with status {rc}; "
+                                       "nothing applied")
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    finally:
+        os.unlink(path)
+
+
+HEADER = ("# Please edit the machine config for node {node}. Lines beginning with '#' at the\n"
+          "# top are ignored; an empty file aborts the edit.\n")
+
+
+@edit.command("machineconfig")
+@_mode_option
+@_dry_run
+@_yes
+@_try_timeout
+@_wait_timeout
+@click.pass_context
+def edit_machineconfig(ctx: click.Context, mode: str, dry_run: bool, yes: bool,
+                       try_timeout: str, wait_timeout: float) -> None:
+    """Edit the machine config of the nodes in $EDITOR and apply it."""
+    import asyncio
+
+    import grpc
+
+    from talos.machinery.errors import TalosError
+    try_seconds = parse_timeout(try_timeout)
+    nodes = require_explicit_nodes(ctx, "edit the machine config of")
+
+    async def run(s: Session) -> None:
+        for node in s.nodes or [""]:
+            one = Session(s.conn, [node] if node else [])
+            label = node or one.endpoint_host
+            current = await fetch_config(one, node)
+            errors = ""
+            edited = current
+            while True:
+                head = HEADER.format(node=label)
+                if errors:
+                    head += "#\n# The edited config was not applied:\n" + "".join(
+                        f"#   {ln}\n" for ln in errors.splitlines())
+                saved = await asyncio.to_thread(run_editor, head + edited, node)
+                edited = _strip_comments(saved)
+                if not edited.strip():
+                    raise click.ClickException(f"{label}: edit aborted (empty file); "
+                                               "nothing applied")
+                if edited == current:
+                    click.echo(f"{label}: Apply was skipped: no changes detected.")
+                    break
+                try:
+                    _validate_locally(edited, f"{label} machine config")
+                    await send_config(one, edited.encode(), mode=mode, dry_run=dry_run,
+                                      yes=yes, try_timeout=try_seconds, wait_seconds=wait_timeout)
+                except click.ClickException as e:
+                    if "configuration not applied" in e.message:
+                        raise
+                    errors = e.message
+                    one.errors.clear()
+                    continue
+                except grpc.RpcError as e:
+                    err = one.conn.explain(e)
+                    errors = str(err)
+                    continue
+                except TalosError as e:
+                    errors = str(e)
+                    continue
+                break
+
+    call(ctx, run, nodes=nodes)

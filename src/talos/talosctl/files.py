@@ -1,0 +1,202 @@
+"""File commands: `read`, `list`/`ls [-l] [-r] [-d]`, `copy`/`cp`, `usage`/`du`.
+
+Paths are node paths (machined confines them to the node's filesystem); errors for one
+entry (permission denied, vanished file) are printed to stderr and make the exit non-zero
+without stopping the listing, as talosctl does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import sys
+import tarfile
+from pathlib import Path
+
+import click
+
+from talos.talosctl.nodeapi import Session, call, echo_table, humanize_bytes
+
+FILE_TYPES = {"f": 0, "d": 1, "l": 2}  # machine.ListRequest.Type: REGULAR, DIRECTORY, SYMLINK
+
+
+def _single_node(ctx: click.Context, what: str) -> None:
+    from talos.talosctl.nodeapi import target
+    nodes = target(ctx)
+    if len(nodes) > 1:
+        raise click.ClickException(f"{what} works with one node at a time, got {len(nodes)}: "
+                                   f"{', '.join(nodes)} (use -n <node>)")
+
+
+@click.command()
+@click.argument("path", metavar="<path>")
+@click.pass_context
+def read(ctx: click.Context, path: str) -> None:
+    """Read a file on the machine."""
+    from talos.api.machine import machine_pb2 as m
+    _single_node(ctx, "read")
+
+    async def run(s: Session) -> None:
+        out = sys.stdout.buffer
+        async for chunk in s.machine().Read(m.ReadRequest(path=path), metadata=s.md):
+            if chunk.metadata.error:
+                s.errors.append((s.node_of(chunk), chunk.metadata.error))
+                continue
+            out.write(chunk.bytes)
+        out.flush()
+        s.raise_errors()
+
+    call(ctx, run)
+
+
+def _mode_string(mode: int) -> str:
+    """Go's os.FileMode.String() of the mode the node sends: drwxr-xr-x, Lrwxrwxrwx."""
+    out = "".join(c for i, c in enumerate("dalTLDpSugct?") if mode & (1 << (31 - i)))
+    rwx = "rwxrwxrwx"
+    perms = "".join(c if mode & (1 << (8 - i)) else "-" for i, c in enumerate(rwx))
+    return (out or "-") + perms
+
+
+def _mtime(seconds: int) -> str:
+    t = dt.datetime.fromtimestamp(seconds, dt.UTC)
+    return t.strftime("%b %d %Y")
+
+
+@click.command(name="list")
+@click.argument("path", metavar="[path]", required=False, default="")
+@click.option("-l", "--long", "long_", is_flag=True, help="display additional file details")
+@click.option("-r", "--recurse", is_flag=True, help="recurse into subdirectories")
+@click.option("-d", "--depth", type=click.IntRange(min=1), default=1, show_default=True,
+              help="maximum recursion depth")
+@click.option("-H", "--humanize", is_flag=True, help="humanize size and time in the output")
+@click.option("-t", "--type", "types", multiple=True, type=click.Choice(sorted(FILE_TYPES)),
+              help="filter by specified types: f (regular file), d (directory), "
+                   "l (symbolic link)")
+@click.pass_context
+def list_(ctx: click.Context, path: str, long_: bool, recurse: bool, depth: int,
+          humanize: bool, types: tuple[str, ...]) -> None:
+    """Retrieve a directory listing."""
+    from talos.api.machine import machine_pb2 as m
+    # as talosctl: -r means unlimited unless a depth > 1 is given
+    rdepth = depth if depth > 1 else (-1 if recurse else 1)
+    req = m.ListRequest(root=path, recurse=rdepth != 1, recursion_depth=rdepth,
+                        types=[FILE_TYPES[t] for t in types])  # type: ignore[misc]
+
+    async def run(s: Session) -> None:
+        rows: list[tuple[str, ...]] = [
+            ("NODE", "MODE", "UID", "GID", "SIZE(B)", "LASTMOD", "NAME") if long_
+            else ("NODE", "NAME")]
+        async for fi in s.machine().List(req, metadata=s.md):
+            node = s.node_of(fi)
+            if fi.metadata.error:
+                s.errors.append((node, fi.metadata.error))
+                continue
+            if fi.error:
+                click.echo(f"{node}: error reading file {fi.name}: {fi.error}", err=True)
+                s.errors.append((node, f"error reading file {fi.name}: {fi.error}"))
+                continue
+            name = fi.relative_name or fi.name
+            if fi.link:
+                name += f" -> {fi.link}"
+            if long_:
+                size = humanize_bytes(fi.size) if humanize else str(fi.size)
+                rows.append((node, _mode_string(fi.mode), str(fi.uid), str(fi.gid), size,
+                             _mtime(fi.modified), name))
+            else:
+                rows.append((node, name))
+        echo_table(rows)
+        s.raise_errors()
+
+    call(ctx, run)
+
+
+@click.command()
+@click.argument("path", metavar="<path>", required=False, default="/var")
+@click.option("-a", "--all", "all_", is_flag=True, help="write counts for all files, not "
+              "just directories")
+@click.option("-d", "--depth", type=click.IntRange(min=0), default=0,
+              help="maximum recursion depth (0: unlimited)")
+@click.option("-H", "--humanize", is_flag=True, help="humanize size and time in the output")
+@click.option("-t", "--threshold", type=int, default=0, help="threshold exclude entries "
+              "smaller than SIZE if positive, or entries greater than SIZE if negative")
+@click.pass_context
+def usage(ctx: click.Context, path: str, all_: bool, depth: int, humanize: bool,
+          threshold: int) -> None:
+    """Retrieve a disk usage."""
+    from talos.api.machine import machine_pb2 as m
+    req = m.DiskUsageRequest(paths=[path], all=all_, recursion_depth=depth,
+                             threshold=threshold)
+
+    async def run(s: Session) -> None:
+        rows: list[tuple[str, ...]] = [("NODE", "NAME", "SIZE")]
+        async for du in s.machine().DiskUsage(req, metadata=s.md):
+            node = s.node_of(du)
+            if du.metadata.error:
+                s.errors.append((node, du.metadata.error))
+                continue
+            if du.error:
+                click.echo(f"{node}: error reading file {du.name}: {du.error}", err=True)
+                s.errors.append((node, f"error reading file {du.name}: {du.error}"))
+                continue
+            size = humanize_bytes(du.size) if humanize else str(du.size)
+            rows.append((node, du.relative_name or du.name, size))
+        echo_table(rows)
+        s.raise_errors()
+
+    call(ctx, run)
+
+
+def _safe_extract(data: bytes, dest: Path) -> int:
+    """Extract a gzipped tar into `dest`, refusing members that escape it. Returns count."""
+    count = 0
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        for member in tar.getmembers():
+            if member.isdev():
+                continue
+            tar.extract(member, dest, filter="data")
+            count += 1
+    return count
+
+
+@click.command()
+@click.argument("src", metavar="<src-path>")
+@click.argument("dest", metavar="-|<local-path>", required=False, default=".")
+@click.pass_context
+def copy(ctx: click.Context, src: str, dest: str) -> None:
+    """Copy data out from the node.
+
+    Data is copied as a gzipped tar: `-` writes it to stdout, a local path extracts it
+    there (one sub-directory per node when several nodes are targeted).
+    """
+    from talos.api.machine import machine_pb2 as m
+    from talos.talosctl.nodeapi import target
+    nodes = target(ctx)
+    if dest == "-" and len(nodes) > 1:
+        raise click.ClickException("copying to stdout works with one node at a time "
+                                   f"(got {', '.join(nodes)})")
+
+    async def run(s: Session) -> None:
+        import asyncio
+        per_node: dict[str, bytearray] = {}
+        async for chunk in s.machine().Copy(m.CopyRequest(root_path=src), metadata=s.md):
+            node = s.node_of(chunk)
+            if chunk.metadata.error:
+                s.errors.append((node, chunk.metadata.error))
+                continue
+            if dest == "-":
+                sys.stdout.buffer.write(chunk.bytes)
+            else:
+                per_node.setdefault(node, bytearray()).extend(chunk.bytes)
+        if dest == "-":
+            sys.stdout.buffer.flush()
+        for node, data in per_node.items():
+            target_dir = Path(dest) / node if len(nodes) > 1 else Path(dest)
+            await asyncio.to_thread(os.makedirs, target_dir, exist_ok=True)
+            try:
+                await asyncio.to_thread(_safe_extract, bytes(data), target_dir)
+            except (tarfile.TarError, OSError) as e:
+                s.errors.append((node, f"extracting into {str(target_dir)!r}: {e}"))
+        s.raise_errors()
+
+    call(ctx, run)

@@ -1,0 +1,184 @@
+"""Live per-node progress of long operations (reboot, shutdown, reset, an apply that
+reboots), from each node's Events stream, ending with a per-node result.
+
+Each node gets its own one-to-one Events stream (subscribed before the action is sent, so
+no event is missed). Progress lines go to stderr as `<node>: <sequence>: <phase> ...`;
+when the node's API goes away the tracker says so, and for a reboot it reconnects until the
+node's boot sequence has finished again. The result table goes to stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from talos.talosctl.events import decode_event
+from talos.talosctl.nodeapi import Session, echo_table
+
+RETRY = 0.3
+
+
+def go_bool(name: str, *, default: bool, help: str) -> Callable[[Any], Any]:
+    """A boolean flag like cobra's: `--flag`, `--flag=true` or `--flag=false`."""
+    return click.option(name, type=click.BOOL, default=default, is_flag=False,
+                        flag_value=True, show_default=True, help=help)
+
+
+@dataclass
+class Outcome:
+    node: str
+    ok: bool
+    message: str
+
+
+def _md(node: str) -> tuple[tuple[str, str], ...]:
+    return (("node", node),) if node else ()
+
+
+def _say(node: str, text: str) -> None:
+    click.echo(f"{node or 'endpoint'}: {text}", err=True)
+
+
+class Tracker:
+    """Follow one node through an operation: `subscribe()` before the action, then
+    `follow()` until `done` (rebooted / powered off) or the timeout."""
+
+    def __init__(self, s: Session, node: str, *, expect: str, timeout: float) -> None:
+        self.s = s
+        self.node = node
+        self.label = node or s.endpoint_host
+        self.expect = expect          # "reboot" | "reset" | "poweroff" | "none"
+        self.deadline = time.monotonic() + timeout
+        self.call: Any = None
+        self.started = time.monotonic()
+
+    async def subscribe(self) -> None:
+        from talos.api.machine import machine_pb2 as m
+        self.call = self.s.machine().Events(m.EventsRequest(tail_events=1),
+                                            metadata=_md(self.node))
+        await self.call.read()  # the last past event: the subscription is live
+
+    def _show(self, ev: Any) -> tuple[str, str, Any]:
+        v = decode_event(self.label, ev)
+        kind = v.type.rsplit(".", 1)[-1]
+        if kind in ("SequenceEvent", "PhaseEvent"):
+            _say(self.label, f"{kind.removesuffix('Event').lower()} {v.source}: {v.message}")
+        elif kind == "ServiceStateEvent":
+            _say(self.label, f"service {v.source}: {v.message}")
+        return kind, v.source, v.payload
+
+    async def follow(self) -> Outcome:
+        import grpc
+
+        from talos.api.machine import machine_pb2 as m
+        try:
+            while True:
+                ev = await asyncio.wait_for(self.call.read(), self._left())
+                if ev is grpc.aio.EOF:
+                    break
+                kind, _source, payload = self._show(ev)
+                if kind == "SequenceEvent" and payload.action == m.SequenceEvent.STOP \
+                        and payload.error.message:
+                    return Outcome(self.label, False,
+                                   f"sequence {payload.sequence} failed: "
+                                   f"{payload.error.message}")
+        except grpc.RpcError:
+            pass  # the node's API went away: expected once it reboots or powers off
+        except TimeoutError:
+            self.call.cancel()
+            return Outcome(self.label, False, "timed out waiting for the node")
+        if self.expect == "poweroff":
+            _say(self.label, "API is down: node powered off")
+            return Outcome(self.label, True, "powered off")
+        if self.expect not in ("reboot", "reset"):
+            return Outcome(self.label, True, "done")
+        _say(self.label, "API is down: waiting for the node to come back")
+        return await self._wait_boot()
+
+    def _left(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        return left
+
+    async def _wait_boot(self) -> Outcome:
+        import grpc
+
+        from talos.api.machine import machine_pb2 as m
+        while True:
+            try:
+                self._left()
+            except TimeoutError:
+                return Outcome(self.label, False, "timed out waiting for the node to boot")
+            call = self.s.machine().Events(m.EventsRequest(tail_events=-1),
+                                           metadata=_md(self.node))
+            try:
+                while True:
+                    ev = await asyncio.wait_for(call.read(), self._left())
+                    if ev is grpc.aio.EOF:
+                        break
+                    kind, _source, payload = self._show(ev)
+                    if self.expect == "reset" and kind == "SequenceEvent" \
+                            and payload.sequence == "initialize" \
+                            and payload.action == m.SequenceEvent.STOP:
+                        # a reset node may wait in maintenance mode for a new config
+                        took = time.monotonic() - self.started
+                        if payload.error.message:
+                            return Outcome(self.label, False,
+                                           f"initialize failed: {payload.error.message}")
+                        return Outcome(self.label, True, f"reset, back up ({took:.1f}s)")
+                    if kind == "SequenceEvent" and payload.sequence == "boot" \
+                            and payload.action == m.SequenceEvent.STOP:
+                        took = time.monotonic() - self.started
+                        if payload.error.message:
+                            return Outcome(self.label, False,
+                                           f"boot failed: {payload.error.message}")
+                        return Outcome(self.label, True, f"rebooted ({took:.1f}s)")
+            except grpc.RpcError:
+                await asyncio.sleep(RETRY)
+            except TimeoutError:
+                return Outcome(self.label, False, "timed out waiting for the node to boot")
+            finally:
+                call.cancel()
+
+
+async def run_tracked(s: Session, action: Callable[[], Awaitable[Any]], *, expect: str,
+                      wait_seconds: float) -> list[Outcome]:
+    """Subscribe to every node's events, run `action` (the fan-out RPC), follow each node."""
+    targets = s.nodes or [""]
+    trackers = [Tracker(s, n, expect=expect, timeout=wait_seconds) for n in targets]
+    async with asyncio.TaskGroup() as tg:
+        for t in trackers:
+            tg.create_task(t.subscribe())
+    reply = await action()
+    failed = {s.node_of(msg): msg.metadata.error for msg in reply.messages
+              if msg.metadata.error}
+    outcomes: dict[str, Outcome] = {}
+    tasks = {}
+    async with asyncio.TaskGroup() as tg:
+        for t in trackers:
+            if t.label in failed or (len(trackers) == 1 and failed):
+                err = failed.get(t.label) or next(iter(failed.values()))
+                t.call.cancel()
+                outcomes[t.label] = Outcome(t.label, False, err)
+                continue
+            tasks[t.label] = tg.create_task(t.follow())
+    for label, task in tasks.items():
+        outcomes[label] = task.result()
+    return [outcomes[t.label] for t in trackers]
+
+
+def report(outcomes: list[Outcome]) -> None:
+    """The per-node result table; a non-zero exit if any node failed."""
+    echo_table([("NODE", "RESULT"),
+                *((o.node, o.message if o.ok else f"FAILED: {o.message}") for o in outcomes)])
+    bad = [o for o in outcomes if not o.ok]
+    if bad:
+        raise click.ClickException(
+            f"{len(bad)} of {len(outcomes)} node(s) failed: "
+            + "; ".join(f"{o.node}: {o.message}" for o in bad))
