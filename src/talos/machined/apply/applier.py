@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from talos.machined.apply import machine_config
 from talos.machined.apply.reboot_fields import fields_needing_reboot
+from talos.machined.apply.services import ServiceConfigRule, default_rules, reconcile
 from talos.machined.apply.store import ConfigStore
 from talos.machined.config import NodeConfig, parse_config
 from talos.machinery.errors import Busy, FailedPrecondition
@@ -86,6 +87,9 @@ class Applier:
         #: the persisted config a pending TRY rolls back to
         self._try_rollback: NodeConfig | None = None
         self.rollbacks = 0
+        self.service_rules: list[ServiceConfigRule] = default_rules(node)
+        #: what the last in-place change did to services (for mode_details)
+        self.service_changes: list[str] = []
 
     async def run(self) -> None:
         """Own the TRY-mode rollback timers until cancelled."""
@@ -112,10 +116,11 @@ class Applier:
         controllers take it from there)."""
         old = self.node.config
         self.node.config = cfg
+        self.service_changes = []
         await machine_config.publish(self.node.state, cfg)
-        hook = getattr(self.node, "on_config_changed", None)
-        if hook is not None and old is not None and cfg is not None:
-            await hook(old, cfg)
+        if old is not None and cfg is not None:
+            self.service_changes = await reconcile(self.node.supervisor, self.service_rules,
+                                                   old, cfg)
 
     # -- ApplyConfiguration ---------------------------------------------------------------
 
@@ -187,7 +192,7 @@ class Applier:
             await self.set_running(new)
             self._start_try_timer(timeout)
             log.info("apply: trying a new machine config for %s", _duration(timeout))
-            return ApplyResult(effective, what)
+            return ApplyResult(effective, what + self._services_note())
 
         # NO_REBOOT / REBOOT: persist first, then switch (a crash in between boots the new)
         self._cancel_try()
@@ -199,7 +204,7 @@ class Applier:
             return ApplyResult(effective, what, after=self._reboot)
         await self.set_running(new)
         log.info("apply: new machine config applied without a reboot")
-        return ApplyResult(effective, what)
+        return ApplyResult(effective, what + self._services_note())
 
     async def _apply_in_maintenance(self, new: NodeConfig, mode: int,
                                     dry_run: bool) -> ApplyResult:
@@ -214,6 +219,11 @@ class Applier:
         await asyncio.to_thread(self.store.write_active, new.raw)
         log.info("apply: machine config stored in maintenance mode; booting with it")
         return ApplyResult(Mode.REBOOT, what, after=self._reboot)
+
+    def _services_note(self) -> str:
+        if not self.service_changes:
+            return ""
+        return "; services: " + "; ".join(self.service_changes)
 
     def _check_can_reboot(self) -> None:
         current = self.node.sequencer.current

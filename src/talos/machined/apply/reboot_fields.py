@@ -72,7 +72,8 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> Iterator[str]:
         yield prefix or "."
 
 
-def _v1alpha1(cfg: Config | None) -> Any:
+def v1alpha1_tree(cfg: Config | None) -> Any:
+    """The v1alpha1 document of `cfg` as plain data ({} without one)."""
     if cfg is None:
         return {}
     for doc in cfg.documents:
@@ -87,5 +88,5 @@ def can_change_in_place(path: str) -> bool:
 
 def fields_needing_reboot(old: Config | None, new: Config) -> list[str]:
     """The changed v1alpha1 paths outside `NO_REBOOT_FIELDS`, sorted."""
-    return sorted(p for p in changed_paths(_v1alpha1(old), _v1alpha1(new))
+    return sorted(p for p in changed_paths(v1alpha1_tree(old), v1alpha1_tree(new))
                   if not can_change_in_place(p))
