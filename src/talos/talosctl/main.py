@@ -46,6 +46,8 @@ COMMANDS: dict[str, str] = {
     "apply": "talos.talosctl.apply:apply_config",
     "edit": "talos.talosctl.apply:edit",
     "patch": "talos.talosctl.apply:patch",
+    "support": "talos.talosctl.support:support",
+    "completion": "talos.talosctl.completion:completion",
     "cluster": "talos.talosctl.cluster:cluster",
     "health": "talos.talosctl.health:health",
     "etcd": "talos.talosctl.etcd:etcd",
