@@ -17,8 +17,9 @@ from .node import ext, needs_root, running_node
 
 pytestmark = [pytest.mark.root, pytest.mark.skipif(needs_root, reason="needs root")]
 
-TICKER = "import time\ni = 0\nwhile True:\n    print(f'tick {i}', flush=True)\n    i += 1\n" \
-         "    time.sleep(0.1)\n"
+# one write(2) per line (print on an unbuffered stdout writes the newline separately)
+TICKER = "import os, time\ni = 0\nwhile True:\n    os.write(1, f'tick {i}\\n'.encode())\n" \
+         "    i += 1\n    time.sleep(0.1)\n"
 SLEEPER = "import time; print('up', flush=True); time.sleep(3600)"
 
 
