@@ -55,7 +55,9 @@ log = logging.getLogger(__name__)
 
 SERVICE_ID = "etcd"
 EXEC_SHIM = "import json,os,sys;a=json.load(open(sys.argv[1]));os.execv(a[0],a)"
-JOIN_POLL = 0.5
+JOIN_POLL = 0.2
+#: while a learner, the health check retries promotion this often (within one check)
+PROMOTE_RETRY = 0.1
 
 
 @dataclass(frozen=True)
@@ -321,15 +323,24 @@ class EtcdManager:
             await local.health()
         del settings
 
-    async def _promote(self, member_id: int) -> None:
+    async def _promote(self, member_id: int, within: float = 1.5) -> None:
+        """Promote this learner as soon as etcd allows (it must have caught up with the
+        leader); retried for `within` seconds, then reported unhealthy until the next check."""
         settings = self._require_settings()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
         async with await self.client(settings.peer_endpoints()
                                      or [settings.client_endpoint]) as c:
-            c.timeout = 2.0
-            try:
-                await c.member_promote(member_id)
-            except TalosError as exc:
-                raise Unavailable(f"learner {member_id:x} not promoted yet: {exc}") from None
+            c.timeout = 1.0
+            while True:
+                try:
+                    await c.member_promote(member_id)
+                    break
+                except TalosError as exc:
+                    if loop.time() > deadline:
+                        raise Unavailable(f"learner {member_id:x} not promoted yet: "
+                                          f"{exc}") from None
+                await asyncio.sleep(PROMOTE_RETRY)
             log.info("etcd: learner %x promoted to a voting member", member_id)
 
     # -- API operations -----------------------------------------------------------------------
