@@ -23,6 +23,11 @@ def _global(ctx: click.Context):  # type: ignore[no-untyped-def]
 def current_context(ctx: click.Context) -> Context:
     g = _global(ctx)
     path = resolve_path(g.talosconfig)
+    if not path.exists() and not (g.insecure or g.endpoints):
+        raise click.ClickException(
+            f"talosconfig {str(path)!r} does not exist: pass --talosconfig <file> (or set "
+            "TALOSCONFIG) to the talosconfig generated with the cluster (talosctl gen "
+            "config), or -e <endpoint> --insecure for a node in maintenance mode")
     try:
         cfg = Talosconfig.load(path)
         if not cfg.contexts and (g.insecure or g.endpoints):

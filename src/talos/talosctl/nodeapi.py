@@ -12,6 +12,7 @@ context's nodes). Fan-out replies carry per-node errors in `metadata.error`:
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -21,6 +22,18 @@ import click
 from talos.machinery.errors import TalosError
 
 T = TypeVar("T")
+
+# gRPC's C core logs failed TLS handshakes itself; talosctl explains them in one line
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
+_ROUTE_HINTS = (("connection refused", "the endpoint could not reach this node's API "
+                 "(is the node up? -n takes node addresses as the endpoint reaches them)"),
+                ("errors resolving", "the endpoint cannot resolve this node name: use the "
+                 "node's IP address with -n"),
+                ("lookup", "the endpoint cannot resolve this node name: use the node's IP "
+                 "address with -n"),
+                ("unavailable: maintenance", "the node is in maintenance mode: use --insecure "
+                 "with -e <node> (no -n)"))
 
 
 class NodeErrors(click.ClickException):
@@ -67,6 +80,11 @@ class Session:
                 error = md.error
                 if error == "Method not found!":  # a service the node does not serve
                     error = "this API is not implemented by the node (Method not found)"
+                low = error.lower()
+                for needle, hint in _ROUTE_HINTS:
+                    if needle in low:
+                        error = f"{error} [{hint}]"
+                        break
                 self.errors.append((self.node_of(msg), error))
                 continue
             out.append(msg)

@@ -1,8 +1,8 @@
-"""`talosctl version`: client and server versions (the Server: block per node)."""
+"""`talosctl version [--client] [--short]`: client and server versions (a Server: block per
+node, with NODE: naming it)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import click
@@ -22,12 +22,10 @@ def format_version(info: BuildInfo, short: bool) -> str:
     ])
 
 
-def format_server(msg: Any, short: bool, show_node: bool) -> str:
-    """One node's block, as Talos prints it (NODE: only when the reply names a node)."""
+def format_server(msg: Any, short: bool, node: str) -> str:
+    """One node's block, as Talos prints it (NODE: first when the node is known)."""
     v = msg.version
-    lines = []
-    if show_node and not short:
-        lines.append(f"\tNODE:        {msg.metadata.hostname}")
+    lines = [f"\tNODE:        {node}"] if node else []
     if short:
         lines.append(f"\tTalos {v.tag}")
         return "\n".join(lines)
@@ -41,24 +39,6 @@ def format_server(msg: Any, short: bool, show_node: bool) -> str:
     features = ["RBAC"] if msg.HasField("features") and msg.features.rbac else []
     lines.append(f"\tEnabled:     {', '.join(features)}")
     return "\n".join(lines)
-
-
-async def _server_versions(opts: Any, nodes: list[str], rpc_timeout: float) -> Any:
-    import grpc
-    from google.protobuf import empty_pb2
-
-    from talos.api.machine import machine_pb2_grpc
-    from talos.machinery.client.connection import connect, nodes_metadata
-
-    conn = await connect(opts)
-    try:
-        stub = machine_pb2_grpc.MachineServiceStub(conn.channel)  # type: ignore[no-untyped-call]
-        return await stub.Version(empty_pb2.Empty(), metadata=nodes_metadata(nodes),
-                                  timeout=rpc_timeout)
-    except grpc.RpcError as e:
-        raise click.ClickException(str(conn.explain(e))) from None
-    finally:
-        await conn.close()
 
 
 @click.command()
@@ -75,21 +55,19 @@ def version(ctx: click.Context, client: bool, short: bool, insecure: bool,
     click.echo(format_version(build_info(), short))
     if client:
         return
-    from talos.machinery.errors import TalosError
-    from talos.talosctl.connect import connection_options, target_nodes
+    from talos.talosctl.nodeapi import Session, call
 
-    opts = connection_options(ctx, insecure=insecure)
-    nodes = target_nodes(ctx)
-    try:
-        reply = asyncio.run(_server_versions(opts, nodes, timeout))
-    except TalosError as e:
-        raise click.ClickException(str(e)) from None
-    click.echo("Server:")
-    failed = []
-    for msg in reply.messages:
-        if msg.metadata.error:
-            failed.append(f"{msg.metadata.hostname}: {msg.metadata.error}")
-            continue
-        click.echo(format_server(msg, short, show_node=bool(msg.metadata.hostname)))
-    if failed:
-        raise click.ClickException("\n".join(["error getting version:", *failed]))
+    async def run(s: Session) -> None:
+        from google.protobuf import empty_pb2
+        reply = await s.machine().Version(empty_pb2.Empty(), metadata=s.md, timeout=timeout)
+        click.echo("Server:")
+        for msg in s.ok(reply.messages):
+            node = msg.metadata.hostname or (s.endpoint_host if not s.nodes else
+                                             s.node_of(msg))
+            click.echo(format_server(msg, short, node))
+        if s.errors:
+            from talos.talosctl.nodeapi import NodeErrors
+            raise click.ClickException("error getting version:\n"
+                                       + NodeErrors(s.errors).message)
+
+    call(ctx, run, insecure=insecure)
