@@ -28,3 +28,17 @@ SERVICE = declare(ResourceType(
     print_columns=(PrintColumn("Running", "{.running}"),
                    PrintColumn("Healthy", "{.healthy}"),
                    PrintColumn("Health Unknown", "{.unknown}"))))
+
+
+@dataclass(frozen=True)
+class TimeStatusSpec:
+    """Time sync state of the node (`talosctl get timestatus`, id `node`)."""
+
+    synced: bool = False
+    epoch: int = 0
+    sync_disabled: bool = False
+
+
+TIME_STATUS = declare(ResourceType(
+    "TimeStatuses.v1alpha1.talos.dev", "v1alpha1", TimeStatusSpec,
+    print_columns=(PrintColumn("Synced", "{.synced}"),)))

@@ -10,23 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ruamel.yaml import YAML
-
 from talos.cosi.context import ControllerContext
 from talos.cosi.controller import Input, Output
+from talos.machined.controllers.config_tree import at, v1alpha1
 from talos.machinery.resources.config import ACTIVE_ID, MACHINE_CONFIG
 from talos.machinery.resources.network import HOSTNAME_STATUS, HostnameStatusSpec
 
 ID = "hostname"
-
-
-def hostname_from(text: str) -> str:
-    docs = list(YAML(typ="safe", pure=True).load_all(text))
-    for doc in docs:
-        if isinstance(doc, dict) and doc.get("version") == "v1alpha1":
-            network = (doc.get("machine") or {}).get("network") or {}
-            return str(network.get("hostname") or "")
-    return ""
 
 
 class HostnameStatusController:
@@ -42,7 +32,7 @@ class HostnameStatusController:
         applied = ""
         async for _ in r.wake_ups():
             cfg = await r.get(MACHINE_CONFIG.default_namespace, MACHINE_CONFIG.type, ACTIVE_ID)
-            fqdn = (hostname_from(cfg.spec.text) if cfg is not None else "") or self.default
+            fqdn = str(at(v1alpha1(cfg), "machine.network.hostname") or "") or self.default
             host, _, domain = fqdn.partition(".")
             await r.put(HOSTNAME_STATUS.default_namespace, HOSTNAME_STATUS.type, ID,
                         HostnameStatusSpec(hostname=host, domainname=domain))
