@@ -66,6 +66,9 @@ def test_logs_are_prefixed_by_node_and_tailed(e2e: E2ECluster) -> None:
     r = e2e.run("logs", "nope")
     assert r.returncode == 1
     assert r.stderr == f"Error: {HOSTS[0]}: service 'nope' not found\n"
+    r = e2e.run("logs", "-k", "kube-system/coredns")
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"Error: {HOSTS[0]}: namespace: 'k8s.io'"), r.stderr
     r = e2e.run("logs", "machined", "--tail", "-5")
     assert r.returncode == 2
     assert "--tail: expected -1 (everything) or a line count >= 0, got -5" in r.stderr
@@ -165,3 +168,35 @@ def test_unimplemented_apis_say_so_in_one_line(e2e: E2ECluster) -> None:
         assert r.returncode == 1, args
         assert needle in r.stderr, (args, r.stderr)
         assert r.stderr.startswith("Error: "), r.stderr
+
+
+def test_dmesg_lines_are_prefixed_by_node(e2e: E2ECluster) -> None:
+    r = e2e.run("-n", TWO, "dmesg")
+    if r.returncode == 1:  # a host without a readable /dev/kmsg: the node says so
+        assert "kernel log /dev/kmsg is not readable" in r.stderr
+        return
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines and {ln.split(":", 1)[0] for ln in lines} == set(HOSTS[:2])
+    assert all(re.match(r"^\S+: +\w+: +\w+: \[ *\d+\.\d{6}\]: ", ln) for ln in lines[:20])
+
+
+def test_processes_watch_refreshes_until_interrupted(e2e: E2ECluster) -> None:
+    assert TALOSCTL is not None
+    proc = subprocess.Popen([TALOSCTL, "-e", e2e.endpoint(), "processes", "-w"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=e2e.env())
+    try:
+        assert proc.stdout is not None
+        headers = 0
+        while headers < 2:  # two refreshes, each a full table
+            if proc.stdout.readline().split()[:2] == ["NODE", "PID"]:
+                headers += 1
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err
+        assert proc.returncode == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
