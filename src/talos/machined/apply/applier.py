@@ -199,7 +199,7 @@ class Applier:
         await asyncio.to_thread(self.store.discard_staged)
         await asyncio.to_thread(self.store.write_active, new.raw)
         if effective == Mode.REBOOT:
-            await machine_config.publish(self.node.state, new)
+            # the running config (resource) stays until the reboot boots the persisted one
             log.info("apply: new machine config persisted; rebooting")
             return ApplyResult(effective, what, after=self._reboot)
         await self.set_running(new)
@@ -213,6 +213,8 @@ class Applier:
                                      "configuration to roll back to; use --mode auto")
         self._check_can_reboot()
         what = "Applied configuration: the node leaves maintenance mode and boots with it"
+        if mode not in (Mode.AUTO, Mode.REBOOT):
+            what += f" (mode {Mode.NAMES[mode]} does not apply in maintenance mode)"
         if dry_run:
             return ApplyResult(Mode.REBOOT, f"Dry run summary:\n{what} (skipped in dry-run)."
                                             f"\n\nConfig diff:\n\n{config_diff(None, new.raw)}")
