@@ -89,7 +89,10 @@ async def send_config(s: Session, data: bytes, *, mode: str, dry_run: bool, yes:
                              err=True):
             raise click.ClickException("configuration not applied (answer 'y' to apply, or "
                                        "pass --yes to skip the question)")
-    trackers = [Tracker(s, n, expect="reboot", timeout=wait_seconds) for n in (s.nodes or [""])]
+    # maintenance mode has no event stream: the node reboots into its config untracked
+    track = not s.conn.options.insecure
+    trackers = [Tracker(s, n, expect="reboot", timeout=wait_seconds)
+                for n in (s.nodes or [""])] if track else []
     for t in trackers:  # subscribe before applying: a reboot's events are not missed
         await t.subscribe()
     reply = await api.ApplyConfiguration(_request(data, mode, False, try_timeout),

@@ -1,0 +1,79 @@
+"""A node without a config in maintenance mode (machined --maintenance-listen): talosctl
+says to use --insecure, and `apply-config --insecure` configures the node."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.talosctl.conftest import E2ECluster
+from tests.integration.apid.harness import free_port
+
+HOST = "127.0.0.5"
+CONFIG = """version: v1alpha1
+machine:
+  type: worker
+  network:
+    hostname: fresh-node
+cluster:
+  clusterName: e2e
+"""
+
+
+@pytest.fixture
+def maintenance_node(tmp_path: Path) -> Iterator[str]:
+    port = free_port([HOST])
+    log = open(tmp_path / "machined.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "talos", "machined", "--root",
+                             str(tmp_path / "root"), "--maintenance-listen", f"{HOST}:{port}"],
+                            stdout=log, stderr=log)
+    try:
+        import socket
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"machined exited: {(tmp_path / 'machined.log').read_text()}")
+            try:
+                with socket.create_connection((HOST, port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        yield f"{HOST}:{port}"
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+
+
+def test_maintenance_mode_needs_insecure_and_takes_a_config(e2e: E2ECluster,
+                                                            maintenance_node: str,
+                                                            tmp_path: Path) -> None:
+    ep = ("-e", maintenance_node)
+    r = e2e.run(*ep, "version", endpoint=False)
+    assert r.returncode == 1
+    assert "TLS handshake failed" in r.stderr
+    assert "maintenance mode), use --insecure" in r.stderr
+    r = e2e.run(*ep, "--insecure", "version", endpoint=False)
+    assert r.returncode == 0, r.stderr
+    assert "Server:" in r.stdout and "Tag:" in r.stdout.split("Server:")[1]
+    r = e2e.run(*ep, "--insecure", "services", endpoint=False)
+    assert r.returncode == 1
+    assert r.stderr.startswith("Error: ") and "maintenance" in r.stderr.lower()
+    cfg = tmp_path / "worker.yaml"
+    cfg.write_text(CONFIG)
+    r = e2e.run(*ep, "apply-config", "--insecure", "-f", str(cfg), "--dry-run",
+                endpoint=False)
+    assert r.returncode == 0, r.stderr
+    r = e2e.run(*ep, "apply-config", "--insecure", "-f", str(cfg), "--yes", endpoint=False)
+    assert r.returncode == 0, r.stderr
+    assert "Applied configuration" in r.stdout or "applied" in r.stdout.lower(), r.stdout
