@@ -224,8 +224,11 @@ class EtcdManager:
                 try:
                     resp = await c.member_add([settings.peer_url], learner=True)
                 except TalosError as exc:
-                    if "too many learner" in str(exc) or "unhealthy" in str(exc):
-                        await asyncio.sleep(JOIN_POLL)  # another node is joining: our turn next
+                    # another node is joining (or the cluster is busy with its membership
+                    # change, so MemberAdd times out): our turn next
+                    if "too many learner" in str(exc) or "unhealthy" in str(exc) or \
+                            isinstance(exc, Unavailable):
+                        await asyncio.sleep(JOIN_POLL)
                         continue
                     raise
                 new_id = resp.member.ID
