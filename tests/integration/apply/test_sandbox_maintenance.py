@@ -31,17 +31,29 @@ from talos.machinery.client.connection import ConnectionOptions, connect
 
 async def main(what, data_path):
     out = {}
-    if what == "mtls":
+    if what.startswith("mtls"):
         from talos.machinery.client.talosconfig import Talosconfig
         tc = Talosconfig.load(data_path)
         opts = ConnectionOptions.from_context(tc.contexts[tc.context],
                                               endpoints=["127.0.0.1"])
     else:
         opts = ConnectionOptions(("127.0.0.1",), insecure=True)
+    if what == "maintenance-version":
+        what = "version-only"
     conn = await connect(opts)
     try:
         api = machine_pb2_grpc.MachineServiceStub(conn.channel)
         out["version"] = (await api.Version(empty_pb2.Empty(), timeout=10)).messages[0].version.tag
+        if what == "mtls" and len(sys.argv) > 3:
+            with open(sys.argv[3], "rb") as f:
+                r = await api.ApplyConfiguration(m.ApplyConfigurationRequest(
+                    data=f.read(), mode=m.ApplyConfigurationRequest.NO_REBOOT), timeout=30)
+            out["apply"] = r.messages[0].mode_details
+        if what == "mtls-reset":
+            await api.Reset(m.ResetRequest(graceful=False, reboot=True,
+                                           system_partitions_to_wipe=[m.ResetPartitionSpec(
+                                               label="STATE", wipe=True)]), timeout=30)
+            out["reset"] = True
         if what == "maintenance":
             try:
                 await api.ServiceList(empty_pb2.Empty(), timeout=10)
@@ -64,16 +76,16 @@ def _in_node(pid: int, *argv: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60)
 
 
-async def _client(pid: int, tmp: Path, what: str, data: Path) -> dict:
+async def _client(pid: int, tmp: Path, what: str, data: Path, *extra: str) -> dict:
     script = tmp / "client.py"
     script.write_text(CLIENT)
     while True:  # the server comes up asynchronously after boot; retry until it answers
         p = await asyncio.to_thread(_in_node, pid, sys.executable, str(script), what,
-                                    str(data))
+                                    str(data), *extra)
         if p.returncode == 0:
             return json.loads(p.stdout.strip().splitlines()[-1])
-        if "UNAVAILABLE" not in p.stderr and "Connection refused" not in p.stderr \
-                and "unreachable" not in p.stderr.lower():
+        err = p.stderr.lower()
+        if not any(w in err for w in ("unavailable", "refused", "unreachable", "handshake")):
             raise AssertionError(p.stderr)
         await asyncio.sleep(0.2)
 
@@ -114,5 +126,24 @@ async def test_sandbox_node_leaves_maintenance_mode_and_apid_takes_the_port(tmp_
         out = await _client(node.pid, tmp_path, "mtls", tc)
         assert out["version"]
         assert (tmp_path / "node" / "state" / "config.yaml").read_text() == gen.controlplane
+        # through apid: a hostname change without a reboot reaches the node's UTS namespace
+        renamed = tmp_path / "renamed.yaml"
+        renamed.write_text(gen.controlplane.replace(
+            "    network: {}\n", "    network:\n        hostname: renamed-node\n"))
+        assert "renamed-node" in renamed.read_text()
+        out = await _client(node.pid, tmp_path, "mtls", tc, str(renamed))
+        assert out["apply"].startswith("Applied configuration without a reboot")
+        while True:
+            p = await asyncio.to_thread(subprocess.run, ["nsenter", "-t", str(node.pid),
+                                                         "--uts", "hostname"],
+                                        capture_output=True, text=True)
+            if p.stdout.strip() == "renamed-node":
+                break
+            await asyncio.sleep(0.05)
+        # reset through apid, wiping STATE: back in maintenance mode on the same port
+        out = await _client(node.pid, tmp_path, "mtls-reset", tc)
+        assert out["reset"]
+        out = await _client(node.pid, tmp_path, "maintenance-version", cfg)
+        assert out["version"]
     finally:
         await asyncio.to_thread(node.destroy)

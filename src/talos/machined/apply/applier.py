@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING
 
 from talos.machined.apply import machine_config
 from talos.machined.apply.reboot_fields import fields_needing_reboot
-from talos.machined.apply.services import ServiceConfigRule, default_rules, reconcile
+from talos.machined.apply.services import (
+    ServiceConfigRule,
+    default_rules,
+    planned_changes,
+    reconcile,
+)
 from talos.machined.apply.store import ConfigStore
 from talos.machined.config import NodeConfig, parse_config
 from talos.machinery.errors import Busy, FailedPrecondition
@@ -82,6 +87,8 @@ class Applier:
         self.node = node
         self.store = ConfigStore(node.paths)
         self._lock = asyncio.Lock()
+        self._busy = False
+        self._services_lock = asyncio.Lock()
         self._tg: asyncio.TaskGroup | None = None
         self._try_task: asyncio.Task[None] | None = None
         #: the persisted config a pending TRY rolls back to
@@ -119,8 +126,24 @@ class Applier:
         self.service_changes = []
         await machine_config.publish(self.node.state, cfg)
         if old is not None and cfg is not None:
-            self.service_changes = await reconcile(self.node.supervisor, self.service_rules,
+            self.service_changes = planned_changes(self.node.supervisor, self.service_rules,
                                                    old, cfg)
+            if self.service_changes:
+                # in the background: a service restarted here may be the one carrying the
+                # reply (apid stops gracefully, finishing the calls in flight)
+                if self._tg is None:
+                    await self._reconcile(old, cfg)
+                else:
+                    self._tg.create_task(self._reconcile(old, cfg), name="service-config")
+
+    async def _reconcile(self, old: NodeConfig, new: NodeConfig) -> None:
+        async with self._services_lock:
+            try:
+                await reconcile(self.node.supervisor, self.service_rules, old, new)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reconfiguring services after a config change failed")
 
     # -- ApplyConfiguration ---------------------------------------------------------------
 
@@ -128,11 +151,32 @@ class Applier:
                     try_timeout: float | None = None) -> ApplyResult:
         if mode not in Mode.NAMES:
             raise FailedPrecondition(f"mode: unknown apply mode {mode}")
-        if self._lock.locked():
+        if self._lock.locked() or self._busy:
             raise Busy("another ApplyConfiguration is in progress on this node; retry when it "
                        "is done")
-        async with self._lock:
-            return await self._apply(raw, mode, dry_run, try_timeout)
+        self._busy = True  # claimed synchronously: a concurrent call is Busy, not queued
+
+        async def run() -> ApplyResult | Exception:
+            # the outcome, errors included, goes to the caller: never to the task group
+            try:
+                async with self._lock:
+                    return await self._apply(raw, mode, dry_run, try_timeout)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                return exc
+            finally:
+                self._busy = False
+
+        if self._tg is None:
+            out = await run()
+        else:
+            # owned by the applier, not by the call: a caller that goes away (or apid
+            # restarting because of this very change) cannot leave an apply half done
+            out = await asyncio.shield(self._tg.create_task(run(), name="apply"))
+        if isinstance(out, Exception):
+            raise out
+        return out
 
     async def _apply(self, raw: bytes, mode: int, dry_run: bool,
                      try_timeout: float | None) -> ApplyResult:
@@ -269,4 +313,9 @@ class Applier:
             log.warning("apply: try mode timed out after %s: rolling back to the persisted "
                         "configuration", _duration(seconds))
             self.rollbacks += 1
-            await self.set_running(target)
+            try:
+                await self.set_running(target)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("rolling back the tried configuration failed")

@@ -55,6 +55,25 @@ def default_rules(node: Node) -> list[ServiceConfigRule]:
     ]
 
 
+def planned_changes(supervisor: Supervisor, rules: list[ServiceConfigRule],
+                    old: NodeConfig, new: NodeConfig) -> list[str]:
+    """What `reconcile` will do, one line per service it will touch (services skipped
+    before and after the change are not touched)."""
+    out = []
+    for rule in rules:
+        fields = rule.affected(old, new)
+        if not fields:
+            continue
+        try:
+            runner = supervisor.get(rule.service_id)
+        except NotFound:
+            continue
+        if runner.spec.skip_reason and rule.build(new).skip_reason:
+            continue
+        out.append(f"{rule.service_id} reconfigured ({', '.join(fields)} changed)")
+    return out
+
+
 async def reconcile(supervisor: Supervisor, rules: list[ServiceConfigRule],
                     old: NodeConfig, new: NodeConfig) -> list[str]:
     """Bring services in line with `new`; returns what was done, one line per service."""
