@@ -37,7 +37,7 @@ from talos.machined.apply.services import (
 )
 from talos.machined.apply.store import ConfigStore
 from talos.machined.config import NodeConfig, parse_config
-from talos.machinery.errors import Busy, FailedPrecondition
+from talos.machinery.errors import Busy, FailedPrecondition, InvalidArgument
 
 if TYPE_CHECKING:
     from talos.machined.node import Node
@@ -150,7 +150,8 @@ class Applier:
     async def apply(self, raw: bytes, mode: int, *, dry_run: bool = False,
                     try_timeout: float | None = None) -> ApplyResult:
         if mode not in Mode.NAMES:
-            raise FailedPrecondition(f"mode: unknown apply mode {mode}")
+            raise InvalidArgument(f"mode: unknown apply mode {mode} (expected one of "
+                                  f"{', '.join(f'{k} ({v})' for k, v in Mode.NAMES.items())})")
         if self._lock.locked() or self._busy:
             raise Busy("another ApplyConfiguration is in progress on this node; retry when it "
                        "is done")
@@ -217,7 +218,7 @@ class Applier:
         else:
             what = (f"Applied configuration in try mode: it is rolled back in "
                     f"{_duration(timeout)} unless confirmed by another apply")
-        if self.try_pending and effective != Mode.TRY and not dry_run:
+        if self.try_pending and effective in (Mode.NO_REBOOT, Mode.REBOOT) and not dry_run:
             what += "; the configuration being tried is confirmed"
 
         if dry_run:
