@@ -60,6 +60,7 @@ class CreateFailed(TalosError):
 
     def __init__(self, step: str, cause: str, *, node: str = "", log_tail: str = "") -> None:
         self.step = step
+        self.cause = cause
         self.node = node
         self.log_tail = log_tail
         msg = f"cluster create failed at step {step!r}"
@@ -227,7 +228,8 @@ def _alive(pid: int) -> bool:
 
 def _tail(path: str, lines: int = 20) -> str:
     try:
-        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+        text = "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+        return text or "(the log is still empty: machined had not started logging)"
     except OSError:
         return "(no log)"
 

@@ -119,11 +119,10 @@ def create(ctx: click.Context, name: str, controlplanes: int, workers: int, cidr
                                        tuple(n.address for n in record.workers), remaining,
                                        view))
     except (TalosError, OSError) as e:
-        failing = _failing_node(record, str(e))
-        err = e if isinstance(e, CreateFailed) else CreateFailed(
-            "wait for health" if wait else "bootstrap etcd", str(e),
-            node=failing.name if failing else "",
-            log_tail=_tail(failing.log_path) if failing else "")
+        failing = _failing_node(record, str(e)) or record.controlplanes[0]
+        step, cause = (e.step, e.cause) if isinstance(e, CreateFailed) else (
+            "wait for health" if wait else "bootstrap etcd", str(e))
+        err = CreateFailed(step, cause, node=failing.name, log_tail=_tail(failing.log_path))
         cleanup(opts, lambda m: say(f"[dim]·[/] {m}"))
         _fail(str(err))
         return
@@ -163,7 +162,8 @@ def _failing_node(record: Any, message: str) -> Any:
 
 def _tail(path: str, lines: int = 20) -> str:
     try:
-        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+        text = "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+        return text or "(the log is still empty: machined had not started logging)"
     except OSError:
         return "(no log)"
 

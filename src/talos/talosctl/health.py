@@ -108,6 +108,32 @@ async def run_health(opts: Any, controlplanes: tuple[str, ...], workers: tuple[s
         await conn.close()
 
 
+async def run_server_health(opts: Any, controlplanes: tuple[str, ...],
+                            workers: tuple[str, ...], wait_timeout: float) -> None:
+    """Stream the endpoint node's HealthCheck progress to stderr."""
+    import grpc
+    from google.protobuf import duration_pb2
+
+    from talos.api.cluster import cluster_pb2, cluster_pb2_grpc
+    from talos.machinery.client.connection import connect
+
+    conn = await connect(opts)
+    try:
+        stub = cluster_pb2_grpc.ClusterServiceStub(conn.channel)  # type: ignore[no-untyped-call]
+        wait = duration_pb2.Duration()
+        wait.FromNanoseconds(int(wait_timeout * 1e9))
+        request = cluster_pb2.HealthCheckRequest(
+            wait_timeout=wait, cluster_info=cluster_pb2.ClusterInfo(
+                control_plane_nodes=controlplanes, worker_nodes=workers))
+        try:
+            async for progress in stub.HealthCheck(request, timeout=wait_timeout + 30):
+                click.echo(progress.message, err=True)
+        except grpc.RpcError as e:
+            raise conn.explain(e) from None
+    finally:
+        await conn.close()
+
+
 @click.command("health")
 @click.option("--control-plane-nodes", multiple=True, metavar="IPS",
               help="specify IPs of control plane nodes")
@@ -115,7 +141,8 @@ async def run_health(opts: Any, controlplanes: tuple[str, ...], workers: tuple[s
 @click.option("--wait-timeout", default="20m", show_default=True,
               help="timeout to wait for the cluster to be ready")
 @click.option("--server/--no-server", default=False,
-              help="run server-side check (not implemented yet: checks run client-side)")
+              help="run the checks on the endpoint node (cluster.ClusterService/HealthCheck) "
+                   "instead of from talosctl")
 @click.pass_context
 def health(ctx: click.Context, control_plane_nodes: tuple[str, ...],
            worker_nodes: tuple[str, ...], wait_timeout: str, server: bool) -> None:
@@ -124,9 +151,6 @@ def health(ctx: click.Context, control_plane_nodes: tuple[str, ...],
     from talos.talosctl.connect import target_nodes
 
     timeout = parse_duration(wait_timeout, "--wait-timeout")
-    if server:
-        raise click.ClickException("--server: the server-side HealthCheck is not implemented "
-                                   "yet; run without --server (checks run from talosctl)")
     cps = tuple(n for item in control_plane_nodes for n in item.split(",") if n)
     wks = tuple(n for item in worker_nodes for n in item.split(",") if n)
     if not cps:
@@ -136,11 +160,17 @@ def health(ctx: click.Context, control_plane_nodes: tuple[str, ...],
                                    "--worker-nodes) or set nodes in the talosconfig context")
     opts = connection_options(ctx)
     error: TalosError | None = None
-    with ProgressView() as view:
+    if server:
         try:
-            asyncio.run(run_health(opts, cps, wks, timeout, view))
+            asyncio.run(run_server_health(opts, cps, wks, timeout))
         except TalosError as e:
             error = e
+    else:
+        with ProgressView() as view:
+            try:
+                asyncio.run(run_health(opts, cps, wks, timeout, view))
+            except TalosError as e:
+                error = e
     if error is not None:
         click.echo(f"healthcheck error: {error}", err=True)
         sys.exit(1)

@@ -63,6 +63,19 @@ def test_create_1_plus_1_is_healthy_shown_and_destroyed_without_leftovers(
         health.stderr
     assert "kubelet to be healthy: SKIPPED" in health.stderr
 
+    server = c.talosctl("health", "--server", "--control-plane-nodes", cp, "--worker-nodes",
+                        worker, "--wait-timeout", "60s")
+    _ok(server)
+    assert "waiting for etcd members to be consistent across nodes: OK" in server.stderr
+
+    missing = f"{base}.200"  # no node there: the timeout names the check, node and cause
+    for extra in ((), ("--server",)):
+        late = c.talosctl("health", *extra, "--control-plane-nodes", cp, "--worker-nodes",
+                          missing, "--wait-timeout", "1.5s")
+        assert late.returncode == 1
+        assert "timed out after 1.5s waiting for apid to be ready on all nodes" in late.stderr
+        assert missing in late.stderr and "Traceback" not in late.stderr
+
     show = c.talosctl("cluster", "show", "--name", c.name, "--state", str(c.state))
     _ok(show)
     assert "e2e-one-worker-1" in show.stdout and "running" in show.stdout
@@ -122,7 +135,8 @@ def test_failed_create_cleans_up_and_names_the_step(make_cluster: MakeCluster) -
     assert res.returncode == 1
     assert "cluster create failed at step" in res.stderr
     assert "Traceback" not in res.stderr
-    assert "timed out" in res.stderr
+    assert "0.3s" in res.stderr  # the deadline given, in the reason
+    assert "--- last lines of e2e-fail-controlplane-1's log ---" in res.stderr
     assert c.leftovers() == []
 
 

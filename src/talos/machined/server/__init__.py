@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 
 import grpc
 
+from talos.api.cluster import cluster_pb2_grpc
 from talos.api.machine import machine_pb2_grpc
 from talos.api.storage import storage_pb2_grpc
 from talos.api.time import time_pb2_grpc
 from talos.cosi.serve import add_services
+from talos.machined.server.cluster import ClusterServicer
 from talos.machined.server.interceptor import ErrorInterceptor
 from talos.machined.server.machine import MachineServicer
 from talos.machined.server.storage import StorageServicer
@@ -41,6 +43,8 @@ async def start_server(node: Node) -> grpc.aio.Server:
         MachineServicer(node), server)
     time_pb2_grpc.add_TimeServiceServicer_to_server(  # type: ignore[no-untyped-call]
         TimeServicer(node), server)
+    cluster_pb2_grpc.add_ClusterServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        ClusterServicer(node), server)
     storage_pb2_grpc.add_StorageServiceServicer_to_server(  # type: ignore[no-untyped-call]
         StorageServicer(node), server)
     add_services(server, node.state, node.runtime, hostname=node.hostname)

@@ -83,13 +83,17 @@ class Check:
 class Checker:
     """Runs checks against the cluster through one connection."""
 
-    def __init__(self, conn: Connection, info: ClusterInfo) -> None:
+    def __init__(self, conn: Connection, info: ClusterInfo,
+                 metadata: tuple[tuple[str, str], ...] = ()) -> None:
         from talos.api.machine import machine_pb2_grpc
         from talos.api.time import time_pb2_grpc
         from talos.api.v1alpha1 import state_pb2_grpc
 
         self.conn = conn
         self.info = info
+        #: sent with every call besides the node targeting (e.g. a node forwarding its
+        #: caller's roles in `talos-role`)
+        self.metadata = metadata
         self.machine = machine_pb2_grpc.MachineServiceStub(  # type: ignore[no-untyped-call]
             conn.channel)
         self.cosi = state_pb2_grpc.StateStub(conn.channel)  # type: ignore[no-untyped-call]
@@ -97,11 +101,14 @@ class Checker:
         self.deadline = float("inf")
 
     def timeout(self) -> float:
-        return max(0.05, min(CALL_TIMEOUT, self.deadline - time.monotonic()))
+        # a little short of the overall deadline, so the RPC's own error (naming the node
+        # and the cause) arrives before the wait gives up
+        return max(0.05, min(CALL_TIMEOUT, self.deadline - time.monotonic() - 0.1))
 
     async def call(self, node: str, method: Any, request: Any) -> Any:
         try:
-            return await method(request, metadata=node_metadata(node), timeout=self.timeout())
+            return await method(request, metadata=(*node_metadata(node), *self.metadata),
+                                timeout=self.timeout())
         except grpc.RpcError as e:
             raise CheckFailed(f"{node}: {self.conn.explain(e)}") from None
 
@@ -273,11 +280,12 @@ KUBERNETES_CHECKS: tuple[str, ...] = (
 
 async def wait_healthy(conn: Connection, info: ClusterInfo, wait_timeout: float,
                        on_progress: Callable[[Progress], None],
-                       checks: Sequence[Check] = CHECKS) -> None:
+                       checks: Sequence[Check] = CHECKS,
+                       metadata: tuple[tuple[str, str], ...] = ()) -> None:
     """Wait, within exactly `wait_timeout` seconds overall, for every check in order."""
     if not info.controlplanes:
         raise CheckFailed("the cluster has no control-plane node to check")
-    checker = Checker(conn, info)
+    checker = Checker(conn, info, metadata)
     start = time.monotonic()
     checker.deadline = start + wait_timeout
     for check in checks:
@@ -291,6 +299,7 @@ async def wait_healthy(conn: Connection, info: ClusterInfo, wait_timeout: float,
             try:
                 message = await asyncio.wait_for(check.run(checker), remaining)
             except TimeoutError:
+                last = last or "the check did not finish before the deadline"
                 continue  # the loop reports the deadline with the last error seen
             except CheckFailed as e:
                 if str(e) != last:
@@ -309,3 +318,11 @@ async def wait_healthy(conn: Connection, info: ClusterInfo, wait_timeout: float,
                             wait_timeout) from None
     for name in KUBERNETES_CHECKS:  # one probe answers for every Kubernetes check
         on_progress(Progress(name, "skipped", message))
+
+
+def progress_line(p: Progress) -> str:
+    """One progress event as Talos prints it: `waiting for <check>: OK (details)`."""
+    if p.state == "waiting":
+        return f"waiting for {p.check}: ..." + (f" ({p.message})" if p.message else "")
+    return f"waiting for {p.check}: {p.state.upper()}" + (f" ({p.message})" if p.message
+                                                         else "")
