@@ -124,21 +124,27 @@ def conflicts(cidr: ipaddress.IPv4Network, occupants: list[Occupant]) -> list[Oc
 
 def free_alternative(cidr: ipaddress.IPv4Network, occupants: list[Occupant]
                      ) -> ipaddress.IPv4Network | None:
-    """The next network of the same size in 10.0.0.0/8 that overlaps nothing on the host."""
+    """The next network of the same size in 10.0.0.0/8 that overlaps nothing on the host
+    (searching upwards from `cidr`, wrapping around once)."""
     pool = ipaddress.IPv4Network("10.0.0.0/8")
     size = cidr.num_addresses
-    start = int(cidr.network_address) if cidr.subnet_of(pool) else int(pool.network_address)
-    end = int(pool.broadcast_address)
-    candidate = start + size
-    for _ in range(4096):
-        if candidate + size - 1 > end:
-            candidate = int(pool.network_address)
-        net = ipaddress.ip_network(f"{ipaddress.IPv4Address(candidate)}/{cidr.prefixlen}")
-        assert isinstance(net, ipaddress.IPv4Network)
-        if net != cidr and not conflicts(net, occupants):
+    lo, hi = int(pool.network_address), int(pool.broadcast_address)
+    start = int(cidr.network_address) + size if cidr.subnet_of(pool) else lo
+    candidate, wrapped = start, False
+    while True:
+        if candidate + size - 1 > hi:
+            if wrapped:
+                return None
+            candidate, wrapped = lo, True
+        if wrapped and candidate >= start:
+            return None
+        net = ipaddress.IPv4Network((candidate, cidr.prefixlen))
+        hit = conflicts(net, occupants)
+        if not hit and net != cidr:
             return net
-        candidate += size
-    return None
+        # skip past whatever is in the way, staying aligned to the network size
+        end = max([int(o.network.broadcast_address) for o in hit] + [candidate])
+        candidate = (end // size + 1) * size
 
 
 def check_cidr_free(cidr: ipaddress.IPv4Network) -> None:

@@ -2,8 +2,9 @@
 
 Client-side, as Talos's `talosctl health` without `--server=true`: every check runs through the
 endpoint's apid with node targeting. The control planes and workers come from
-`--control-plane-nodes` / `--worker-nodes`, or else from the context's nodes (all treated as
-control planes). A timeout names the check and its last error and exits non-zero.
+`--control-plane-nodes` / `--worker-nodes`, or else from the local cluster (`cluster create`)
+named like the current context, or else from the context's nodes (all treated as control
+planes). A timeout names the check and its last error and exits non-zero.
 """
 
 from __future__ import annotations
@@ -134,6 +135,30 @@ async def run_server_health(opts: Any, controlplanes: tuple[str, ...],
         await conn.close()
 
 
+def _local_cluster_nodes(ctx: click.Context) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Without node flags: the nodes of the local cluster named like the current context
+    (as `cluster create` names it), if there is one under ~/.talos/clusters."""
+    from talos.machinery.errors import TalosError
+    from talos.provision.state import ClusterRecord, default_state_dir
+    from talos.talosctl.connect import _global, current_context
+
+    g = _global(ctx)
+    if g.nodes:
+        return (), ()
+    try:
+        from talos.machinery.client.talosconfig import Talosconfig, resolve_path
+
+        cfg = Talosconfig.load(resolve_path(g.talosconfig))
+        name = g.context or cfg.context
+        record = ClusterRecord.load(default_state_dir() / name)
+        if set(current_context(ctx).endpoints) != {n.address for n in record.controlplanes}:
+            return (), ()
+    except (TalosError, click.ClickException):
+        return (), ()
+    return (tuple(n.address for n in record.controlplanes),
+            tuple(n.address for n in record.workers))
+
+
 @click.command("health")
 @click.option("--control-plane-nodes", multiple=True, metavar="IPS",
               help="specify IPs of control plane nodes")
@@ -153,6 +178,8 @@ def health(ctx: click.Context, control_plane_nodes: tuple[str, ...],
     timeout = parse_duration(wait_timeout, "--wait-timeout")
     cps = tuple(n for item in control_plane_nodes for n in item.split(",") if n)
     wks = tuple(n for item in worker_nodes for n in item.split(",") if n)
+    if not cps:
+        cps, wks = _local_cluster_nodes(ctx)
     if not cps:
         cps = tuple(target_nodes(ctx))
     if not cps:
