@@ -161,7 +161,8 @@ class EtcdManager:
             c.timeout = 2.0
             try:
                 return await c.member_list()
-            except Unavailable:
+            except TalosError as exc:
+                log.debug("etcd: no join peer yet: %s", exc)
                 return None
 
     async def _wait_start_mode(self) -> None:
@@ -208,38 +209,38 @@ class EtcdManager:
                  settings.peer_url)
 
     async def _join(self) -> list[tuple[str, str]]:
+        """Register this node as a learner through a peer; retried until it works (a join
+        races other joins, leader changes and etcd's reconfiguration health window)."""
         settings = self._require_settings()
         peers = settings.peer_endpoints()
         async with await self.client(peers) as c:
             while True:
-                members = await c.member_list()
-                mine = [m for m in members if settings.peer_url in m.peerURLs]
-                if mine and mine[0].name:
-                    # a stale registration of ours (started before, data since lost)
-                    await c.member_remove(mine[0].ID)
-                    continue
-                if mine:
-                    new_id = mine[0].ID
-                    break
                 try:
-                    resp = await c.member_add([settings.peer_url], learner=True)
+                    new_id, members = await self._join_once(c, settings)
+                    break
                 except TalosError as exc:
-                    # another node is joining (or the cluster is busy with its membership
-                    # change, so MemberAdd times out): our turn next
-                    if "too many learner" in str(exc) or "unhealthy" in str(exc) or \
-                            isinstance(exc, Unavailable):
-                        await asyncio.sleep(JOIN_POLL)
-                        continue
-                    raise
-                new_id = resp.member.ID
-                members = list(resp.members)
-                break
+                    log.info("etcd: joining through %s: %s (retrying)", ", ".join(peers), exc)
+                    await asyncio.sleep(JOIN_POLL)
         initial = []
         for m in members:
             name = settings.name if m.ID == new_id else m.name
             for u in m.peerURLs:
                 initial.append((name, u))
         return initial
+
+    async def _join_once(self, c: EtcdClient, settings: EtcdSettings
+                         ) -> tuple[int, list[pb.Member]]:
+        members = await c.member_list()
+        mine = [m for m in members if settings.peer_url in m.peerURLs]
+        if mine and mine[0].name:
+            # a stale registration of ours (started before, data since lost)
+            await c.member_remove(mine[0].ID)
+            members = await c.member_list()
+            mine = []
+        if mine:  # added before (e.g. a MemberAdd whose reply was lost), never started
+            return int(mine[0].ID), members
+        resp = await c.member_add([settings.peer_url], learner=True)
+        return int(resp.member.ID), list(resp.members)
 
     async def _restore(self) -> None:
         settings = self._require_settings()
