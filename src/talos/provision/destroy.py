@@ -25,6 +25,8 @@ from talos.provision import network
 from talos.provision.state import ClusterRecord
 
 MNT_DETACH = 2
+#: how long a node that does not handle SIGTERM yet (still starting) may take to do so
+STARTUP_GRACE = 3.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,17 @@ def _namespace_init(pid: int) -> bool:
     return len(nspid) > 1 and nspid[-1] == "1"
 
 
+def _catches_sigterm(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    except (OSError, ValueError):
+        pass
+    return False
+
+
 def node_processes(cluster_dir: str) -> list[NodeProcess]:
     """Every live process of the cluster's nodes: those whose environment names a sandbox
     STATE under `cluster_dir` (the `unshare` launchers, and machined until it cleans its
@@ -124,12 +137,29 @@ def stop_processes(cluster_dir: str, record: ClusterRecord | None, report: Destr
         for n in record.nodes:
             if n.pid and n.pid in {p.pid for p in procs}:
                 inits.add(n.pid)
-    for pid in inits:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while any(_alive(pid) for pid in inits) and time.monotonic() < deadline:
+    # A PID 1 ignores SIGTERM until it installs a handler (machined still starting up):
+    # SIGTERM is repeated until it is caught, and a node that never catches it within
+    # STARTUP_GRACE is killed rather than waited on for the whole timeout.
+    start = time.monotonic()
+    deadline = start + timeout
+    last_signal = 0.0
+    while time.monotonic() < deadline:
+        alive = [pid for pid in inits if _alive(pid)]
+        if not alive:
+            break
+        now = time.monotonic()
+        if now - last_signal >= 0.25:
+            last_signal = now
+            for pid in alive:
+                if _catches_sigterm(pid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGTERM)
+                elif now - start >= STARTUP_GRACE:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                    report.killed.append(pid)
         time.sleep(0.02)
+    inits -= set(report.killed)
     report.stopped_gracefully.extend(pid for pid in inits if not _alive(pid))
     # machined gone takes its PID namespace along and its launcher exits by itself; give
     # them a moment, then whatever remains (a stuck machined) gets SIGKILL, by pid

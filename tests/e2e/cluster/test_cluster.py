@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import json
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -175,3 +176,32 @@ def test_3_plus_1_joins_etcd_and_a_rebooted_worker_comes_back(
     assert f"/proc/{worker.pid}" and (c.directory / worker.name / "state").is_dir()
     assert worker.pid in {p.pid for p in node_processes(str(c.directory))}
 
+
+
+def test_destroy_cleans_up_after_a_crashed_create_without_state_file(
+        make_cluster: MakeCluster) -> None:
+    c = make_cluster("e2e-crash")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "talos.talosctl.main", "cluster", "create", "--name", c.name,
+         "--cidr", c.cidr, "--state", str(c.state), "--skip-kubeconfig"],
+        env=c.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # crash it once both nodes are launched (bridge, veths, processes exist)
+            assert time.monotonic() < deadline, "the nodes were never launched"
+            try:
+                if all(n.pid and n.veth for n in c.record().nodes):
+                    break
+            except Exception:
+                pass
+            time.sleep(0.01)
+        c.remember_namespaces()
+        proc.kill()
+    finally:
+        proc.wait()
+    (c.directory / "state.json").unlink()
+    assert c.leftovers()  # debris: processes, namespaces, links, directory
+    gone = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))
+    _ok(gone)
+    assert "destroyed cluster 'e2e-crash'" in gone.stdout
+    assert c.leftovers() == []
