@@ -252,7 +252,8 @@ class Node:
                 self.supervisor.register(spec)
 
     def _etcd_service(self) -> ServiceSpec:
-        self.etcd = etcd_manager(self.paths, self.supervisor, self.config, self.hostname)
+        self.etcd = etcd_manager(self.paths, self.supervisor, self.config, self.hostname,
+                                 self.state)
         return self.etcd.service_spec()
 
     async def _start_services(self) -> None:

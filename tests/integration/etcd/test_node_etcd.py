@@ -25,6 +25,7 @@ from ruamel.yaml import YAML
 from talos.api.common import common_pb2
 from talos.api.machine import machine_pb2 as m
 from talos.api.machine import machine_pb2_grpc
+from talos.api.v1alpha1 import state_pb2, state_pb2_grpc
 from talos.apid.server import ApidServer, ApidSettings
 from talos.machinery.config.generate import GenerateOptions, generate
 from tests.integration.apid.harness import Pki, free_port, new_pki
@@ -207,6 +208,15 @@ async def test_three_control_planes_through_machined_apid_and_talosctl(tmp_path:
                                 for x in resp.messages[0].members))
         assert views[0] == views[1] == views[2]
         assert [h for h, _, learner in views[0] if not learner] == ["cp-1", "cp-2", "cp-3"]
+
+        # membership is a resource in the etcd namespace, matching the member list
+        assert n1.channel is not None
+        state = state_pb2_grpc.StateStub(n1.channel)
+        got = await state.Get(state_pb2.GetRequest(
+            namespace="etcd", type="EtcdMembers.etcd.talos.dev", id="local"))
+        own = next(i for h, i, _ in views[0] if h == "cp-1")
+        assert str(YAML(typ="safe").load(got.resource.spec.yaml_spec)["memberID"]) \
+            == f"{own:x}"
 
         with pytest.raises(grpc.aio.AioRpcError) as e:
             await n2.api.Bootstrap(m.BootstrapRequest())

@@ -29,7 +29,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from talos.api.etcdserverpb import rpc_pb2 as pb
@@ -86,7 +86,8 @@ def _client_endpoints(members: list[pb.Member], exclude: int = 0) -> list[str]:
 
 class EtcdManager:
     def __init__(self, paths: NodePaths, supervisor: Supervisor, *, control_plane: bool,
-                 settings: EtcdSettings | None, settings_error: str | None = None) -> None:
+                 settings: EtcdSettings | None, settings_error: str | None = None,
+                 on_member: Callable[[str | None], Awaitable[None]] | None = None) -> None:
         self.paths = paths
         self.supervisor = supervisor
         self.control_plane = control_plane
@@ -104,6 +105,8 @@ class EtcdManager:
         self._skip_hash_check = False
         self.mode = ""
         self._certs_issued = False
+        self._on_member = on_member
+        self._published: str | None = None
 
     # -- the service --------------------------------------------------------------------------
 
@@ -326,6 +329,12 @@ class EtcdManager:
                 await self._promote(int(status.header.member_id))
             await local.health()
         del settings
+        await self._publish(f"{status.header.member_id:x}")
+
+    async def _publish(self, member_id: str | None) -> None:
+        if self._on_member is not None and member_id != self._published:
+            await self._on_member(member_id)
+            self._published = member_id
 
     async def _promote(self, member_id: int, within: float = 1.5) -> None:
         """Promote this learner as soon as etcd allows (it must have caught up with the
@@ -482,6 +491,7 @@ class EtcdManager:
             await c.member_remove(me)
         await self.supervisor.get(SERVICE_ID).stop()
         await asyncio.to_thread(shutil.rmtree, self.data_dir, True)
+        await self._publish(None)
         log.info("etcd: member %x left the cluster; data removed", me)
 
     async def leave_if_member(self) -> None:

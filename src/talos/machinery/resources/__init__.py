@@ -6,7 +6,7 @@ question the authorization layer asks before it shows a resource to a reader.
 
 from __future__ import annotations
 
-from talos.machinery.resources import cluster, config, meta, network, runtime, v1alpha1
+from talos.machinery.resources import cluster, config, etcd, meta, network, runtime, v1alpha1
 from talos.machinery.resources.definition import (
     PrintColumn,
     ResourceType,
@@ -16,7 +16,7 @@ from talos.machinery.resources.definition import (
     resolve,
 )
 
-__all__ = ["PrintColumn", "ResourceType", "cluster", "config", "declare", "declared",
+__all__ = ["PrintColumn", "ResourceType", "cluster", "config", "declare", "declared", "etcd",
            "is_sensitive", "lookup", "meta", "network", "resolve", "runtime", "v1alpha1"]
 
 
