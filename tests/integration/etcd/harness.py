@@ -4,15 +4,16 @@ loopback address, without the rest of machined. Every etcd started is stopped by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import shutil
-import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 
 from talos.machined.etcd.manager import SERVICE_ID, EtcdManager
@@ -44,7 +45,10 @@ class EtcdNode:
         return self.supervisor.get(SERVICE_ID)
 
     async def wait_up(self) -> None:
-        await self.runner.wait_for(ServiceRunner.is_up)
+        """Until etcd is running and healthy; fails (instead of hanging) if the service's
+        lifecycle ends first."""
+        await self.runner.wait_for(lambda r: r.is_up() or not r.active)
+        assert self.runner.is_up(), [e.message for e in self.runner.events]
 
     def start(self) -> None:
         self.supervisor.start(SERVICE_ID)
@@ -80,15 +84,16 @@ async def etcd_nodes(tmp: Path, count: int, *, ca: CertificateAuthority | None =
             yield nodes
         finally:
             for n in nodes:
-                pid = n.runner.pid
-                await n.supervisor.stop_all()
-                if pid is not None:  # never leave an etcd behind, whatever happened
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                n.task.cancel()
                 try:
-                    await n.task
-                except asyncio.CancelledError:
-                    pass
+                    await n.supervisor.stop_all()
+                finally:
+                    n.task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await n.task
+            # whatever happened above: no etcd of this test survives it, none stays a zombie
+            for proc in psutil.Process().children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    if str(tmp) in " ".join(proc.cmdline()):
+                        proc.kill()
+                        with contextlib.suppress(ChildProcessError):
+                            await asyncio.to_thread(os.waitpid, proc.pid, 0)
