@@ -44,7 +44,7 @@ def free_cidr(skip: set[str]) -> str:
 
 
 def talosctl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "talos.talosctl.main", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "talos", "talosctl", *args], env=env,
                           capture_output=True, text=True, check=False, timeout=600)
 
 

@@ -29,7 +29,7 @@ _used: set[str] = set()
 
 def talosctl(*args: str, env: dict[str, str] | None = None, timeout: float = 240
              ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "talos.talosctl.main", *args],
+    return subprocess.run([sys.executable, "-m", "talos", "talosctl", *args],
                           capture_output=True, text=True, env=env, timeout=timeout,
                           check=False)
 

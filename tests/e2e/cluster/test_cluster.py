@@ -141,18 +141,17 @@ def test_failed_create_cleans_up_and_names_the_step(make_cluster: MakeCluster) -
     assert c.leftovers() == []
 
 
-async def _reboot(c: Cluster, node: str) -> None:
+async def _call(c: Cluster, node: str, method: str, request: object) -> None:
     ctx = Talosconfig.load(c.talosconfig).get()
     conn = await connect(ConnectionOptions.from_context(ctx))
     try:
         stub = machine_pb2_grpc.MachineServiceStub(conn.channel)
-        await stub.Reboot(machine_pb2.RebootRequest(), metadata=node_metadata(node),
-                          timeout=10)
+        await getattr(stub, method)(request, metadata=node_metadata(node), timeout=10)
     finally:
         await conn.close()
 
 
-def test_3_plus_1_joins_etcd_and_a_rebooted_worker_comes_back(
+def test_3_plus_1_joins_etcd_a_rebooted_and_a_reset_worker_come_back(
         make_cluster: MakeCluster) -> None:
     c = make_cluster("e2e-three")
     res = c.create("--controlplanes", "3", "--workers", "1", "--wait-timeout", "120s")
@@ -162,7 +161,7 @@ def test_3_plus_1_joins_etcd_and_a_rebooted_worker_comes_back(
     assert [n.role for n in record.nodes] == ["controlplane"] * 3 + ["worker"]
     worker = record.workers[0]
 
-    asyncio.run(_reboot(c, worker.address))
+    asyncio.run(_call(c, worker.address, "Reboot", machine_pb2.RebootRequest()))
     log = c.directory / worker.name / "machined.log"
     deadline = time.monotonic() + 60
     while "re-executed in place (reboot #1)" not in log.read_text(errors="replace"):
@@ -173,8 +172,28 @@ def test_3_plus_1_joins_etcd_and_a_rebooted_worker_comes_back(
                         "--worker-nodes", worker.address, "--wait-timeout", "60s")
     _ok(health)
     # rebooted in place: machined re-executed itself, same pid, same namespaces
-    assert f"/proc/{worker.pid}" and (c.directory / worker.name / "state").is_dir()
     assert worker.pid in {p.pid for p in node_processes(str(c.directory))}
+
+    # reset the worker (STATE and EPHEMERAL wiped): back in maintenance mode; re-apply its
+    # config over the insecure maintenance API and the cluster is healthy again
+    config = c.directory / worker.name / "state" / "config.yaml"
+    saved = c.state.parent / "worker.yaml"
+    saved.write_bytes(config.read_bytes())
+    asyncio.run(_call(c, worker.address, "Reset",
+                      machine_pb2.ResetRequest(graceful=True, reboot=True)))
+    deadline = time.monotonic() + 60
+    while "node is in maintenance mode" not in log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, "the worker did not come back in maintenance mode"
+        time.sleep(0.1)
+    assert not config.exists()
+    applied = c.talosctl("-e", worker.address, "-n", worker.address, "apply-config",
+                         "--insecure", "-y", "-f", str(saved))
+    _ok(applied)
+    health = c.talosctl("health", "--control-plane-nodes",
+                        ",".join(n.address for n in record.controlplanes),
+                        "--worker-nodes", worker.address, "--wait-timeout", "60s")
+    _ok(health)
+    assert config.read_bytes() == saved.read_bytes()
 
 
 
@@ -182,7 +201,7 @@ def test_destroy_cleans_up_after_a_crashed_create_without_state_file(
         make_cluster: MakeCluster) -> None:
     c = make_cluster("e2e-crash")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "talos.talosctl.main", "cluster", "create", "--name", c.name,
+        [sys.executable, "-m", "talos", "talosctl", "cluster", "create", "--name", c.name,
          "--cidr", c.cidr, "--state", str(c.state), "--skip-kubeconfig"],
         env=c.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
