@@ -180,3 +180,51 @@ def forfeit_leadership(ctx: click.Context) -> None:
         if not msg.metadata.error and msg.member:
             click.echo(f"{_node(msg) or 'node'}: leadership moved to {msg.member}")
     check_errors(reply.messages, "forfeiting etcd leadership")
+
+
+@etcd.group()
+def alarm() -> None:
+    """Manage etcd alarms."""
+
+
+def _print_alarms(reply: Any) -> None:
+    from talos.api.machine import machine_pb2 as m
+
+    rows = []
+    for msg in reply.messages:
+        for a in msg.member_alarms:
+            rows.append([_node(msg), f"{a.member_id:016x}",
+                         m.EtcdMemberAlarm.AlarmType.Name(a.alarm)])
+    click.echo(_table(["NODE", "MEMBER", "ALARM"], rows))
+
+
+@alarm.command("list")
+@click.pass_context
+def alarm_list(ctx: click.Context) -> None:
+    """List the etcd alarms for the node."""
+    from google.protobuf import empty_pb2
+
+    reply = run_machine(ctx, lambda s, md: s.EtcdAlarmList(empty_pb2.Empty(), metadata=md))
+    _print_alarms(reply)
+    check_errors(reply.messages, "listing etcd alarms")
+
+
+@alarm.command("disarm")
+@click.pass_context
+def alarm_disarm(ctx: click.Context) -> None:
+    """Disarm the etcd alarms for the node."""
+    from google.protobuf import empty_pb2
+
+    reply = run_machine(ctx, lambda s, md: s.EtcdAlarmDisarm(empty_pb2.Empty(), metadata=md))
+    _print_alarms(reply)
+    check_errors(reply.messages, "disarming etcd alarms")
+
+
+@etcd.command()
+@click.pass_context
+def defrag(ctx: click.Context) -> None:
+    """Defragment etcd database on the node (blocks the member while it runs)."""
+    from google.protobuf import empty_pb2
+
+    reply = run_machine(ctx, lambda s, md: s.EtcdDefragment(empty_pb2.Empty(), metadata=md))
+    check_errors(reply.messages, "defragmenting etcd")

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from talos.api.etcdserverpb import rpc_pb2 as pb
 from talos.machined.etcd.manager import EtcdManager
 from talos.machined.etcd.settings import data_dir_state
 from talos.machined.paths import NodePaths
 from talos.machined.system.service import ServiceState
-from talos.machinery.errors import AlreadyExists, FailedPrecondition, NotFound
+from talos.machinery.errors import AlreadyExists, FailedPrecondition, NotFound, Unavailable
 from tests.integration.etcd.harness import EtcdNode, etcd_nodes, needs_etcd
 
 pytestmark = needs_etcd
@@ -90,6 +91,18 @@ async def test_kill_9_etcd_is_restarted_healthy(tmp_path: Path) -> None:
         assert any("killed by signal 9" in e.message for e in n.runner.events)
         async with await n.manager.client() as c:
             assert await c.get(b"k") == b"v1"
+            # an alarm makes the member unhealthy until it is disarmed
+            st = await c.status()
+            await c._conns[0].maintenance.Alarm(pb.AlarmRequest(
+                action=pb.AlarmRequest.ACTIVATE, memberID=st.header.member_id,
+                alarm=pb.NOSPACE))
+            assert await n.manager.alarms() == [(st.header.member_id, pb.NOSPACE)]
+            with pytest.raises(Unavailable, match="NOSPACE"):
+                await c.health()
+            assert await n.manager.disarm_alarms() == [(st.header.member_id, pb.NOSPACE)]
+            assert await n.manager.alarms() == []
+            await c.health()
+        await n.manager.defragment()
 
 
 async def test_leave_remove_and_rejoin(tmp_path: Path) -> None:

@@ -239,6 +239,10 @@ async def test_three_control_planes_through_machined_apid_and_talosctl(tmp_path:
             assert sum(" cp-" in line for line in out.splitlines()) == 3
             code, out, err = await talosctl(cfg, "etcd", "status")
             assert code == 0 and "RAFT APPLIED INDEX" in out, err
+            code, out, err = await talosctl(cfg, "etcd", "alarm", "list")
+            assert code == 0 and out.split() == ["NODE", "MEMBER", "ALARM"], err
+            code, out, err = await talosctl(cfg, "etcd", "defrag")
+            assert code == 0, err
             snap = tmp_path / "db.snapshot"
             code, out, err = await talosctl(cfg, "etcd", "snapshot", str(snap))
             assert code == 0, err

@@ -150,6 +150,24 @@ class EtcdClient:
             pb.AlarmRequest(action=pb.AlarmRequest.GET), timeout=self.timeout))
         return list(resp.alarms)
 
+    async def disarm_alarms(self) -> list[pb.AlarmMember]:
+        """Deactivate every active alarm; the alarms that were active."""
+        active = await self.alarms()
+        for a in active:
+            req = pb.AlarmRequest(action=pb.AlarmRequest.DEACTIVATE, memberID=a.memberID,
+                                  alarm=a.alarm)
+
+            async def deactivate(c: _Conn, req: pb.AlarmRequest = req) -> pb.AlarmResponse:
+                resp: pb.AlarmResponse = await c.maintenance.Alarm(req, timeout=self.timeout)
+                return resp
+            await self._call(deactivate)
+        return active
+
+    async def defragment(self) -> None:
+        """Defragment the first endpoint's backend (blocks that member while it runs)."""
+        await self._call(lambda c: c.maintenance.Defragment(pb.DefragmentRequest(),
+                                                            timeout=max(self.timeout, 60.0)))
+
     async def move_leader(self, target_id: int) -> None:
         """Must reach the current leader; callers pass the leader's endpoint."""
         await self._call(lambda c: c.maintenance.MoveLeader(

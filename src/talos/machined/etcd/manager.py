@@ -438,6 +438,22 @@ class EtcdManager:
         async with await self.client() as c:
             return await c.status()
 
+    async def alarms(self) -> list[tuple[int, int]]:
+        """Active alarms: (member id, etcd AlarmType value)."""
+        self._require_running()
+        async with await self.client() as c:
+            return [(int(a.memberID), int(a.alarm)) for a in await c.alarms()]
+
+    async def disarm_alarms(self) -> list[tuple[int, int]]:
+        self._require_running()
+        async with await self.client() as c:
+            return [(int(a.memberID), int(a.alarm)) for a in await c.disarm_alarms()]
+
+    async def defragment(self) -> None:
+        self._require_running()
+        async with await self.client() as c:
+            await c.defragment()
+
     async def snapshot(self) -> AsyncIterator[bytes]:
         self._require_running()
         async with await self.client() as c:

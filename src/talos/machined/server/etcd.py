@@ -89,6 +89,25 @@ class EtcdMethods:
                 raft_applied_index=st.raftAppliedIndex, errors=list(st.errors),
                 is_learner=st.isLearner))])
 
+    async def EtcdAlarmList(self, request: empty_pb2.Empty, context: Ctx
+                            ) -> m.EtcdAlarmListResponse:
+        alarms = await self._etcd().alarms()
+        return m.EtcdAlarmListResponse(messages=[m.EtcdAlarm(
+            metadata=self._md(), member_alarms=[m.EtcdMemberAlarm(member_id=i, alarm=_alarm(a))
+                                                for i, a in alarms])])
+
+    async def EtcdAlarmDisarm(self, request: empty_pb2.Empty, context: Ctx
+                              ) -> m.EtcdAlarmDisarmResponse:
+        alarms = await self._etcd().disarm_alarms()
+        return m.EtcdAlarmDisarmResponse(messages=[m.EtcdAlarmDisarm(
+            metadata=self._md(), member_alarms=[m.EtcdMemberAlarm(member_id=i, alarm=_alarm(a))
+                                                for i, a in alarms])])
+
+    async def EtcdDefragment(self, request: empty_pb2.Empty, context: Ctx
+                             ) -> m.EtcdDefragmentResponse:
+        await self._etcd().defragment()
+        return m.EtcdDefragmentResponse(messages=[m.EtcdDefragment(metadata=self._md())])
+
     async def EtcdSnapshot(self, request: m.EtcdSnapshotRequest, context: Ctx
                            ) -> AsyncIterator[common_pb2.Data]:
         md = self._md()
@@ -137,3 +156,8 @@ def _kubeconfig(raw: bytes) -> bytes:
     data = kubeconfig.admin_kubeconfig(ca, cluster_name=str(cluster.cluster_name or ""),
                                        endpoint=endpoint, lifetime=lifetime)
     return kubeconfig.tar_gz(data)
+
+
+def _alarm(value: int) -> str:
+    """etcd's AlarmType and Talos's EtcdMemberAlarm.AlarmType share names and numbers."""
+    return str(m.EtcdMemberAlarm.AlarmType.Name(value))
