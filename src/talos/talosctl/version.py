@@ -62,9 +62,8 @@ def version(ctx: click.Context, client: bool, short: bool, insecure: bool,
         reply = await s.machine().Version(empty_pb2.Empty(), metadata=s.md, timeout=timeout)
         click.echo("Server:")
         for msg in s.ok(reply.messages):
-            node = msg.metadata.hostname or (s.endpoint_host if not s.nodes else
-                                             s.node_of(msg))
-            click.echo(format_server(msg, short, node))
+            # NODE: only when the reply names its node (a fan-out through -n / nodes)
+            click.echo(format_server(msg, short, msg.metadata.hostname))
         if s.errors:
             from talos.talosctl.nodeapi import NodeErrors
             raise click.ClickException("error getting version:\n"
