@@ -310,6 +310,12 @@ async def test_three_control_planes_through_machined_apid_and_talosctl(tmp_path:
             resp = await n3.api.EtcdMemberList(m.EtcdMemberListRequest())
             assert sorted(x.hostname for x in resp.messages[0].members) == ["cp-1", "cp-2",
                                                                             "cp-3"]
+            # a control plane that is reset (gracefully) leaves the cluster first
+            await n3.api.Reset(m.ResetRequest(graceful=True, reboot=False))
+            assert n3.proc is not None
+            await n3.proc.wait()
+            resp = await n1.api.EtcdMemberList(m.EtcdMemberListRequest())
+            assert sorted(x.hostname for x in resp.messages[0].members) == ["cp-1", "cp-2"]
             # a bad request gets a clear error, not a traceback
             code, out, err = await talosctl(cfg, "etcd", "remove-member", "nosuchnode")
             assert code != 0 and "not found" in err and "Traceback" not in err
