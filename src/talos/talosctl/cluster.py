@@ -118,6 +118,10 @@ def create(ctx: click.Context, name: str, controlplanes: int, workers: int, cidr
                 asyncio.run(run_health(conn_opts, tuple(n.address for n in record.controlplanes),
                                        tuple(n.address for n in record.workers), remaining,
                                        view))
+    except KeyboardInterrupt:
+        cleanup(opts, lambda m: say(f"[dim]·[/] {m}"))
+        _fail("cluster create interrupted: everything it created has been removed")
+        return
     except (TalosError, OSError) as e:
         failing = _failing_node(record, str(e)) or record.controlplanes[0]
         step, cause = (e.step, e.cause) if isinstance(e, CreateFailed) else (
