@@ -118,6 +118,8 @@ def _node_names(c: Cluster) -> list[str]:
 
 @pytest.fixture
 def make_cluster(tmp_path: Path) -> Iterator[Callable[[str], Cluster]]:
+    if os.geteuid() != 0:
+        pytest.skip("local clusters need root (namespaces, bridges, mounts)")
     made: list[Cluster] = []
 
     def make(name: str) -> Cluster:
