@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import sys
 
 from talos.machinery import constants
 
@@ -57,6 +58,26 @@ def _mount(src: str | None, target: str, fstype: str | None, flags: int,
 def _bind_ro(src: str, target: str, recursive: bool = False) -> None:
     _mount(src, target, None, MS_BIND | (MS_REC if recursive else 0))
     _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+
+
+def code_paths_hidden_by_node_mounts() -> list[str]:
+    """Directories machined runs from that the node's own mounts would hide.
+
+    The node gets fresh /tmp, /run, /mnt … and none of the host's; when the project or its
+    Python lives under one of them (a CI checkout in /tmp, a virtualenv in /mnt), the node
+    could no longer import its own code or re-exec itself. Those directories, and only
+    those, are bound read-only at the same path.
+    """
+    import talos
+
+    candidates = {os.path.dirname(os.path.dirname(os.path.abspath(talos.__file__))),
+                  sys.prefix, sys.base_prefix, os.path.dirname(sys.executable)}
+    candidates.update(p for p in sys.path if p and os.path.isdir(p))
+    hidden = sorted({os.path.realpath(p) for p in candidates
+                     if os.path.realpath(p).split("/")[1] in SKIP - {"proc", "sys", "dev"}})
+    # keep only the outermost of nested paths
+    return [p for i, p in enumerate(hidden)
+            if not any(p.startswith(q + "/") for q in hidden[:i])]
 
 
 def mount_namespace_id() -> str:
@@ -111,6 +132,10 @@ def setup_sandbox_root() -> None:
     _mount("tmpfs", os.path.join(rootfs, "system", "run"), "tmpfs", MS_NOSUID | MS_NODEV,
            "mode=0755")
     _mount(ephemeral, os.path.join(rootfs, "var"), None, MS_BIND)
+    for path in code_paths_hidden_by_node_mounts():
+        target = os.path.join(rootfs, path.lstrip("/"))
+        os.makedirs(target, exist_ok=True)
+        _bind_ro(path, target, recursive=True)
 
     os.chdir(rootfs)
     if _libc.syscall(SYS_PIVOT_ROOT, b".", b".") != 0:
