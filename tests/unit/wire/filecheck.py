@@ -24,7 +24,8 @@ adds what a per-package test needs on top of it:
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -202,6 +203,21 @@ def upstream_checked_names(schema: Schema, package: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- gRPC paths
+
+
+@contextlib.asynccontextmanager
+async def served_channel(
+        add_servicers: Callable[[grpc.aio.Server], None]) -> AsyncIterator[grpc.aio.Channel]:
+    """A channel to an insecure loopback server holding what ``add_servicers`` adds."""
+    server = grpc.aio.server()
+    add_servicers(server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+            yield ch
+    finally:
+        await server.stop(None)
 
 
 async def call_raw(channel: grpc.aio.Channel, path: str, client_stream: bool,

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from filecheck import call_raw, served_channel
 from upstream_machine import MACHINE
 
 import talos.api.machine.machine_pb2_grpc as machine_pb2_grpc
@@ -15,39 +16,22 @@ import talos.api.machine.machine_pb2_grpc as machine_pb2_grpc
 SERVICE = "machine.MachineService"
 
 
-@pytest.fixture
-async def channel() -> AsyncIterator[grpc.aio.Channel]:
-    server = grpc.aio.server()
+def _add_servicers(server: grpc.aio.Server) -> None:
     machine_pb2_grpc.add_MachineServiceServicer_to_server(
         machine_pb2_grpc.MachineServiceServicer(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
-            yield ch
-    finally:
-        await server.stop(None)
 
 
-async def _call(ch: grpc.aio.Channel, path: str, client_stream: bool,
-                server_stream: bool) -> None:
-    if client_stream and server_stream:
-        async for _ in ch.stream_stream(path)(iter([b""]), timeout=10):
-            pass
-    elif client_stream:
-        await ch.stream_unary(path)(iter([b""]), timeout=10)
-    elif server_stream:
-        async for _ in ch.unary_stream(path)(b"", timeout=10):
-            pass
-    else:
-        await ch.unary_unary(path)(b"", timeout=10)
+@pytest.fixture
+async def channel() -> AsyncIterator[grpc.aio.Channel]:
+    async with served_channel(_add_servicers) as ch:
+        yield ch
 
 
 async def test_every_method_path_and_shape_is_served(channel: grpc.aio.Channel) -> None:
     problems = []
     for name, (_, _, client_stream, server_stream) in sorted(MACHINE.services[SERVICE].items()):
         with pytest.raises(grpc.aio.AioRpcError) as e:
-            await _call(channel, f"/{SERVICE}/{name}", client_stream, server_stream)
+            await call_raw(channel, f"/{SERVICE}/{name}", client_stream, server_stream)
         # The generated base servicer raises NotImplementedError after setting the code.
         if (e.value.code() != grpc.StatusCode.UNIMPLEMENTED
                 or "Method not implemented!" not in (e.value.details() or "")):
@@ -58,6 +42,6 @@ async def test_every_method_path_and_shape_is_served(channel: grpc.aio.Channel) 
 async def test_unknown_method_is_distinguishable(channel: grpc.aio.Channel) -> None:
     # The control for the test above: a path we do not serve says "not found".
     with pytest.raises(grpc.aio.AioRpcError) as e:
-        await _call(channel, f"/{SERVICE}/NoSuchMethod", False, False)
+        await call_raw(channel, f"/{SERVICE}/NoSuchMethod", False, False)
     assert e.value.code() == grpc.StatusCode.UNIMPLEMENTED
     assert "Method not implemented!" not in (e.value.details() or "")

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from filecheck import call_raw
+from filecheck import call_raw, served_channel
 from google.protobuf import descriptor_pb2
 from upstream_descriptors import SERVICES
 
@@ -30,21 +30,18 @@ def _upstream(full_name: str) -> descriptor_pb2.ServiceDescriptorProto:
         base64.b64decode(SERVICES[full_name]))
 
 
-@pytest.fixture
-async def channel() -> AsyncIterator[grpc.aio.Channel]:
-    server = grpc.aio.server()
+def _add_servicers(server: grpc.aio.Server) -> None:
     for full_name in SERVICES:
         package, name = full_name.rsplit(".", 1)
         module = importlib.import_module(MODULES[package])
         getattr(module, f"add_{name}Servicer_to_server")(getattr(module, f"{name}Servicer")(),
                                                          server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
-            yield ch
-    finally:
-        await server.stop(None)
+
+
+@pytest.fixture
+async def channel() -> AsyncIterator[grpc.aio.Channel]:
+    async with served_channel(_add_servicers) as ch:
+        yield ch
 
 
 def test_every_stored_upstream_service_has_a_module() -> None:
