@@ -192,14 +192,14 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
             if not _alive(node.pid):
                 failed_node = node.name
                 raise CreateFailed(step, "machined exited", node=node.name,
-                                   log_tail=_tail(node.log_path))
+                                   log_tail=node_log_tail(node.log_path))
     except BaseException as e:
         cleanup(opts, report)
         if isinstance(e, CreateFailed):
             raise
         if isinstance(e, (TalosError, OSError)):
             raise CreateFailed(step, str(e), node=failed_node,
-                               log_tail=_tail(record.node(failed_node).log_path)
+                               log_tail=node_log_tail(record.node(failed_node).log_path)
                                if failed_node else "") from None
         raise
     return record, talosconfig
@@ -226,7 +226,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _tail(path: str, lines: int = 20) -> str:
+def node_log_tail(path: str, lines: int = 20) -> str:
+    """The last `lines` lines of a node's log, or a note saying why there are none."""
     try:
         text = "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
         return text or "(the log is still empty: machined had not started logging)"

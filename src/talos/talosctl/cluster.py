@@ -84,6 +84,7 @@ def create(ctx: click.Context, name: str, controlplanes: int, workers: int, cidr
         bootstrap,
         cleanup,
         mark_running,
+        node_log_tail,
         provision,
     )
     from talos.talosctl.connect import _global
@@ -126,7 +127,7 @@ def create(ctx: click.Context, name: str, controlplanes: int, workers: int, cidr
         failing = _failing_node(record, str(e)) or record.controlplanes[0]
         step, cause = (e.step, e.cause) if isinstance(e, CreateFailed) else (
             "wait for health" if wait else "bootstrap etcd", str(e))
-        err = CreateFailed(step, cause, node=failing.name, log_tail=_tail(failing.log_path))
+        err = CreateFailed(step, cause, node=failing.name, log_tail=node_log_tail(failing.log_path))
         cleanup(opts, lambda m: say(f"[dim]·[/] {m}"))
         _fail(str(err))
         return
@@ -162,14 +163,6 @@ def _failing_node(record: Any, message: str) -> Any:
         if n.address in message or n.name in message:
             return n
     return None
-
-
-def _tail(path: str, lines: int = 20) -> str:
-    try:
-        text = "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
-        return text or "(the log is still empty: machined had not started logging)"
-    except OSError:
-        return "(no log)"
 
 
 def _summary(record: Any, path: Path, context_name: str, elapsed: float, waited: bool,
