@@ -17,6 +17,7 @@ import click
 
 from talos.machinery.constants import DEFAULT_CIDR, DEFAULT_CLUSTER_NAME
 from talos.talosctl.health import ProgressView, parse_duration
+from talos.talosctl.patch_options import config_patch_options
 
 K8S_NOTE = ("Kubernetes components (kubelet, kube-apiserver, …) are not started: their "
             "binaries are not available on these nodes. etcd, apid and trustd run for real.")
@@ -56,13 +57,7 @@ def cluster() -> None:
               help="the number of workers to create")
 @click.option("--cidr", default=DEFAULT_CIDR, show_default=True,
               help="CIDR of the cluster network (IPv4)")
-@click.option("--config-patch", multiple=True,
-              help="patch generated machineconfigs (applied to all node types), use @file to "
-                   "read a patch from file")
-@click.option("--config-patch-control-plane", multiple=True,
-              help="patch generated machineconfigs (applied to 'init' and 'controlplane' types)")
-@click.option("--config-patch-worker", multiple=True,
-              help="patch generated machineconfigs (applied to 'worker' type)")
+@config_patch_options
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="wait for the cluster to be ready before returning")
 @click.option("--wait-timeout", default="20m", show_default=True,

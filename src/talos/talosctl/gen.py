@@ -26,6 +26,7 @@ from talos.machinery.constants import (
 )
 from talos.machinery.errors import InvalidArgument, InvalidConfig, Problem
 from talos.talosctl.output import STDOUT, check_not_exists, clear_errors, write_output
+from talos.talosctl.patch_options import config_patch_options
 
 if TYPE_CHECKING:
     from talos.machinery.secrets import SecretsBundle
@@ -178,13 +179,7 @@ def _validated(text: str, *, source: str) -> None:
               help="desired kubernetes version to run")
 @click.option("--version", "config_version", default="v1alpha1", show_default=True,
               help="the desired machine config version to generate")
-@click.option("--config-patch", multiple=True,
-              help="patch generated machineconfigs (applied to all node types), use @file to "
-                   "read a patch from file")
-@click.option("--config-patch-control-plane", multiple=True,
-              help="patch generated machineconfigs (applied to 'init' and 'controlplane' types)")
-@click.option("--config-patch-worker", multiple=True,
-              help="patch generated machineconfigs (applied to 'worker' type)")
+@config_patch_options
 @click.option("--with-secrets", metavar="PATH",
               help="use a secrets file generated using 'gen secrets'")
 @go_bool("--with-cluster-discovery", default=True, help="enable cluster discovery feature")
