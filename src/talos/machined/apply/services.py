@@ -10,14 +10,14 @@ skippable (or runnable) is stopped (or started). Services no rule covers are lef
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from talos.machined.apply.reboot_fields import changed_paths, v1alpha1_tree
 from talos.machined.config import NodeConfig
 from talos.machined.system.service import ServiceSpec
-from talos.machined.system.supervisor import Supervisor
+from talos.machined.system.supervisor import ServiceRunner, Supervisor
 from talos.machinery.errors import NotFound
 
 if TYPE_CHECKING:
@@ -55,11 +55,11 @@ def default_rules(node: Node) -> list[ServiceConfigRule]:
     ]
 
 
-def planned_changes(supervisor: Supervisor, rules: list[ServiceConfigRule],
-                    old: NodeConfig, new: NodeConfig) -> list[str]:
-    """What `reconcile` will do, one line per service it will touch (services skipped
-    before and after the change are not touched)."""
-    out = []
+def _touched(supervisor: Supervisor, rules: list[ServiceConfigRule], old: NodeConfig,
+             new: NodeConfig) -> Iterator[tuple[ServiceConfigRule, list[str], ServiceRunner]]:
+    """Each rule whose fields differ between `old` and `new`, with those fields and the
+    supervised service it configures (rules of services not supervised here are left out).
+    Lazy: a service is looked up only when the caller gets to its rule."""
     for rule in rules:
         fields = rule.affected(old, new)
         if not fields:
@@ -68,6 +68,15 @@ def planned_changes(supervisor: Supervisor, rules: list[ServiceConfigRule],
             runner = supervisor.get(rule.service_id)
         except NotFound:
             continue
+        yield rule, fields, runner
+
+
+def planned_changes(supervisor: Supervisor, rules: list[ServiceConfigRule],
+                    old: NodeConfig, new: NodeConfig) -> list[str]:
+    """What `reconcile` will do, one line per service it will touch (services skipped
+    before and after the change are not touched)."""
+    out = []
+    for rule, fields, runner in _touched(supervisor, rules, old, new):
         if runner.spec.skip_reason and rule.build(new).skip_reason:
             continue
         out.append(f"{rule.service_id} reconfigured ({', '.join(fields)} changed)")
@@ -78,14 +87,7 @@ async def reconcile(supervisor: Supervisor, rules: list[ServiceConfigRule],
                     old: NodeConfig, new: NodeConfig) -> list[str]:
     """Bring services in line with `new`; returns what was done, one line per service."""
     done: list[str] = []
-    for rule in rules:
-        fields = rule.affected(old, new)
-        if not fields:
-            continue
-        try:
-            runner = supervisor.get(rule.service_id)
-        except NotFound:
-            continue
+    for rule, fields, runner in _touched(supervisor, rules, old, new):
         spec = rule.build(new)
         was_active = runner.active and not runner.spec.skip_reason
         if spec.skip_reason and runner.spec.skip_reason:
