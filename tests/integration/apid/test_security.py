@@ -18,24 +18,31 @@ from talos.api.v1alpha1 import state_pb2, state_pb2_grpc
 from talos.apid.authz import RULES, allowed_roles
 from talos.apid.cosi_filter import REDACTED
 from talos.apid.methods import known_methods
-from talos.machinery.pki import CertificateAuthority, IssueOptions
+from talos.machinery.pki import CertificateAndKey, CertificateAuthority, IssueOptions
 from tests.integration.apid.harness import Cluster, Pki, new_pki
 
 ROLES = ["os:admin", "os:operator", "os:reader", "os:etcd:backup", "os:impersonator",
          "not-a-role"]
 
 
+def _h2_client_context(pki: Pki, client: CertificateAndKey) -> ssl.SSLContext:
+    """A client TLS context trusting the OS CA, presenting `client`, offering h2 (blocking:
+    call it in a thread)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        crt, key = Path(tmp, "c.pem"), Path(tmp, "k.pem")
+        crt.write_bytes(client.crt)
+        key.write_bytes(client.key)
+        ctx = ssl.create_default_context(cadata=pki.ca_pem.decode())
+        ctx.load_cert_chain(str(crt), str(key))
+    ctx.set_alpn_protocols(["h2"])
+    return ctx
+
+
 async def test_tls13_is_negotiated_with_a_valid_client_cert(one: Cluster, pki: Pki) -> None:
     client = pki.client("os:reader")
 
     def handshake() -> tuple[str | None, str | None]:
-        with tempfile.TemporaryDirectory() as tmp:
-            crt, key = Path(tmp, "c.pem"), Path(tmp, "k.pem")
-            crt.write_bytes(client.crt)
-            key.write_bytes(client.key)
-            ctx = ssl.create_default_context(cadata=pki.ca_pem.decode())
-            ctx.load_cert_chain(str(crt), str(key))
-        ctx.set_alpn_protocols(["h2"])
+        ctx = _h2_client_context(pki, client)
         with socket.create_connection(("127.0.0.2", one.port)) as raw, \
                 ctx.wrap_socket(raw, server_hostname="127.0.0.2") as tls:
             return tls.version(), tls.selected_alpn_protocol()
@@ -243,13 +250,7 @@ async def test_garbage_inside_an_authenticated_connection_is_contained(one: Clus
     client = pki.client("os:admin")
 
     def junk() -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            crt, key = Path(tmp, "c.pem"), Path(tmp, "k.pem")
-            crt.write_bytes(client.crt)
-            key.write_bytes(client.key)
-            ctx = ssl.create_default_context(cadata=pki.ca_pem.decode())
-            ctx.load_cert_chain(str(crt), str(key))
-        ctx.set_alpn_protocols(["h2"])
+        ctx = _h2_client_context(pki, client)
         with socket.create_connection(("127.0.0.2", one.port)) as raw, \
                 ctx.wrap_socket(raw, server_hostname="127.0.0.2") as tls:
             tls.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\xff" * 4096)
