@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
 from google.protobuf import empty_pb2
@@ -17,10 +20,13 @@ from talos.api.machine import machine_pb2_grpc
 from .node import CONFIG
 
 
-async def test_plain_mode_serves_under_root_and_stops_on_sigterm(tmp_path):
+@contextlib.asynccontextmanager
+async def _plain_machined(tmp_path: Path, config: bytes) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """`machined --root tmp_path/root` with `config`, once its socket exists; killed (if
+    still running) on exit. Its output goes to tmp_path/machined.log."""
     root = tmp_path / "root"
     cfg = tmp_path / "config.yaml"
-    cfg.write_bytes(CONFIG % b"plain-node")
+    cfg.write_bytes(config)
     log = (tmp_path / "machined.log").open("wb")
     proc = await asyncio.to_thread(
         subprocess.Popen, [sys.executable, "-m", "talos", "machined", "--root", str(root),
@@ -30,6 +36,18 @@ async def test_plain_mode_serves_under_root_and_stops_on_sigterm(tmp_path):
         while not sock.exists():
             assert proc.poll() is None, (tmp_path / "machined.log").read_text()
             await asyncio.sleep(0.02)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            await asyncio.to_thread(proc.wait)
+        log.close()
+
+
+async def test_plain_mode_serves_under_root_and_stops_on_sigterm(tmp_path):
+    root = tmp_path / "root"
+    async with _plain_machined(tmp_path, CONFIG % b"plain-node") as proc:
+        sock = root / "system/run/machined/machine.sock"
         async with grpc.aio.insecure_channel(f"unix:{sock}") as ch:
             api = machine_pb2_grpc.MachineServiceStub(ch)
             host = await api.Hostname(empty_pb2.Empty())
@@ -43,26 +61,12 @@ async def test_plain_mode_serves_under_root_and_stops_on_sigterm(tmp_path):
         os.kill(proc.pid, signal.SIGTERM)
         assert await asyncio.to_thread(proc.wait, 60) == 0
         assert "powered off" in (tmp_path / "machined.log").read_text()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            await asyncio.to_thread(proc.wait)
-        log.close()
 
 
 async def test_invalid_config_is_reported_and_machined_keeps_serving(tmp_path):
-    root = tmp_path / "root"
-    cfg = tmp_path / "config.yaml"
-    cfg.write_bytes(b"version: v1alpha1\nmachine:\n  type: bogus\ncluster: {}\n")
-    log = (tmp_path / "machined.log").open("wb")
-    proc = await asyncio.to_thread(
-        subprocess.Popen, [sys.executable, "-m", "talos", "machined", "--root", str(root),
-                           "--config", str(cfg)], stdout=log, stderr=log)
-    sock = root / "system/run/machined/machine.sock"
-    try:
-        while not sock.exists():
-            assert proc.poll() is None, (tmp_path / "machined.log").read_text()
-            await asyncio.sleep(0.02)
+    async with _plain_machined(
+            tmp_path, b"version: v1alpha1\nmachine:\n  type: bogus\ncluster: {}\n") as proc:
+        sock = tmp_path / "root/system/run/machined/machine.sock"
         async with grpc.aio.insecure_channel(f"unix:{sock}") as ch:
             api = machine_pb2_grpc.MachineServiceStub(ch)
             errors = []
@@ -82,8 +86,3 @@ async def test_invalid_config_is_reported_and_machined_keeps_serving(tmp_path):
             assert [s.id for s in services] == ["machined"]
         os.kill(proc.pid, signal.SIGTERM)
         assert await asyncio.to_thread(proc.wait, 60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            await asyncio.to_thread(proc.wait)
-        log.close()
