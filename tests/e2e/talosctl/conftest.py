@@ -39,7 +39,8 @@ cluster:
 TALOSCTL = shutil.which("talosctl")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM `proc` if it runs, SIGKILL it after 30 s; returns once it is reaped."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -131,7 +132,7 @@ class E2ECluster:
         """machined on `host` restarted from an empty root (after a reset wiped its state)."""
         node = self.nodes[host]
         if node.machined is not None:
-            _stop(node.machined)
+            stop_process(node.machined)
         shutil.rmtree(node.root, ignore_errors=True)
         self.start_machined(node)
 
@@ -162,7 +163,7 @@ class E2ECluster:
         for node in self.nodes.values():
             for proc in (node.apid, node.machined):
                 if proc is not None:
-                    _stop(proc)
+                    stop_process(proc)
 
 
 @pytest.fixture(scope="session")

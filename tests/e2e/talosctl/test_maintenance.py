@@ -3,7 +3,6 @@ says to use --insecure, and `apply-config --insecure` configures the node."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.talosctl.conftest import E2ECluster
+from tests.e2e.talosctl.conftest import E2ECluster, stop_process
 from tests.integration.apid.harness import free_port
 
 HOST = "127.0.0.5"
@@ -45,13 +44,7 @@ def maintenance_node(tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.05)
         yield f"{HOST}:{port}"
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
         log.close()
 
 
