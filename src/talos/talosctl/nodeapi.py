@@ -162,10 +162,18 @@ def rpc_message(e: BaseException) -> str:
     return str(e)
 
 
+_CELL_ESCAPES = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
 def format_table(rows: Sequence[Sequence[str]]) -> str:
-    """Go's tabwriter with padding 3 (as talosctl prints tables)."""
+    """Go's tabwriter with padding 3 (as talosctl prints tables).
+
+    Line breaks and tabs inside a cell (a process started with a multi-line
+    `python -c` script, say) are escaped so that one row stays one line.
+    """
     if not rows:
         return ""
+    rows = [[str(c).translate(_CELL_ESCAPES) for c in r] for r in rows]
     n = max(len(r) for r in rows)
     widths = [max((len(r[i]) for r in rows if i < len(r)), default=0) for i in range(n)]
     lines = []
