@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "containers": "talos.talosctl.containers:containers",
     "stats": "talos.talosctl.containers:stats",
     "netstat": "talos.talosctl.netstat:netstat",
+    "ss": "talos.talosctl.netstat:netstat",
     "disks": "talos.talosctl.disks:disks",
     "time": "talos.talosctl.timecmd:time_",
     "read": "talos.talosctl.files:read",

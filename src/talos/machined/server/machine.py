@@ -30,8 +30,9 @@ from talos.machined.events import (
     ServiceStateEvent,
     TaskEvent,
 )
-from talos.machined.server import stats
+from talos.machined.server import containers, netstat, stats
 from talos.machined.server.apply import ApplyMethods
+from talos.machined.server.clientconfig import ClientConfigMethods
 from talos.machined.server.etcd import EtcdMethods
 from talos.machined.server.files import FileAccess
 from talos.machined.system.logbuffer import LogBuffer
@@ -89,7 +90,8 @@ def event_to_proto(ev: Event, hostname: str) -> m.Event:
     return m.Event(metadata=common_pb2.Metadata(hostname=hostname), data=data, id=ev.id)
 
 
-class MachineServicer(EtcdMethods, ApplyMethods, machine_pb2_grpc.MachineServiceServicer):
+class MachineServicer(EtcdMethods, ApplyMethods, ClientConfigMethods,
+                      machine_pb2_grpc.MachineServiceServicer):
     def __init__(self, node: Node) -> None:
         self.node = node
         self.files = FileAccess(node.paths)
@@ -272,6 +274,26 @@ class MachineServicer(EtcdMethods, ApplyMethods, machine_pb2_grpc.MachineService
         total, devs = await self._thread(stats.net_devices)
         return m.NetworkDeviceStatsResponse(messages=[m.NetworkDeviceStats(
             metadata=self._md(), total=total, devices=devs)])
+
+    async def Netstat(self, request: m.NetstatRequest, context: Ctx) -> m.NetstatResponse:
+        q = netstat.Query.from_request(request)
+        netns_dir = self.node.paths.to_host(netstat.NETNS_DIR)
+        records = await self._thread(lambda: netstat.netstat(q, netns_dir))
+        return m.NetstatResponse(messages=[m.Netstat(metadata=self._md(),
+                                                     connectrecord=records)])
+
+    # -- containers ---------------------------------------------------------------------------
+
+    async def Containers(self, request: m.ContainersRequest, context: Ctx
+                         ) -> m.ContainersResponse:
+        items = await containers.entries(self.node, request.namespace, request.driver)
+        return m.ContainersResponse(messages=[m.Container(
+            metadata=self._md(), containers=[e.info() for e in items])])
+
+    async def Stats(self, request: m.StatsRequest, context: Ctx) -> m.StatsResponse:
+        items = await containers.entries(self.node, request.namespace, request.driver)
+        st = await self._thread(lambda: containers.stats(items))
+        return m.StatsResponse(messages=[m.Stats(metadata=self._md(), stats=st)])
 
     # -- files --------------------------------------------------------------------------------
 

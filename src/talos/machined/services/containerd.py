@@ -23,6 +23,11 @@ def _layout(paths: NodePaths) -> dict[str, str]:
     }
 
 
+def socket_path(paths: NodePaths) -> str:
+    """containerd's gRPC socket on this node (MachineService's Containers/Stats call it)."""
+    return _layout(paths)["socket"]
+
+
 def _config(layout: dict[str, str]) -> str:
     return "\n".join([
         "version = 2",
