@@ -209,6 +209,21 @@ def config_remove(ctx: click.Context, pattern: str, noconfirm: bool, dry_run: bo
         _save(cfg, path)
 
 
+@config.command("new")
+@click.argument("path", required=False, default="talosconfig", metavar="[<path>]")
+@click.option("--roles", "roles", multiple=True, default=("os:admin",), show_default=True,
+              help="roles")
+@click.option("--crt-ttl", "crt_ttl", default="87600h", show_default=True,
+              help="certificate TTL")
+@click.pass_context
+@clear_errors
+def config_new(ctx: click.Context, path: str, roles: tuple[str, ...], crt_ttl: str) -> None:
+    """Generate a new client configuration file."""
+    from talos.talosctl.config_new import generate_talosconfig
+
+    generate_talosconfig(ctx, path, roles, crt_ttl)
+
+
 @config.command("info")
 @click.option("-o", "--output", "fmt", default="text", show_default=True,
               help="output format (json|yaml|text). Default text.")

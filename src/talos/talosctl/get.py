@@ -14,7 +14,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from talos.api.v1alpha1 import meta_pb2, resource_pb2, state_pb2, state_pb2_grpc
-from talos.talosctl.cosi_target import endpoint_option, open_channel, rpc_error
+from talos.machinery.client.connection import Metadata, node_metadata
+from talos.talosctl.nodeapi import Session, call, rpc_message
 
 META_NS = "meta"
 RD_TYPE = "ResourceDefinitions.meta.cosi.dev"
@@ -54,11 +55,13 @@ def _load_yaml(text: str) -> Any:
         return None
 
 
-async def resolve(stub: state_pb2_grpc.StateStub, name: str) -> Definition:
+async def resolve(stub: state_pb2_grpc.StateStub, name: str, md: Metadata = ()
+                  ) -> Definition:
     """Type name or alias -> definition, case-insensitively, from the node's definitions."""
     low = name.lower()
     found: list[Definition] = []
-    async for item in stub.List(state_pb2.ListRequest(namespace=META_NS, type=RD_TYPE)):
+    async for item in stub.List(state_pb2.ListRequest(namespace=META_NS, type=RD_TYPE),
+                                metadata=md):
         d = _definition(item.resource)
         if d.type.lower() == low or low in (a.lower() for a in d.aliases):
             found.append(d)
@@ -201,37 +204,66 @@ class Printer:
             self._emit(self.rows)
 
 
-async def _get(endpoint: str | None, node: str, type_name: str, id: str | None,
-               namespace: str | None, fmt: str, watch: bool) -> None:
-    async with open_channel(endpoint) as channel:
-        stub = state_pb2_grpc.StateStub(channel)  # type: ignore[no-untyped-call]
-        d = await resolve(stub, type_name)
-        ns = namespace or d.default_namespace
-        printer = Printer(fmt, d, watch)
-        if watch:
-            req = state_pb2.WatchRequest(namespace=ns, type=d.type, api_version=1,
-                                         options=state_pb2.WatchOptions(
-                                             bootstrap_contents=id is None))
-            if id is not None:
-                req.id = id
-            async for resp in stub.Watch(req):
-                for ev in resp.event:
-                    if ev.event_type == state_pb2.BOOTSTRAPPED:
-                        continue
-                    if ev.event_type == state_pb2.ERRORED:
-                        raise click.ClickException(f"watch failed: {ev.error}")
-                    if id is not None and ev.event_type == state_pb2.DESTROYED \
-                            and not ev.resource.metadata.version:
-                        continue  # the resource does not exist (yet)
-                    printer.add(node, ev.resource, ev.event_type)
-            return
+async def _get_node(s: Session, node: str, d: Definition, id: str | None, ns: str,
+                    printer: Printer, watch: bool) -> None:
+    """One node's resources (or its events, following) through the node API."""
+    stub = state_pb2_grpc.StateStub(s.conn.channel)  # type: ignore[no-untyped-call]
+    md = node_metadata(node) if node else ()
+    if watch:
+        req = state_pb2.WatchRequest(namespace=ns, type=d.type, api_version=1,
+                                     options=state_pb2.WatchOptions(
+                                         bootstrap_contents=id is None))
         if id is not None:
-            resp = await stub.Get(state_pb2.GetRequest(namespace=ns, type=d.type, id=id))
-            printer.add(node, resp.resource)
-        else:
-            async for item in stub.List(state_pb2.ListRequest(namespace=ns, type=d.type)):
-                printer.add(node, item.resource)
-        printer.finish()
+            req.id = id
+        async for resp in stub.Watch(req, metadata=md):
+            for ev in resp.event:
+                if ev.event_type == state_pb2.BOOTSTRAPPED:
+                    continue
+                if ev.event_type == state_pb2.ERRORED:
+                    raise click.ClickException(f"watch failed: {ev.error}")
+                if id is not None and ev.event_type == state_pb2.DESTROYED \
+                        and not ev.resource.metadata.version:
+                    continue  # the resource does not exist (yet)
+                printer.add(node, ev.resource, ev.event_type)
+        return
+    if id is not None:
+        resp = await stub.Get(state_pb2.GetRequest(namespace=ns, type=d.type, id=id),
+                              metadata=md)
+        printer.add(node, resp.resource)
+    else:
+        async for item in stub.List(state_pb2.ListRequest(namespace=ns, type=d.type),
+                                    metadata=md):
+            printer.add(node, item.resource)
+
+
+async def _get(s: Session, type_name: str, id: str | None, namespace: str | None, fmt: str,
+               watch: bool) -> None:
+    """Each target node in turn (`node` metadata: COSI replies have no envelope to merge);
+    no nodes: the endpoint's own node. A failing node is reported, the others still shown."""
+    nodes = s.nodes or [""]
+    first = nodes[0]
+    d = await resolve(state_pb2_grpc.StateStub(s.conn.channel),  # type: ignore[no-untyped-call]
+                      type_name, node_metadata(first) if first else ())
+    ns = namespace or d.default_namespace
+    printer = Printer(fmt, d, watch)
+
+    async def one(node: str) -> None:
+        try:
+            await _get_node(s, node, d, id, ns, printer, watch)
+        except grpc.aio.AioRpcError as e:
+            if e.code() == grpc.StatusCode.CANCELLED:
+                raise
+            s.errors.append((node, rpc_message(e)))
+
+    if watch and len(nodes) > 1:
+        async with asyncio.TaskGroup() as tg:
+            for node in nodes:
+                tg.create_task(one(node))
+    else:
+        for node in nodes:
+            await one(node)
+    printer.finish()
+    s.raise_errors()
 
 
 @click.command(name="get")
@@ -242,14 +274,10 @@ async def _get(endpoint: str | None, node: str, type_name: str, id: str | None,
 @click.option("-o", "--output", "fmt", type=click.Choice(["table", "yaml", "json"]),
               default="table", show_default=True, help="output mode")
 @click.option("-w", "--watch", is_flag=True, help="watch resource changes")
-@endpoint_option
+@click.option("-i", "--insecure", is_flag=True, help="use Talos maintenance mode API")
 @click.pass_context
 def get(ctx: click.Context, type_name: str, id: str | None, namespace: str | None, fmt: str,
-        watch: bool, cosi_endpoint: str | None) -> None:
+        watch: bool, insecure: bool) -> None:
     """Get a specific resource or list of resources (use 'talosctl get rd' to see all
     available resource types)."""
-    nodes = getattr(ctx.obj, "nodes", None) or [""]
-    try:
-        asyncio.run(_get(cosi_endpoint, nodes[0], type_name, id, namespace, fmt, watch))
-    except grpc.aio.AioRpcError as e:
-        raise rpc_error(e) from None
+    call(ctx, lambda s: _get(s, type_name, id, namespace, fmt, watch), insecure=insecure)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
-import grpc
 from google.protobuf import empty_pb2
 
 from talos.api.inspect import inspect_pb2, inspect_pb2_grpc
-from talos.talosctl.cosi_target import endpoint_option, open_channel, rpc_error
+from talos.machinery.client.connection import node_metadata
+from talos.talosctl.nodeapi import Session, call
 
 EDGE_STYLE: dict[int, str] = {
     inspect_pb2.OUTPUT_EXCLUSIVE: "color=black",
@@ -53,11 +51,14 @@ def to_dot(resp: inspect_pb2.ControllerRuntimeDependenciesResponse,
     return "\n".join(lines) + "\n"
 
 
-async def _dependencies(endpoint: str | None, with_resources: bool) -> str:
-    async with open_channel(endpoint) as channel:
-        stub = inspect_pb2_grpc.InspectServiceStub(channel)  # type: ignore[no-untyped-call]
-        resp = await stub.ControllerRuntimeDependencies(empty_pb2.Empty())
-        return to_dot(resp, with_resources)
+async def _dependencies(s: Session, with_resources: bool) -> str:
+    if len(s.nodes) > 1:
+        raise click.ClickException("inspect dependencies targets one node; got "
+                                   f"{len(s.nodes)}: {', '.join(s.nodes)}")
+    stub = inspect_pb2_grpc.InspectServiceStub(s.conn.channel)  # type: ignore[no-untyped-call]
+    md = node_metadata(s.nodes[0]) if s.nodes else ()
+    resp = await stub.ControllerRuntimeDependencies(empty_pb2.Empty(), metadata=md)
+    return to_dot(resp, with_resources)
 
 
 @click.group(name="inspect")
@@ -68,10 +69,7 @@ def inspect() -> None:
 @inspect.command(name="dependencies")
 @click.option("--with-resources", is_flag=True, help="display live resource information "
               "with dependencies")
-@endpoint_option
-def dependencies(with_resources: bool, cosi_endpoint: str | None) -> None:
+@click.pass_context
+def dependencies(ctx: click.Context, with_resources: bool) -> None:
     """Inspect controller-resource dependencies as graphviz graph."""
-    try:
-        click.echo(asyncio.run(_dependencies(cosi_endpoint, with_resources)), nl=False)
-    except grpc.aio.AioRpcError as e:
-        raise rpc_error(e) from None
+    click.echo(call(ctx, lambda s: _dependencies(s, with_resources)), nl=False)

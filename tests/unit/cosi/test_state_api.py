@@ -1,4 +1,5 @@
-"""The State gRPC service over a real unix socket, and `talosctl get`/`inspect` against it."""
+"""The State gRPC service over a real unix socket, and `talosctl get`/`inspect` reaching it
+through a real apid."""
 
 from __future__ import annotations
 
@@ -156,11 +157,38 @@ async def test_inspect_dependencies(node: Node) -> None:
                      ("chain.AToB", inspect_pb2.OUTPUT_EXCLUSIVE, "Bs.chain.talos.dev")]
 
 
+@pytest.fixture
+async def api(node: Node, tmp_path) -> AsyncIterator[Node]:
+    """The State server behind a real apid (mTLS, admin talosconfig): how talosctl reaches
+    a node's resources."""
+    import ipaddress
+
+    from talos.apid.server import ApidServer, ApidSettings
+    from talos.machinery.client.talosconfig import Context, Talosconfig
+    from talos.machinery.pki import CertificateAuthority, IssueOptions
+
+    ca = CertificateAuthority.generate(organization="talos")
+    cert = ca.issue_key_pair(IssueOptions(
+        common_name="127.0.0.1", organizations=("os:impersonator",),
+        ip_addresses=(ipaddress.ip_address("127.0.0.1"),), server=True, client=True))
+    apid = ApidServer(ApidSettings(ca.to_pem().crt, cert.crt, cert.key, listen="127.0.0.1:0",
+                                   backend_socket=node.address.removeprefix("unix:")))
+    port = await apid.start()
+    admin = ca.issue_key_pair(IssueOptions(common_name="admin", organizations=("os:admin",)))
+    talosconfig = tmp_path / "talosconfig"
+    Talosconfig(context="t", contexts={"t": Context.from_pems(
+        endpoints=(f"127.0.0.1:{port}",), ca=ca.to_pem().crt, client=admin)}).save(talosconfig)
+    try:
+        yield Node(node.state, str(talosconfig))
+    finally:
+        await apid.stop(0)
+
+
 def run_talosctl(node: Node, *args: str, watch: bool = False) -> subprocess.Popen[bytes]:
     # plain Popen, waited for in threads: asyncio's child watcher is not involved
     return subprocess.Popen(
-        [sys.executable, "-m", "talos.talosctl.main", *args], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, env={**os.environ, "TALOS_COSI_ENDPOINT": node.address})
+        [sys.executable, "-m", "talos", "talosctl", *args], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env={**os.environ, "TALOSCONFIG": node.address})
 
 
 async def talosctl(node: Node, *args: str) -> tuple[int, str, str]:
@@ -169,7 +197,8 @@ async def talosctl(node: Node, *args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def test_talosctl_get_table_yaml_json_and_errors(node: Node) -> None:
+async def test_talosctl_get_table_yaml_json_and_errors(api: Node) -> None:
+    node = api
     rc, out, err = await talosctl(node, "get", "SVC")
     assert rc == 0, err
     lines = out.splitlines()
@@ -201,7 +230,8 @@ async def test_talosctl_get_table_yaml_json_and_errors(node: Node) -> None:
     assert rc == 1 and "NotFound" in err and "Traceback" not in err
 
 
-async def test_talosctl_get_watch_prints_event_column(node: Node) -> None:
+async def test_talosctl_get_watch_prints_event_column(api: Node) -> None:
+    node = api
     proc = run_talosctl(node, "get", "svc", "-w")
     assert proc.stdout is not None
     readline = proc.stdout.readline
@@ -222,7 +252,8 @@ async def test_talosctl_get_watch_prints_event_column(node: Node) -> None:
         await asyncio.to_thread(proc.communicate)
 
 
-async def test_talosctl_inspect_dependencies_prints_dot(node: Node) -> None:
+async def test_talosctl_inspect_dependencies_prints_dot(api: Node) -> None:
+    node = api
     rc, out, err = await talosctl(node, "inspect", "dependencies")
     assert rc == 0, err
     assert out.startswith("digraph {")
