@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 
+from talos.talosctl.formats import emit, output_option
 from talos.talosctl.nodeapi import Session, call, echo_table, humanize_bytes, unimplemented_aware
 
 
 @click.command()
+@output_option
 @click.pass_context
-def disks(ctx: click.Context) -> None:
+def disks(ctx: click.Context, output: str) -> None:
     """Get the list of disks from /sys/block on the machine."""
     from google.protobuf import empty_pb2
 
@@ -20,6 +22,9 @@ def disks(ctx: click.Context) -> None:
         reply = await unimplemented_aware(
             s, api.Disks(empty_pb2.Empty(), metadata=s.md), "disks",
             "the node does not serve its disk list (StorageService) yet")
+        if emit(((s.node_of(msg), msg) for msg in s.ok(reply.messages)), output):
+            s.raise_errors()
+            return
         rows = [("NODE", "DEV", "MODEL", "SERIAL", "TYPE", "UUID", "WWID", "MODALIAS", "NAME",
                  "SIZE", "BUS_PATH", "SUBSYSTEM", "READ_ONLY", "SYSTEM_DISK")]
         for msg in s.ok(reply.messages):

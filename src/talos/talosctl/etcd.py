@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from talos.talosctl.formats import emit, output_option
 from talos.talosctl.rpc import check_errors, run_machine
 
 
@@ -36,19 +37,29 @@ def _node(msg: Any) -> str:
     return str(msg.metadata.hostname)
 
 
+def _emit(reply: Any, output: str) -> bool:
+    """-o json|yaml: the replies without a per-node error (those fail the command)."""
+    return emit(((_node(msg), msg) for msg in reply.messages if not msg.metadata.error),
+                output)
+
+
 @click.group()
 def etcd() -> None:
     """Manage etcd."""
 
 
 @etcd.command()
+@output_option
 @click.pass_context
-def members(ctx: click.Context) -> None:
+def members(ctx: click.Context, output: str) -> None:
     """Get the list of etcd cluster members."""
     from talos.api.machine import machine_pb2 as m
 
     reply = run_machine(ctx, lambda s, md: s.EtcdMemberList(m.EtcdMemberListRequest(),
                                                             metadata=md))
+    if _emit(reply, output):
+        check_errors(reply.messages, "getting etcd members")
+        return
     rows = []
     for msg in reply.messages:
         for mem in msg.members:
@@ -60,12 +71,16 @@ def members(ctx: click.Context) -> None:
 
 
 @etcd.command()
+@output_option
 @click.pass_context
-def status(ctx: click.Context) -> None:
+def status(ctx: click.Context, output: str) -> None:
     """Get the status of etcd cluster member(s)."""
     from google.protobuf import empty_pb2
 
     reply = run_machine(ctx, lambda s, md: s.EtcdStatus(empty_pb2.Empty(), metadata=md))
+    if _emit(reply, output):
+        check_errors(reply.messages, "getting etcd status")
+        return
     rows = []
     for msg in reply.messages:
         if msg.metadata.error:
@@ -199,13 +214,15 @@ def _print_alarms(reply: Any) -> None:
 
 
 @alarm.command("list")
+@output_option
 @click.pass_context
-def alarm_list(ctx: click.Context) -> None:
+def alarm_list(ctx: click.Context, output: str) -> None:
     """List the etcd alarms for the node."""
     from google.protobuf import empty_pb2
 
     reply = run_machine(ctx, lambda s, md: s.EtcdAlarmList(empty_pb2.Empty(), metadata=md))
-    _print_alarms(reply)
+    if not _emit(reply, output):
+        _print_alarms(reply)
     check_errors(reply.messages, "listing etcd alarms")
 
 

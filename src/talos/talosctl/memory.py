@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import click
 
+from talos.talosctl.formats import emit, output_option
 from talos.talosctl.nodeapi import Session, call, echo_table
 
 
 @click.command()
 @click.option("-v", "--verbose", is_flag=True, help="display extended memory statistics")
+@output_option
 @click.pass_context
-def memory(ctx: click.Context, verbose: bool) -> None:
+def memory(ctx: click.Context, verbose: bool, output: str) -> None:
     """Show memory usage."""
     from google.protobuf import empty_pb2
 
     async def run(s: Session) -> None:
         reply = await s.machine().Memory(empty_pb2.Empty(), metadata=s.md)
         msgs = s.ok(reply.messages)
-        if verbose:
+        if output != "table":
+            emit(((s.node_of(msg), msg) for msg in msgs), output)
+        elif verbose:
             for i, msg in enumerate(msgs):
                 if i:
                     click.echo()

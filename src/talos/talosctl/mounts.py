@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import click
 
+from talos.talosctl.formats import emit, output_option
 from talos.talosctl.nodeapi import Session, call, echo_table
 
 GB = 1e9
 
 
 @click.command()
+@output_option
 @click.pass_context
-def mounts(ctx: click.Context) -> None:
+def mounts(ctx: click.Context, output: str) -> None:
     """List mounts."""
     from google.protobuf import empty_pb2
 
     async def run(s: Session) -> None:
         reply = await s.machine().Mounts(empty_pb2.Empty(), metadata=s.md)
+        if emit(((s.node_of(msg), msg) for msg in s.ok(reply.messages)), output):
+            s.raise_errors()
+            return
         rows = [("NODE", "FILESYSTEM", "SIZE(GB)", "USED(GB)", "AVAILABLE(GB)",
                  "PERCENT USED", "MOUNTED ON")]
         for msg in s.ok(reply.messages):

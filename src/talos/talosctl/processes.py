@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from talos.talosctl.formats import emit, output_option
 from talos.talosctl.nodeapi import Session, call, format_table, humanize_bytes
 
 HEADER = ("NODE", "PID", "STATE", "THREADS", "CPU-TIME", "VIRTMEM", "RESMEM", "LABEL",
@@ -35,18 +36,20 @@ def process_rows(s: Session, reply: Any, sort: str) -> list[tuple[str, ...]]:
               show_default=True, help="column to sort output by")
 @click.option("-w", "--watch", is_flag=True, help="continuously update the output "
               "(until Ctrl-C)")
+@output_option
 @click.pass_context
-def processes(ctx: click.Context, sort: str, watch: bool) -> None:
+def processes(ctx: click.Context, sort: str, watch: bool, output: str) -> None:
     """List running processes."""
     from google.protobuf import empty_pb2
 
     async def run(s: Session) -> None:
         while True:
             reply = await s.machine().Processes(empty_pb2.Empty(), metadata=s.md)
-            text = format_table(process_rows(s, reply, sort))
-            if watch:
-                click.clear()
-            click.echo(text, nl=False)
+            if not emit(((s.node_of(msg), msg) for msg in s.ok(reply.messages)), output):
+                text = format_table(process_rows(s, reply, sort))
+                if watch:
+                    click.clear()
+                click.echo(text, nl=False)
             if not watch:
                 break
             s.raise_errors()

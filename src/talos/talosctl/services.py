@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from talos.talosctl.formats import emit, output_option
 from talos.talosctl.nodeapi import Session, call, echo_table, require_explicit_nodes
 
 
@@ -35,13 +36,17 @@ def health_label(h: Any) -> str:
 
 
 @click.command()
+@output_option
 @click.pass_context
-def services(ctx: click.Context) -> None:
+def services(ctx: click.Context, output: str) -> None:
     """List services for the control plane."""
     from google.protobuf import empty_pb2
 
     async def run(s: Session) -> None:
         reply = await s.machine().ServiceList(empty_pb2.Empty(), metadata=s.md)
+        if emit(((s.node_of(msg), msg) for msg in s.ok(reply.messages)), output):
+            s.raise_errors()
+            return
         rows = [("NODE", "SERVICE", "STATE", "HEALTH", "LAST CHANGE", "LAST EVENT")]
         for msg in s.ok(reply.messages):
             node = s.node_of(msg)
@@ -60,15 +65,16 @@ def services(ctx: click.Context) -> None:
 @click.argument("service_id", metavar="<id>")
 @click.argument("action", required=False, default="status",
                 type=click.Choice(["start", "stop", "restart", "status"]))
+@output_option
 @click.pass_context
-def service(ctx: click.Context, service_id: str, action: str) -> None:
+def service(ctx: click.Context, service_id: str, action: str, output: str) -> None:
     """Retrieve the state of a service (or all services), control service state.
 
     Service control is limited to services that support it (apid, trustd, etcd, containerd,
     kubelet and extension services).
     """
     if action == "status":
-        _status(ctx, service_id)
+        _status(ctx, service_id, output)
         return
     from talos.api.machine import machine_pb2 as m
     nodes = require_explicit_nodes(ctx, f"{action} service {service_id!r} on")
@@ -83,34 +89,38 @@ def service(ctx: click.Context, service_id: str, action: str) -> None:
         else:
             reply = await api.ServiceRestart(m.ServiceRestartRequest(id=service_id),
                                              metadata=s.md)
-        rows = [("NODE", "RESPONSE")]
-        rows += [(s.node_of(msg), msg.resp) for msg in s.ok(reply.messages)]
-        echo_table(rows)
+        answered = [(s.node_of(msg), msg) for msg in s.ok(reply.messages)]
+        if not emit(answered, output):
+            echo_table([("NODE", "RESPONSE"), *((node, msg.resp) for node, msg in answered)])
         s.raise_errors()
 
     call(ctx, run, nodes=nodes)
 
 
-def _status(ctx: click.Context, service_id: str) -> None:
+def _status(ctx: click.Context, service_id: str, output: str = "table") -> None:
     from google.protobuf import empty_pb2
 
     async def run(s: Session) -> None:
         reply = await s.machine().ServiceList(empty_pb2.Empty(), metadata=s.md)
-        _print_status(s, reply, service_id)
+        _print_status(s, reply, service_id, output)
 
     call(ctx, run)
 
 
-def _print_status(s: Session, reply: Any, service_id: str) -> None:
+def _print_status(s: Session, reply: Any, service_id: str, output: str = "table") -> None:
     missing = []
     first = True
+    found_on = []
     for msg in s.ok(reply.messages):
         node = s.node_of(msg)
         found = [svc for svc in msg.services if svc.id == service_id]
         if not found:
             missing.append((node, f"service {service_id!r} is not registered on this node"))
             continue
-        svc = found[0]
+        found_on.append((node, found[0]))
+    if emit(found_on, output):
+        found_on = []
+    for node, svc in found_on:
         if not first:
             click.echo()
         first = False

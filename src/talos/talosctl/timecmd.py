@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from talos.talosctl.formats import emit, output_option
 from talos.talosctl.nodeapi import Session, call, echo_table
 
 
@@ -20,8 +21,9 @@ def _fmt(ts: Any) -> str:
 @click.command(name="time")
 @click.option("-c", "--check", default="", metavar="SERVER",
               help="checks server time against specified ntp server")
+@output_option
 @click.pass_context
-def time_(ctx: click.Context, check: str) -> None:
+def time_(ctx: click.Context, check: str, output: str) -> None:
     """Gets current server time."""
     from google.protobuf import empty_pb2
 
@@ -33,6 +35,9 @@ def time_(ctx: click.Context, check: str) -> None:
             reply = await api.TimeCheck(time_pb2.TimeRequest(server=check), metadata=s.md)
         else:
             reply = await api.Time(empty_pb2.Empty(), metadata=s.md)
+        if emit(((s.node_of(msg), msg) for msg in s.ok(reply.messages)), output):
+            s.raise_errors()
+            return
         rows = [("NODE", "NTP-SERVER", "NODE-TIME", "NTP-SERVER-TIME")]
         for msg in s.ok(reply.messages):
             rows.append((s.node_of(msg), msg.server or "-", _fmt(msg.localtime),
