@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import grpc
 import psutil
@@ -90,6 +93,50 @@ def test_containers_lists_the_node_services_with_their_pids(e2e: E2ECluster) -> 
     for host in HOSTS[:2]:
         ids = [row["ID"] for row in rows if row["NODE"] == host]
         assert ids == sorted(ids)
+
+
+@contextlib.contextmanager
+def _ctr_container(sock: str, rootfs: Path, cid: str, *argv: str) -> Iterator[None]:
+    """A real runc container started with `ctr` in the node containerd's `system`
+    namespace (rootfs: symlinks onto a read-only bind of the host's /usr); always removed."""
+    (rootfs / "usr").mkdir(parents=True)
+    for link in ("bin", "lib", "lib64", "sbin"):
+        (rootfs / link).symlink_to(f"usr/{link}")
+    ctr = ["ctr", "--address", sock, "-n", "system"]
+    try:
+        subprocess.run([*ctr, "run", "--detach", "--null-io", "--mount",
+                        "type=bind,src=/usr,dst=/usr,options=rbind:ro", "--rootfs",
+                        str(rootfs), cid, *argv], check=True, capture_output=True,
+                       timeout=120)
+        yield
+    finally:
+        subprocess.run([*ctr, "task", "delete", "--force", cid], capture_output=True,
+                       timeout=120, check=False)
+        subprocess.run([*ctr, "container", "delete", cid], capture_output=True,
+                       timeout=120, check=False)
+
+
+@pytest.mark.skipif(shutil.which("ctr") is None or shutil.which("runc") is None,
+                    reason="needs containerd's ctr and runc")
+def test_a_containerd_container_is_listed_with_its_task(e2e: E2ECluster,
+                                                       tmp_path: Path) -> None:
+    poll(lambda: _running_services(e2e, HOSTS[0]).get("containerd", {}).get("STATUS")
+         == "RUNNING", "containerd RUNNING")
+    sock = str(e2e.nodes[HOSTS[0]].root / "var/run/containerd/containerd.sock")
+    cid = f"e2e-sleeper-{os.getpid()}"
+    with _ctr_container(sock, tmp_path / "rootfs", cid, "/usr/bin/sleep", "3600"):
+        row = _running_services(e2e, HOSTS[0])[cid]
+        assert row["NAMESPACE"] == "system" and row["STATUS"] == "RUNNING"
+        assert psutil.Process(int(row["PID"])).cmdline() == ["/usr/bin/sleep", "3600"]
+        # the services are still listed next to it
+        assert "containerd" in _running_services(e2e, HOSTS[0])
+        r = e2e.run("stats")
+        assert r.returncode == 0, r.stderr
+        st = {row["ID"]: row for row in table(r.stdout, STATS)}[cid]
+        assert float(st["MEMORY(MB)"]) > 0
+        # another node's containerd does not have it
+        assert cid not in _running_services(e2e, HOSTS[1])
+    assert cid not in _running_services(e2e, HOSTS[0])
 
 
 def test_kubernetes_namespace_is_empty_not_an_error(e2e: E2ECluster) -> None:

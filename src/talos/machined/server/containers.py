@@ -86,7 +86,9 @@ def _namespace(ns: str, driver: int) -> str:
 
 def _from_containerd(ns: str, containers: Iterable[containers_pb2.Container],
                      tasks: Iterable[task_pb2.Process]) -> list[Entry]:
-    by_id = {t.container_id: t for t in tasks if not t.id or t.id == t.container_id}
+    # Tasks.List names each task's init process by `id` (= container id); newer
+    # containerd versions fill `container_id` too
+    by_id = {t.container_id or t.id: t for t in tasks}
     out = []
     for c in containers:
         task = by_id.get(c.id)
