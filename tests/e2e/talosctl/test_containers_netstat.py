@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -244,6 +245,57 @@ def test_netstat_udp_sockets_have_no_state(e2e: E2ECluster) -> None:
         for row in rows:
             assert row["Proto"] == "udp" and row["State"] == ""
             assert row["Foreign Address"] == "0.0.0.0:*"
+
+
+LISTENER = ("import socket, sys\n"
+            "s = socket.socket()\n"
+            "s.bind(('0.0.0.0', 0))\n"
+            "s.listen()\n"
+            "print(s.getsockname()[1], flush=True)\n"
+            "sys.stdin.read()\n")
+
+
+@contextlib.contextmanager
+def _named_netns(path: Path) -> Iterator[None]:
+    """A persistent network namespace bound at `path` (as `ip netns add` makes them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    try:
+        subprocess.run(["unshare", f"--net={path}", "true"], check=True, timeout=60)
+        yield
+    finally:
+        subprocess.run(["umount", str(path)], capture_output=True, timeout=60, check=False)
+        path.unlink()
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or shutil.which("nsenter") is None,
+                    reason="needs util-linux unshare and nsenter")
+def test_netstat_pods_reads_named_network_namespaces(e2e: E2ECluster) -> None:
+    name = f"e2e-pod-{os.getpid()}"
+    ns = e2e.nodes[HOSTS[0]].root / "var/run/netns" / name
+    with _named_netns(ns):
+        proc = subprocess.Popen(["nsenter", f"--net={ns}", sys.executable, "-c", LISTENER],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            local = f"0.0.0.0:{int(proc.stdout.readline())}"
+            cols = [*NETSTAT, "PID/Program name", "Pod"]
+            r = e2e.run("netstat", "-k", "-l", "-t", "-p")
+            assert r.returncode == 0, r.stderr
+            rows = [row for row in table(r.stdout, cols) if row["Local Address"] == local]
+            in_ns = [row for row in rows if row["Pod"] == name]
+            assert len(in_ns) == 1, r.stdout
+            assert in_ns[0]["State"] == "LISTEN"
+            assert in_ns[0]["PID/Program name"].split("/", 1)[0] == str(proc.pid)
+            # without -k only the node's own namespace is read
+            r = e2e.run("netstat", "-l", "-t")
+            assert r.returncode == 0, r.stderr
+            host_rows = [row for row in table(r.stdout, NETSTAT)
+                         if row["Local Address"] == local]
+            assert len(host_rows) == len(rows) - 1
+        finally:
+            proc.kill()
+            proc.communicate(timeout=60)
 
 
 def test_netstat_bad_flag_is_a_usage_error(e2e: E2ECluster) -> None:
