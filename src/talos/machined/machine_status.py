@@ -1,12 +1,11 @@
-"""The `MachineStatus` resource (runtime namespace): the node's boot stage and readiness, and
-`MachineType` (config namespace): its role, as `talosctl get` and the cluster health check
-read them."""
+"""The `MachineStatus` resource (runtime namespace): the node's boot stage and readiness, as
+`talosctl get` and the cluster health check read it. (`MachineType` comes from
+`config.MachineTypeController`.)"""
 
 from __future__ import annotations
 
 from talos.cosi.resource import Resource
 from talos.cosi.state import State
-from talos.machinery.resources.config import MACHINE_TYPE, MACHINE_TYPE_ID, MachineTypeSpec
 from talos.machinery.resources.runtime import (
     MACHINE_STATUS,
     MachineStatusSpec,
@@ -30,12 +29,3 @@ async def publish(state: State, stage: str, *, ready: bool = False,
     elif cur.spec != spec:
         await state.update(cur.with_spec(spec), owner=OWNER)
 
-
-async def publish_machine_type(state: State, machine_type: str) -> None:
-    spec = MachineTypeSpec(machine_type)
-    ns, rtype = MACHINE_TYPE.default_namespace, MACHINE_TYPE.type
-    cur = state.get_nowait(ns, rtype, MACHINE_TYPE_ID)
-    if cur is None:
-        await state.create(Resource.new(ns, rtype, MACHINE_TYPE_ID, spec), owner=OWNER)
-    elif cur.spec != spec:
-        await state.update(cur.with_spec(spec), owner=OWNER)

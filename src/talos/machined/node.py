@@ -8,11 +8,8 @@ then wait for shutdown or reboot. It returns what the process should do next.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import logging
-import os
-import shutil
 import signal
 import socket
 import time
@@ -216,15 +213,6 @@ class Node:
             Phase("exit", (Task("reboot", self._reboot),)),
         ), terminal=True)
 
-    def reset_sequence(self, wipe_ephemeral: bool = True) -> Sequence:
-        tasks = [Task("wipeEphemeral", self._wipe_ephemeral)] if wipe_ephemeral else []
-        return Sequence("reset", (
-            Phase("leaveEtcd", (Task("leaveEtcd", self._leave_etcd),)),
-            Phase("stopServices", (Task("stopAllServices", self._stop_services),)),
-            Phase("wipe", tuple(tasks)),
-            Phase("exit", (Task("reboot", self._reboot),)),
-        ), terminal=True)
-
     # -- tasks --------------------------------------------------------------------------------
 
     async def _load_config(self) -> None:
@@ -240,8 +228,6 @@ class Node:
             log.info("hostname set to %s", self.config.hostname)
 
     async def _register_services(self) -> None:
-        machine_type = self.config.machine_type if self.config else ""
-        await machine_status.publish_machine_type(self.state, machine_type)
         specs = [containerd_service(self.paths),
                  apid_service(self.config, self.paths, self.hostname, sandbox=self.sandbox),
                  trustd_service(self.config, self.paths, self.hostname, sandbox=self.sandbox),
@@ -270,23 +256,8 @@ class Node:
         order = await self.supervisor.stop_all()
         log.info("services stopped in order: %s", ", ".join(order))
 
-    async def _leave_etcd(self) -> None:
-        if self.etcd is not None:
-            await self.etcd.leave_if_member()
-
     async def _power_off(self) -> None:
         self.request_exit(ExitAction.POWEROFF)
 
     async def _reboot(self) -> None:
         self.request_exit(ExitAction.REBOOT)
-
-    async def _wipe_ephemeral(self) -> None:
-        def wipe() -> None:
-            for name in os.listdir(self.paths.ephemeral):
-                p = os.path.join(self.paths.ephemeral, name)
-                if os.path.isdir(p) and not os.path.islink(p):
-                    shutil.rmtree(p, ignore_errors=True)
-                else:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(p)
-        await asyncio.to_thread(wipe)

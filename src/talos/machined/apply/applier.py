@@ -13,7 +13,8 @@ Modes (Talos's `talosctl apply-config --mode`):
 
 `dry_run` decides exactly as a real apply would and returns that decision plus a unified
 diff, changing nothing. An invalid config is refused with every problem (InvalidArgument) and
-the running config is untouched. One apply runs at a time (Busy).
+the running config is untouched. The validator's warnings (deprecated fields ...) are
+returned in `warnings` with every mode, dry-run included. One apply runs at a time (Busy).
 
 In maintenance mode (no config yet) any mode but TRY stores the config and boots with it.
 """
@@ -24,7 +25,7 @@ import asyncio
 import difflib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from talos.machined.apply import machine_config
@@ -45,6 +46,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_TRY_TIMEOUT = 60.0
+
+#: the validator's runtime mode: nodes run as sandboxes or plain processes ("container");
+#: "metal" would demand install instructions no node here uses
+VALIDATION_MODE = "container"
 
 
 class Mode:
@@ -182,6 +187,16 @@ class Applier:
     async def _apply(self, raw: bytes, mode: int, dry_run: bool,
                      try_timeout: float | None) -> ApplyResult:
         new = await asyncio.to_thread(parse_config, raw, "ApplyConfiguration")  # InvalidConfig
+        # the validator's semantic checks (InvalidConfig naming every problem) and warnings
+        # (deprecated fields ...), returned with every mode, dry-run included
+        warnings = await asyncio.to_thread(new.config.validate, VALIDATION_MODE)
+        result = await self._decide(new, mode, dry_run, try_timeout)
+        if warnings:
+            log.warning("apply: config warnings: %s", "; ".join(warnings))
+        return replace(result, warnings=tuple(warnings))
+
+    async def _decide(self, new: NodeConfig, mode: int, dry_run: bool,
+                      try_timeout: float | None) -> ApplyResult:
         old = self.node.config
         if old is None:
             return await self._apply_in_maintenance(new, mode, dry_run)

@@ -7,9 +7,17 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from talos.machined.node import Node
+    from talos.machinery.resources.etcd import EtcdConfigSpec
 
 
 def register_all(node: Node) -> None:
+    from talos.machined.controllers.config.machine_type import MachineTypeController
+    from talos.machined.controllers.etcd.config import ConfigController
+    from talos.machined.controllers.etcd.spec import SpecController
+    from talos.machined.controllers.k8s.kubelet_config import KubeletConfigController
+    from talos.machined.controllers.k8s.kubelet_spec import KubeletSpecController
+    from talos.machined.controllers.k8s.nodeip_config import NodeIPConfigController
+    from talos.machined.controllers.k8s.static_pods import StaticPodController
     from talos.machined.controllers.network.hostname_status import HostnameStatusController
     from talos.machined.controllers.network.node_address import NodeAddressController
     from talos.machined.controllers.network.time_server_status import (
@@ -19,8 +27,29 @@ def register_all(node: Node) -> None:
     from talos.machined.ntp import query
 
     set_hostname = socket.sethostname if node.sandbox else None
+    node.runtime.register(MachineTypeController())
     node.runtime.register(HostnameStatusController(default=socket.gethostname(),
                                                    set_hostname=set_hostname))
     node.runtime.register(NodeAddressController())
     node.runtime.register(TimeServerStatusController())
     node.runtime.register(SyncController(query))
+    node.runtime.register(ConfigController())
+    node.runtime.register(SpecController(lambda spec: _reconfigure_etcd(node, spec)))
+    node.runtime.register(KubeletConfigController())
+    node.runtime.register(NodeIPConfigController())
+    node.runtime.register(KubeletSpecController())
+    node.runtime.register(StaticPodController())
+
+
+async def _reconfigure_etcd(node: Node, spec: EtcdConfigSpec | None) -> str:
+    """Hand the etcd service new settings (node.etcd exists once services are registered;
+    before that the service is built from the same resource)."""
+    import asyncio
+
+    from talos.machined.etcd.factory import settings_for
+
+    if node.etcd is None or node.config is None or spec is None:
+        return ""
+    # parsing the config and reading the interfaces: off the event loop
+    settings, error = await asyncio.to_thread(settings_for, node.config, node.hostname, spec)
+    return await node.etcd.reconfigure(settings, error)

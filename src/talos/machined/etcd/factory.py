@@ -6,13 +6,32 @@ from talos.cosi.resource import Resource
 from talos.cosi.state import State
 from talos.machined.config import NodeConfig
 from talos.machined.etcd.manager import EtcdManager
-from talos.machined.etcd.settings import settings_from_config
+from talos.machined.etcd.settings import EtcdSettings, settings_from_config
 from talos.machined.paths import NodePaths
 from talos.machined.system.supervisor import Supervisor
 from talos.machinery.errors import TalosError
-from talos.machinery.resources.etcd import ETCD_MEMBER, LOCAL_MEMBER_ID, EtcdMemberSpec
+from talos.machinery.resources.etcd import (
+    ETCD_CONFIG,
+    ETCD_CONFIG_ID,
+    ETCD_MEMBER,
+    LOCAL_MEMBER_ID,
+    EtcdConfigSpec,
+    EtcdMemberSpec,
+)
 
 OWNER = "etcd.MemberController"
+
+
+def settings_for(config: NodeConfig | None, hostname: str,
+                 etcd_config: EtcdConfigSpec | None) -> tuple[EtcdSettings | None, str]:
+    """The member's settings from the machine config and the EtcdConfig resource (None with
+    the reason when etcd cannot be configured)."""
+    if config is None:
+        return None, "no machine config"
+    try:
+        return settings_from_config(config.raw, hostname, etcd_config), ""
+    except TalosError as exc:
+        return None, str(exc)
 
 
 def etcd_manager(paths: NodePaths, supervisor: Supervisor, config: NodeConfig | None,
@@ -21,10 +40,10 @@ def etcd_manager(paths: NodePaths, supervisor: Supervisor, config: NodeConfig | 
     settings = None
     error = "no machine config"
     if control_plane and config is not None:
-        try:
-            settings = settings_from_config(config.raw, hostname)
-        except TalosError as exc:
-            error = str(exc)
+        current = None if state is None else state.get_nowait(
+            ETCD_CONFIG.default_namespace, ETCD_CONFIG.type, ETCD_CONFIG_ID)
+        settings, error = settings_for(config, hostname,
+                                       current.spec if current is not None else None)
     publish = None
     if state is not None:
         st = state

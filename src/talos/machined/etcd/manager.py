@@ -39,7 +39,7 @@ from talos.machined.etcd.settings import EtcdSettings, data_dir_state
 from talos.machined.paths import NodePaths
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.runner import ProcessRunner
-from talos.machined.system.service import ProcessSpec, ServiceSpec
+from talos.machined.system.service import ProcessSpec, ServiceSpec, ServiceState
 from talos.machined.system.supervisor import Supervisor
 from talos.machinery.atomic import write_atomic
 from talos.machinery.errors import (
@@ -134,6 +134,35 @@ class EtcdManager:
             stop_timeout=10.0,
             user_controlled=True,
         )
+
+    async def reconfigure(self, settings: EtcdSettings | None, error: str = "") -> str:
+        """Take new settings (the EtcdConfig resource or the machine config changed in
+        place): a running (or waiting) etcd is stopped and started again, so its prepare step
+        writes the new argv; certificates are issued again. Returns what was done ("" when
+        the settings are unchanged)."""
+        if settings == self.settings and (settings is not None
+                                          or error == self.settings_error):
+            return ""
+        self.settings, self.settings_error = settings, error or self.settings_error
+        self._certs_issued = False
+        if not self.control_plane:
+            return ""
+        try:
+            runner = self.supervisor.get(SERVICE_ID)
+        except NotFound:
+            return ""  # registered later, with these settings
+        was_active = runner.active and not runner.spec.skip_reason
+        restart = was_active or runner.state is ServiceState.SKIPPED
+        if runner.active:
+            await runner.stop()
+        runner.spec = self.service_spec()
+        if not restart:
+            return "reconfigured"
+        self.supervisor.start(SERVICE_ID)
+        what = "restarted" if was_active else "started"
+        log.info("etcd: %s with new settings (extra args: %s)", what,
+                 " ".join(f"--{k}={v}" for k, v in settings.extra_args) if settings else "-")
+        return what
 
     def _require_settings(self) -> EtcdSettings:
         if not self.control_plane:
@@ -301,8 +330,11 @@ class EtcdManager:
             "logger": "zap",
             "log-outputs": "stderr",
         }
-        flags.update(dict(settings.extra_args))
-        return [self.etcd_bin, *(f"--{k}={v}" for k, v in flags.items())]
+        argv = [self.etcd_bin]
+        argv += [f"--{k}={v}" for k, v in flags.items() if k not in dict(settings.extra_args)]
+        # extraArgs replace the node's defaults; a flag given several times keeps each value
+        argv += [f"--{k}={v}" for k, v in settings.extra_args]
+        return argv
 
     def _write_args(self, initial: list[tuple[str, str]], state: str) -> None:
         os.makedirs(self.data_dir, mode=0o700, exist_ok=True)

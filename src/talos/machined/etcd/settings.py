@@ -10,6 +10,10 @@
   first control plane), unless that is this node's own address; a node whose own address is
   the endpoint waits for `Bootstrap` instead of joining.
 - extraArgs: `cluster.etcd.extraArgs`, except the flags the node manages itself.
+
+Subnet filters and extraArgs are read from the `EtcdConfig` resource (see
+`talos.machined.controllers.etcd.config`), so the service runs what `talosctl get etcdconfig`
+shows.
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from talos.machined.apply.reboot_fields import v1alpha1_tree
+from talos.machined.controllers.etcd.config import etcd_config_spec
 from talos.machinery.config import load_config
 from talos.machinery.errors import InvalidConfig, Problem
 from talos.machinery.pki import CertificateAndKey
+from talos.machinery.resources.etcd import EtcdConfigSpec
 
 CLIENT_PORT = 2379
 PEER_PORT = 2380
@@ -132,23 +139,32 @@ def pick_address(filters: Sequence[str],
     return "127.0.0.1"
 
 
-def settings_from_config(raw: bytes, hostname: str) -> EtcdSettings:
-    """Settings of this node's etcd member; InvalidConfig naming every problem."""
-    cfg = load_config(raw).v1alpha1
+def settings_from_config(raw: bytes, hostname: str,
+                         etcd_config: EtcdConfigSpec | None = None) -> EtcdSettings:
+    """Settings of this node's etcd member; InvalidConfig naming every problem.
+
+    The advertised-address filters and extra flags come from `etcd_config` (the
+    `EtcdConfigs.etcd.talos.dev/etcd` resource); without it they are derived from the config
+    the same way `etcd.ConfigController` derives the resource. The CA, cluster name and join
+    peer come from the machine config itself."""
+    full = load_config(raw)
+    cfg = full.v1alpha1
+    if etcd_config is None:
+        etcd_config = etcd_config_spec(v1alpha1_tree(full)) or EtcdConfigSpec()
     problems: list[Problem] = []
     cluster = cfg.cluster if cfg is not None else None
     etcd = cluster.etcd if cluster is not None else None
     ca = etcd.ca if etcd is not None else None
     crt = _decode(ca.crt if ca else None, "cluster.etcd.ca.crt", problems)
     key = _decode(ca.key if ca else None, "cluster.etcd.ca.key", problems)
-    filters = list(etcd.advertised_subnets or []) if etcd is not None else []
+    filters = list(etcd_config.advertised_subnets)
     extra: list[tuple[str, str]] = []
-    for k, v in sorted(((etcd.extra_args or {}) if etcd is not None else {}).items()):
+    for k, v in etcd_config.flags():
         if k in MANAGED_FLAGS:
             problems.append(Problem(f"cluster.etcd.extraArgs.{k}",
                                     "is managed by the node and cannot be overridden"))
         else:
-            extra.append((k, str(v)))
+            extra.append((k, v))
     address = pick_address(filters, local_addresses())
     if address is None:
         problems.append(Problem("cluster.etcd.advertisedSubnets",

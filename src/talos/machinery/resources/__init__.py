@@ -6,7 +6,16 @@ question the authorization layer asks before it shows a resource to a reader.
 
 from __future__ import annotations
 
-from talos.machinery.resources import cluster, config, etcd, meta, network, runtime, v1alpha1
+from talos.machinery.resources import (
+    cluster,
+    config,
+    etcd,
+    k8s,
+    meta,
+    network,
+    runtime,
+    v1alpha1,
+)
 from talos.machinery.resources.definition import (
     PrintColumn,
     ResourceType,
@@ -17,7 +26,7 @@ from talos.machinery.resources.definition import (
 )
 
 __all__ = ["PrintColumn", "ResourceType", "cluster", "config", "declare", "declared", "etcd",
-           "is_sensitive", "lookup", "meta", "network", "resolve", "runtime", "v1alpha1"]
+           "is_sensitive", "k8s", "lookup", "meta", "network", "resolve", "runtime", "v1alpha1"]
 
 
 def is_sensitive(type_name: str) -> bool:

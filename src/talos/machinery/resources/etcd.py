@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from talos.machinery.resources.definition import PrintColumn, ResourceType, declare
 
@@ -19,3 +21,61 @@ class EtcdMemberSpec:
 ETCD_MEMBER = declare(ResourceType(
     "EtcdMembers.etcd.talos.dev", "etcd", EtcdMemberSpec,
     print_columns=(PrintColumn("Member ID", "{.memberID}"),)))
+
+
+@dataclass(frozen=True)
+class ArgValues:
+    """Values of one command-line flag (a flag may be given several times)."""
+
+    values: tuple[str, ...] = ()
+
+
+def arg_values(args: Mapping[str, Any]) -> dict[str, ArgValues]:
+    """Normalise extraArgs: a string, a list of strings, an ArgValues or its YAML mapping
+    (`{values: [...]}`) per flag."""
+    out: dict[str, ArgValues] = {}
+    for k, v in args.items():
+        if isinstance(v, ArgValues):
+            out[str(k)] = v
+        elif isinstance(v, Mapping):
+            out[str(k)] = ArgValues(tuple(str(x) for x in v.get("values") or ()))
+        elif isinstance(v, (list, tuple)):
+            out[str(k)] = ArgValues(tuple(str(x) for x in v))
+        else:
+            out[str(k)] = ArgValues((str(v),))
+    return out
+
+
+@dataclass(frozen=True)
+class EtcdConfigSpec:
+    """etcd settings taken from the machine config (`cluster.etcd`) on control planes
+    (`talosctl get etcdconfig`, id `etcd`). Subnet filters are split as Talos does: entries
+    starting with `!` go to the exclude lists."""
+
+    advertise_valid_subnets: tuple[str, ...] = field(default=(), metadata={"omitempty": True})
+    advertise_exclude_subnets: tuple[str, ...] = ()
+    listen_valid_subnets: tuple[str, ...] = field(default=(), metadata={"omitempty": True})
+    listen_exclude_subnets: tuple[str, ...] = ()
+    image: str = ""
+    extra_args: dict[str, ArgValues] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # decoded from YAML, the values arrive as plain mappings
+        object.__setattr__(self, "extra_args", arg_values(self.extra_args))
+
+    @property
+    def advertised_subnets(self) -> tuple[str, ...]:
+        """The filters in `cluster.etcd.advertisedSubnets` form (`!` marks an exclusion)."""
+        return (*self.advertise_valid_subnets, *(f"!{s}" for s in self.advertise_exclude_subnets))
+
+    def flags(self) -> tuple[tuple[str, str], ...]:
+        """extraArgs as (flag, value) pairs, sorted by flag, repeated flags kept in order."""
+        return tuple((k, v) for k in sorted(self.extra_args) for v in self.extra_args[k].values)
+
+
+#: ID of the etcd config resource.
+ETCD_CONFIG_ID = "etcd"
+
+ETCD_CONFIG = declare(ResourceType(
+    "EtcdConfigs.etcd.talos.dev", "etcd", EtcdConfigSpec,
+    print_columns=(PrintColumn("Image", "{.image}"),)))
