@@ -148,6 +148,30 @@ def test_kubernetes_namespace_is_empty_not_an_error(e2e: E2ECluster) -> None:
         assert table(r.stdout, columns) == []
 
 
+def test_containerd_down_system_still_lists_services_k8s_says_why(e2e: E2ECluster) -> None:
+    host = HOSTS[2]  # the other tests use the first two nodes' containerd
+    poll(lambda: _running_services(e2e, host).get("containerd", {}).get("STATUS")
+         == "RUNNING", f"containerd RUNNING on {host}")
+    r = e2e.run("-n", host, "service", "containerd", "stop")
+    assert r.returncode == 0, r.stderr
+    try:
+        row = _running_services(e2e, host)["containerd"]
+        assert (row["STATUS"], row["PID"]) == ("STOPPED", "0")
+        r = e2e.run("-n", host, "stats")
+        assert r.returncode == 0, r.stderr
+        assert "containerd" not in {row["ID"] for row in table(r.stdout, STATS)}
+        r = e2e.run("-n", host, "containers", "-k")
+        assert r.returncode == 1
+        assert r.stderr.startswith("Error: ")
+        # "not running" (socket gone), or containerd's refusal if a stale socket remained
+        assert f"{host}: containerd " in r.stderr, r.stderr
+    finally:
+        r = e2e.run("-n", host, "service", "containerd", "start")
+        assert r.returncode == 0, r.stderr
+        poll(lambda: _running_services(e2e, host).get("containerd", {}).get("STATUS")
+             == "RUNNING", f"containerd RUNNING again on {host}")
+
+
 def test_stats_report_memory_and_cpu_of_running_services(e2e: E2ECluster) -> None:
     poll(lambda: _running_services(e2e, HOSTS[0]).get("containerd", {}).get("STATUS")
          == "RUNNING", "containerd RUNNING")

@@ -38,7 +38,7 @@ from talos.api.containerd.services.tasks.v1 import tasks_pb2, tasks_pb2_grpc
 from talos.api.containerd.types.task import task_pb2
 from talos.api.machine import machine_pb2 as m
 from talos.machined.services.containerd import socket_path
-from talos.machinery.errors import InvalidArgument, Unavailable
+from talos.machinery.errors import FailedPrecondition, InvalidArgument
 
 if TYPE_CHECKING:
     from talos.machined.node import Node
@@ -105,9 +105,12 @@ def _from_containerd(ns: str, containers: Iterable[containers_pb2.Container],
 
 
 async def containerd_entries(socket: str, ns: str) -> list[Entry]:
-    """Containers and their tasks in containerd namespace `ns` (Unavailable if down)."""
+    """Containers and their tasks in containerd namespace `ns`.
+
+    FailedPrecondition when containerd is down (not Unavailable: apid reads that as
+    "machined is unreachable")."""
     if not await asyncio.to_thread(os.path.exists, socket):
-        raise Unavailable(f"containerd is not running on this node (no socket at {socket})")
+        raise FailedPrecondition(f"containerd is not running on this node (no socket at {socket})")
     md = (("containerd-namespace", ns),)
     async with grpc.aio.insecure_channel(f"unix:{socket}") as ch:
         cs = containers_pb2_grpc.ContainersStub(ch)  # type: ignore[no-untyped-call]
@@ -118,8 +121,8 @@ async def containerd_entries(socket: str, ns: str) -> list[Entry]:
             tasks = await ts.List(tasks_pb2.ListTasksRequest(), metadata=md,
                                   timeout=CONTAINERD_TIMEOUT)
         except grpc.aio.AioRpcError as e:
-            raise Unavailable(f"containerd at {socket}: {e.code().name}: {e.details()}"
-                              ) from None
+            raise FailedPrecondition(f"containerd at {socket}: {e.code().name}: "
+                                     f"{e.details()}") from None
     return _from_containerd(ns, containers.containers, tasks.tasks)
 
 
@@ -132,17 +135,20 @@ def _executable(pid: int, fallback: str) -> str:
         return fallback
 
 
-def service_entries(node: Node) -> list[Entry]:
+def service_entries(services: Iterable[tuple[str, int, str]]) -> list[Entry]:
+    """(id, pid or 0, argv[0]) of process services -> entries (looks processes up)."""
     out = []
-    for r in node.supervisor.services():
-        spec = r.spec
-        if spec.process is None or spec.skip_reason:
-            continue
-        pid = r.pid or 0
-        image = _executable(pid, spec.process.argv[0]) if pid else spec.process.argv[0]
-        out.append(Entry(namespace=SYSTEM_NAMESPACE, id=r.id, image=image, pid=pid,
-                         status="RUNNING" if pid else "STOPPED", pod_id=r.id, name=r.id))
+    for sid, pid, argv0 in services:
+        image = _executable(pid, argv0) if pid else argv0
+        out.append(Entry(namespace=SYSTEM_NAMESPACE, id=sid, image=image, pid=pid,
+                         status="RUNNING" if pid else "STOPPED", pod_id=sid, name=sid))
     return out
+
+
+def _process_services(node: Node) -> list[tuple[str, int, str]]:
+    """A snapshot, taken on the loop (the supervisor is not thread-safe)."""
+    return [(r.id, r.pid or 0, r.spec.process.argv[0]) for r in node.supervisor.services()
+            if r.spec.process is not None and not r.spec.skip_reason]
 
 
 async def entries(node: Node, namespace: str, driver: int) -> list[Entry]:
@@ -150,10 +156,10 @@ async def entries(node: Node, namespace: str, driver: int) -> list[Entry]:
     socket = socket_path(node.paths)
     if ns != SYSTEM_NAMESPACE:
         return await containerd_entries(socket, ns)
-    own = await asyncio.to_thread(service_entries, node)
+    own = await asyncio.to_thread(service_entries, _process_services(node))
     try:
         from_containerd = await containerd_entries(socket, ns)
-    except Unavailable as exc:
+    except FailedPrecondition as exc:
         # the services are still worth listing; containerd's own state says why it is down
         log.info("containers: system namespace without containerd: %s", exc)
         from_containerd = []
