@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -223,3 +226,22 @@ async def test_apply_returns_the_validator_warnings_in_every_mode(tmp_path: Path
         assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "cluster.controlPlane.endpoint" in str(e.value.details())
         assert n.reboots() == 0
+
+
+async def test_talosctl_apply_config_prints_the_warnings(tmp_path: Path) -> None:
+    cfg = tmp_path / "worker.yaml"
+    cfg.write_bytes(config("fresh", extra="  allowSchedulingOnMasters: true\n"))
+    env = {**os.environ, "HOME": str(tmp_path), "TALOSCONFIG": str(tmp_path / "none")}
+    async with machined(tmp_path, maintenance=True) as n:
+        assert n.maintenance_port is not None
+        argv = [sys.executable, "-m", "talos", "talosctl", "-e",
+                f"127.0.0.1:{n.maintenance_port}", "apply-config", "--insecure", "-f",
+                str(cfg), "--dry-run"]
+        r = await asyncio.to_thread(subprocess.run, argv, capture_output=True, text=True,
+                                    env=env, check=False, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    warning = [ln for ln in r.stderr.splitlines() if "WARNING:" in ln]
+    assert len(warning) == 1, r.stderr
+    assert "cluster.allowSchedulingOnMasters: deprecated" in warning[0]
+    assert "Dry run summary" in r.stdout
