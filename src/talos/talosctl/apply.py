@@ -75,7 +75,8 @@ def _reboots(reply: Any) -> bool:
 async def send_config(s: Session, data: bytes, *, mode: str, dry_run: bool, yes: bool,
                       try_timeout: float, wait_seconds: float) -> None:
     """Dry-run + confirm (unless --yes), apply, and track a reboot if the node does one."""
-    from talos.talosctl.progress import Outcome, Tracker, report
+    from talos.talosctl.progress import Tracker, follow_all, report
+    from talos.talosctl.progress_view import choose_view
     api = s.machine()
     if dry_run or not yes:
         reply = await api.ApplyConfiguration(_request(data, mode, True, try_timeout),
@@ -91,7 +92,8 @@ async def send_config(s: Session, data: bytes, *, mode: str, dry_run: bool, yes:
                                        "pass --yes to skip the question)")
     # maintenance mode has no event stream: the node reboots into its config untracked
     track = not s.conn.options.insecure
-    trackers = [Tracker(s, n, expect="reboot", timeout=wait_seconds)
+    view = choose_view()
+    trackers = [Tracker(s, n, expect="reboot", timeout=wait_seconds, view=view)
                 for n in (s.nodes or [""])] if track else []
     for t in trackers:  # subscribe before applying: a reboot's events are not missed
         await t.subscribe()
@@ -100,12 +102,11 @@ async def send_config(s: Session, data: bytes, *, mode: str, dry_run: bool, yes:
     _print_results(s, reply)
     rebooting = {s.node_of(msg) for msg in reply.messages if _reboots(
         type(reply)(messages=[msg]))}
-    outcomes: list[Outcome] = []
+    followed = [t for t in trackers if t.label in rebooting or (not s.nodes and rebooting)]
     for t in trackers:
-        if t.label in rebooting or (not s.nodes and rebooting):
-            outcomes.append(await t.follow())
-        else:
+        if t not in followed:
             t.call.cancel()
+    outcomes = await follow_all(followed, view)
     if outcomes:
         report(outcomes)
     s.raise_errors()

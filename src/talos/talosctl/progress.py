@@ -2,9 +2,10 @@
 reboots), from each node's Events stream, ending with a per-node result.
 
 Each node gets its own one-to-one Events stream (subscribed before the action is sent, so
-no event is missed). Progress lines go to stderr as `<node>: <sequence>: <phase> ...`;
-when the node's API goes away the tracker says so, and for a reboot it reconnects until the
-node's boot sequence has finished again. The result table goes to stdout.
+no event is missed). When the node's API goes away the tracker says so, and for a reboot it
+reconnects until the node's boot sequence has finished again. What the trackers see goes to
+a view (progress_view.py): a live per-node table on a terminal, `<node>: <what>` lines on
+stderr otherwise. The result table goes to stdout.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import click
 
 from talos.talosctl.events import decode_event
 from talos.talosctl.nodeapi import Session, echo_table
+from talos.talosctl.progress_view import PlainView, ProgressView, choose_view
 
 RETRY = 0.3
 
@@ -40,16 +42,14 @@ def _md(node: str) -> tuple[tuple[str, str], ...]:
     return (("node", node),) if node else ()
 
 
-def _say(node: str, text: str) -> None:
-    click.echo(f"{node or 'endpoint'}: {text}", err=True)
-
-
 class Tracker:
     """Follow one node through an operation: `subscribe()` before the action, then
     `follow()` until `done` (rebooted / powered off) or the timeout."""
 
-    def __init__(self, s: Session, node: str, *, expect: str, timeout: float) -> None:
+    def __init__(self, s: Session, node: str, *, expect: str, timeout: float,
+                 view: ProgressView | None = None) -> None:
         self.s = s
+        self.view: ProgressView = view if view is not None else PlainView()
         self.node = node
         self.label = node or s.endpoint_host
         self.expect = expect          # "reboot" | "reset" | "poweroff" | "none"
@@ -65,14 +65,16 @@ class Tracker:
 
     def _show(self, ev: Any) -> tuple[str, str, Any]:
         v = decode_event(self.label, ev)
-        kind = v.type.rsplit(".", 1)[-1]
-        if kind in ("SequenceEvent", "PhaseEvent"):
-            _say(self.label, f"{kind.removesuffix('Event').lower()} {v.source}: {v.message}")
-        elif kind == "ServiceStateEvent":
-            _say(self.label, f"service {v.source}: {v.message}")
-        return kind, v.source, v.payload
+        self.view.event(self.label, v)
+        return v.type.rsplit(".", 1)[-1], v.source, v.payload
 
     async def follow(self) -> Outcome:
+        """Until the operation's end on this node; the view is told the outcome."""
+        outcome = await self._follow()
+        self.view.finish(outcome.node, outcome.ok, outcome.message)
+        return outcome
+
+    async def _follow(self) -> Outcome:
         import grpc
 
         from talos.api.machine import machine_pb2 as m
@@ -93,11 +95,11 @@ class Tracker:
             self.call.cancel()
             return Outcome(self.label, False, "timed out waiting for the node")
         if self.expect == "poweroff":
-            _say(self.label, "API is down: node powered off")
+            self.view.note(self.label, "API is down: node powered off")
             return Outcome(self.label, True, "powered off")
         if self.expect not in ("reboot", "reset"):
             return Outcome(self.label, True, "done")
-        _say(self.label, "API is down: waiting for the node to come back")
+        self.view.note(self.label, "API is down: waiting for the node to come back")
         return await self._wait_boot()
 
     def _left(self) -> float:
@@ -147,11 +149,23 @@ class Tracker:
                 call.cancel()
 
 
+async def follow_all(trackers: list[Tracker], view: ProgressView) -> list[Outcome]:
+    """Follow the (subscribed) trackers concurrently while `view` shows them."""
+    if not trackers:
+        return []
+    with view.showing([t.label for t in trackers]):
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(t.follow()) for t in trackers]
+    return [task.result() for task in tasks]
+
+
 async def run_tracked(s: Session, action: Callable[[], Awaitable[Any]], *, expect: str,
-                      wait_seconds: float) -> list[Outcome]:
+                      wait_seconds: float, view: ProgressView | None = None) -> list[Outcome]:
     """Subscribe to every node's events, run `action` (the fan-out RPC), follow each node."""
+    view = view if view is not None else choose_view()
     targets = s.nodes or [""]
-    trackers = [Tracker(s, n, expect=expect, timeout=wait_seconds) for n in targets]
+    trackers = [Tracker(s, n, expect=expect, timeout=wait_seconds, view=view)
+                for n in targets]
     async with asyncio.TaskGroup() as tg:
         for t in trackers:
             tg.create_task(t.subscribe())
@@ -159,17 +173,16 @@ async def run_tracked(s: Session, action: Callable[[], Awaitable[Any]], *, expec
     failed = {s.node_of(msg): msg.metadata.error for msg in reply.messages
               if msg.metadata.error}
     outcomes: dict[str, Outcome] = {}
-    tasks = {}
-    async with asyncio.TaskGroup() as tg:
-        for t in trackers:
-            if t.label in failed or (len(trackers) == 1 and failed):
-                err = failed.get(t.label) or next(iter(failed.values()))
-                t.call.cancel()
-                outcomes[t.label] = Outcome(t.label, False, err)
-                continue
-            tasks[t.label] = tg.create_task(t.follow())
-    for label, task in tasks.items():
-        outcomes[label] = task.result()
+    followed = []
+    for t in trackers:
+        if t.label in failed or (len(trackers) == 1 and failed):
+            err = failed.get(t.label) or next(iter(failed.values()))
+            t.call.cancel()
+            outcomes[t.label] = Outcome(t.label, False, err)
+        else:
+            followed.append(t)
+    for outcome in await follow_all(followed, view):
+        outcomes[outcome.node] = outcome
     return [outcomes[t.label] for t in trackers]
 
 

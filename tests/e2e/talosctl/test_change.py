@@ -18,6 +18,8 @@ machine:
     net.ipv4.ip_forward: "{value}"
 cluster:
   clusterName: e2e
+  controlPlane:
+    endpoint: https://127.0.0.2:6443
 """
 
 

@@ -1,0 +1,65 @@
+"""`reboot` on a terminal: the live per-node table and the result lines (stderr on a pty)."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import subprocess
+
+from tests.e2e.talosctl.conftest import HOSTS, TALOSCTL, E2ECluster
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def run_on_terminal(e2e: E2ECluster, *args: str) -> tuple[int, str, str]:
+    """talosctl with stderr on a pseudo-terminal (stdout a pipe): (code, stdout, tty text)."""
+    assert TALOSCTL is not None
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([TALOSCTL, "-e", e2e.endpoint(), *args],
+                                stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL,
+                                env=e2e.env(TERM="xterm"), cwd=e2e.tmp)
+    finally:
+        os.close(slave)
+    chunks = []
+    try:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child side of the terminal is closed
+                break
+            if not data:
+                break
+            chunks.append(data)
+        assert proc.stdout is not None
+        stdout = proc.stdout.read().decode()
+        proc.stdout.close()
+        code = proc.wait(timeout=300)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return code, stdout, b"".join(chunks).decode(errors="replace")
+
+
+def test_reboot_on_a_terminal_shows_a_live_table_and_result_lines(e2e: E2ECluster) -> None:
+    host = HOSTS[1]
+    code, stdout, tty = run_on_terminal(e2e, "-n", host, "reboot")
+    text = ANSI.sub("", tty).replace("\r", "")
+    assert code == 0, text
+    assert "Traceback" not in text
+    assert "\x1b[" in tty  # drawn for a terminal
+    header = next(ln for ln in text.splitlines() if ln.startswith("NODE"))
+    assert header.split() == ["NODE", "SEQUENCE", "PHASE", "TASK", "STATE", "ELAPSED"]
+    # the table went through the node's phases, then ended with a result line
+    assert any(ln.startswith(host) and "boot" in ln.split() for ln in text.splitlines())
+    last = text.rstrip().splitlines()[-1]
+    assert last.startswith(f"✓ {host}: rebooted"), text
+    # plain progress lines are for pipes only; stdout keeps the result table
+    assert f"{host}: sequence reboot: start" not in text
+    assert [ln.split()[:2] for ln in stdout.splitlines()] == [["NODE", "RESULT"],
+                                                              [host, "rebooted"]]
+    r = e2e.run("-n", host, "version", "--short")
+    assert r.returncode == 0, r.stderr
