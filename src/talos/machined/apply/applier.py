@@ -33,6 +33,7 @@ from talos.machined.apply.reboot_fields import fields_needing_reboot
 from talos.machined.apply.services import (
     ServiceConfigRule,
     default_rules,
+    etcd_planned_change,
     planned_changes,
     reconcile,
 )
@@ -133,6 +134,7 @@ class Applier:
         if old is not None and cfg is not None:
             self.service_changes = planned_changes(self.node.supervisor, self.service_rules,
                                                    old, cfg)
+            etcd = etcd_planned_change(self.node.supervisor, old, cfg)
             if self.service_changes:
                 # in the background: a service restarted here may be the one carrying the
                 # reply (apid stops gracefully, finishing the calls in flight)
@@ -140,6 +142,8 @@ class Applier:
                     await self._reconcile(old, cfg)
                 else:
                     self._tg.create_task(self._reconcile(old, cfg), name="service-config")
+            if etcd:
+                self.service_changes.append(etcd)
 
     async def _reconcile(self, old: NodeConfig, new: NodeConfig) -> None:
         async with self._services_lock:

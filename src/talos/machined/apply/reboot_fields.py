@@ -16,7 +16,7 @@ from talos.machinery.config import Config
 #: v1alpha1 paths (and everything under them) that change without a reboot
 NO_REBOOT_FIELDS: tuple[str, ...] = (
     "debug",
-    "cluster",
+    "cluster",                  # cluster.etcd.*: etcd restarts with the new EtcdConfig
     "machine.ca",
     "machine.acceptedCAs",
     "machine.time",
@@ -27,7 +27,7 @@ NO_REBOOT_FIELDS: tuple[str, ...] = (
     "machine.sysctls",
     "machine.logging",
     "machine.controlPlane",
-    "machine.kubelet",
+    "machine.kubelet",          # KubeletConfig/KubeletSpec follow (kubelet: see slots.py)
     "machine.kernel",
     "machine.registries",       # registry auth needs a CRI restart (containerd limitation)
     "machine.pods",

@@ -107,3 +107,24 @@ async def reconcile(supervisor: Supervisor, rules: list[ServiceConfigRule],
         log.info("config change: service %s", line)
         done.append(line)
     return done
+
+
+#: the fields the etcd service is built from (through the EtcdConfig resource and its
+#: CA/cluster name); `etcd.SpecController` restarts etcd when they change in place
+ETCD_PATHS = ("cluster.etcd", "cluster.clusterName", "cluster.controlPlane.endpoint")
+
+
+def etcd_planned_change(supervisor: Supervisor, old: NodeConfig, new: NodeConfig) -> str:
+    """The line for `mode_details` when an in-place change reaches a running etcd ("" when
+    it does not): the restart itself is done by the controllers."""
+    changed = [c for c in changed_paths(v1alpha1_tree(old.config), v1alpha1_tree(new.config))
+               if any(c == p or c.startswith(p + ".") for p in ETCD_PATHS)]
+    if not changed:
+        return ""
+    try:
+        runner = supervisor.get("etcd")
+    except NotFound:
+        return ""
+    if not runner.active or runner.spec.skip_reason:
+        return ""
+    return f"etcd reconfigured ({', '.join(changed)} changed)"
