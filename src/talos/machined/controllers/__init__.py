@@ -46,10 +46,14 @@ async def _reconfigure_etcd(node: Node, spec: EtcdConfigSpec | None) -> str:
     before that the service is built from the same resource)."""
     import asyncio
 
+    from talos.machined.apply.reboot_fields import v1alpha1_tree
+    from talos.machined.controllers.etcd.config import etcd_config_spec
     from talos.machined.etcd.factory import settings_for
 
     if node.etcd is None or node.config is None or spec is None:
         return ""
+    if etcd_config_spec(v1alpha1_tree(node.config.config)) != spec:
+        return ""  # EtcdConfig has not caught up with the running config yet: next pass
     # parsing the config and reading the interfaces: off the event loop
     settings, error = await asyncio.to_thread(settings_for, node.config, node.hostname, spec)
     return await node.etcd.reconfigure(settings, error)

@@ -132,6 +132,12 @@ class EtcdClient:
                     raise
             await asyncio.sleep(0.25)
 
+    async def member_update(self, member_id: int, peer_urls: Sequence[str]) -> list[pb.Member]:
+        resp: pb.MemberUpdateResponse = await self._call(lambda c: c.cluster.MemberUpdate(
+            pb.MemberUpdateRequest(ID=member_id, peerURLs=list(peer_urls)),
+            timeout=self.timeout))
+        return list(resp.members)
+
     async def member_promote(self, member_id: int) -> list[pb.Member]:
         resp: pb.MemberPromoteResponse = await self._call(lambda c: c.cluster.MemberPromote(
             pb.MemberPromoteRequest(ID=member_id), timeout=self.timeout))

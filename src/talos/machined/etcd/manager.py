@@ -106,6 +106,8 @@ class EtcdManager:
         self.mode = ""
         self._certs_issued = False
         self._on_member = on_member
+        #: the peer URL last checked against the member's registration ("" : not yet)
+        self._peer_url_checked = ""
         self._published: str | None = None
 
     # -- the service --------------------------------------------------------------------------
@@ -221,7 +223,10 @@ class EtcdManager:
         state = "new"
         if self.mode == "existing":
             members = await self._peer_members()
+            # this member: its peer URL, or its name (the advertised address may have
+            # changed in place; the health check then updates the registered URL)
             if members is not None and not any(settings.peer_url in m.peerURLs
+                                               or (m.name and m.name == settings.name)
                                                for m in members):
                 log.warning("etcd: this member is no longer in the cluster: moving its data "
                             "aside and joining again")
@@ -360,8 +365,20 @@ class EtcdManager:
             if status.isLearner:
                 await self._promote(int(status.header.member_id))
             await local.health()
-        del settings
+            if self._peer_url_checked != settings.peer_url:
+                await self._update_peer_url(local, int(status.header.member_id), settings)
         await self._publish(f"{status.header.member_id:x}")
+
+    async def _update_peer_url(self, c: EtcdClient, member_id: int,
+                               settings: EtcdSettings) -> None:
+        """After the advertised address changed (advertisedSubnets applied in place), the
+        member's registered peer URL follows (etcd keeps the one it joined with)."""
+        members = await c.member_list()
+        mine = next((m for m in members if m.ID == member_id), None)
+        if mine is not None and list(mine.peerURLs) != [settings.peer_url]:
+            await c.member_update(member_id, [settings.peer_url])
+            log.info("etcd: member %x peer URL updated to %s", member_id, settings.peer_url)
+        self._peer_url_checked = settings.peer_url
 
     async def _publish(self, member_id: str | None) -> None:
         if self._on_member is not None and member_id != self._published:
