@@ -112,7 +112,7 @@ def list_(ctx: click.Context, path: str, long_: bool, recurse: bool, depth: int,
 
 
 @click.command()
-@click.argument("path", metavar="<path>", required=False, default="/var")
+@click.argument("paths", metavar="[path1] [path2] ... [pathN]", nargs=-1)
 @click.option("-a", "--all", "all_", is_flag=True, help="write counts for all files, not "
               "just directories")
 @click.option("-d", "--depth", type=click.IntRange(min=0), default=0,
@@ -121,15 +121,19 @@ def list_(ctx: click.Context, path: str, long_: bool, recurse: bool, depth: int,
 @click.option("-t", "--threshold", type=int, default=0, help="threshold exclude entries "
               "smaller than SIZE if positive, or entries greater than SIZE if negative")
 @click.pass_context
-def usage(ctx: click.Context, path: str, all_: bool, depth: int, humanize: bool,
+def usage(ctx: click.Context, paths: tuple[str, ...], all_: bool, depth: int, humanize: bool,
           threshold: int) -> None:
-    """Retrieve a disk usage."""
+    """Retrieve a disk usage.
+
+    Without a path the node reports /var (Talos reports /, but a node serves files only
+    below its allowed roots: /var, /system, /etc, ...).
+    """
     from talos.api.machine import machine_pb2 as m
-    req = m.DiskUsageRequest(paths=[path], all=all_, recursion_depth=depth,
+    req = m.DiskUsageRequest(paths=list(paths), all=all_, recursion_depth=depth,
                              threshold=threshold)
 
     async def run(s: Session) -> None:
-        rows: list[tuple[str, ...]] = [("NODE", "NAME", "SIZE")]
+        rows: list[tuple[str, ...]] = [("NODE", "SIZE", "NAME")]
         async for du in s.machine().DiskUsage(req, metadata=s.md):
             node = s.node_of(du)
             if du.metadata.error:
@@ -140,7 +144,7 @@ def usage(ctx: click.Context, path: str, all_: bool, depth: int, humanize: bool,
                 s.errors.append((node, f"error reading file {du.name}: {du.error}"))
                 continue
             size = humanize_bytes(du.size) if humanize else str(du.size)
-            rows.append((node, du.relative_name or du.name, size))
+            rows.append((node, size, du.relative_name or du.name))
         echo_table(rows)
         s.raise_errors()
 

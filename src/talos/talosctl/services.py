@@ -40,6 +40,10 @@ def health_label(h: Any) -> str:
 @click.pass_context
 def services(ctx: click.Context, output: str) -> None:
     """List services for the control plane."""
+    _list(ctx, output)
+
+
+def _list(ctx: click.Context, output: str) -> None:
     from google.protobuf import empty_pb2
 
     async def run(s: Session) -> None:
@@ -62,17 +66,22 @@ def services(ctx: click.Context, output: str) -> None:
 
 
 @click.command()
-@click.argument("service_id", metavar="<id>")
-@click.argument("action", required=False, default="status",
-                type=click.Choice(["start", "stop", "restart", "status"]))
+@click.argument("service_id", metavar="[<id>]", required=False)
+@click.argument("action", metavar="[start|stop|restart|status]", required=False,
+                default="status", type=click.Choice(["start", "stop", "restart", "status"]))
 @output_option
 @click.pass_context
-def service(ctx: click.Context, service_id: str, action: str, output: str) -> None:
+def service(ctx: click.Context, service_id: str | None, action: str, output: str) -> None:
     """Retrieve the state of a service (or all services), control service state.
 
-    Service control is limited to services that support it (apid, trustd, etcd, containerd,
-    kubelet and extension services).
+    Without arguments, lists all the services and their state (as `services`). With a
+    service ID, the default action 'status' shows that service; 'start', 'stop' and
+    'restart' change its state. Service control is limited to services that support it
+    (apid, trustd, etcd, containerd, kubelet and extension services).
     """
+    if service_id is None:
+        _list(ctx, output)
+        return
     if action == "status":
         _status(ctx, service_id, output)
         return

@@ -65,11 +65,20 @@ def test_usage(e2e: E2ECluster) -> None:
     _seed(e2e, HOSTS[0])
     r = e2e.run("du", "/var/e2e-files", "-a")
     assert r.returncode == 0, r.stderr
-    rows = {ln.split()[1]: ln.split() for ln in r.stdout.splitlines()[1:]}
-    assert r.stdout.splitlines()[0].split() == ["NODE", "NAME", "SIZE"]
-    assert rows["sub/data.bin"][2] == "5000" or int(rows["sub/data.bin"][2]) >= 5000
+    rows = {ln.split()[2]: ln.split() for ln in r.stdout.splitlines()[1:]}
+    assert r.stdout.splitlines()[0].split() == ["NODE", "SIZE", "NAME"]
+    assert int(rows["sub/data.bin"][1]) >= 5000
     r = e2e.run("usage", "-H", "/var/e2e-files")
     assert r.returncode == 0 and "kB" in r.stdout
+    # several paths in one call (as Talos: usage [path1] ... [pathN]); none means /var
+    r = e2e.run("usage", "/var/e2e-files/sub", "/var/e2e-files/hello.txt", "-a")
+    assert r.returncode == 0, r.stderr
+    # names are relative to each path given: sub's file and sub itself, then hello.txt
+    names = [ln.split()[2] for ln in r.stdout.splitlines()[1:]]
+    assert names == ["data.bin", ".", "."], r.stdout
+    r = e2e.run("usage", "-d", "1")
+    assert r.returncode == 0, r.stderr
+    assert "e2e-files" in {ln.split()[2] for ln in r.stdout.splitlines()[1:]}
 
 
 def test_copy_to_directory_per_node_and_stdout(e2e: E2ECluster, tmp_path: Path) -> None:

@@ -87,3 +87,17 @@ def test_unknown_output_is_a_usage_error_listing_the_formats(e2e: E2ECluster) ->
         assert r.returncode == 2, (argv, r.stdout, r.stderr)
         assert "'table', 'json', 'yaml'" in r.stderr, r.stderr
         assert r.stdout == ""
+
+
+def test_service_without_an_id_lists_all_services(e2e: E2ECluster) -> None:
+    listed = e2e.run("services")
+    r = e2e.run("service")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == listed.stdout.splitlines()[0]
+    ids = {ln.split()[1] for ln in r.stdout.splitlines()[1:]}
+    assert ids == {ln.split()[1] for ln in listed.stdout.splitlines()[1:]}
+    assert "machined" in ids
+    r = e2e.run("service", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    (doc,) = json_stream(r.stdout)
+    assert {svc["id"] for svc in doc["services"]} == ids
