@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """API benchmark: apid in front of machined; prints one JSON object.
 
-* `version`: Version p50/p99 (sequential) and calls/s (8 in flight) through apid
+* `version`: Version p50/p99 (sequential, interleaved call by call with the floor and the
+  breakdown paths so all see the same load) and calls/s (8 in flight) through apid
   (mTLS -> apid -> unix socket -> a real machined in plain mode), beside the floor: a bare
   mTLS grpc.aio echo server (separate process) called the same way in the same run.
   `ratio` = measured/floor for latency (aim <= 2) and floor/measured for calls/s.
@@ -28,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import grpc
+import psutil
 from google.protobuf import empty_pb2
 
 from talos.api.common import common_pb2
@@ -99,17 +101,6 @@ async def _echo(listen: str, ca: bytes, crt: bytes, key: bytes) -> None:
 # -- measurement --------------------------------------------------------------------------
 
 
-async def latencies(call: Callable[[], Awaitable[object]], n: int) -> list[float]:
-    for _ in range(50):
-        await call()
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        await call()
-        out.append(time.perf_counter() - t0)
-    return out
-
-
 async def calls_per_s(call: Callable[[], Awaitable[object]]) -> float:
     remaining = PAR_CALLS
 
@@ -121,6 +112,44 @@ async def calls_per_s(call: Callable[[], Awaitable[object]]) -> float:
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(INFLIGHT)))
     return PAR_CALLS / (time.perf_counter() - t0)
+
+
+async def interleaved(calls: dict[str, Callable[[], Awaitable[object]]], n: int
+                      ) -> dict[str, list[float]]:
+    """Latencies of several calls measured in turn, call by call, so that each sees the same
+    machine (other processes come and go on a shared 2-core box)."""
+    for _ in range(50):
+        for call in calls.values():
+            await call()
+    out: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(n):
+        for name, call in calls.items():
+            t0 = time.perf_counter()
+            await call()
+            out[name].append(time.perf_counter() - t0)
+    return out
+
+
+def _cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> float:
+    total = 0.0
+    for p in [os.getpid(), *(q.pid for q in procs if q.poll() is None)]:
+        t = psutil.Process(p).cpu_times()
+        total += t.user + t.system
+    return total
+
+
+async def cpu_per_call(procs: list[subprocess.Popen[bytes]],
+                       call: Callable[[], Awaitable[object]], n: int = 300) -> float:
+    """CPU seconds (user + system, every process of the benchmark) per sequential call,
+    less what the same processes burn idle over as long a time (machined's own work)."""
+    before, t0 = _cpu_seconds(procs), time.perf_counter()
+    for _ in range(n):
+        await call()
+    busy, elapsed = _cpu_seconds(procs) - before, time.perf_counter() - t0
+    before = _cpu_seconds(procs)
+    await asyncio.sleep(elapsed)
+    idle = _cpu_seconds(procs) - before
+    return max(0.0, busy - idle) / n
 
 
 def pct(values: list[float], p: float) -> float:
@@ -229,20 +258,29 @@ async def main() -> dict[str, object]:
             empty = empty_pb2.Empty()
             echo = echo_ch.unary_unary("/bench.Echo/Echo")
 
-            lat = await latencies(lambda: api.Version(empty), SEQ_CALLS)
             stub_api = machine_pb2_grpc.MachineServiceStub(ch(HOSTS[1]))
-            lat_stub = await latencies(lambda: stub_api.Version(empty), SEQ_CALLS)
             async with grpc.aio.insecure_channel(f"unix:{machined_sock}") as mch:
                 mapi = machine_pb2_grpc.MachineServiceStub(mch)
-                lat_machined = await latencies(lambda: mapi.Version(empty), SEQ_CALLS)
-            floor_lat = await latencies(lambda: echo(b""), SEQ_CALLS)
+                seq = await interleaved({
+                    "apid": lambda: api.Version(empty),
+                    "floor": lambda: echo(b""),
+                    "stub": lambda: stub_api.Version(empty),
+                    "machined": lambda: mapi.Version(empty),
+                }, SEQ_CALLS)
+            lat, floor_lat = seq["apid"], seq["floor"]
+            lat_stub, lat_machined = seq["stub"], seq["machined"]
             cps = await calls_per_s(lambda: api.Version(empty))
             floor_cps = await calls_per_s(lambda: echo(b""))
 
             one = (("nodes", HOSTS[1]),)
             five = (("nodes", ",".join(HOSTS)),)
-            lat1 = await latencies(lambda: api.Version(empty, metadata=one), FANOUT_CALLS)
-            lat5 = await latencies(lambda: api.Version(empty, metadata=five), FANOUT_CALLS)
+            fan = await interleaved({"one": lambda: api.Version(empty, metadata=one),
+                                     "five": lambda: api.Version(empty, metadata=five)},
+                                    FANOUT_CALLS)
+            lat1, lat5 = fan["one"], fan["five"]
+            # CPU all processes spend per call: what 2 cores must share in a 5-node fan-out
+            cpu_one = await cpu_per_call(procs, lambda: api.Version(empty, metadata=one))
+            cpu_five = await cpu_per_call(procs, lambda: api.Version(empty, metadata=five))
             reply = await api.Version(empty, metadata=five)
             assert len(reply.messages) == 5 and not any(m.metadata.error
                                                         for m in reply.messages)
@@ -291,6 +329,8 @@ async def main() -> dict[str, object]:
             "p50_ms": ms(p50), "p99_ms": ms(pct(lat, 0.99)),
             "floor_p50_ms": ms(f50), "floor_p99_ms": ms(pct(floor_lat, 0.99)),
             "p50_ratio": round(p50 / f50, 2),
+            # apid adds a second gRPC hop (unix socket to machined): floor + that hop alone
+            "two_hop_bound_ratio": round((f50 + statistics.median(lat_machined)) / f50, 2),
             "calls_per_s": round(cps), "floor_calls_per_s": round(floor_cps),
             "calls_ratio": round(floor_cps / cps, 2),
             "floor": "bare mTLS grpc.aio echo server, separate process",
@@ -304,6 +344,11 @@ async def main() -> dict[str, object]:
             "five_nodes_p50_ms": ms(statistics.median(lat5)),
             "ratio": round(statistics.median(lat5) / statistics.median(lat1), 2),
             "cores": os.cpu_count(),
+            # every process's CPU per call (client, apids, backends): a 5-node call needs
+            # cpu_five / cores of wall time even when perfectly parallel
+            "cpu_ms_per_call": {"one_node": ms(cpu_one), "five_nodes": ms(cpu_five)},
+            "cpu_bound_ratio": round(cpu_five / (os.cpu_count() or 1)
+                                     / statistics.median(lat1), 2),
         },
         "logs_stream": {
             "through_apid_mb_s": round(proxied_mbs, 1), "direct_mb_s": round(direct_mbs, 1),

@@ -1,4 +1,9 @@
-"""Channels apid forwards to: the local machined (unix socket) and other nodes' apids."""
+"""Channels apid forwards to: the local machined (unix socket) and other nodes' apids.
+
+A node named in `node`/`nodes` that is this apid itself (one of the addresses or names in its
+certificate, or the address it listens on, at its own port) is served over the local channel
+instead of a TLS round trip to itself: the same roles, one hop less.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections import OrderedDict
 
 import grpc
 
-from talos.apid.route import target_address
+from talos.apid.route import split_host_port, target_address
 
 #: Talos's gRPC message size limit (32 MiB).
 MAX_MESSAGE = 32 << 20
@@ -23,9 +28,13 @@ CLOSE_GRACE = 30.0
 
 class Backends:
     def __init__(self, local_socket: str, *, ca_pem: bytes, cert_pem: bytes, key_pem: bytes,
-                 remote_port: int) -> None:
+                 remote_port: int, local_names: frozenset[str] = frozenset()) -> None:
         self.local_target = f"unix:{local_socket}"
         self.remote_port = remote_port
+        #: names of this node (lower-case hosts) and the port this apid serves on (set once
+        #: it listens); 0 = unknown, nothing is treated as local
+        self.local_names = local_names
+        self.local_port = 0
         self._creds = grpc.ssl_channel_credentials(
             root_certificates=ca_pem, private_key=key_pem, certificate_chain=cert_pem)
         self._local: grpc.aio.Channel | None = None
@@ -38,6 +47,16 @@ class Backends:
         if self._local is None:
             self._local = grpc.aio.insecure_channel(self.local_target, options=CHANNEL_OPTIONS)
         return self._local
+
+    def is_local(self, node: str) -> bool:
+        """Whether `node` names this very apid (so the call can go to machined directly)."""
+        if not self.local_port:
+            return False
+        host, port = split_host_port(node)
+        return host.lower() in self.local_names and (port or self.remote_port) == self.local_port
+
+    def channel_for(self, node: str) -> grpc.aio.Channel:
+        return self.local() if self.is_local(node) else self.remote(node)
 
     def remote(self, node: str) -> grpc.aio.Channel:
         ch = self._remote.get(node)

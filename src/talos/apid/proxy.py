@@ -21,7 +21,8 @@ from talos.apid.authz import authorize, may_read_secrets
 from talos.apid.backends import Backends
 from talos.apid.identity import ROLE_METADATA_KEY, caller_roles
 from talos.apid.methods import MethodInfo, lookup
-from talos.apid.route import ROUTING_KEYS, Route, parse_route
+from talos.apid.route import LOCAL, ROUTING_KEYS, Route, parse_route
+from talos.apid.status import guard_stream, guard_unary
 from talos.machinery.errors import InvalidArgument, TalosError
 
 _DROP = frozenset({*ROUTING_KEYS, ROLE_METADATA_KEY, "user-agent", "content-type", "te",
@@ -77,13 +78,14 @@ class Proxy(grpc.GenericRpcHandler):  # type: ignore[misc]
         return handler
 
     def _handler(self, info: MethodInfo) -> grpc.RpcMethodHandler:
+        """Identity (de)serializers: requests and replies stay bytes end to end."""
         if not info.client_streaming and not info.server_streaming:
-            return grpc.unary_unary_rpc_method_handler(self._unary_unary(info))
+            return grpc.unary_unary_rpc_method_handler(guard_unary(self._unary_unary(info)))
         if not info.client_streaming:
-            return grpc.unary_stream_rpc_method_handler(self._unary_stream(info))
+            return grpc.unary_stream_rpc_method_handler(guard_stream(self._unary_stream(info)))
         if not info.server_streaming:
-            return grpc.stream_unary_rpc_method_handler(self._stream_unary(info))
-        return grpc.stream_stream_rpc_method_handler(self._stream_stream(info))
+            return grpc.stream_unary_rpc_method_handler(guard_unary(self._stream_unary(info)))
+        return grpc.stream_stream_rpc_method_handler(guard_stream(self._stream_stream(info)))
 
     # -- common preamble ----------------------------------------------------------------
 
@@ -99,6 +101,8 @@ class Proxy(grpc.GenericRpcHandler):  # type: ignore[misc]
                     f"{info.path} cannot be sent to several nodes at once (use 'node' and one "
                     "call per node)")
             route = Route("one", route.nodes)
+        if route.kind == "one" and self.backends.is_local(route.nodes[0]):
+            route = LOCAL  # this node itself: no TLS round trip to ourselves
         redact = False
         if request is not None and cosi_filter.is_cosi_read(info.path) \
                 and not may_read_secrets(roles):
@@ -123,12 +127,23 @@ class Proxy(grpc.GenericRpcHandler):  # type: ignore[misc]
             return f"machined ({self.backends.local_target})"
         return f"node {plan.route.nodes[0]!r}"
 
+    def _details(self, where: str, e: grpc.aio.AioRpcError) -> str:
+        details = str(e.details() or e.code().name)
+        if e.code() == grpc.StatusCode.UNAVAILABLE:
+            details = f"{where} is unavailable: {details}"
+        return details
+
+    def _node_error(self, node: str, e: grpc.aio.AioRpcError) -> tuple[str, int]:
+        """A fanned-out node's failure: (message, code). Our own node's machined failing reads
+        as it does when another apid reports it."""
+        if self.backends.is_local(node):
+            return self._details(self._where(Plan(frozenset(), LOCAL, (), None)), e), \
+                _code_number(e.code())
+        return str(e.details() or e.code().name), _code_number(e.code())
+
     async def _fail(self, context: grpc.aio.ServicerContext, plan: Plan,
                     e: grpc.aio.AioRpcError) -> None:
-        details = e.details() or e.code().name
-        if e.code() == grpc.StatusCode.UNAVAILABLE:
-            details = f"{self._where(plan)} is unavailable: {details}"
-        await context.abort(e.code(), details)
+        await context.abort(e.code(), self._details(self._where(plan), e))
 
     # -- unary --------------------------------------------------------------------------
 
@@ -160,13 +175,12 @@ class Proxy(grpc.GenericRpcHandler):  # type: ignore[misc]
             timeout = max(0.0, timeout - min(FANOUT_MARGIN, timeout * 0.1))
 
         async def one(node: str) -> bytes:
-            call = self.backends.remote(node).unary_unary(info.path)(
+            call = self.backends.channel_for(node).unary_unary(info.path)(
                 request, metadata=plan.metadata, timeout=timeout)
             try:
                 return wire.stamp_reply(await call, node)
             except grpc.aio.AioRpcError as e:
-                return wire.error_reply(node, e.details() or e.code().name,
-                                        _code_number(e.code()))
+                return wire.error_reply(node, *self._node_error(node, e))
             except TalosError as e:
                 return wire.error_reply(node, f"malformed reply: {e}",
                                         _code_number(grpc.StatusCode.INTERNAL))
@@ -205,14 +219,13 @@ class Proxy(grpc.GenericRpcHandler):  # type: ignore[misc]
         queue: asyncio.Queue[bytes | None] = asyncio.Queue(FANOUT_QUEUE)
 
         async def pump(node: str) -> None:
-            call = self.backends.remote(node).unary_stream(info.path)(
+            call = self.backends.channel_for(node).unary_stream(info.path)(
                 request, metadata=plan.metadata, timeout=plan.timeout)
             try:
                 async for msg in call:
                     await queue.put(wire.stamp_message(msg, node))
             except grpc.aio.AioRpcError as e:
-                await queue.put(wire.error_message(node, e.details() or e.code().name,
-                                                   _code_number(e.code())))
+                await queue.put(wire.error_message(node, *self._node_error(node, e)))
             except TalosError as e:
                 await queue.put(wire.error_message(
                     node, f"malformed message: {e}", _code_number(grpc.StatusCode.INTERNAL)))

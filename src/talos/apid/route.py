@@ -74,6 +74,18 @@ def parse_route(metadata: Iterable[tuple[str, str | bytes]]) -> Route:
     return LOCAL
 
 
+def split_host_port(node: str) -> tuple[str, int | None]:
+    """`host` / `host:port` / `[v6]:port` / bare IPv6 -> (host without brackets, port)."""
+    if node.startswith("["):
+        host, _, rest = node[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif node.count(":") == 1:
+        host, _, port = node.partition(":")
+    else:
+        host, port = node, ""
+    return host, int(port) if port.isdigit() else None
+
+
 def target_address(node: str, default_port: int) -> str:
     """`host` -> `host:port`; `host:port`, `[v6]:port` kept; a bare IPv6 gets brackets."""
     if node.startswith("["):

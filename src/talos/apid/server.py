@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+from cryptography import x509
 
 from talos.apid.backends import CHANNEL_OPTIONS, Backends
 from talos.apid.proxy import Proxy
-from talos.apid.status import ErrorInterceptor
+from talos.apid.route import split_host_port
 from talos.machinery.constants import APID_PORT, MACHINED_SOCKET, ROLE_IMPERSONATOR
 from talos.machinery.errors import InvalidArgument, Unavailable
 from talos.machinery.pki import (
@@ -66,6 +67,22 @@ class ApidSettings:
                 "nodes' apids, which accept the caller's roles only from impersonators)")
         CertificateAndKey(self.cert_pem, self.key_pem).check(path="apid certificate")
 
+    def local_names(self) -> frozenset[str]:
+        """The names this node answers to: its certificate's DNS names and IP addresses, and
+        the address apid listens on unless it is a wildcard."""
+        cert = load_certificate(self.cert_pem, what="apid certificate")
+        names: set[str] = set()
+        try:
+            san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            names.update(str(n).lower() for n in san.get_values_for_type(x509.DNSName))
+            names.update(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+        except x509.ExtensionNotFound:
+            pass
+        host, _ = split_host_port(self.listen)
+        if host not in ("", "0.0.0.0", "::", "[::]"):
+            names.add(host.lower())
+        return frozenset(names)
+
 
 class ApidServer:
     def __init__(self, settings: ApidSettings) -> None:
@@ -73,12 +90,13 @@ class ApidServer:
         self.settings = settings
         self.backends = Backends(settings.backend_socket, ca_pem=settings.ca_pem,
                                  cert_pem=settings.cert_pem, key_pem=settings.key_pem,
-                                 remote_port=settings.remote_port)
+                                 remote_port=settings.remote_port,
+                                 local_names=settings.local_names())
         self._server: grpc.aio.Server | None = None
         self.port = 0
 
     async def start(self) -> int:
-        server = grpc.aio.server(interceptors=[ErrorInterceptor()], options=SERVER_OPTIONS,
+        server = grpc.aio.server(options=SERVER_OPTIONS,
                                  maximum_concurrent_rpcs=self.settings.max_concurrent_rpcs)
         server.add_generic_rpc_handlers([Proxy(self.backends)])
         creds = grpc.ssl_server_credentials(
@@ -90,6 +108,7 @@ class ApidServer:
             raise Unavailable(f"apid cannot listen on {self.settings.listen}: {e}") from None
         await server.start()
         self._server = server
+        self.backends.local_port = self.port
         return self.port
 
     async def stop(self, grace: float | None = 1.0) -> None:

@@ -1,4 +1,5 @@
-"""Errors mapped to gRPC statuses ONCE, by a server interceptor wrapping every handler."""
+"""Errors mapped to gRPC statuses ONCE: every handler apid builds is wrapped when it is built
+(no per-call interceptor)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def status_code(err: TalosError) -> grpc.StatusCode:
     return code
 
 
-def _wrap_unary(fn: Callable[[Any, Any], Awaitable[Any]]) -> Callable[[Any, Any], Awaitable[Any]]:
+def guard_unary(fn: Callable[[Any, Any], Awaitable[Any]]) -> Callable[[Any, Any], Awaitable[Any]]:
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
             return await fn(request, context)
@@ -24,7 +25,7 @@ def _wrap_unary(fn: Callable[[Any, Any], Awaitable[Any]]) -> Callable[[Any, Any]
     return wrapper
 
 
-def _wrap_stream(fn: Callable[[Any, Any], AsyncIterator[Any]]
+def guard_stream(fn: Callable[[Any, Any], AsyncIterator[Any]]
                  ) -> Callable[[Any, Any], AsyncIterator[Any]]:
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         try:
@@ -33,21 +34,3 @@ def _wrap_stream(fn: Callable[[Any, Any], AsyncIterator[Any]]
         except TalosError as e:
             await context.abort(status_code(e), str(e))
     return wrapper
-
-
-class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """TalosError raised by any handler -> `context.abort(code, message)`."""
-
-    async def intercept_service(self, continuation: Any, details: Any) -> Any:
-        handler = await continuation(details)
-        if handler is None:
-            return None
-        if handler.unary_unary is not None:
-            return handler._replace(unary_unary=_wrap_unary(handler.unary_unary))
-        if handler.unary_stream is not None:
-            return handler._replace(unary_stream=_wrap_stream(handler.unary_stream))
-        if handler.stream_unary is not None:
-            return handler._replace(stream_unary=_wrap_unary(handler.stream_unary))
-        if handler.stream_stream is not None:
-            return handler._replace(stream_stream=_wrap_stream(handler.stream_stream))
-        return handler
