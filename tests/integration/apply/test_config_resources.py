@@ -13,6 +13,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import grpc
@@ -24,8 +25,10 @@ from ruamel.yaml import YAML
 from talos.api.machine import machine_pb2 as m
 from talos.api.v1alpha1 import state_pb2
 from talos.machinery.config.generate import GenerateOptions, generate
+from tests.integration.apid.harness import new_pki
 from tests.integration.apply.harness import Machined, config, machined
 from tests.integration.etcd.harness import needs_etcd, unique_subnet
+from tests.integration.etcd.test_node_etcd import apid_in_front, talosconfig, talosctl
 
 ETCD_CONFIG = ("etcd", "EtcdConfigs.etcd.talos.dev", "etcd")
 KUBELET_SPEC = ("k8s", "KubeletSpecs.kubernetes.talos.dev", "kubelet")
@@ -219,6 +222,27 @@ async def test_control_plane_resources_derive_from_the_config(tmp_path: Path) ->
                   "kubeletconfigs.kubernetes.talos.dev", "staticpods.kubernetes.talos.dev",
                   "nodeipconfigs.kubernetes.talos.dev", "machinetypes.config.talos.dev"):
             assert t in rds
+
+        # and talosctl finds them by alias, through apid
+        pki = new_pki()
+        node = SimpleNamespace(address=address, socket=n.socket)
+        async with apid_in_front(node, pki) as target:  # type: ignore[arg-type]
+            cfg = talosconfig(tmp_path / "talosconfig", pki, target)
+            code, out, err = await talosctl(cfg, "get", "staticpods")
+            assert code == 0, err
+            # columns NODE (empty without -n) NAMESPACE TYPE ID VERSION: ID is next to last
+            rows = [ln.split() for ln in out.splitlines()[1:] if ln.strip()]
+            assert sorted(r[-2] for r in rows) == [
+                "kube-apiserver", "kube-controller-manager", "kube-scheduler"], out
+            code, out, err = await talosctl(cfg, "get", "kubeletspec", "-o", "yaml")
+            assert code == 0, err
+            assert "--hostname-override=cp-1" in out and "id: kubelet" in out
+            code, out, err = await talosctl(cfg, "get", "etcdconfig")
+            assert code == 0, err
+            assert "IMAGE" in out.splitlines()[0] and "gcr.io/etcd-development/etcd" in out
+            code, out, err = await talosctl(cfg, "get", "rd")
+            assert code == 0, err
+            assert "kubeletspecs.kubernetes.talos.dev" in out
 
 
 async def test_worker_has_kubelet_resources_but_no_etcd_config_or_static_pods(
