@@ -23,7 +23,11 @@ from talos.talosctl.progress import go_bool, report, run_tracked
 _wait = go_bool("--wait", default=True,
                 help="wait for the operation to complete, tracking its progress")
 _timeout = click.option("--timeout", type=float, default=1800.0, show_default=True,
-                        help="seconds to wait for the operation to complete (with --wait)")
+                        help="seconds to wait for the operation to complete (with --wait "
+                             "or --debug)")
+_debug = click.option("--debug", is_flag=True,
+                      help="debug operation from kernel logs. --wait is set to true when "
+                           "this flag is set")
 
 
 def _acked(s: Session, reply: Any, what: str) -> None:
@@ -37,9 +41,10 @@ def _acked(s: Session, reply: Any, what: str) -> None:
 @click.option("-m", "--mode", type=click.Choice(["default", "powercycle"]), default="default",
               show_default=True, help="select the reboot mode")
 @_wait
+@_debug
 @_timeout
 @click.pass_context
-def reboot(ctx: click.Context, mode: str, wait: bool, timeout: float) -> None:
+def reboot(ctx: click.Context, mode: str, wait: bool, debug: bool, timeout: float) -> None:
     """Reboot a node."""
     from talos.api.machine import machine_pb2 as m
     nodes = require_explicit_nodes(ctx, "reboot")
@@ -49,10 +54,11 @@ def reboot(ctx: click.Context, mode: str, wait: bool, timeout: float) -> None:
     async def run(s: Session) -> None:
         async def action() -> Any:
             return await s.machine().Reboot(req, metadata=s.md)
-        if not wait:
+        if not (wait or debug):
             _acked(s, await action(), "reboot requested")
             return
-        report(await run_tracked(s, action, expect="reboot", wait_seconds=timeout))
+        report(await run_tracked(s, action, expect="reboot", wait_seconds=timeout,
+                                 debug=debug))
 
     call(ctx, run, nodes=nodes)
 
@@ -61,9 +67,10 @@ def reboot(ctx: click.Context, mode: str, wait: bool, timeout: float) -> None:
 @click.option("--force", is_flag=True, help="if true, force a node to shutdown without a "
               "cordon/drain")
 @_wait
+@_debug
 @_timeout
 @click.pass_context
-def shutdown(ctx: click.Context, force: bool, wait: bool, timeout: float) -> None:
+def shutdown(ctx: click.Context, force: bool, wait: bool, debug: bool, timeout: float) -> None:
     """Shutdown a node."""
     from talos.api.machine import machine_pb2 as m
     nodes = require_explicit_nodes(ctx, "shut down")
@@ -71,10 +78,11 @@ def shutdown(ctx: click.Context, force: bool, wait: bool, timeout: float) -> Non
     async def run(s: Session) -> None:
         async def action() -> Any:
             return await s.machine().Shutdown(m.ShutdownRequest(force=force), metadata=s.md)
-        if not wait:
+        if not (wait or debug):
             _acked(s, await action(), "shutdown requested")
             return
-        report(await run_tracked(s, action, expect="poweroff", wait_seconds=timeout))
+        report(await run_tracked(s, action, expect="poweroff", wait_seconds=timeout,
+                                 debug=debug))
 
     call(ctx, run, nodes=nodes)
 
@@ -102,11 +110,12 @@ def _labels(_ctx: click.Context, _p: click.Parameter, value: tuple[str, ...]) ->
 @click.option("--wipe-mode", type=click.Choice(["all", "system-disk", "user-disks"]),
               default="all", show_default=True, help="disk reset mode")
 @_wait
+@_debug
 @_timeout
 @click.pass_context
 def reset(ctx: click.Context, graceful: bool, reboot_: bool,
           system_labels_to_wipe: list[str], user_disks_to_wipe: tuple[str, ...],
-          wipe_mode: str, wait: bool, timeout: float) -> None:
+          wipe_mode: str, wait: bool, debug: bool, timeout: float) -> None:
     """Reset a node."""
     from talos.api.machine import machine_pb2 as m
     nodes = require_explicit_nodes(ctx, "reset")
@@ -121,10 +130,10 @@ def reset(ctx: click.Context, graceful: bool, reboot_: bool,
     async def run(s: Session) -> None:
         async def action() -> Any:
             return await s.machine().Reset(req, metadata=s.md)
-        if not wait:
+        if not (wait or debug):
             _acked(s, await action(), "reset requested")
             return
         report(await run_tracked(s, action, expect="reset" if reboot_ else "poweroff",
-                                 wait_seconds=timeout))
+                                 wait_seconds=timeout, debug=debug))
 
     call(ctx, run, nodes=nodes)

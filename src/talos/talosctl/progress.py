@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ from talos.talosctl.nodeapi import Session, echo_table
 from talos.talosctl.progress_view import PlainView, ProgressView, choose_view
 
 RETRY = 0.3
+#: kernel log lines kept per node with --debug (the newest; older ones are dropped)
+CONSOLE_LINES = 5000
 
 
 def go_bool(name: str, *, default: bool, help: str) -> Callable[[Any], Any]:
@@ -149,6 +152,41 @@ class Tracker:
                 call.cancel()
 
 
+class ConsoleLog:
+    """`--debug`: one node's kernel log (Dmesg, followed across reboots) kept in memory, to
+    be printed if the operation fails on that node (as Talos does)."""
+
+    def __init__(self, s: Session, node: str) -> None:
+        self.s = s
+        self.node = node
+        self.lines: deque[str] = deque(maxlen=CONSOLE_LINES)
+        self._partial = b""
+
+    async def follow(self) -> None:
+        """Until cancelled; a node that goes away is read again once it is back."""
+        import grpc
+
+        from talos.api.machine import machine_pb2 as m
+        while True:
+            try:
+                async for chunk in self.s.machine().Dmesg(
+                        m.DmesgRequest(follow=True), metadata=_md(self.node)):
+                    if chunk.metadata.error:
+                        break
+                    self._add(chunk.bytes)
+            except grpc.RpcError:
+                pass
+            await asyncio.sleep(RETRY)
+
+    def _add(self, data: bytes) -> None:
+        *done, self._partial = (self._partial + data).split(b"\n")
+        self.lines.extend(ln.decode(errors="replace") for ln in done)
+
+    def text(self) -> str:
+        tail = [self._partial.decode(errors="replace")] if self._partial else []
+        return "".join(f"{ln}\n" for ln in [*self.lines, *tail])
+
+
 async def follow_all(trackers: list[Tracker], view: ProgressView) -> list[Outcome]:
     """Follow the (subscribed) trackers concurrently while `view` shows them."""
     if not trackers:
@@ -160,8 +198,37 @@ async def follow_all(trackers: list[Tracker], view: ProgressView) -> list[Outcom
 
 
 async def run_tracked(s: Session, action: Callable[[], Awaitable[Any]], *, expect: str,
-                      wait_seconds: float, view: ProgressView | None = None) -> list[Outcome]:
-    """Subscribe to every node's events, run `action` (the fan-out RPC), follow each node."""
+                      wait_seconds: float, view: ProgressView | None = None,
+                      debug: bool = False) -> list[Outcome]:
+    """Subscribe to every node's events, run `action` (the fan-out RPC), follow each node.
+
+    With `debug`, each node's kernel log is captured meanwhile and printed (stderr) for the
+    nodes where the operation failed.
+    """
+    if not debug:
+        return await _run_tracked(s, action, expect=expect, wait_seconds=wait_seconds,
+                                  view=view)
+    logs = {n: ConsoleLog(s, n) for n in (s.nodes or [""])}
+    async with asyncio.TaskGroup() as tg:
+        readers = [tg.create_task(log.follow()) for log in logs.values()]
+        try:
+            outcomes = await _run_tracked(s, action, expect=expect,
+                                          wait_seconds=wait_seconds, view=view)
+        finally:
+            for reader in readers:
+                reader.cancel()
+    failed = [o.node for o in outcomes if not o.ok]
+    if failed:
+        click.echo(f"console logs for nodes {failed}:", err=True)
+        by_label = {log.node or s.endpoint_host: log for log in logs.values()}
+        for node in failed:
+            if node in by_label:
+                click.echo(by_label[node].text(), err=True, nl=False)
+    return outcomes
+
+
+async def _run_tracked(s: Session, action: Callable[[], Awaitable[Any]], *, expect: str,
+                       wait_seconds: float, view: ProgressView | None) -> list[Outcome]:
     view = view if view is not None else choose_view()
     targets = s.nodes or [""]
     trackers = [Tracker(s, n, expect=expect, timeout=wait_seconds, view=view)

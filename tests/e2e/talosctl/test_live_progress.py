@@ -63,3 +63,25 @@ def test_reboot_on_a_terminal_shows_a_live_table_and_result_lines(e2e: E2ECluste
                                                               [host, "rebooted"]]
     r = e2e.run("-n", host, "version", "--short")
     assert r.returncode == 0, r.stderr
+
+
+
+def test_debug_waits_and_prints_console_logs_of_failed_nodes(e2e: E2ECluster) -> None:
+    host = HOSTS[2]
+    node = e2e.nodes[host]
+    assert node.machined is not None
+    # --debug implies --wait; a timeout too short to see the shutdown fails the node, and its
+    # captured kernel log is printed after the header Talos prints
+    r = e2e.run("-n", host, "shutdown", "--force", "--debug", "--wait=false",
+                "--timeout", "0.001")
+    try:
+        assert r.returncode == 1, r.stderr
+        assert "shutdown requested" not in r.stdout
+        assert [ln.split()[:2] for ln in r.stdout.splitlines()] == [["NODE", "RESULT"],
+                                                                   [host, "FAILED:"]]
+        assert f"console logs for nodes ['{host}']:" in r.stderr
+        assert "timed out waiting for the node" in r.stderr
+    finally:
+        # the node powers off all the same: once its machined has exited, start it again
+        node.machined.wait(timeout=300)
+        e2e.restart_node(host)
