@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from talos.talosctl.nodeapi import Session, call, require_explicit_nodes
+from talos.talosctl.resource_group import ResourceTypeGroup, id_argument
 
 MODES = ("auto", "no-reboot", "reboot", "staged", "try")
 MC_TYPE = "MachineConfigs.config.talos.dev"
@@ -203,15 +204,17 @@ async def fetch_config(s: Session, node: str) -> str:
     return str(reply.resource.spec.yaml_spec)
 
 
-@click.group()
+@click.group(cls=ResourceTypeGroup)
 def patch() -> None:
     """Update field(s) of a resource using a JSON patch or a strategic merge patch."""
 
 
 @patch.command("machineconfig")
-@_patch_option
-@click.option("--patch", "patches", multiple=True, help="the patch to be applied to the "
+@id_argument
+@click.option("-p", "--patch", "patches", multiple=True, help="the patch to be applied to the "
               "resource file, use @file to read a patch from file")
+@click.option("--config-patch", "config_patch", multiple=True, hidden=True,
+              help="the same as --patch")
 @click.option("--patch-file", multiple=True, help="a file containing a patch to be applied "
               "to the resource")
 @_mode_option
@@ -247,7 +250,7 @@ def patch_machineconfig(ctx: click.Context, config_patch: tuple[str, ...],
     call(ctx, run, nodes=nodes)
 
 
-@click.group()
+@click.group(cls=ResourceTypeGroup)
 def edit() -> None:
     """Edit resources with your preferred editor ($TALOS_EDITOR, $EDITOR, $VISUAL)."""
 
@@ -292,6 +295,7 @@ HEADER = ("# Please edit the machine config for node {node}. Lines beginning wit
 
 
 @edit.command("machineconfig")
+@id_argument
 @_mode_option
 @_dry_run
 @_yes
