@@ -153,15 +153,19 @@ class EtcdManager:
             runner = self.supervisor.get(SERVICE_ID)
         except NotFound:
             return ""  # registered later, with these settings
+        spec = self.service_spec()
+        if runner.spec.skip_reason and spec.skip_reason:
+            runner.spec = spec  # still skipped: nothing runs
+            return ""
         was_active = runner.active and not runner.spec.skip_reason
         restart = was_active or runner.state is ServiceState.SKIPPED
         if runner.active:
             await runner.stop()
-        runner.spec = self.service_spec()
+        runner.spec = spec
         if not restart:
             return "reconfigured"
-        self.supervisor.start(SERVICE_ID)
-        what = "restarted" if was_active else "started"
+        self.supervisor.start(SERVICE_ID)  # a skipped spec records Skipped with its reason
+        what = "stopped" if spec.skip_reason else "restarted" if was_active else "started"
         log.info("etcd: %s with new settings (extra args: %s)", what,
                  " ".join(f"--{k}={v}" for k, v in settings.extra_args) if settings else "-")
         return what
