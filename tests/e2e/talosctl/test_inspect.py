@@ -140,8 +140,15 @@ def test_system_statistics(e2e: E2ECluster) -> None:
     rows = [ln.split() for ln in r.stdout.splitlines()[1:]]
     assert [row[0] for row in rows] == list(HOSTS[:2])
     assert all(int(row[1]) > 0 for row in rows)
-    r = e2e.run("memory", "-v")
-    assert r.returncode == 0 and "Memtotal: " in r.stdout and "NODE: " in r.stdout
+    r = e2e.run("-n", TWO, "memory", "-v")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    # /proc/meminfo's names and kB (as Talos), each node's block starting with NODE:
+    assert [ln for ln in lines if ln.startswith("NODE: ")] == [f"NODE: {h}" for h in HOSTS[:2]]
+    assert len(lines) == 2 * 49
+    total = next(ln for ln in lines if ln.startswith("MemTotal: "))
+    assert total.endswith(" kB") and int(total.split()[1]) > 0
+    assert any(ln.startswith("HugePagesTotal: ") and not ln.endswith("kB") for ln in lines)
     r = e2e.run("mounts")
     assert r.returncode == 0, r.stderr
     assert header(r.stdout)[-1] == "MOUNTED ON"
