@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """COSI state and runtime benchmark; prints one JSON object.
 
-Figures, each beside its floor measured in the same run (a bare dict update with an
-asyncio.Queue hand-off to the same number of consumers):
+Figures, each beside its floor measured in the same run (a bare dict update with a version
+check and bump, an event into a bounded history and an asyncio.Queue hand-off to the same
+number of consumers; see floor_updates):
 
 * updates/s to one type with 0, 1 and 100 watchers (every watcher receives every event);
 * p50/p99 latency from an update to a watcher seeing it;
@@ -18,6 +19,7 @@ import asyncio
 import json
 import statistics
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from talos.cosi.context import ControllerContext
@@ -25,6 +27,7 @@ from talos.cosi.controller import Input, Output
 from talos.cosi.resource import Resource
 from talos.cosi.runtime import Runtime
 from talos.cosi.state import State
+from talos.cosi.state.state import DEFAULT_HISTORY
 
 NS, TYPE = "bench", "Items.bench.talos.dev"
 UPDATES = 20_000
@@ -75,17 +78,30 @@ async def _consume_queue(q: asyncio.Queue, n: int) -> None:
 
 
 async def floor_updates(consumers: int) -> float:
-    d: dict[str, object] = {}
+    """The least any versioned store with ordered change events does per update: check the
+    expected version (optimistic concurrency), store (version + 1, value), build an event
+    carrying the new and the old entry, keep it in a bounded history (what `tail_events`
+    replays) and hand it to each consumer's queue. No owner/phase checks, no timestamps, no
+    async call: those are the state's own overhead, measured against this."""
+    d: dict[str, tuple[int, Val]] = {"x": (1, Val(0))}
+    hist: deque[tuple[int, tuple[int, Val], tuple[int, Val]]] = deque(maxlen=DEFAULT_HISTORY)
     qs: list[asyncio.Queue] = [asyncio.Queue() for _ in range(consumers)]
+    version = 1
     t0 = time.perf_counter()
     async with asyncio.TaskGroup() as tg:
         for q in qs:
             tg.create_task(_consume_queue(q, UPDATES))
         for i in range(UPDATES):
-            item = Val(i)
-            d["x"] = item
+            cur = d["x"]
+            if cur[0] != version:
+                raise RuntimeError("version conflict")
+            version += 1
+            new = (version, Val(i))
+            d["x"] = new
+            ev = (1, new, cur)
+            hist.append(ev)
             for q in qs:
-                q.put_nowait(item)
+                q.put_nowait(ev)
             if i % BATCH == BATCH - 1:
                 await asyncio.sleep(0)
     return UPDATES / (time.perf_counter() - t0)

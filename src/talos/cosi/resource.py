@@ -177,6 +177,9 @@ class Metadata(tuple[Any, ...]):
         return (Metadata, (*self[:9], dict(self[9]), dict(self[10])))
 
 
+_tuple_new = tuple.__new__  # a NamedTuple without its Python-level __new__ (hot paths)
+
+
 class Resource(NamedTuple):
     """A resource: immutable metadata plus an immutable spec (a frozen dataclass)."""
 
@@ -202,7 +205,7 @@ class Resource(NamedTuple):
         return self.metadata.version
 
     def with_spec(self, spec: Any) -> Resource:
-        return Resource(self.metadata, spec)
+        return _tuple_new(Resource, (self[0], spec))
 
     def with_metadata(self, **changes: Any) -> Resource:
         return Resource(self.metadata.evolve(**changes), self.spec)

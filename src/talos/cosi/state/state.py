@@ -24,29 +24,49 @@ from talos.machinery.errors import AlreadyExists, Conflict, InvalidArgument, Not
 
 Kind = tuple[str, str]  # (namespace, type)
 Subscriber = Callable[[Event], None]
+Subscribers = list[Subscriber]  # (inside State, `list` names the method)
 
 T = TypeVar("T")
 
 DEFAULT_WATCH_BUFFER = 10_000
 DEFAULT_HISTORY = 1_000
 
+_tuple_new = tuple.__new__  # builds Metadata/Resource/Event tuples without their Python __new__
+_CREATED, _UPDATED, _DESTROYED = EventType.CREATED, EventType.UPDATED, EventType.DESTROYED
+_RUNNING = Phase.RUNNING
 
-def _now() -> int:
-    return time.time_ns()
+
+class _Kind:
+    """Everything a commit to one (namespace, type) touches, behind one dict lookup:
+    its resources, its recent events and the subscribers an event fans out to (cached
+    until any subscription changes; `gen` is the subscription generation it was built at).
+
+    A history entry is an Event, or while nobody subscribes the same four fields as a
+    plain tuple (making the Event is skipped on the hot path); read it with Event._make.
+    """
+
+    __slots__ = ("fanout", "gen", "history", "items")
+
+    def __init__(self, history_len: int) -> None:
+        self.items: dict[str, Resource] = {}
+        self.history: deque[tuple[Any, ...]] = deque(maxlen=history_len)
+        self.fanout: tuple[Subscriber, ...] = ()
+        self.gen = -1
 
 
 class State:
     def __init__(self, *, persist_dir: Path | None = None, persist: Iterable[str] = (),
                  watch_buffer: int = DEFAULT_WATCH_BUFFER, history: int = DEFAULT_HISTORY,
-                 now: Callable[[], int] = _now) -> None:
-        self._data: dict[Kind, dict[str, Resource]] = {}
+                 now: Callable[[], int] = time.time_ns) -> None:
+        self._kinds: dict[Kind, _Kind] = {}
         self._subs: dict[Kind, list[Subscriber]] = {}
         self._type_subs: dict[str, list[Subscriber]] = {}
         self._ns_subs: dict[str, list[Subscriber]] = {}
-        self._history: dict[Kind, deque[Event]] = {}
+        self._gen = 0  # bumped on every (un)subscribe: invalidates each _Kind.fanout
         self._history_len = history
         self._watch_buffer = watch_buffer
         self._now = now
+        # invariant: non-empty only with a store (so `ns in _persist` alone means "on disk")
         self._persist = frozenset(persist)
         if self._persist and persist_dir is None:
             raise InvalidArgument("persisted namespaces need a persist_dir")
@@ -61,12 +81,13 @@ class State:
             store = st._store
             for ns in sorted(st._persist):
                 for r in await asyncio.to_thread(store.load, ns):
-                    st._data.setdefault((ns, r.metadata.type), {})[r.id] = r
+                    st._kind((ns, r.metadata.type)).items[r.id] = r
         return st
 
     # ---- reads ------------------------------------------------------------------------
     def get_nowait(self, ns: str, type: str, id: str) -> Resource | None:
-        return self._data.get((ns, type), {}).get(id)
+        k = self._kinds.get((ns, type))
+        return k.items.get(id) if k is not None else None
 
     async def get(self, ns: str, type: str, id: str) -> Resource:
         r = self.get_nowait(ns, type, id)
@@ -75,15 +96,17 @@ class State:
         return r
 
     def list_nowait(self, ns: str, type: str, query: Query = EVERYTHING) -> list[Resource]:
-        items = self._data.get((ns, type), {})
-        return [r for _, r in sorted(items.items())
+        k = self._kinds.get((ns, type))
+        if k is None:
+            return []
+        return [r for _, r in sorted(k.items.items())
                 if query.empty or query.matches(r.id, r.metadata.labels)]
 
     async def list(self, ns: str, type: str, query: Query = EVERYTHING) -> list[Resource]:
         return self.list_nowait(ns, type, query)
 
     def kinds(self) -> Iterator[Kind]:
-        return iter(sorted(k for k, v in self._data.items() if v))
+        return iter(sorted(kind for kind, k in self._kinds.items() if k.items))
 
     # ---- writes -----------------------------------------------------------------------
     async def create(self, resource: Resource, *, owner: str = "") -> Resource:
@@ -100,34 +123,60 @@ class State:
     async def update(self, resource: Resource, *, owner: str = "",
                      expected_phase: Phase | None = Phase.RUNNING) -> Resource:
         """Replace spec/labels/annotations; `resource.version` must be the current version."""
-        md = resource.metadata
+        # The hot path (in-memory namespaces): _prepare_update + _apply inlined, with tuple
+        # unpacking (indexing a tuple subclass is slow). Nothing here awaits, so no lock.
+        # Any failed check goes through _prepare_update, which raises the precise error.
+        md, spec = resource
+        ns, type, id, version, _, _, _, _, _, labels, annotations = md
+        if ns in self._persist:
+            return await self._commit(
+                ns, lambda: self._prepare_update(resource, owner, expected_phase))
+        k = self._kinds.get((ns, type))
+        cur = k.items.get(id) if k is not None else None
+        if cur is None:
+            self._prepare_update(resource, owner, expected_phase)  # raises NotFound
+        assert k is not None and cur is not None
+        _, _, _, cur_version, cur_owner, phase, created, _, finalizers, _, _ = cur[0]
+        if cur_owner != owner or version != cur_version or (
+                expected_phase is not None and phase is not expected_phase):
+            self._prepare_update(resource, owner, expected_phase)  # raises
+        new = _tuple_new(Resource, (
+            _tuple_new(Metadata, (ns, type, id, version + 1, owner, phase, created,
+                                  self._now(), finalizers, labels, annotations)),
+            spec))
+        k.items[id] = new
+        if k.gen != self._gen:
+            self._refresh_fanout(k, ns, type)
+        if k.fanout:
+            ev = _tuple_new(Event, (_UPDATED, new, cur, None))
+            k.history.append(ev)
+            for cb in k.fanout:
+                cb(ev)
+        else:
+            k.history.append((_UPDATED, new, cur, None))
+        return new
 
-        def prepare() -> tuple[Resource, Event]:
-            # hot path: index the metadata tuple directly (see Metadata field order)
-            items = self._data.get((md[0], md[1]))
-            cur = items.get(md[2]) if items else None
-            if cur is None:
-                raise NotFound(f"resource {md.pointer} doesn't exist")
-            cmd = cur.metadata
-            if cmd[4] != owner:
-                self._check_owner(cur, owner)
-            if md[3] != cmd[3]:
-                raise Conflict(
-                    f"resource {cur.pointer} update conflict: expected version "
-                    f"{cmd[3]}, got {md[3]}")
-            if expected_phase is not None and cmd[5] is not expected_phase:
-                raise Conflict(f"resource {cur.pointer} is in phase {cmd[5]}, "
-                               f"expected {expected_phase}")
-            vals = list(cmd)
-            vals[3] += 1
-            vals[7] = self._now()
-            vals[9] = md[9]
-            vals[10] = md[10]
-            new = Resource(Metadata.unchecked(vals), resource.spec)
-            return new, Event(EventType.UPDATED, new, cur)
-        if self._volatile(md[0]):
-            return self._commit_now(prepare)
-        return await self._commit(md[0], prepare)
+    def _prepare_update(self, resource: Resource, owner: str,
+                        expected_phase: Phase | None) -> tuple[Resource, Event]:
+        # hot path: index the metadata tuple directly (see Metadata field order)
+        md = resource[0]
+        cur = self.get_nowait(md[0], md[1], md[2])
+        if cur is None:
+            raise NotFound(f"resource {md.pointer} doesn't exist")
+        cmd = cur[0]
+        if cmd[4] != owner:
+            self._check_owner(cur, owner)
+        if md[3] != cmd[3]:
+            raise Conflict(
+                f"resource {cur.pointer} update conflict: expected version "
+                f"{cmd[3]}, got {md[3]}")
+        if expected_phase is not None and cmd[5] is not expected_phase:
+            raise Conflict(f"resource {cur.pointer} is in phase {cmd[5]}, "
+                           f"expected {expected_phase}")
+        new_md = _tuple_new(Metadata, (cmd[0], cmd[1], cmd[2], cmd[3] + 1, cmd[4], cmd[5],
+                                       cmd[6], self._now(), cmd[8], md[9], md[10]))
+        new = _tuple_new(Resource, (new_md, resource[1]))
+        return new, _tuple_new(Event, (_UPDATED, new, cur, None))
 
     async def destroy(self, ptr: Pointer, *, owner: str = "") -> None:
         def prepare() -> tuple[None, Event]:
@@ -195,27 +244,11 @@ class State:
     # ---- watch ------------------------------------------------------------------------
     def subscribe(self, ns: str, type: str, callback: Subscriber) -> Callable[[], None]:
         """Call `callback(event)` synchronously after each commit to (ns, type)."""
-        subs = self._subs.setdefault((ns, type), [])
-        subs.append(callback)
-
-        def unsubscribe() -> None:
-            try:
-                subs.remove(callback)
-            except ValueError:
-                pass
-        return unsubscribe
+        return self._subscribe(self._subs.setdefault((ns, type), []), callback)
 
     def subscribe_type(self, type: str, callback: Subscriber) -> Callable[[], None]:
         """Like `subscribe`, for a type in every namespace."""
-        subs = self._type_subs.setdefault(type, [])
-        subs.append(callback)
-
-        def unsubscribe() -> None:
-            try:
-                subs.remove(callback)
-            except ValueError:
-                pass
-        return unsubscribe
+        return self._subscribe(self._type_subs.setdefault(type, []), callback)
 
     def watch_namespace(self, ns: str, *, bootstrap: bool = True,
                         buffer: int | None = None) -> Watch:
@@ -229,15 +262,7 @@ class State:
                                    for r in self.list_nowait(kns, ktype))
             initial.append(Event(EventType.BOOTSTRAPPED))
         w = Watch(buffer or self._watch_buffer, initial)
-        subs = self._ns_subs.setdefault(ns, [])
-        subs.append(w._push)
-
-        def unsubscribe() -> None:
-            try:
-                subs.remove(w._push)
-            except ValueError:
-                pass
-        w._attach(unsubscribe)
+        w._attach(self._subscribe(self._ns_subs.setdefault(ns, []), w._push))
         return w
 
     def watch(self, ns: str, type: str, id: str | None = None, *, bootstrap: bool = True,
@@ -258,19 +283,30 @@ class State:
             initial.append(Event(EventType.CREATED, cur) if cur is not None else
                            Event(EventType.DESTROYED, Resource(Metadata(ns, type, id), None)))
         elif tail_events:
-            hist = [e for e in self._history.get((ns, type), ())
-                    if _filter(e, None, query) is not None]
+            k = self._kinds.get((ns, type))
+            seen = (_filter(Event._make(e), None, query)
+                    for e in (k.history if k is not None else ()))
+            hist = [ev for ev in seen if ev is not None]
             initial.extend(hist[-tail_events:])
         elif bootstrap:
             initial.extend(Event(EventType.CREATED, r) for r in self.list_nowait(ns, type, query))
             initial.append(Event(EventType.BOOTSTRAPPED))
         w = Watch(buffer or self._watch_buffer, initial)
-
-        def on_event(ev: Event) -> None:
-            out = _filter(ev, id, query)
-            if out is not None:
-                w._push(out)
-        w._attach(self.subscribe(ns, type, on_event))
+        push = w._push
+        callback: Subscriber
+        if id is not None:
+            def callback(ev: Event) -> None:
+                r = ev[1]
+                if r is None or r[0][2] == id:
+                    push(ev)
+        elif query.empty:
+            callback = push  # every event of the kind, as is
+        else:
+            def callback(ev: Event) -> None:
+                out = _filter(ev, None, query)
+                if out is not None:
+                    push(out)
+        w._attach(self.subscribe(ns, type, callback))
         return w
 
     # ---- internals --------------------------------------------------------------------
@@ -287,18 +323,12 @@ class State:
             raise Conflict(f"resource {cur.pointer} is owned by {want!r}, "
                            f"not {owner or 'no owner'!r}")
 
-    def _volatile(self, ns: str) -> bool:
-        return self._store is None or ns not in self._persist
-
-    def _commit_now(self, prepare: Callable[[], tuple[T, Event | None]]) -> T:
-        result, ev = prepare()
-        if ev is not None:
-            self._apply(ev)
-        return result
-
     async def _commit(self, ns: str, prepare: Callable[[], tuple[T, Event | None]]) -> T:
-        if self._volatile(ns):
-            return self._commit_now(prepare)
+        if ns not in self._persist:
+            result, ev = prepare()
+            if ev is not None:
+                self._apply(ev)
+            return result
         store = self._store
         assert store is not None
         lock = self._locks.setdefault(ns, asyncio.Lock())
@@ -322,34 +352,47 @@ class State:
                 self._apply(ev)
             return result
 
+    def _kind(self, kind: Kind) -> _Kind:
+        k = self._kinds.get(kind)
+        if k is None:
+            k = self._kinds[kind] = _Kind(self._history_len)
+        return k
+
     def _apply(self, ev: Event) -> None:
+        """Commit an event to memory and the history, then hand it to every subscriber
+        (kind subscribers, then type-wide, then namespace-wide; each in subscription order).
+        State.update inlines this for in-memory namespaces: keep the two in step."""
         r = ev[1]
         assert r is not None
-        md = r.metadata
-        kind = (md[0], md[1])
-        items = self._data.get(kind)
-        if items is None:
-            items = self._data[kind] = {}
-        if ev[0] is EventType.DESTROYED:
-            items.pop(md[2], None)
+        md = r[0]
+        k = self._kind((md[0], md[1]))
+        if ev[0] is _DESTROYED:
+            k.items.pop(md[2], None)
         else:
-            items[md[2]] = r
-        hist = self._history.get(kind)
-        if hist is None:
-            hist = self._history[kind] = deque(maxlen=self._history_len)
-        hist.append(ev)
-        subs = self._subs.get(kind)
-        if subs:
-            for cb in tuple(subs):
-                cb(ev)
-        tsubs = self._type_subs.get(md[1])
-        if tsubs:
-            for cb in tuple(tsubs):
-                cb(ev)
-        nsubs = self._ns_subs.get(md[0])
-        if nsubs:
-            for cb in tuple(nsubs):
-                cb(ev)
+            k.items[md[2]] = r
+        k.history.append(ev)
+        if k.gen != self._gen:
+            self._refresh_fanout(k, md[0], md[1])
+        # the cached tuple is a snapshot: callbacks may (un)subscribe while it is walked
+        for cb in k.fanout:
+            cb(ev)
+
+    def _refresh_fanout(self, k: _Kind, ns: str, type: str) -> None:
+        k.fanout = (*self._subs.get((ns, type), ()), *self._type_subs.get(type, ()),
+                    *self._ns_subs.get(ns, ()))
+        k.gen = self._gen
+
+    def _subscribe(self, subs: Subscribers, callback: Subscriber) -> Callable[[], None]:
+        subs.append(callback)
+        self._gen += 1
+
+        def unsubscribe() -> None:
+            try:
+                subs.remove(callback)
+            except ValueError:
+                return
+            self._gen += 1
+        return unsubscribe
 
 
 def _filter(ev: Event, id: str | None, query: Query) -> Event | None:

@@ -44,7 +44,9 @@ class Watch:
             return
         self._buf.append(ev)
         self._live += 1
-        self._wake()
+        w = self._waiter  # _wake, inlined: this runs once per event per watcher
+        if w is not None and not w.done():
+            w.set_result(None)
 
     def _wake(self) -> None:
         w = self._waiter
