@@ -7,7 +7,6 @@ without stopping the listing, as talosctl does.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import os
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 import click
 
 from talos.talosctl.nodeapi import Session, call, echo_table, humanize_bytes
+from talos.talosctl.timefmt import lastmod
 
 FILE_TYPES = {"f": 0, "d": 1, "l": 2}  # machine.ListRequest.Type: REGULAR, DIRECTORY, SYMLINK
 
@@ -58,9 +58,15 @@ def _mode_string(mode: int) -> str:
     return (out or "-") + perms
 
 
-def _mtime(seconds: int) -> str:
-    t = dt.datetime.fromtimestamp(seconds, dt.UTC)
-    return t.strftime("%b %d %Y")
+def _types(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> list[int]:
+    """-t as Talos parses it: `-t f -t l`, `-t f,l` or `-tfl`; l and L both mean symlinks."""
+    out = []
+    for item in value:
+        for ch in item.replace(",", ""):
+            if ch not in FILE_TYPES and ch != "L":
+                raise click.BadParameter(f"invalid file type: {ch!r} (expected f, d, l or L)")
+            out.append(FILE_TYPES[ch.lower()])
+    return out
 
 
 @click.command(name="list")
@@ -70,18 +76,18 @@ def _mtime(seconds: int) -> str:
 @click.option("-d", "--depth", type=click.IntRange(min=1), default=1, show_default=True,
               help="maximum recursion depth")
 @click.option("-H", "--humanize", is_flag=True, help="humanize size and time in the output")
-@click.option("-t", "--type", "types", multiple=True, type=click.Choice(sorted(FILE_TYPES)),
+@click.option("-t", "--type", "types", multiple=True, callback=_types, metavar="TYPES",
               help="filter by specified types: f (regular file), d (directory), "
-                   "l (symbolic link)")
+                   "l, L (symbolic link)")
 @click.pass_context
 def list_(ctx: click.Context, path: str, long_: bool, recurse: bool, depth: int,
-          humanize: bool, types: tuple[str, ...]) -> None:
+          humanize: bool, types: list[int]) -> None:
     """Retrieve a directory listing."""
     from talos.api.machine import machine_pb2 as m
     # as talosctl: -r means unlimited unless a depth > 1 is given
     rdepth = depth if depth > 1 else (-1 if recurse else 1)
     req = m.ListRequest(root=path, recurse=rdepth != 1, recursion_depth=rdepth,
-                        types=[FILE_TYPES[t] for t in types])  # type: ignore[misc]
+                        types=types)  # type: ignore[arg-type]
 
     async def run(s: Session) -> None:
         rows: list[tuple[str, ...]] = [
@@ -102,7 +108,7 @@ def list_(ctx: click.Context, path: str, long_: bool, recurse: bool, depth: int,
             if long_:
                 size = humanize_bytes(fi.size) if humanize else str(fi.size)
                 rows.append((node, _mode_string(fi.mode), str(fi.uid), str(fi.gid), size,
-                             _mtime(fi.modified), name))
+                             lastmod(fi.modified, humanize=humanize), name))
             else:
                 rows.append((node, name))
         echo_table(rows)

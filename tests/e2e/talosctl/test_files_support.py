@@ -57,8 +57,22 @@ def test_list_long_recursive_and_types(e2e: E2ECluster) -> None:
     r = e2e.run("ls", "-r", "-t", "f", "/var/e2e-files")
     names = [ln.split()[1] for ln in r.stdout.splitlines()[1:]]
     assert sorted(names) == ["hello.txt", "sub/data.bin"]
+    r = e2e.run("ls", "-r", "-tfd", "/var/e2e-files")  # Talos also takes -tfd and -t f,d
+    names = [ln.split()[1] for ln in r.stdout.splitlines()[1:]]
+    assert sorted(names) == [".", "hello.txt", "sub", "sub/data.bin"]
+    assert e2e.run("ls", "-r", "-t", "f,d", "/var/e2e-files").stdout == r.stdout
+    r = e2e.run("ls", "-r", "-t", "L", "/var/e2e-files")
+    assert r.returncode == 0 and r.stdout.splitlines()[1:] == []
+    # LASTMOD as Talos: "Jan _2 15:04:05" for recent files; -H says how long ago
+    r = e2e.run("ls", "-l", "/var/e2e-files")
+    row = next(ln.split() for ln in r.stdout.splitlines() if ln.endswith(" hello.txt"))
+    assert len(row[7].split(":")) == 3, row
+    r = e2e.run("ls", "-l", "-H", "/var/e2e-files")
+    row = next(ln for ln in r.stdout.splitlines() if ln.endswith(" hello.txt"))
+    assert " ago " in row or " now " in row, row
     r = e2e.run("ls", "-t", "x", "/var")
     assert r.returncode == 2
+    assert "invalid file type: 'x'" in r.stderr
 
 
 def test_usage(e2e: E2ECluster) -> None:
