@@ -14,7 +14,6 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from talos.api.v1alpha1 import resource_pb2, state_pb2
-from talos.machinery.config.config import load_config
 from talos.machinery.errors import PermissionDenied, TalosError
 from talos.machinery.resources import config as config_resources
 from talos.machinery.resources import is_sensitive
@@ -61,6 +60,9 @@ def redact_yaml(text: str) -> str:
     runs first; then, as a safety net for documents it does not know, every value under a
     secret-looking key is redacted too (re-rendering the YAML only if that changed anything).
     """
+    # imported here: the config models take ~1 s to import, and apid must start fast
+    from talos.machinery.config.config import load_config
+
     try:
         text = load_config(text, source="MachineConfig").redacted().dump()
     except TalosError:
