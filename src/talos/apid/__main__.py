@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
 
 from talos.apid.server import ApidServer, ApidSettings
 from talos.machinery.constants import APID_PORT, MACHINED_SOCKET
-from talos.machinery.errors import TalosError
+from talos.nodeserver import process
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,32 +25,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-async def _run(settings: ApidSettings) -> None:
-    server = ApidServer(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    port = await server.start()
-    print(f"apid: serving on {settings.listen.rsplit(':', 1)[0]}:{port}", file=sys.stderr,
-          flush=True)
-    try:
-        await stop.wait()
-    finally:
-        await server.stop()
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
+
+    def prepare() -> tuple[ApidServer, str]:
         settings = ApidSettings.from_files(
             ca=args.ca, cert=args.cert, key=args.key, listen=args.listen,
             backend_socket=args.backend, remote_port=args.remote_port)
-        asyncio.run(_run(settings))
-    except TalosError as e:
-        print(f"apid: {e}", file=sys.stderr)
-        return 1
-    return 0
+        return ApidServer(settings), settings.listen
+
+    return process.main("apid", prepare)
 
 
 if __name__ == "__main__":

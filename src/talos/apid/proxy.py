@@ -22,8 +22,8 @@ from talos.apid.backends import Backends
 from talos.apid.identity import ROLE_METADATA_KEY, caller_roles
 from talos.apid.methods import MethodInfo, lookup
 from talos.apid.route import LOCAL, ROUTING_KEYS, Route, parse_route
-from talos.apid.status import guard_stream, guard_unary
 from talos.machinery.errors import InvalidArgument, TalosError
+from talos.nodeserver.status import guard_stream, guard_unary
 
 _DROP = frozenset({*ROUTING_KEYS, ROLE_METADATA_KEY, "user-agent", "content-type", "te",
                    "authority"})

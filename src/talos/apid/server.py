@@ -6,20 +6,21 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
 from cryptography import x509
 
 from talos.apid.backends import CHANNEL_OPTIONS, Backends
 from talos.apid.proxy import Proxy
 from talos.apid.route import split_host_port
 from talos.machinery.constants import APID_PORT, MACHINED_SOCKET, ROLE_IMPERSONATOR
-from talos.machinery.errors import InvalidArgument, Unavailable
+from talos.machinery.errors import InvalidArgument
 from talos.machinery.pki import (
     CertificateAndKey,
     load_certificate,
     organizations_of,
     require_grpc_capable,
 )
+from talos.nodeserver.process import read_file
+from talos.nodeserver.tls import TlsListener, TlsServer
 
 #: Metadata up to 64 KiB reaches apid, so oversized routing metadata (e.g. 1,000 nodes) gets
 #: a clear INVALID_ARGUMENT from the router rather than gRPC's RESOURCE_EXHAUSTED.
@@ -47,13 +48,8 @@ class ApidSettings:
     @classmethod
     def from_files(cls, *, ca: str | Path, cert: str | Path, key: str | Path,
                    **kwargs: object) -> ApidSettings:
-        def read(p: str | Path, what: str) -> bytes:
-            try:
-                return Path(p).read_bytes()
-            except OSError as e:
-                raise InvalidArgument(f"{what} {str(p)!r}: {e.strerror}") from None
-        return cls(read(ca, "CA file"), read(cert, "certificate file"), read(key, "key file"),
-                   **kwargs)  # type: ignore[arg-type]
+        return cls(read_file(ca, "CA file"), read_file(cert, "certificate file"),
+                   read_file(key, "key file"), **kwargs)  # type: ignore[arg-type]
 
     def check(self) -> None:
         ca = load_certificate(self.ca_pem, what="OS CA")
@@ -92,29 +88,23 @@ class ApidServer:
                                  cert_pem=settings.cert_pem, key_pem=settings.key_pem,
                                  remote_port=settings.remote_port,
                                  local_names=settings.local_names())
-        self._server: grpc.aio.Server | None = None
-        self.port = 0
+        self._tls = TlsServer(
+            TlsListener("apid", settings.listen, settings.cert_pem, settings.key_pem,
+                        client_ca_pem=settings.ca_pem),
+            lambda server: server.add_generic_rpc_handlers([Proxy(self.backends)]),
+            options=SERVER_OPTIONS, maximum_concurrent_rpcs=settings.max_concurrent_rpcs)
+
+    @property
+    def port(self) -> int:
+        return self._tls.port
 
     async def start(self) -> int:
-        server = grpc.aio.server(options=SERVER_OPTIONS,
-                                 maximum_concurrent_rpcs=self.settings.max_concurrent_rpcs)
-        server.add_generic_rpc_handlers([Proxy(self.backends)])
-        creds = grpc.ssl_server_credentials(
-            [(self.settings.key_pem, self.settings.cert_pem)],
-            root_certificates=self.settings.ca_pem, require_client_auth=True)
-        try:
-            self.port = server.add_secure_port(self.settings.listen, creds)
-        except RuntimeError as e:
-            raise Unavailable(f"apid cannot listen on {self.settings.listen}: {e}") from None
-        await server.start()
-        self._server = server
-        self.backends.local_port = self.port
-        return self.port
+        port = await self._tls.start()
+        self.backends.local_port = port
+        return port
 
     async def stop(self, grace: float | None = 1.0) -> None:
-        if self._server is not None:
-            await self._server.stop(grace)
-            self._server = None
+        await self._tls.stop(grace)
         await self.backends.close()
 
     async def serve(self, ready: asyncio.Event | None = None) -> None:
@@ -123,7 +113,6 @@ class ApidServer:
         if ready is not None:
             ready.set()
         try:
-            assert self._server is not None
-            await self._server.wait_for_termination()
+            await self._tls.wait()
         finally:
             await asyncio.shield(self.stop())

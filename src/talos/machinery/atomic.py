@@ -7,11 +7,13 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes | str, mode: int = 0o600) -> None:
+def write_atomic(path: str | os.PathLike[str], data: bytes | str, mode: int = 0o600, *,
+                 exclusive: bool = False) -> None:
     """Replace `path` with `data` so a crash leaves either the old or the new file, never half.
 
     The file gets `mode` from the moment it exists (secrets are never world-readable, not
-    even briefly). Missing parent directories are created with mode 0700.
+    even briefly). Missing parent directories are created with mode 0700. `exclusive`: only
+    create, never replace (FileExistsError if `path` exists, even one appearing meanwhile).
     """
     target = Path(path)
     payload = data.encode() if isinstance(data, str) else data
@@ -24,7 +26,11 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, mode: int = 0o
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
+        if exclusive:
+            os.link(tmp, target)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)

@@ -7,6 +7,7 @@ import fnmatch
 import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -76,10 +77,18 @@ def _clean(values: tuple[str, ...]) -> tuple[str, ...]:
 @clear_errors
 def config_endpoint(ctx: click.Context, endpoints: tuple[str, ...]) -> None:
     """Set the endpoint(s) for the current context."""
+    _set_list(ctx, "endpoints", endpoints)
+
+
+def _set_list(ctx: click.Context, field: Literal["endpoints", "nodes"],
+              values: tuple[str, ...]) -> None:
+    """Set `endpoints` or `nodes` of the context the command acts on."""
     cfg, path = _open(ctx)
     name = _context_name(ctx, cfg)
     current = cfg.contexts[name]
-    _save(cfg.with_context(name, replace(current, endpoints=_clean(endpoints))), path)
+    updated = replace(current, endpoints=_clean(values)) if field == "endpoints" \
+        else replace(current, nodes=_clean(values))
+    _save(cfg.with_context(name, updated), path)
 
 
 @config.command("node")
@@ -88,10 +97,7 @@ def config_endpoint(ctx: click.Context, endpoints: tuple[str, ...]) -> None:
 @clear_errors
 def config_node(ctx: click.Context, nodes: tuple[str, ...]) -> None:
     """Set the node(s) for the current context."""
-    cfg, path = _open(ctx)
-    name = _context_name(ctx, cfg)
-    current = cfg.contexts[name]
-    _save(cfg.with_context(name, replace(current, nodes=_clean(nodes))), path)
+    _set_list(ctx, "nodes", nodes)
 
 
 @config.command("context")

@@ -3,21 +3,20 @@
 As Talos does: one node at most, roles checked before asking, an existing file is never
 overwritten ("talosconfig file already exists"), the node issues the certificate
 (GenerateClientConfiguration, admin only) and the new context gets the endpoints this
-command used, so it works right away. The file is created atomically (temporary file,
-fsync, hard link into place: a file that appears meanwhile is not replaced either).
+command used, so it works right away. The file is created atomically and exclusively (a
+file that appears meanwhile is not replaced either).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import click
 
+from talos.machinery.atomic import write_atomic
 from talos.machinery.client.clientconfig import check_roles
 from talos.machinery.client.talosconfig import Talosconfig
 
@@ -30,31 +29,6 @@ def parse_roles(values: tuple[str, ...]) -> tuple[str, ...]:
 
 def exists_error(path: str) -> click.ClickException:
     return click.ClickException(f"talosconfig file already exists: {path!r}")
-
-
-def create_new(path: str, data: bytes, mode: int = 0o600) -> None:
-    """Write `data` to a NEW file at `path`: all of it or nothing, never replacing a file."""
-    target = Path(path)
-    parent = target.parent if str(target.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, target)
-        except FileExistsError:
-            raise exists_error(path) from None
-    finally:
-        os.unlink(tmp)
-    dir_fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def generate_talosconfig(ctx: click.Context, path: str, role_flags: tuple[str, ...],
@@ -92,4 +66,7 @@ def generate_talosconfig(ctx: click.Context, path: str, role_flags: tuple[str, .
             f"the node returned a talosconfig without its current context {name!r}")
     # make the new config immediately useful: the endpoints this command reached
     cfg = cfg.with_context(name, replace(cfg.contexts[name], endpoints=endpoints))
-    create_new(path, cfg.to_yaml().encode())
+    try:
+        write_atomic(path, cfg.to_yaml(), 0o600, exclusive=True)
+    except FileExistsError:
+        raise exists_error(path) from None

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
-from pathlib import Path
 
 from talos.machinery.constants import TRUSTD_PORT
-from talos.machinery.errors import InvalidArgument, TalosError
 from talos.machinery.pki import CertificateAndKey, CertificateAuthority
+from talos.nodeserver import process
+from talos.nodeserver.process import read_file
 from talos.trustd.server import TrustdServer, TrustdSettings
 
 
@@ -27,40 +25,19 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _read(path: str, what: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as e:
-        raise InvalidArgument(f"{what} {path!r}: {e.strerror}") from None
-
-
-async def _run(settings: TrustdSettings) -> None:
-    server = TrustdServer(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    port = await server.start()
-    print(f"trustd: serving on port {port}", file=sys.stderr, flush=True)
-    try:
-        await stop.wait()
-    finally:
-        await server.stop()
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
+
+    def prepare() -> tuple[TrustdServer, str]:
         ca = CertificateAuthority.from_pem(CertificateAndKey(
-            _read(args.ca_cert, "CA certificate"), _read(args.ca_key, "CA key")))
-        serving = CertificateAndKey(_read(args.cert, "certificate"), _read(args.key, "key"))
+            read_file(args.ca_cert, "CA certificate"), read_file(args.ca_key, "CA key")))
+        serving = CertificateAndKey(read_file(args.cert, "certificate"),
+                                    read_file(args.key, "key"))
         serving.check(path="trustd certificate")
-        token = _read(args.token_file, "token file").decode().strip()
-        asyncio.run(_run(TrustdSettings(ca, serving, token, listen=args.listen)))
-    except TalosError as e:
-        print(f"trustd: {e}", file=sys.stderr)
-        return 1
-    return 0
+        token = read_file(args.token_file, "token file").decode().strip()
+        return TrustdServer(TrustdSettings(ca, serving, token, listen=args.listen)), args.listen
+
+    return process.main("trustd", prepare)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ from talos.machinery.errors import (
     PermissionDenied,
     TalosError,
     Unauthenticated,
-    Unavailable,
 )
 from talos.machinery.pki import (
     CLIENT_CERT_VALIDITY,
@@ -35,6 +34,8 @@ from talos.machinery.pki import (
     organizations_of,
     require_grpc_capable,
 )
+from talos.nodeserver.status import status_code
+from talos.nodeserver.tls import TlsListener, TlsServer
 from talos.trustd.ratelimit import FailureLimiter
 
 TOKEN_METADATA_KEY = "token"
@@ -103,17 +104,12 @@ class SecurityService(security_pb2_grpc.SecurityServiceServicer):
                                peer_host(context.peer()))
             return self._sign(request.csr)
         except TalosError as e:
-            await context.abort(_code(e), str(e))
+            await context.abort(status_code(e), str(e))
             raise  # unreachable
 
 
 class TooManyFailures(TalosError):
     code = "RESOURCE_EXHAUSTED"
-
-
-def _code(err: TalosError) -> grpc.StatusCode:
-    code: grpc.StatusCode = getattr(grpc.StatusCode, err.code, grpc.StatusCode.INTERNAL)
-    return code
 
 
 class TrustdServer:
@@ -122,24 +118,17 @@ class TrustdServer:
         if not settings.token:
             raise InvalidArgument("trustd: the trust token is empty")
         self.settings = settings
-        self._server: grpc.aio.Server | None = None
-        self.port = 0
+        self._tls = TlsServer(
+            TlsListener("trustd", settings.listen, settings.serving.crt, settings.serving.key),
+            lambda server: security_pb2_grpc.add_SecurityServiceServicer_to_server(  # type: ignore[no-untyped-call]
+                SecurityService(settings), server))
+
+    @property
+    def port(self) -> int:
+        return self._tls.port
 
     async def start(self) -> int:
-        server = grpc.aio.server()
-        security_pb2_grpc.add_SecurityServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            SecurityService(self.settings), server)
-        creds = grpc.ssl_server_credentials(
-            [(self.settings.serving.key, self.settings.serving.crt)])
-        try:
-            self.port = server.add_secure_port(self.settings.listen, creds)
-        except RuntimeError as e:
-            raise Unavailable(f"trustd cannot listen on {self.settings.listen}: {e}") from None
-        await server.start()
-        self._server = server
-        return self.port
+        return await self._tls.start()
 
     async def stop(self, grace: float | None = 1.0) -> None:
-        if self._server is not None:
-            await self._server.stop(grace)
-            self._server = None
+        await self._tls.stop(grace)

@@ -26,8 +26,9 @@ from talos.machined.server.interceptor import ErrorInterceptor
 from talos.machined.server.machine import MachineServicer
 from talos.machined.server.storage import StorageServicer
 from talos.machined.services.identity import node_addresses
-from talos.machinery.errors import PermissionDenied, Unavailable
+from talos.machinery.errors import PermissionDenied
 from talos.machinery.resources import lookup
+from talos.nodeserver.tls import TlsListener, start_tls_server
 
 if TYPE_CHECKING:
     from talos.machined.node import Node
@@ -119,21 +120,17 @@ async def start(node: Node, listen: str) -> grpc.aio.Server:
     """Serve the maintenance API on `listen` (host:port); stop with `await server.stop()`."""
     import asyncio
     pair = self_signed(await asyncio.to_thread(node_addresses), node.hostname)
-    creds = grpc.ssl_server_credentials([(pair.key, pair.crt)], require_client_auth=False)
+
+    def register(server: grpc.aio.Server) -> None:
+        machine_pb2_grpc.add_MachineServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            MachineServicer(node), server)
+        storage_pb2_grpc.add_StorageServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            StorageServicer(node), server)
+        add_to_server(StateServicer(node.state, authorize=authorize_read), server)
+
     # the error interceptor runs innermost: it maps TalosErrors of the allowed methods
-    server = grpc.aio.server(interceptors=[MaintenanceInterceptor(), ErrorInterceptor()],
-                             options=[("grpc.so_reuseport", 0)])
-    machine_pb2_grpc.add_MachineServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        MachineServicer(node), server)
-    storage_pb2_grpc.add_StorageServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        StorageServicer(node), server)
-    add_to_server(StateServicer(node.state, authorize=authorize_read), server)
-    try:
-        port = server.add_secure_port(listen, creds)
-    except RuntimeError as exc:
-        raise Unavailable(f"maintenance API: cannot listen on {listen}: {exc}") from None
-    if port == 0:
-        raise Unavailable(f"maintenance API: cannot listen on {listen}")
-    await server.start()
+    server, _ = await start_tls_server(
+        TlsListener("maintenance API", listen, pair.crt, pair.key), register,
+        interceptors=[MaintenanceInterceptor(), ErrorInterceptor()])
     log.info("node is in maintenance mode: insecure API on %s (apply a config to boot)", listen)
     return server

@@ -1,5 +1,5 @@
-"""Errors mapped to gRPC statuses ONCE: every handler apid builds is wrapped when it is built
-(no per-call interceptor)."""
+"""TalosError -> gRPC status, mapped ONCE: handlers are wrapped when they are built (no
+per-call interceptor)."""
 
 from __future__ import annotations
 
