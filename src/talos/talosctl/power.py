@@ -109,15 +109,20 @@ def _labels(_ctx: click.Context, _p: click.Parameter, value: tuple[str, ...]) ->
               help="if set, wipes defined devices in the list")
 @click.option("--wipe-mode", type=click.Choice(["all", "system-disk", "user-disks"]),
               default="all", show_default=True, help="disk reset mode")
+@click.option("--insecure", is_flag=True, help="reset using the insecure (encrypted with no "
+              "auth) maintenance service (no progress: that service has no event stream)")
 @_wait
 @_debug
 @_timeout
 @click.pass_context
 def reset(ctx: click.Context, graceful: bool, reboot_: bool,
           system_labels_to_wipe: list[str], user_disks_to_wipe: tuple[str, ...],
-          wipe_mode: str, wait: bool, debug: bool, timeout: float) -> None:
+          wipe_mode: str, insecure: bool, wait: bool, debug: bool, timeout: float) -> None:
     """Reset a node."""
     from talos.api.machine import machine_pb2 as m
+    from talos.talosctl.main import GlobalOptions
+    g = ctx.find_object(GlobalOptions)
+    insecure = insecure or (g is not None and g.insecure)
     nodes = require_explicit_nodes(ctx, "reset")
     req = m.ResetRequest(
         graceful=graceful, reboot=reboot_,
@@ -130,10 +135,10 @@ def reset(ctx: click.Context, graceful: bool, reboot_: bool,
     async def run(s: Session) -> None:
         async def action() -> Any:
             return await s.machine().Reset(req, metadata=s.md)
-        if not (wait or debug):
+        if insecure or not (wait or debug):
             _acked(s, await action(), "reset requested")
             return
         report(await run_tracked(s, action, expect="reset" if reboot_ else "poweroff",
                                  wait_seconds=timeout, debug=debug))
 
-    call(ctx, run, nodes=nodes)
+    call(ctx, run, nodes=nodes, insecure=insecure)

@@ -11,11 +11,14 @@ from talos.talosctl.formats import emit, output_option
 from talos.talosctl.nodeapi import Session, call, echo_table
 
 
-def _fmt(ts: Any) -> str:
+def go_time(ts: Any) -> str:
+    """Go's time.Time.String() of a UTC time: `2006-01-02 15:04:05.123456789 +0000 UTC`
+    (the fraction to the nanosecond, trailing zeros dropped)."""
     if not ts.seconds and not ts.nanos:
         return ""
-    t = dt.datetime.fromtimestamp(ts.ToNanoseconds() / 1e9, dt.UTC)
-    return t.strftime("%Y-%m-%d %H:%M:%S.%f +0000 UTC")
+    t = dt.datetime.fromtimestamp(ts.seconds, dt.UTC)
+    frac = f".{ts.nanos:09d}".rstrip("0") if ts.nanos else ""
+    return f"{t:%Y-%m-%d %H:%M:%S}{frac.rstrip('.')} +0000 UTC"
 
 
 @click.command(name="time")
@@ -40,8 +43,8 @@ def time_(ctx: click.Context, check: str, output: str) -> None:
             return
         rows = [("NODE", "NTP-SERVER", "NODE-TIME", "NTP-SERVER-TIME")]
         for msg in s.ok(reply.messages):
-            rows.append((s.node_of(msg), msg.server or "-", _fmt(msg.localtime),
-                         _fmt(msg.remotetime) or "-"))
+            rows.append((s.node_of(msg), msg.server or "-", go_time(msg.localtime),
+                         go_time(msg.remotetime) or "-"))
         echo_table(rows)
         s.raise_errors()
 

@@ -70,3 +70,17 @@ def test_maintenance_mode_needs_insecure_and_takes_a_config(e2e: E2ECluster,
     r = e2e.run(*ep, "apply-config", "--insecure", "-f", str(cfg), "--yes", endpoint=False)
     assert r.returncode == 0, r.stderr
     assert "Applied configuration" in r.stdout or "applied" in r.stdout.lower(), r.stdout
+
+
+def test_reset_insecure_reaches_the_maintenance_service(e2e: E2ECluster,
+                                                        maintenance_node: str) -> None:
+    ep = ("-e", maintenance_node)
+    # Talos's `reset --insecure`; this node's maintenance service does not serve Reset and
+    # says so in one line (no traceback, no tracking of a stream that does not exist)
+    r = e2e.run(*ep, "reset", "--insecure", "--graceful=false", endpoint=False)
+    assert r.returncode == 1
+    assert r.stderr.startswith("Error: "), r.stderr
+    assert "maintenance mode: Reset is not available" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = e2e.run(*ep, "--insecure", "version", endpoint=False)
+    assert r.returncode == 0, r.stderr

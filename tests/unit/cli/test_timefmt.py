@@ -29,3 +29,15 @@ def test_lastmod_layouts() -> None:
     t = dt.datetime.fromtimestamp(old).astimezone()
     assert lastmod(int(old), now=NOW) == f"{t:%b} {t.day:>2} {t:%Y %H:%M}"
     assert lastmod(int(recent), humanize=True, now=NOW) == "3 days ago"
+
+
+def test_time_column_is_gos_time_string() -> None:
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    from talos.talosctl.timecmd import go_time
+    assert go_time(Timestamp(seconds=1750000000, nanos=123400000)) == \
+        "2025-06-15 15:06:40.1234 +0000 UTC"
+    assert go_time(Timestamp(seconds=1750000000)) == "2025-06-15 15:06:40 +0000 UTC"
+    assert go_time(Timestamp(seconds=1750000000, nanos=5)) == \
+        "2025-06-15 15:06:40.000000005 +0000 UTC"
+    assert go_time(Timestamp()) == ""
