@@ -35,12 +35,13 @@ from talos.provision.state import ClusterRecord
 
 def free_cidr(skip: set[str]) -> str:
     occupants = network.host_ipv4_networks()
+    # 10.214.x: apart from the e2e tests' 10.213.x, so a bench never races a test run
     for x in range(200, 250):
-        cidr = f"10.213.{x}.0/24"
+        cidr = f"10.214.{x}.0/24"
         if cidr not in skip and not network.conflicts(ipaddress.IPv4Network(cidr), occupants):
             skip.add(cidr)
             return cidr
-    raise RuntimeError("no free 10.213.x.0/24")
+    raise RuntimeError("no free 10.214.x.0/24")
 
 
 def talosctl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -17,8 +17,6 @@ from typing import Any
 
 import click
 
-from talos.talosctl.connect import connection_options
-
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 _MARK = {"ok": "[green]OK[/]", "skipped": "[yellow]SKIPPED[/]", "failed": "[red]FAILED[/]",
          "waiting": "[cyan]…[/]"}
@@ -185,6 +183,8 @@ def health(ctx: click.Context, control_plane_nodes: tuple[str, ...],
     if not cps:
         raise click.ClickException("no nodes to check: pass --control-plane-nodes (and "
                                    "--worker-nodes) or set nodes in the talosconfig context")
+    from talos.talosctl.connect import connection_options  # (grpc: only when used)
+
     opts = connection_options(ctx)
     error: TalosError | None = None
     if server:
