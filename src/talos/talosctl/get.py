@@ -254,6 +254,8 @@ async def _get(s: Session, type_name: str, id: str | None, namespace: str | None
             if e.code() == grpc.StatusCode.CANCELLED:
                 raise
             s.errors.append((node, rpc_message(e)))
+        except click.ClickException as e:  # a watch that failed on this node
+            s.errors.append((node, e.message))
 
     if watch and len(nodes) > 1:
         async with asyncio.TaskGroup() as tg:
