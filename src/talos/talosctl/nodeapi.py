@@ -72,7 +72,9 @@ class Session:
         return host or (self.nodes[0] if len(self.nodes) == 1 else self.endpoint_host)
 
     def ok(self, messages: Iterable[T]) -> list[T]:
-        """Messages without a per-node error; the errors are kept for `raise_errors()`."""
+        """Messages without a per-node error; the errors are kept for `raise_errors()`.
+
+        Filtering the same reply twice records each node's error once."""
         out = []
         for msg in messages:
             md = getattr(msg, "metadata", None)
@@ -85,7 +87,8 @@ class Session:
                     if needle in low:
                         error = f"{error} [{hint}]"
                         break
-                self.errors.append((self.node_of(msg), error))
+                if (self.node_of(msg), error) not in self.errors:
+                    self.errors.append((self.node_of(msg), error))
                 continue
             out.append(msg)
         return out

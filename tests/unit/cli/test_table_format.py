@@ -13,3 +13,20 @@ def test_line_breaks_inside_a_cell_are_escaped() -> None:
     lines = text.splitlines()
     assert len(lines) == 2
     assert lines[1].split(maxsplit=1) == ["7", "python -c 'import os\\nos.fork()'\\tx"]
+
+
+def test_a_node_error_seen_twice_is_reported_once() -> None:
+    import pytest
+
+    from talos.api.machine import machine_pb2
+    from talos.talosctl.nodeapi import NodeErrors, Session
+
+    reply = machine_pb2.ServiceListResponse(messages=[
+        machine_pb2.ServiceList(metadata={"hostname": "10.5.0.3", "error": "unavailable"}),
+        machine_pb2.ServiceList(metadata={"hostname": "10.5.0.2"})])
+    s = Session(conn=None, nodes=["10.5.0.2", "10.5.0.3"])
+    assert [m.metadata.hostname for m in s.ok(reply.messages)] == ["10.5.0.2"]
+    assert len(s.ok(reply.messages)) == 1
+    with pytest.raises(NodeErrors) as err:
+        s.raise_errors()
+    assert str(err.value) == "10.5.0.3: unavailable"
