@@ -165,12 +165,10 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
         record = replace(record, talosconfig=str(directory / "talosconfig"))
         record.save()
 
-        step = "create bridge"
-        report(f"creating bridge {p.net.bridge} ({p.net.gateway}/{p.net.cidr.prefixlen})")
-        network.create_bridge(p.net)
-
+        # Nodes first: machined's start-up (a second or more of imports) then overlaps the
+        # bridge and veths being made here; a node waits for its eth0 address anyway.
         step = "launch nodes"
-        for i, node in enumerate(record.nodes):
+        for node in record.nodes:
             failed_node = node.name
             report(f"launching {node.name} ({node.role}, {node.address})")
             sb = sandbox.launch(node.directory, name=node.name,
@@ -185,7 +183,16 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
             # the node outlives this process by design (destroy stops it by pid): tell the
             # Popen object not to warn about a child still running when it is collected
             sb.process.returncode = 0
-            network.attach_node(p.net, node.name, sb.pid, p.net.node_address(i))
+        failed_node = ""
+
+        step = "create bridge"
+        report(f"creating bridge {p.net.bridge} ({p.net.gateway}/{p.net.cidr.prefixlen})")
+        network.create_bridge(p.net)
+
+        step = "attach nodes"
+        for i, node in enumerate(record.nodes):
+            failed_node = node.name
+            network.attach_node(p.net, node.name, node.pid, p.net.node_address(i))
         failed_node = ""
         step = "nodes running"
         for node in record.nodes:

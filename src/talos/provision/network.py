@@ -10,7 +10,10 @@ Before anything is created the CIDR is checked against every IPv4 route and addr
 on the host: an overlap would silently steal traffic, so it is refused with the conflicting
 link named and a free alternative suggested. Only links this module named are ever removed.
 
-pyroute2 is synchronous: call these from a thread when an event loop is running.
+pyroute2 is synchronous: call these from a thread when an event loop is running. It is
+imported on first use (it takes most of a second): the overlap check and `link_exists` read
+the host through iproute2's `ip -j` and sysfs instead, so `cluster create` gets its nodes
+starting before pyroute2 is loaded.
 """
 
 from __future__ import annotations
@@ -18,14 +21,25 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import ipaddress
+import json
+import os
+import shutil
 import socket
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
+from typing import TYPE_CHECKING, Any
 
 from talos.machinery.errors import FailedPrecondition, InvalidArgument
+
+if TYPE_CHECKING:
+    from pyroute2 import IPRoute
+
+
+def _iproute(**kw: Any) -> IPRoute:
+    from pyroute2 import IPRoute
+
+    return IPRoute(**kw)
 
 BRIDGE_PREFIX = "talos"
 VETH_PREFIX = "tv"
@@ -96,8 +110,10 @@ class Occupant:
 
 def host_ipv4_networks() -> list[Occupant]:
     """Every IPv4 route (all tables, default routes excluded) and address on the host."""
+    if shutil.which("ip") is not None:
+        return _host_ipv4_networks_ip()
     out: list[Occupant] = []
-    with IPRoute() as ipr:
+    with _iproute() as ipr:
         names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in ipr.get_links()}
         for addr in ipr.get_addr(family=socket.AF_INET):
             ip = addr.get_attr("IFA_ADDRESS")
@@ -115,6 +131,39 @@ def host_ipv4_networks() -> list[Occupant]:
             link = names.get(oif, f"#{oif}") if oif is not None else "(gateway route)"
             out.append(Occupant(ipaddress.IPv4Network(f"{dst}/{route['dst_len']}", strict=False),
                                 link, "route"))
+    return out
+
+
+def _ip_json(*args: str) -> list[dict[str, Any]]:
+    res = subprocess.run(["ip", "-j", *args], capture_output=True, text=True, check=False,
+                         timeout=30)
+    if res.returncode != 0:
+        raise FailedPrecondition(f"`ip -j {' '.join(args)}` failed: {res.stderr.strip()}")
+    data = json.loads(res.stdout or "[]")
+    return data if isinstance(data, list) else []
+
+
+def _host_ipv4_networks_ip() -> list[Occupant]:
+    """host_ipv4_networks through iproute2's JSON output (same selection as netlink)."""
+    out: list[Occupant] = []
+    for link in _ip_json("-4", "addr", "show"):
+        for a in link.get("addr_info") or ():
+            ip = a.get("local")
+            if a.get("family") != "inet" or not ip or ip.startswith("127."):
+                continue
+            out.append(Occupant(ipaddress.IPv4Network(f"{ip}/{a.get('prefixlen', 32)}",
+                                                      strict=False),
+                                str(link.get("ifname") or f"#{link.get('ifindex')}"),
+                                "address"))
+    for route in _ip_json("-4", "route", "show", "table", "all"):
+        dst = str(route.get("dst") or "")
+        # only unicast routes carry traffic away (`ip` names every other type)
+        if not dst or dst == "default" or route.get("type", "unicast") != "unicast":
+            continue
+        network = ipaddress.IPv4Network(dst if "/" in dst else f"{dst}/32", strict=False)
+        if network.prefixlen == 0 or dst.startswith("127."):
+            continue
+        out.append(Occupant(network, str(route.get("dev") or "(gateway route)"), "route"))
     return out
 
 
@@ -169,7 +218,7 @@ def _index(ipr: IPRoute, name: str) -> int | None:
 
 def create_bridge(net: ClusterNetwork) -> str:
     """Create the cluster's bridge with the gateway address; fails if it already exists."""
-    with IPRoute() as ipr:
+    with _iproute() as ipr:
         if _index(ipr, net.bridge) is not None:
             raise FailedPrecondition(f"link {net.bridge} already exists (a cluster named "
                                      f"{net.cluster!r} is running or left debris: "
@@ -188,7 +237,7 @@ def attach_node(net: ClusterNetwork, node: str, pid: int,
     end's name."""
     host_end = host_veth_name(net.cluster, node)
     peer_tmp = f"tn{host_end[len(VETH_PREFIX):]}"
-    with IPRoute() as ipr:
+    with _iproute() as ipr:
         bridge = _index(ipr, net.bridge)
         if bridge is None:
             raise FailedPrecondition(f"bridge {net.bridge} is missing")
@@ -199,7 +248,7 @@ def attach_node(net: ClusterNetwork, node: str, pid: int,
         ipr.link("set", index=host_idx, master=bridge)
         ipr.link("set", index=host_idx, state="up")
         ipr.link("set", index=peer_idx, net_ns_pid=pid)
-    with IPRoute(netns=f"/proc/{pid}/ns/net") as inner:
+    with _iproute(netns=f"/proc/{pid}/ns/net") as inner:
         lo = _index(inner, "lo")
         if lo is not None:
             inner.link("set", index=lo, state="up")
@@ -217,7 +266,9 @@ def delete_link(name: str) -> bool:
     """Remove a link by name if it exists (only names this module made are passed here)."""
     if not (name.startswith(BRIDGE_PREFIX) or name.startswith(VETH_PREFIX)):
         raise InvalidArgument(f"refusing to delete link {name!r}: not made by talosctl")
-    with IPRoute() as ipr:
+    from pyroute2.netlink.exceptions import NetlinkError
+
+    with _iproute() as ipr:
         idx = _index(ipr, name)
         if idx is None:
             return False
@@ -228,11 +279,14 @@ def delete_link(name: str) -> bool:
 
 
 def link_exists(name: str) -> bool:
-    with IPRoute() as ipr:
+    """A link of this name in the host's network namespace (sysfs lists them all)."""
+    if os.path.isdir("/sys/class/net"):
+        return os.path.lexists(f"/sys/class/net/{name}")
+    with _iproute() as ipr:
         return _index(ipr, name) is not None
 
 
 def links_named(prefix: str) -> Iterator[str]:
-    with IPRoute() as ipr:
+    with _iproute() as ipr:
         names = [link.get_attr("IFLA_IFNAME") for link in ipr.get_links()]
     yield from (n for n in names if n and n.startswith(prefix))
