@@ -170,17 +170,22 @@ async def test_etcd_extra_args_change_restarts_etcd_without_a_reboot(tmp_path: P
         assert third != second and not second.is_running()
 
         # the advertised address (with the endpoint that names it) moves in place too: etcd
-        # listens there and the member's registered peer URL follows
+        # listens there (and on the listenSubnets match) and the member's registered peer URL
+        # follows
         moved = address.rsplit(".", 1)[0] + ".2"
 
         def move(doc: Any) -> None:
             doc["cluster"]["etcd"]["advertisedSubnets"] = [f"{moved}/32"]
+            doc["cluster"]["etcd"]["listenSubnets"] = [f"{address}/32"]
             doc["cluster"]["controlPlane"]["endpoint"] = f"https://{moved}:6443"
         r = await n.apply(edit(with_etcd_args(base, max_txn_ops="512"), move),
                           m.ApplyConfigurationRequest.NO_REBOOT)
         assert "etcd reconfigured" in r.mode_details
         fourth = await wait_etcd(n, f"--advertise-client-urls=https://{moved}:2379")
         assert fourth != third and "--max-txn-ops=512" in cmdline(fourth)
+        # listenSubnets: the advertised address, then the matching ones
+        assert (f"--listen-client-urls=https://{moved}:2379,https://{address}:2379"
+                in cmdline(fourth))
         while True:
             members = await n.api.EtcdMemberList(m.EtcdMemberListRequest(), timeout=10)
             peers = [u for mem in members.messages[0].members for u in mem.peer_urls]

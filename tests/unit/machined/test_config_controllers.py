@@ -253,3 +253,21 @@ def test_static_pods_render_extra_args_env_volumes_and_resources() -> None:
     api = pods["kube-apiserver"]["spec"]["containers"][0]["command"]
     assert "--service-account-issuer=https://cp:6443" in api
     assert static_pods({"machine": {"type": "worker"}}) == {}
+
+
+def test_listen_subnets_add_listen_addresses() -> None:
+    import ipaddress
+
+    from talos.machined.etcd.settings import EtcdSettings, listen_addresses
+
+    local = [(ipaddress.ip_address("10.5.0.3"), ipaddress.ip_network("10.5.0.0/24")),
+             (ipaddress.ip_address("192.168.1.4"), ipaddress.ip_network("192.168.1.0/24")),
+             (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_network("127.0.0.0/8"))]
+    assert listen_addresses(["0.0.0.0/0"], ["127.0.0.0/8"], local) == ["10.5.0.3",
+                                                                       "192.168.1.4"]
+    assert listen_addresses(["127.9.9.9/32"], [], local) == ["127.9.9.9"]
+    assert listen_addresses(["172.16.0.0/12"], [], local) == []
+    s = EtcdSettings(name="n", address="10.5.0.3", ca=None,  # type: ignore[arg-type]
+                     listen=("192.168.1.4", "fd00::1"))
+    assert s.listen_urls(2379) == ("https://10.5.0.3:2379,https://192.168.1.4:2379,"
+                                   "https://[fd00::1]:2379")

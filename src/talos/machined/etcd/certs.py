@@ -36,7 +36,7 @@ class EtcdPKI:
         """(Re)issue every leaf for the current settings; blocking (call in a thread)."""
         ca = CertificateAuthority.from_pem(settings.ca, what="cluster.etcd.ca")
         ips = {ipaddress.ip_address(settings.address), ipaddress.ip_address("127.0.0.1"),
-               ipaddress.ip_address("::1")}
+               ipaddress.ip_address("::1"), *map(ipaddress.ip_address, settings.listen)}
         dns = tuple(sorted({"localhost", *settings.sans}))
         server = ca.issue_key_pair(IssueOptions(
             common_name=settings.name, dns_names=dns, ip_addresses=tuple(sorted(ips, key=str)),

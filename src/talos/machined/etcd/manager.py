@@ -321,8 +321,8 @@ class EtcdManager:
         flags: dict[str, str] = {
             "name": settings.name,
             "data-dir": self.data_dir,
-            "listen-peer-urls": settings.peer_url,
-            "listen-client-urls": settings.client_url,
+            "listen-peer-urls": settings.listen_urls(settings.peer_port),
+            "listen-client-urls": settings.listen_urls(settings.client_port),
             "advertise-client-urls": settings.client_url,
             "initial-advertise-peer-urls": settings.peer_url,
             "initial-cluster": ",".join(f"{n}={u}" for n, u in initial),

@@ -9,6 +9,9 @@
 - join peers: the host of `cluster.controlPlane.endpoint` (the local cluster points it at the
   first control plane), unless that is this node's own address; a node whose own address is
   the endpoint waits for `Bootstrap` instead of joining.
+- listen addresses: the advertised address, plus every local address matching
+  `cluster.etcd.listenSubnets` when set (etcd is not made to listen on every address by
+  default: nodes in plain mode share the host's loopback).
 - extraArgs: `cluster.etcd.extraArgs`, except the flags the node manages itself.
 
 Subnet filters and extraArgs are read from the `EtcdConfig` resource (see
@@ -60,10 +63,17 @@ class EtcdSettings:
     client_port: int = CLIENT_PORT
     peer_port: int = PEER_PORT
     sans: tuple[str, ...] = field(default=())
+    #: more local addresses etcd listens on (`listenSubnets`), besides `address`
+    listen: tuple[str, ...] = ()
 
     @property
     def host(self) -> str:
         return f"[{self.address}]" if ":" in self.address else self.address
+
+    def listen_urls(self, port: int) -> str:
+        """`--listen-*-urls`: the advertised address, then the listenSubnets matches."""
+        hosts = [f"[{a}]" if ":" in a else a for a in (self.address, *self.listen)]
+        return ",".join(f"https://{h}:{port}" for h in dict.fromkeys(hosts))
 
     @property
     def peer_url(self) -> str:
@@ -139,6 +149,26 @@ def pick_address(filters: Sequence[str],
     return "127.0.0.1"
 
 
+def listen_addresses(valid: Sequence[str], exclude: Sequence[str],
+                     local: Sequence[tuple[IPAddr, ipaddress.IPv4Network | ipaddress.IPv6Network]]
+                     ) -> list[str]:
+    """Every local address inside one of `valid` and none of `exclude` (a single-address
+    subnet inside a local network counts, as for the advertised address)."""
+    nets = [ipaddress.ip_network(f, strict=False) for f in valid]
+    excluded = [ipaddress.ip_network(f, strict=False) for f in exclude]
+    out: list[str] = []
+    for net in nets:
+        candidates = [ip for ip, _ in local if ip.version == net.version and ip in net]
+        if net.num_addresses == 1 and any(net.version == n.version and net.network_address in n
+                                          for _, n in local):
+            candidates.insert(0, net.network_address)
+        for ip in candidates:
+            if not any(ip.version == n.version and ip in n for n in excluded) \
+                    and str(ip) not in out:
+                out.append(str(ip))
+    return out
+
+
 def settings_from_config(raw: bytes, hostname: str,
                          etcd_config: EtcdConfigSpec | None = None) -> EtcdSettings:
     """Settings of this node's etcd member; InvalidConfig naming every problem.
@@ -165,10 +195,19 @@ def settings_from_config(raw: bytes, hostname: str,
                                     "is managed by the node and cannot be overridden"))
         else:
             extra.append((k, v))
-    address = pick_address(filters, local_addresses())
+    local = local_addresses()
+    address = pick_address(filters, local)
     if address is None:
         problems.append(Problem("cluster.etcd.advertisedSubnets",
                                 f"no address of this node matches {filters}"))
+    listen: list[str] = []
+    if etcd_config.listen_valid_subnets:
+        listen = listen_addresses(etcd_config.listen_valid_subnets,
+                                  etcd_config.listen_exclude_subnets, local)
+        if not listen:
+            problems.append(Problem("cluster.etcd.listenSubnets",
+                                    "no address of this node matches "
+                                    f"{list(etcd_config.listen_valid_subnets)}"))
     endpoint = (cluster.control_plane.endpoint if cluster is not None
                 and cluster.control_plane is not None else None)
     peers: list[str] = []
@@ -183,7 +222,8 @@ def settings_from_config(raw: bytes, hostname: str,
     return EtcdSettings(name=hostname or socket.gethostname(), address=address,
                         ca=CertificateAndKey(crt, key), cluster_token=str(token),
                         extra_args=tuple(extra), join_peers=tuple(peers),
-                        sans=(hostname,) if hostname else ())
+                        sans=(hostname,) if hostname else (),
+                        listen=tuple(a for a in listen if a != address))
 
 
 def data_dir_state(path: str) -> str:
