@@ -22,12 +22,13 @@ def disks(ctx: click.Context, output: str) -> None:
         reply = await unimplemented_aware(
             s, api.Disks(empty_pb2.Empty(), metadata=s.md), "disks",
             "the node does not serve its disk list (StorageService) yet")
-        if emit(((s.node_of(msg), msg) for msg in s.ok(reply.messages)), output):
+        answered = s.ok(reply.messages)
+        if emit(((s.node_of(msg), msg) for msg in answered), output):
             s.raise_errors()
             return
         rows = [("NODE", "DEV", "MODEL", "SERIAL", "TYPE", "UUID", "WWID", "MODALIAS", "NAME",
                  "SIZE", "BUS_PATH", "SUBSYSTEM", "READ_ONLY", "SYSTEM_DISK")]
-        for msg in s.ok(reply.messages):
+        for msg in answered:
             for d in msg.disks:
                 rows.append((s.node_of(msg), d.device_name, d.model or "-", d.serial or "-",
                              storage_pb2.Disk.DiskType.Name(d.type), d.uuid or "-",

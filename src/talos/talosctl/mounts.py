@@ -19,12 +19,13 @@ def mounts(ctx: click.Context, output: str) -> None:
 
     async def run(s: Session) -> None:
         reply = await s.machine().Mounts(empty_pb2.Empty(), metadata=s.md)
-        if emit(((s.node_of(msg), msg) for msg in s.ok(reply.messages)), output):
+        answered = s.ok(reply.messages)
+        if emit(((s.node_of(msg), msg) for msg in answered), output):
             s.raise_errors()
             return
         rows = [("NODE", "FILESYSTEM", "SIZE(GB)", "USED(GB)", "AVAILABLE(GB)",
                  "PERCENT USED", "MOUNTED ON")]
-        for msg in s.ok(reply.messages):
+        for msg in answered:
             for st in msg.stats:
                 used = st.size - st.available
                 pct = f"{100 * used / st.size:.2f}%" if st.size else "-"

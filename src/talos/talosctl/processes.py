@@ -45,7 +45,9 @@ def processes(ctx: click.Context, sort: str, watch: bool, output: str) -> None:
     async def run(s: Session) -> None:
         while True:
             reply = await s.machine().Processes(empty_pb2.Empty(), metadata=s.md)
-            if not emit(((s.node_of(msg), msg) for msg in s.ok(reply.messages)), output):
+            if output != "table":
+                emit(((s.node_of(msg), msg) for msg in s.ok(reply.messages)), output)
+            else:
                 text = format_table(process_rows(s, reply, sort))
                 if watch:
                     click.clear()

@@ -48,11 +48,12 @@ def _list(ctx: click.Context, output: str) -> None:
 
     async def run(s: Session) -> None:
         reply = await s.machine().ServiceList(empty_pb2.Empty(), metadata=s.md)
-        if emit(((s.node_of(msg), msg) for msg in s.ok(reply.messages)), output):
+        answered = s.ok(reply.messages)
+        if emit(((s.node_of(msg), msg) for msg in answered), output):
             s.raise_errors()
             return
         rows = [("NODE", "SERVICE", "STATE", "HEALTH", "LAST CHANGE", "LAST EVENT")]
-        for msg in s.ok(reply.messages):
+        for msg in answered:
             node = s.node_of(msg)
             for svc in msg.services:
                 events = svc.events.events

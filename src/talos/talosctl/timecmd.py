@@ -38,11 +38,12 @@ def time_(ctx: click.Context, check: str, output: str) -> None:
             reply = await api.TimeCheck(time_pb2.TimeRequest(server=check), metadata=s.md)
         else:
             reply = await api.Time(empty_pb2.Empty(), metadata=s.md)
-        if emit(((s.node_of(msg), msg) for msg in s.ok(reply.messages)), output):
+        answered = s.ok(reply.messages)
+        if emit(((s.node_of(msg), msg) for msg in answered), output):
             s.raise_errors()
             return
         rows = [("NODE", "NTP-SERVER", "NODE-TIME", "NTP-SERVER-TIME")]
-        for msg in s.ok(reply.messages):
+        for msg in answered:
             rows.append((s.node_of(msg), msg.server or "-", go_time(msg.localtime),
                          go_time(msg.remotetime) or "-"))
         echo_table(rows)

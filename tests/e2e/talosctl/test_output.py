@@ -101,3 +101,16 @@ def test_service_without_an_id_lists_all_services(e2e: E2ECluster) -> None:
     assert r.returncode == 0, r.stderr
     (doc,) = json_stream(r.stdout)
     assert {svc["id"] for svc in doc["services"]} == ids
+
+
+def test_a_failing_node_is_reported_once_in_every_format(e2e: E2ECluster) -> None:
+    gone = "127.0.0.9"  # nothing listens there: apid cannot reach it
+    for fmt in ("table", "json"):
+        r = e2e.run("-n", f"{HOSTS[0]},{gone}", "services", "-o", fmt)
+        assert r.returncode == 1
+        assert r.stderr.startswith(f"Error: {gone}: "), r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        if fmt == "json":
+            assert [d["node"] for d in json_stream(r.stdout)] == [HOSTS[0]]
+        else:
+            assert {ln.split()[0] for ln in r.stdout.splitlines()[1:]} == {HOSTS[0]}
