@@ -118,7 +118,8 @@ def etcd_planned_change(supervisor: Supervisor, old: NodeConfig, new: NodeConfig
     """The line for `mode_details` when an in-place change reaches a running etcd ("" when
     it does not): the restart itself is done by the controllers."""
     changed = [c for c in changed_paths(v1alpha1_tree(old.config), v1alpha1_tree(new.config))
-               if any(c == p or c.startswith(p + ".") for p in ETCD_PATHS)]
+               if any(c == p or c.startswith(p + ".") for p in ETCD_PATHS)
+               and c != "cluster.etcd.image"]  # informational: Debian's etcd runs
     if not changed:
         return ""
     try:
