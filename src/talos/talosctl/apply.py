@@ -22,7 +22,7 @@ from typing import Any
 import click
 
 from talos.talosctl.nodeapi import Session, call, require_explicit_nodes
-from talos.talosctl.resource_group import ResourceTypeGroup, id_argument
+from talos.talosctl.resource_group import ResourceTypeGroup, id_argument, namespace_option
 
 MODES = ("auto", "no-reboot", "reboot", "staged", "try")
 MC_TYPE = "MachineConfigs.config.talos.dev"
@@ -151,9 +151,10 @@ _patch_option = click.option("-p", "--config-patch", "config_patch", multiple=Tr
 
 
 @click.command(name="apply-config")
-@click.option("-f", "--file", "file_", required=True, type=click.Path(dir_okay=False),
-              help="the filename of the updated configuration")
-@_mode_option
+@click.option("-f", "--file", "file_", type=click.Path(dir_okay=False),
+              help="the filename of the updated configuration  [required]")
+@click.option("-m", "--mode", type=click.Choice((*MODES, "interactive")), default="auto",
+              show_default=True, help="apply config mode")
 @_dry_run
 @_yes
 @_try_timeout
@@ -162,10 +163,18 @@ _patch_option = click.option("-p", "--config-patch", "config_patch", multiple=Tr
 @click.option("-i", "--insecure", is_flag=True, help="apply the config using the insecure "
               "(encrypted with no auth) maintenance service")
 @click.pass_context
-def apply_config(ctx: click.Context, file_: str, mode: str, dry_run: bool, yes: bool,
+def apply_config(ctx: click.Context, file_: str | None, mode: str, dry_run: bool, yes: bool,
                  try_timeout: str, wait_timeout: float, config_patch: tuple[str, ...],
                  insecure: bool) -> None:
     """Apply a new configuration to a node."""
+    if mode == "interactive":
+        raise click.UsageError(
+            "--mode interactive (Talos's text-UI installer on a maintenance-mode node) is "
+            "not available in this talosctl: write a config with 'talosctl gen config' and "
+            "apply it with -f (add --insecure for a node in maintenance mode)")
+    if not file_:
+        raise click.UsageError("Missing option '-f' / '--file': the filename of the "
+                               "updated configuration")
     try_seconds = parse_timeout(try_timeout)
     try:
         with open(file_, encoding="utf-8") as f:
@@ -211,6 +220,7 @@ def patch() -> None:
 
 @patch.command("machineconfig")
 @id_argument
+@namespace_option
 @click.option("-p", "--patch", "patches", multiple=True, help="the patch to be applied to the "
               "resource file, use @file to read a patch from file")
 @click.option("--config-patch", "config_patch", multiple=True, hidden=True,
@@ -296,6 +306,7 @@ HEADER = ("# Please edit the machine config for node {node}. Lines beginning wit
 
 @edit.command("machineconfig")
 @id_argument
+@namespace_option
 @_mode_option
 @_dry_run
 @_yes

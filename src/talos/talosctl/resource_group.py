@@ -16,6 +16,7 @@ MACHINECONFIG = "machineconfig"
 MC_ALIASES = frozenset({"machineconfig", "machineconfigs", "mc",
                         "machineconfigs.config.talos.dev"})
 MC_ID = "v1alpha1"
+MC_NAMESPACE = "config"
 
 
 class ResourceTypeGroup(click.Group):
@@ -45,3 +46,17 @@ def id_argument(fn: Any) -> Any:
     """The optional `[<id>]` after the type (only `v1alpha1` exists)."""
     return click.argument("resource_id", metavar="[<id>]", required=False,
                           callback=_check_id, expose_value=False)(fn)
+
+
+def _check_namespace(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+    if value and value != MC_NAMESPACE:
+        raise click.BadParameter(f"{value!r}: the machine config lives in namespace "
+                                 f"{MC_NAMESPACE!r}")
+    return MC_NAMESPACE
+
+
+def namespace_option(fn: Any) -> Any:
+    """`--namespace` (Talos's; the machine config's is `config`, the default)."""
+    return click.option("--namespace", metavar="NAMESPACE", callback=_check_namespace,
+                        expose_value=False, help="resource namespace (default is to use "
+                        "default namespace per resource)")(fn)
