@@ -6,10 +6,21 @@ import os
 import pty
 import re
 import subprocess
+from pathlib import Path
 
 from tests.e2e.talosctl.conftest import HOSTS, TALOSCTL, E2ECluster
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+WORKER_CONFIG = """version: v1alpha1
+machine:
+  type: worker
+  network:
+    hostname: e2e-2
+cluster:
+  clusterName: e2e
+  controlPlane:
+    endpoint: https://127.0.0.2:6443
+"""
 
 
 def run_on_terminal(e2e: E2ECluster, *args: str) -> tuple[int, str, str]:
@@ -85,3 +96,17 @@ def test_debug_waits_and_prints_console_logs_of_failed_nodes(e2e: E2ECluster) ->
         # the node powers off all the same: once its machined has exited, start it again
         node.machined.wait(timeout=300)
         e2e.restart_node(host)
+
+
+def test_apply_config_that_reboots_shows_the_live_table(e2e: E2ECluster,
+                                                        tmp_path: Path) -> None:
+    host = HOSTS[1]
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(WORKER_CONFIG)
+    code, stdout, tty = run_on_terminal(e2e, "-n", host, "apply-config", "-f", str(cfg),
+                                        "--mode", "reboot", "--yes")
+    text = ANSI.sub("", tty).replace("\r", "")
+    assert code == 0, text
+    assert any(ln.split()[:2] == ["NODE", "SEQUENCE"] for ln in text.splitlines()), text
+    assert text.rstrip().splitlines()[-1].startswith(f"✓ {host}: rebooted"), text
+    assert stdout.splitlines()[-1].split()[:2] == [host, "rebooted"]
