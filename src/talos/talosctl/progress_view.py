@@ -155,7 +155,7 @@ class LiveView:
         for col in ("NODE", "SEQUENCE", "PHASE", "TASK", "STATE", "ELAPSED"):
             table.add_column(col, no_wrap=col != "STATE", overflow="fold")
         now = self.clock()
-        for label, row in self.rows.items():
+        for label, row in list(self.rows.items()):  # rich's refresh thread renders too
             style = {True: "green", False: "red", None: ""}[row.ok]
             table.add_row(label, row.sequence, row.phase, row.task,
                           Text(row.state, style=style), row.elapsed(now))
