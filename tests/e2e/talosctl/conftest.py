@@ -35,6 +35,8 @@ machine:
     hostname: {hostname}
 cluster:
   clusterName: e2e
+  controlPlane:
+    endpoint: https://127.0.0.1:6443
 """
 TALOSCTL = shutil.which("talosctl")
 

@@ -22,6 +22,8 @@ machine:
     hostname: fresh-node
 cluster:
   clusterName: e2e
+  controlPlane:
+    endpoint: https://127.0.0.1:6443
 """
 
 

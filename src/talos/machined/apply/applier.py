@@ -14,9 +14,9 @@ Modes (Talos's `talosctl apply-config --mode`):
 `dry_run` decides exactly as a real apply would and returns that decision plus a unified
 diff, changing nothing. An invalid config is refused with every problem (InvalidArgument) and
 the running config is untouched. The validator's warnings (deprecated fields ...) are
-returned in `warnings` with every mode, dry-run included; so are its semantic errors (marked
-as such), which Talos would refuse but which this node accepts as it does at boot. One apply
-runs at a time (Busy).
+returned in `warnings` with every mode, dry-run included; its errors (a missing
+`cluster.controlPlane.endpoint`, ...) refuse the config like structural ones, as Talos does.
+One apply runs at a time (Busy).
 
 In maintenance mode (no config yet) any mode but TRY stores the config and boots with it.
 """
@@ -41,7 +41,7 @@ from talos.machined.apply.services import (
 )
 from talos.machined.apply.store import ConfigStore
 from talos.machined.config import NodeConfig, parse_config
-from talos.machinery.errors import Busy, FailedPrecondition, InvalidArgument, InvalidConfig
+from talos.machinery.errors import Busy, FailedPrecondition, InvalidArgument
 
 if TYPE_CHECKING:
     from talos.machined.node import Node
@@ -77,13 +77,9 @@ class ApplyResult:
 
 
 def config_warnings(cfg: NodeConfig) -> list[str]:
-    """The config validator's warnings (deprecated fields ...). Its semantic errors are
-    returned as warnings too, marked as such: this node boots configs without those checks
-    (only the structure is enforced), where Talos would refuse them."""
-    try:
-        return list(cfg.config.validate(VALIDATION_MODE))
-    except InvalidConfig as exc:
-        return [f"{p} (Talos's validator rejects this)" for p in exc.problems]
+    """The config validator's warnings (deprecated fields ...); its errors raise
+    InvalidConfig with every problem, so the config is refused and nothing changes."""
+    return list(cfg.config.validate(VALIDATION_MODE))
 
 
 def config_diff(old: bytes | None, new: bytes) -> str:
@@ -203,7 +199,8 @@ class Applier:
     async def _apply(self, raw: bytes, mode: int, dry_run: bool,
                      try_timeout: float | None) -> ApplyResult:
         new = await asyncio.to_thread(parse_config, raw, "ApplyConfiguration")  # InvalidConfig
-        # the validator's warnings (deprecated fields ...), with every mode, dry-run included
+        # the validator's verdict: errors refuse (InvalidConfig); warnings (deprecated
+        # fields ...) go back with every mode, dry-run included
         warnings = await asyncio.to_thread(config_warnings, new)
         result = await self._decide(new, mode, dry_run, try_timeout)
         if warnings:
