@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from talos.cosi.context import ControllerContext
-from talos.cosi.controller import Input, Output
-from talos.cosi.resource import Pointer
-from talos.machined.controllers.config_tree import at, v1alpha1
-from talos.machinery.resources.config import ACTIVE_ID, MACHINE_CONFIG
+from talos.machined.controllers.config.derived import ConfigDerivedController
+from talos.machined.controllers.config_tree import at
 from talos.machinery.resources.etcd import (
     ETCD_CONFIG,
     ETCD_CONFIG_ID,
@@ -55,17 +52,8 @@ def etcd_config_spec(tree: dict[str, Any]) -> EtcdConfigSpec | None:
         extra_args=arg_values(extra if isinstance(extra, dict) else {}))
 
 
-class ConfigController:
+class ConfigController(ConfigDerivedController):
     name = "etcd.ConfigController"
-    inputs: tuple[Input, ...] = (Input.of(MACHINE_CONFIG, id=ACTIVE_ID),)
-    outputs: tuple[Output, ...] = (Output.of(ETCD_CONFIG),)
-
-    async def run(self, r: ControllerContext) -> None:
-        ns, rtype = ETCD_CONFIG.default_namespace, ETCD_CONFIG.type
-        async for _ in r.wake_ups():
-            cfg = await r.get(MACHINE_CONFIG.default_namespace, MACHINE_CONFIG.type, ACTIVE_ID)
-            spec = etcd_config_spec(v1alpha1(cfg))
-            if spec is not None:
-                await r.put(ns, rtype, ETCD_CONFIG_ID, spec)
-            elif await r.get(ns, rtype, ETCD_CONFIG_ID) is not None:
-                await r.destroy(Pointer(ns, rtype, ETCD_CONFIG_ID))
+    output = ETCD_CONFIG
+    resource_id = ETCD_CONFIG_ID
+    derive = staticmethod(etcd_config_spec)

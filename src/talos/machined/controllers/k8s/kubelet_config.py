@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from talos.cosi.context import ControllerContext
-from talos.cosi.controller import Input, Output
-from talos.cosi.resource import Pointer
-from talos.machined.controllers.config_tree import at, v1alpha1
+from talos.machined.controllers.config.derived import ConfigDerivedController
+from talos.machined.controllers.config_tree import at
 from talos.machined.controllers.k8s import defaults
-from talos.machinery.resources.config import ACTIVE_ID, MACHINE_CONFIG
 from talos.machinery.resources.k8s import KUBELET_CONFIG, KUBELET_ID, KubeletConfigSpec, Mount
 
 
@@ -50,17 +47,8 @@ def kubelet_config_spec(tree: dict[str, Any]) -> KubeletConfigSpec | None:
     )
 
 
-class KubeletConfigController:
+class KubeletConfigController(ConfigDerivedController):
     name = "k8s.KubeletConfigController"
-    inputs: tuple[Input, ...] = (Input.of(MACHINE_CONFIG, id=ACTIVE_ID),)
-    outputs: tuple[Output, ...] = (Output.of(KUBELET_CONFIG),)
-
-    async def run(self, r: ControllerContext) -> None:
-        ns, rtype = KUBELET_CONFIG.default_namespace, KUBELET_CONFIG.type
-        async for _ in r.wake_ups():
-            cfg = await r.get(MACHINE_CONFIG.default_namespace, MACHINE_CONFIG.type, ACTIVE_ID)
-            spec = kubelet_config_spec(v1alpha1(cfg))
-            if spec is not None:
-                await r.put(ns, rtype, KUBELET_ID, spec)
-            elif await r.get(ns, rtype, KUBELET_ID) is not None:
-                await r.destroy(Pointer(ns, rtype, KUBELET_ID))
+    output = KUBELET_CONFIG
+    resource_id = KUBELET_ID
+    derive = staticmethod(kubelet_config_spec)

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from talos.cosi.context import ControllerContext
-from talos.cosi.controller import Input, Output
-from talos.cosi.resource import Pointer
-from talos.machined.controllers.config_tree import at, v1alpha1
+from talos.machined.controllers.config.derived import ConfigDerivedController
+from talos.machined.controllers.config_tree import at
 from talos.machined.controllers.k8s import defaults
-from talos.machinery.resources.config import ACTIVE_ID, MACHINE_CONFIG
 from talos.machinery.resources.k8s import KUBELET_ID, NODE_IP_CONFIG, NodeIPConfigSpec
 
 ANY = ("0.0.0.0/0", "::/0")
@@ -32,17 +29,8 @@ def node_ip_config_spec(tree: dict[str, Any]) -> NodeIPConfigSpec | None:
     return NodeIPConfigSpec(valid_subnets=tuple(valid) or ANY, exclude_subnets=tuple(exclude))
 
 
-class NodeIPConfigController:
+class NodeIPConfigController(ConfigDerivedController):
     name = "k8s.NodeIPConfigController"
-    inputs: tuple[Input, ...] = (Input.of(MACHINE_CONFIG, id=ACTIVE_ID),)
-    outputs: tuple[Output, ...] = (Output.of(NODE_IP_CONFIG),)
-
-    async def run(self, r: ControllerContext) -> None:
-        ns, rtype = NODE_IP_CONFIG.default_namespace, NODE_IP_CONFIG.type
-        async for _ in r.wake_ups():
-            cfg = await r.get(MACHINE_CONFIG.default_namespace, MACHINE_CONFIG.type, ACTIVE_ID)
-            spec = node_ip_config_spec(v1alpha1(cfg))
-            if spec is not None:
-                await r.put(ns, rtype, KUBELET_ID, spec)
-            elif await r.get(ns, rtype, KUBELET_ID) is not None:
-                await r.destroy(Pointer(ns, rtype, KUBELET_ID))
+    output = NODE_IP_CONFIG
+    resource_id = KUBELET_ID
+    derive = staticmethod(node_ip_config_spec)
