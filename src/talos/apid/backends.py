@@ -16,9 +16,19 @@ from talos.apid.route import split_host_port, target_address
 
 #: Talos's gRPC message size limit (32 MiB).
 MAX_MESSAGE = 32 << 20
+#: Reconnect backoff: gRPC's defaults wait ~1 s (then up to 120 s) after a refused
+#: connection, so a node whose apid comes up a moment after the first call stays "down" for
+#: a second or more. A refused TCP connect is cheap: retry after 0.1 s, then at least once
+#: a second.
+RECONNECT_OPTIONS = (
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
 CHANNEL_OPTIONS = (
     ("grpc.max_receive_message_length", MAX_MESSAGE),
     ("grpc.max_send_message_length", MAX_MESSAGE),
+    *RECONNECT_OPTIONS,
 )
 #: Remote channels kept open; beyond this the least recently used is closed.
 MAX_REMOTE_CHANNELS = 256

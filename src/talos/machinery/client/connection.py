@@ -130,9 +130,19 @@ class ConnectionOptions:
         return self
 
 
+#: gRPC's default reconnect backoff waits ~1 s (growing to 120 s) after a refused connection;
+#: a node that starts listening a moment later (cluster create, health, reboot waits) is
+#: reached 0.1 s after it does, and a down endpoint is retried at least once a second.
+RECONNECT_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
+
+
 def _options(extra: Sequence[tuple[str, Any]] = ()) -> list[tuple[str, Any]]:
     return [("grpc.max_receive_message_length", MAX_MESSAGE),
-            ("grpc.max_send_message_length", MAX_MESSAGE), *extra]
+            ("grpc.max_send_message_length", MAX_MESSAGE), *RECONNECT_OPTIONS, *extra]
 
 
 def fetch_server_certificate(target: str, timeout: float = 10.0) -> bytes:
