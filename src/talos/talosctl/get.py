@@ -15,6 +15,7 @@ from ruamel.yaml.error import YAMLError
 
 from talos.api.v1alpha1 import meta_pb2, resource_pb2, state_pb2, state_pb2_grpc
 from talos.machinery.client.connection import Metadata, node_metadata
+from talos.talosctl.jsonpath_template import JsonPathTemplate, OutputFormat
 from talos.talosctl.nodeapi import Session, call, rpc_message
 
 META_NS = "meta"
@@ -139,7 +140,7 @@ def _cell(value: Any) -> str:
 
 
 class Printer:
-    def __init__(self, fmt: str, d: Definition, watch: bool) -> None:
+    def __init__(self, fmt: str | JsonPathTemplate, d: Definition, watch: bool) -> None:
         self.fmt, self.d, self.watch = fmt, d, watch
         self.rows: list[list[str]] = []
         self.first = True
@@ -174,10 +175,13 @@ class Printer:
         head: dict[str, Any] = {"node": node}
         if self.watch and event is not None:
             head["event"] = EVENT_NAMES.get(event, "")
-        if self.fmt == "json":
+        if self.fmt == "json" or isinstance(self.fmt, JsonPathTemplate):
             out = {**head, "metadata": meta,
                    "spec": spec if spec is not None else r.spec.yaml_spec}
-            click.echo(json.dumps(out, indent=4))
+            if isinstance(self.fmt, JsonPathTemplate):
+                click.echo(self.fmt.render(json.loads(json.dumps(out, default=str))))
+            else:
+                click.echo(json.dumps(out, indent=4))
             return
         header = _yaml_block({**head, "metadata": meta})
         text = r.spec.yaml_spec
@@ -236,7 +240,8 @@ async def _get_node(s: Session, node: str, d: Definition, id: str | None, ns: st
             printer.add(node, item.resource)
 
 
-async def _get(s: Session, type_name: str, id: str | None, namespace: str | None, fmt: str,
+async def _get(s: Session, type_name: str, id: str | None, namespace: str | None,
+               fmt: str | JsonPathTemplate,
                watch: bool) -> None:
     """Each target node in turn (`node` metadata: COSI replies have no envelope to merge);
     no nodes: the endpoint's own node. A failing node is reported, the others still shown."""
@@ -273,13 +278,14 @@ async def _get(s: Session, type_name: str, id: str | None, namespace: str | None
 @click.argument("id", required=False, metavar="[<id>]")
 @click.option("--namespace", default=None, help="resource namespace (default is to use "
               "default namespace per resource)")
-@click.option("-o", "--output", "fmt", type=click.Choice(["table", "yaml", "json"]),
-              default="table", show_default=True, help="output mode")
+@click.option("-o", "--output", "fmt", type=OutputFormat(), default="table",
+              show_default=True, help="output mode (json, table, yaml, "
+              "jsonpath='{.spec...}')")
 @click.option("-w", "--watch", is_flag=True, help="watch resource changes")
 @click.option("-i", "--insecure", is_flag=True, help="use Talos maintenance mode API")
 @click.pass_context
-def get(ctx: click.Context, type_name: str, id: str | None, namespace: str | None, fmt: str,
-        watch: bool, insecure: bool) -> None:
+def get(ctx: click.Context, type_name: str, id: str | None, namespace: str | None,
+        fmt: str | JsonPathTemplate, watch: bool, insecure: bool) -> None:
     """Get a specific resource or list of resources (use 'talosctl get rd' to see all
     available resource types)."""
     call(ctx, lambda s: _get(s, type_name, id, namespace, fmt, watch), insecure=insecure)

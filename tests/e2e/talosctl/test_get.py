@@ -67,3 +67,17 @@ def test_get_insecure_reads_a_maintenance_node(e2e: E2ECluster, maintenance_node
     r = e2e.run("-e", maintenance_node, "--insecure", "get", "services", endpoint=False)
     assert r.returncode == 1
     assert "maintenance mode" in r.stderr
+
+
+def test_get_jsonpath_prints_the_chosen_fields(e2e: E2ECluster) -> None:
+    r = e2e.run("-n", TWO, "get", "hostnamestatus", "-o",
+                "jsonpath={.node} {.spec.hostname}")
+    assert r.returncode == 0, r.stderr
+    assert sorted(r.stdout.splitlines()) == sorted(
+        f"{h} {e2e.nodes[h].hostname}" for h in HOSTS[:2])
+    r = e2e.run("-n", HOSTS[0], "get", "hostnamestatus", "-o", "jsonpath")
+    assert r.returncode == 2
+    assert "jsonpath needs a template" in r.stderr
+    r = e2e.run("-n", HOSTS[0], "get", "hostnamestatus", "-o", "jsonpath={range .x}")
+    assert r.returncode == 2
+    assert "range/end blocks are not supported" in r.stderr
