@@ -26,6 +26,7 @@ from typing import Any
 import psutil
 from ruamel.yaml import YAML
 
+from talos.machined.controllers.config_tree import documents
 from talos.machinery.atomic import write_atomic
 from talos.machinery.constants import ROLE_IMPERSONATOR
 from talos.machinery.errors import FailedPrecondition, InvalidConfig, Problem, TalosError
@@ -71,7 +72,11 @@ def _b64(value: Any, path: str) -> bytes:
 
 
 def identity_config(raw: bytes, hostname: str = "") -> IdentityConfig:
-    docs = [d for d in YAML(typ="safe").load_all(io.BytesIO(raw)) if isinstance(d, dict)]
+    try:  # parsed once per config text, shared with the controllers (see config_tree)
+        loaded = documents(raw.decode())
+    except UnicodeDecodeError:
+        loaded = list(YAML(typ="safe").load_all(io.BytesIO(raw)))
+    docs = [d for d in loaded if isinstance(d, dict)]
     main = next((d for d in docs if d.get("version") == "v1alpha1"), {})
     machine = main.get("machine") or {}
     cluster = main.get("cluster") or {}
