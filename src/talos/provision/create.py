@@ -20,7 +20,7 @@ from talos.machinery.client.talosconfig import Context, Talosconfig
 from talos.machinery.config import apply_patches, load_patch_arg
 from talos.machinery.config.generate import GenerateOptions, generate
 from talos.machinery.errors import AlreadyExists, InvalidArgument, TalosError
-from talos.provision import network, sandbox
+from talos.provision import bytecode, network, sandbox
 from talos.provision.destroy import destroy_cluster
 from talos.provision.state import ClusterRecord, NodeRecord
 
@@ -168,6 +168,7 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
         # Nodes first: machined's start-up (a second or more of imports) then overlaps the
         # bridge and veths being made here; a node waits for its eth0 address anyway.
         step = "launch nodes"
+        bytecode.ensure_compiled()  # the nodes cannot cache bytecode themselves (read-only)
         for node in record.nodes:
             failed_node = node.name
             report(f"launching {node.name} ({node.role}, {node.address})")
