@@ -1,7 +1,7 @@
 """Resources to and from the COSI wire form `cosi.resource.Resource`.
 
-`yaml_spec` is always filled (that is what `talosctl get` prints); `proto_spec` is filled when
-the spec knows its protobuf form (`to_proto_bytes()`), as the `meta` specs do.
+`yaml_spec` is always filled (that is what `talosctl get` prints); `proto_spec` is filled for
+every type in `talos.cosi.protospec.TABLE` (the upstream message a stock client decodes).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from talos.api.v1alpha1 import resource_pb2
+from talos.cosi import protospec
 from talos.cosi.resource import Metadata, Phase, Resource
 from talos.cosi.spec import RawSpec, spec_from_yaml, spec_to_yaml
 from talos.machinery.errors import InvalidArgument
@@ -30,10 +31,8 @@ def metadata_to_proto(md: Metadata) -> resource_pb2.Metadata:
 
 
 def resource_to_proto(r: Resource) -> resource_pb2.Resource:
-    spec = resource_pb2.Spec(yaml_spec=spec_to_yaml(r.spec) if r.spec is not None else "")
-    to_proto = getattr(r.spec, "to_proto_bytes", None)
-    if callable(to_proto):
-        spec.proto_spec = to_proto()
+    spec = resource_pb2.Spec(yaml_spec=spec_to_yaml(r.spec) if r.spec is not None else "",
+                             proto_spec=protospec.encode(r.metadata.type, r.spec))
     return resource_pb2.Resource(metadata=metadata_to_proto(r.metadata), spec=spec)
 
 

@@ -1,0 +1,294 @@
+"""proto_spec of every published resource type: our resource -> wire -> upstream message.
+
+Each case decodes `Resource.spec.proto_spec` with the generated upstream message (what a stock
+Go talosctl does) and compares every field with values written out here, independently of the
+converters in `talos.cosi.protospec`. The YAML form must be unchanged by the proto mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from google.protobuf.unknown_fields import UnknownFieldSet
+
+from talos.api.resource.config import config_pb2
+from talos.api.resource.definitions.enums import enums_pb2
+from talos.api.v1alpha1 import meta_pb2, resource_pb2
+from talos.cosi import protospec
+from talos.cosi.resource import Resource
+from talos.cosi.spec import RawSpec, spec_to_yaml
+from talos.cosi.wire import resource_from_proto, resource_to_proto
+from talos.machinery.errors import InvalidArgument
+from talos.machinery.resources import (
+    cluster,
+    config,
+    declared,
+    etcd,
+    k8s,
+    meta,
+    network,
+    runtime,
+    v1alpha1,
+)
+
+MACHINE_CONFIG_TEXT = "version: v1alpha1\nmachine:\n  type: controlplane\n"
+POD = {"apiVersion": "v1", "kind": "Pod",
+       "metadata": {"name": "kube-apiserver", "namespace": "kube-system",
+                    "labels": {"tier": "control-plane"}},
+       "spec": {"hostNetwork": True, "priority": 2000001000,
+                "containers": [{"name": "kube-apiserver", "image": "registry.k8s.io/x:v1",
+                                "command": ["kube-apiserver", "--secure-port=6443"]}]}}
+MOUNT = k8s.Mount(destination="/var/lib/x", type="bind", source="/var/lib/x",
+                  options=("bind", "rshared", "rw"))
+MOUNT_PB = {"destination": "/var/lib/x", "type": "bind", "source": "/var/lib/x",
+            "options": ["bind", "rshared", "rw"]}
+
+
+@dataclass(frozen=True)
+class Case:
+    rt: Any
+    spec: Any
+    message: str
+    #: expected decoded message in protobuf's JSON form (proto field names, defaults omitted)
+    expected: dict[str, Any]
+    check: Callable[[Message], None] | None = None
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode()
+
+
+CASES = {
+    "MachineConfig": Case(
+        config.MACHINE_CONFIG, config.MachineConfigSpec(MACHINE_CONFIG_TEXT),
+        "resource.config.MachineConfigSpec",
+        {"yaml_marshalled": _b64(MACHINE_CONFIG_TEXT.encode())}),
+    "MachineType": Case(
+        config.MACHINE_TYPE, config.MachineTypeSpec("controlplane"),
+        "resource.config.MachineTypeSpec", {"machine_type": "CONTROL_PLANE"}),
+    "Member": Case(
+        cluster.MEMBER,
+        cluster.MemberSpec(node_id="n1", addresses=("10.5.0.2", "fd00::2"), hostname="cp-1",
+                           machine_type="worker", operating_system="Talos (py)"),
+        "talos.resource.definitions.cluster.MemberSpec",
+        {"node_id": "n1", "hostname": "cp-1", "machine_type": "TYPE_WORKER",
+         "operating_system": "Talos (py)",
+         "addresses": [{"ip": _b64(bytes([10, 5, 0, 2]))},
+                       {"ip": _b64(bytes.fromhex("fd00" + "00" * 13 + "02"))}]}),
+    "EtcdConfig": Case(
+        etcd.ETCD_CONFIG,
+        etcd.EtcdConfigSpec(advertise_valid_subnets=("10.0.0.0/8",),
+                            advertise_exclude_subnets=("10.1.0.0/16",),
+                            listen_valid_subnets=("0.0.0.0/0",),
+                            listen_exclude_subnets=("192.168.0.0/16",),
+                            image="gcr.io/etcd:v3.5",
+                            extra_args={"election-timeout": ["5000"],
+                                        "listen-metrics-urls": ["http://a", "http://b"]}),
+        "talos.resource.definitions.etcd.ConfigSpec",
+        {"advertise_valid_subnets": ["10.0.0.0/8"], "advertise_exclude_subnets": ["10.1.0.0/16"],
+         "listen_valid_subnets": ["0.0.0.0/0"], "listen_exclude_subnets": ["192.168.0.0/16"],
+         "image": "gcr.io/etcd:v3.5",
+         "extra_args": {"election-timeout": "5000", "listen-metrics-urls": "http://a,http://b"}}),
+    "EtcdMember": Case(
+        etcd.ETCD_MEMBER, etcd.EtcdMemberSpec(member_id="8e9e05c52164694d"),
+        "talos.resource.definitions.etcd.MemberSpec", {"member_id": "8e9e05c52164694d"}),
+    "KubeletConfig": Case(
+        k8s.KUBELET_CONFIG,
+        k8s.KubeletConfigSpec(image="ghcr.io/kubelet:v1.30", cluster_dns=("10.96.0.10",),
+                              cluster_domain="cluster.local", extra_args={"v": "2"},
+                              extra_mounts=(MOUNT,), extra_config={"maxPods": 250},
+                              cloud_provider_external=True,
+                              default_runtime_seccomp_enabled=True,
+                              skip_node_registration=True, static_pod_list_url="http://x",
+                              disable_manifests_directory=True),
+        "talos.resource.definitions.k8s.KubeletConfigSpec",
+        {"image": "ghcr.io/kubelet:v1.30", "cluster_dns": ["10.96.0.10"],
+         "cluster_domain": "cluster.local", "extra_args": {"v": "2"},
+         "extra_mounts": [MOUNT_PB], "extra_config": {"maxPods": 250},
+         "cloud_provider_external": True, "default_runtime_seccomp_enabled": True,
+         "skip_node_registration": True, "static_pod_list_url": "http://x",
+         "disable_manifests_directory": True}),
+    "KubeletSpec": Case(
+        k8s.KUBELET_SPEC,
+        k8s.KubeletSpecSpec(image="ghcr.io/kubelet:v1.30", args=("--v=2", "--node-ip=1.2.3.4"),
+                            extra_mounts=(MOUNT,), expected_nodename="cp-1",
+                            config={"kind": "KubeletConfiguration", "port": 10250,
+                                    "clusterDNS": ["10.96.0.10"], "failSwapOn": False}),
+        "talos.resource.definitions.k8s.KubeletSpecSpec",
+        {"image": "ghcr.io/kubelet:v1.30", "args": ["--v=2", "--node-ip=1.2.3.4"],
+         "extra_mounts": [MOUNT_PB], "expected_nodename": "cp-1",
+         "config": {"kind": "KubeletConfiguration", "port": 10250,
+                    "clusterDNS": ["10.96.0.10"], "failSwapOn": False}}),
+    "NodeIPConfig": Case(
+        k8s.NODE_IP_CONFIG,
+        k8s.NodeIPConfigSpec(valid_subnets=("10.0.0.0/8",), exclude_subnets=("10.0.0.1/32",)),
+        "talos.resource.definitions.k8s.NodeIPConfigSpec",
+        {"valid_subnets": ["10.0.0.0/8"], "exclude_subnets": ["10.0.0.1/32"]}),
+    "StaticPod": Case(
+        k8s.STATIC_POD, k8s.StaticPodSpec(POD), "talos.resource.definitions.k8s.StaticPodSpec",
+        {"pod": POD}),
+    "HostnameStatus": Case(
+        network.HOSTNAME_STATUS, network.HostnameStatusSpec("cp-1", "example.org"),
+        "talos.resource.definitions.network.HostnameStatusSpec",
+        {"hostname": "cp-1", "domainname": "example.org"}),
+    "NodeAddress": Case(
+        network.NODE_ADDRESS, network.NodeAddressSpec(("10.5.0.2/24", "fd00::2/64")),
+        "talos.resource.definitions.network.NodeAddressSpec",
+        {"addresses": [{"ip": _b64(bytes([10, 5, 0, 2])), "prefix_length": 24},
+                       {"ip": _b64(bytes.fromhex("fd00" + "00" * 13 + "02")),
+                        "prefix_length": 64}]}),
+    "TimeServerStatus": Case(
+        network.TIME_SERVER_STATUS, network.TimeServerStatusSpec(("pool.ntp.org", "1.2.3.4")),
+        "talos.resource.definitions.network.TimeServerStatusSpec",
+        {"ntp_servers": ["pool.ntp.org", "1.2.3.4"]}),
+    "MachineStatus": Case(
+        runtime.MACHINE_STATUS,
+        runtime.MachineStatusSpec("running", runtime.MachineStatusStatus(
+            ready=False, unmet_conditions=(runtime.UnmetCondition("etcd", "not ready"),))),
+        "talos.resource.definitions.runtime.MachineStatusSpec",
+        {"stage": "MACHINE_STAGE_RUNNING",
+         "status": {"unmet_conditions": [{"name": "etcd", "reason": "not ready"}]}}),
+    "Service": Case(
+        v1alpha1.SERVICE, v1alpha1.ServiceSpec(running=True, healthy=True),
+        "talos.resource.definitions.v1alpha1.ServiceSpec", {"running": True, "healthy": True}),
+    "TimeStatus": Case(
+        v1alpha1.TIME_STATUS, v1alpha1.TimeStatusSpec(synced=True, epoch=3, sync_disabled=True),
+        "talos.resource.definitions.time.StatusSpec",
+        {"synced": True, "epoch": "3", "sync_disabled": True}),
+    "ResourceDefinition": Case(
+        meta.RESOURCE_DEFINITION, meta.ResourceDefinitionSpec.of(v1alpha1.SERVICE),
+        "cosi.resource.meta.ResourceDefinitionSpec",
+        {"resource_type": "Services.v1alpha1.talos.dev", "display_type": "Service",
+         "default_namespace": "v1alpha1", "aliases": ["svc"],
+         "all_aliases": list(v1alpha1.SERVICE.all_aliases),
+         "print_columns": [{"name": "Running", "json_path": "{.running}"},
+                           {"name": "Healthy", "json_path": "{.healthy}"},
+                           {"name": "Health Unknown", "json_path": "{.unknown}"}]}),
+    "Namespace": Case(
+        meta.NAMESPACE, meta.NamespaceSpec("Talos runtime resources."),
+        "cosi.resource.meta.NamespaceSpec", {"description": "Talos runtime resources."}),
+}
+
+
+def _wire(rt: Any, spec: Any, id: str = "x") -> resource_pb2.Resource:
+    r = Resource.new(rt.default_namespace, rt.type, id, spec)
+    # through bytes, as a client receives it
+    return resource_pb2.Resource.FromString(resource_to_proto(r).SerializeToString())
+
+
+def _as_json(msg: Message) -> dict[str, Any]:
+    return json_format.MessageToDict(msg, preserving_proto_field_name=True)
+
+
+def test_every_declared_type_has_a_proto_spec() -> None:
+    # types the project declares (other tests declare throwaway types in the same registry)
+    ours = [rt for rt in declared() if rt.spec.__module__.startswith("talos.")]
+    assert len(ours) >= len(CASES)
+    missing = [rt.type for rt in ours if rt.type not in protospec.TABLE]
+    assert not missing, f"published types without an upstream proto_spec: {missing}"
+    assert {c.rt.type for c in CASES.values()} == set(protospec.TABLE)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_proto_spec_decodes_to_the_spec_values(name: str) -> None:
+    case = CASES[name]
+    pb = _wire(case.rt, case.spec)
+    entry = protospec.TABLE[case.rt.type]
+    assert entry.message.DESCRIPTOR.full_name == case.message
+    assert pb.spec.proto_spec, "proto_spec is empty"
+    decoded = entry.message.FromString(pb.spec.proto_spec)
+    assert _as_json(decoded) == case.expected
+    # strict parse too: the bytes hold nothing the upstream message does not declare
+    assert len(UnknownFieldSet(decoded)) == 0
+    assert protospec.decode(case.rt.type, pb.spec.proto_spec) == decoded
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_yaml_spec_is_unchanged_and_still_decodes(name: str) -> None:
+    case = CASES[name]
+    pb = _wire(case.rt, case.spec)
+    assert pb.spec.yaml_spec == spec_to_yaml(case.spec)
+    assert resource_from_proto(pb).spec == case.spec
+
+
+@pytest.mark.parametrize(("ours", "upstream"), [
+    ("unknown", 0), ("init", 1), ("controlplane", 2), ("worker", 3)])
+def test_machine_types(ours: str, upstream: int) -> None:
+    pb = _wire(config.MACHINE_TYPE, config.MachineTypeSpec(ours))
+    assert config_pb2.MachineTypeSpec.FromString(pb.spec.proto_spec).machine_type == upstream
+    member = cluster.MemberSpec(node_id="n", machine_type=ours)
+    decoded = protospec.decode(cluster.MEMBER.type, _wire(cluster.MEMBER, member).spec.proto_spec)
+    assert decoded.machine_type == upstream  # type: ignore[attr-defined]
+    # both upstream enums carry machine.Type's numbers
+    assert enums_pb2.MachineType.Name(upstream) == "TYPE_" + config_pb2.MachineType.Name(upstream)
+
+
+@pytest.mark.parametrize(("ours", "upstream"), [
+    ("unknown", "MACHINE_STAGE_UNKNOWN"), ("booting", "MACHINE_STAGE_BOOTING"),
+    ("installing", "MACHINE_STAGE_INSTALLING"), ("maintenance", "MACHINE_STAGE_MAINTENANCE"),
+    ("running", "MACHINE_STAGE_RUNNING"), ("rebooting", "MACHINE_STAGE_REBOOTING"),
+    ("shuttingDown", "MACHINE_STAGE_SHUTTING_DOWN"), ("resetting", "MACHINE_STAGE_RESETTING"),
+    ("upgrading", "MACHINE_STAGE_UPGRADING")])
+def test_machine_stages(ours: str, upstream: str) -> None:
+    pb = _wire(runtime.MACHINE_STATUS, runtime.MachineStatusSpec(stage=ours))
+    decoded = protospec.decode(runtime.MACHINE_STATUS.type, pb.spec.proto_spec)
+    assert enums_pb2.RuntimeMachineStage.Name(decoded.stage) == upstream  # type: ignore[attr-defined]
+
+
+def test_empty_documents_leave_the_struct_unset() -> None:
+    pb = _wire(k8s.KUBELET_SPEC, k8s.KubeletSpecSpec(image="i"))
+    decoded = protospec.decode(k8s.KUBELET_SPEC.type, pb.spec.proto_spec)
+    assert not decoded.HasField("config")
+
+
+def test_raw_spec_and_undeclared_types_have_no_proto_spec() -> None:
+    raw = Resource.new("network", network.HOSTNAME_STATUS.type, "hostname",
+                       RawSpec("hostname: a\n"))
+    assert resource_to_proto(raw).spec.proto_spec == b""
+    other = Resource.new("network", "Links.net.talos.dev", "eth0", RawSpec("x: 1\n"))
+    assert resource_to_proto(other).spec.proto_spec == b""
+    assert protospec.encode("Links.net.talos.dev", RawSpec("x: 1\n")) == b""
+
+
+@pytest.mark.parametrize("spec", [
+    network.NodeAddressSpec(("10.5.0.2/33",)), network.NodeAddressSpec(("not-an-ip/24",)),
+    network.NodeAddressSpec(("10.5.0.2/x",))])
+def test_bad_prefix_names_the_field(spec: network.NodeAddressSpec) -> None:
+    with pytest.raises(InvalidArgument, match=r"NodeAddress\.addresses\[0\]: expected an IP"):
+        protospec.encode(network.NODE_ADDRESS.type, spec)
+
+
+def test_bad_address_and_stage_name_the_field() -> None:
+    with pytest.raises(InvalidArgument, match=r"Member\.addresses\[1\]: expected an IP address"):
+        protospec.encode(cluster.MEMBER.type, cluster.MemberSpec(addresses=("1.2.3.4", "x")))
+    with pytest.raises(InvalidArgument, match=r"MachineStatus\.stage: expected one of"):
+        protospec.encode(runtime.MACHINE_STATUS.type, runtime.MachineStatusSpec(stage="dancing"))
+
+
+def test_decode_refuses_garbage_and_unknown_types() -> None:
+    with pytest.raises(InvalidArgument,
+                       match=r"not a talos\.resource\.definitions\.etcd\.MemberSpec"):
+        protospec.decode(etcd.ETCD_MEMBER.type, b"\x0a\xff")
+    with pytest.raises(InvalidArgument, match="has no protobuf spec"):
+        protospec.decode("Links.net.talos.dev", b"")
+
+
+def test_meta_specs_match_their_own_encoders() -> None:
+    # the machinery specs' own to_proto_bytes (kept for other callers) agree with the table
+    for spec in (meta.ResourceDefinitionSpec.of(config.MACHINE_CONFIG),
+                 meta.NamespaceSpec("x")):
+        rt = meta.RESOURCE_DEFINITION if isinstance(spec, meta.ResourceDefinitionSpec) \
+            else meta.NAMESPACE
+        assert protospec.encode(rt.type, spec) == spec.to_proto_bytes()
+    rd = meta_pb2.ResourceDefinitionSpec.FromString(protospec.encode(
+        meta.RESOURCE_DEFINITION.type, meta.ResourceDefinitionSpec.of(config.MACHINE_CONFIG)))
+    assert rd.sensitivity == meta_pb2.ResourceDefinitionSpec.SENSITIVE
+    svc = v1alpha1.ServiceSpec(running=True, unknown=True)
+    assert protospec.encode(v1alpha1.SERVICE.type, svc) == svc.to_proto_bytes()
