@@ -140,13 +140,21 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
         gen_opts = GenerateOptions(cluster_name=opts.name, endpoint=f"https://{cps[0]}:6443",
                                    talosconfig_endpoints=cps)
         generated = generate(gen_opts)
-        configs: dict[str, str] = {}
-        for name, role, _addr in p.nodes:
+
+        def config_of(name: str, role: str) -> str:
             base = generated.controlplane if role == "controlplane" else generated.worker
             patches = (*opts.config_patches, *(opts.config_patches_controlplane
                                                if role == "controlplane"
                                                else opts.config_patches_worker))
-            configs[name] = node_config(base, name, patches)
+            return node_config(base, name, patches)
+
+        # Without patches of the user's (which may fail: found out here, before anything is
+        # created) a node's config is made just before it is launched (~0.1 s each), so the
+        # first nodes start while the next configs are made.
+        configs: dict[str, str] = {}
+        if opts.config_patches or opts.config_patches_controlplane or \
+                opts.config_patches_worker:
+            configs = {name: config_of(name, role) for name, role, _addr in p.nodes}
     except TalosError as e:
         raise CreateFailed(step, str(e)) from None
     talosconfig = cluster_talosconfig(opts.name, generated.talosconfig, cps)
@@ -173,7 +181,9 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
             failed_node = node.name
             report(f"launching {node.name} ({node.role}, {node.address})")
             sb = sandbox.launch(node.directory, name=node.name,
-                                config=configs[node.name].encode(), python=opts.python)
+                                config=(configs.get(node.name)
+                                        or config_of(node.name, node.role)).encode(),
+                                python=opts.python)
             if not sb.pid:
                 raise CreateFailed("launch nodes", "machined did not start", node=node.name,
                                    log_tail=sb.log_tail())
