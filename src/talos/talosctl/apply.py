@@ -162,10 +162,12 @@ _patch_option = click.option("-p", "--config-patch", "config_patch", multiple=Tr
 @_patch_option
 @click.option("-i", "--insecure", is_flag=True, help="apply the config using the insecure "
               "(encrypted with no auth) maintenance service")
+@click.option("--cert-fingerprint", "cert_fingerprints", multiple=True,
+              help="list of server certificate fingerprints to accept (defaults to no check)")
 @click.pass_context
 def apply_config(ctx: click.Context, file_: str | None, mode: str, dry_run: bool, yes: bool,
                  try_timeout: str, wait_timeout: float, config_patch: tuple[str, ...],
-                 insecure: bool) -> None:
+                 insecure: bool, cert_fingerprints: tuple[str, ...]) -> None:
     """Apply a new configuration to a node."""
     if mode == "interactive":
         raise click.UsageError(
@@ -190,7 +192,7 @@ def apply_config(ctx: click.Context, file_: str | None, mode: str, dry_run: bool
         await send_config(s, text.encode(), mode=mode, dry_run=dry_run, yes=yes,
                           try_timeout=try_seconds, wait_seconds=wait_timeout)
 
-    call(ctx, run, insecure=insecure, nodes=nodes)
+    call(ctx, run, insecure=insecure, nodes=nodes, cert_fingerprints=cert_fingerprints)
 
 
 def _validate_locally(text: str, source: str) -> None:

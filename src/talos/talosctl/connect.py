@@ -8,11 +8,15 @@ click errors with the endpoint and the likely cause (see
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 import click
 
 from talos.machinery.client.connection import ConnectionOptions
 from talos.machinery.client.talosconfig import Context, Talosconfig, resolve_path
-from talos.machinery.errors import TalosError
+from talos.machinery.errors import InvalidArgument, TalosError
+from talos.machinery.pki.fingerprint import parse_fingerprint
 
 
 def _global(ctx: click.Context):  # type: ignore[no-untyped-def]
@@ -37,12 +41,19 @@ def current_context(ctx: click.Context) -> Context:
         raise click.ClickException(f"talosconfig {str(path)!r}: {e}") from None
 
 
-def connection_options(ctx: click.Context, *, insecure: bool = False) -> ConnectionOptions:
+def connection_options(ctx: click.Context, *, insecure: bool = False,
+                       cert_fingerprints: Sequence[str] = ()) -> ConnectionOptions:
     g = _global(ctx)
     context = current_context(ctx)
     try:
         opts = ConnectionOptions.from_context(context, endpoints=g.endpoints,
                                               insecure=insecure or g.insecure)
+        if cert_fingerprints:
+            if not opts.insecure:
+                raise InvalidArgument("--cert-fingerprint checks a maintenance-mode node's "
+                                      "certificate: use it with --insecure")
+            opts = replace(opts, cert_fingerprints=tuple(
+                parse_fingerprint(f) for f in cert_fingerprints))
         opts.check()
     except TalosError as e:
         raise click.ClickException(str(e)) from None

@@ -101,8 +101,11 @@ def cli(ctx: click.Context, nodes: list[str], endpoints: list[str], talosconfig:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from talos.talosctl.global_flags import hoist
+
+    args = hoist(list(sys.argv[1:] if argv is None else argv), cli)
     try:
-        rv = cli.main(args=argv, prog_name="talosctl", standalone_mode=False)
+        rv = cli.main(args=args, prog_name="talosctl", standalone_mode=False)
         if isinstance(rv, int):  # click returns ctx.exit(n)'s code in this mode
             return rv
     except click.exceptions.Exit as e:

@@ -124,14 +124,17 @@ def require_explicit_nodes(ctx: click.Context, action: str) -> list[str]:
 
 
 def call(ctx: click.Context, fn: Callable[[Session], Awaitable[T]], *,
-         insecure: bool = False, nodes: list[str] | None = None) -> T:
-    """Run `fn` with a Session on a fresh event loop; every error is one clear line."""
+         insecure: bool = False, nodes: list[str] | None = None,
+         cert_fingerprints: Sequence[str] = ()) -> T:
+    """Run `fn` with a Session on a fresh event loop; every error is one clear line.
+
+    `cert_fingerprints` (maintenance mode): the server certificate must match one."""
     import grpc
 
     from talos.machinery.client.connection import connect
     from talos.talosctl.connect import connection_options
 
-    opts = connection_options(ctx, insecure=insecure)
+    opts = connection_options(ctx, insecure=insecure, cert_fingerprints=cert_fingerprints)
     targets = target(ctx) if nodes is None else nodes
     if opts.insecure:
         targets = []  # maintenance mode talks to the endpoint node only

@@ -86,3 +86,44 @@ def test_reset_insecure_reaches_the_maintenance_service(e2e: E2ECluster,
     assert len(r.stderr.strip().splitlines()) == 1
     r = e2e.run(*ep, "--insecure", "version", endpoint=False)
     assert r.returncode == 0, r.stderr
+
+
+def _openssl_fingerprint(endpoint: str) -> str:
+    """The server's SPKI fingerprint computed by openssl, independently of our code."""
+    pem = subprocess.run(["openssl", "s_client", "-connect", endpoint, "-alpn", "h2"],
+                         input=b"", capture_output=True, check=True, timeout=60).stdout
+    der = subprocess.run("openssl x509 -pubkey -noout | openssl pkey -pubin -outform der",
+                         shell=True, input=pem, capture_output=True, check=True,
+                         timeout=60).stdout
+    import base64
+    import hashlib
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+def test_cert_fingerprint_pins_the_maintenance_node(e2e: E2ECluster, maintenance_node: str,
+                                                    tmp_path: Path) -> None:
+    fingerprint = _openssl_fingerprint(maintenance_node)
+    # machined names it in its log, for the operator to compare
+    log = (tmp_path / "machined.log").read_text()
+    assert f"server certificate fingerprint {fingerprint}" in log
+    cfg = tmp_path / "worker.yaml"
+    cfg.write_text(CONFIG)
+    ep = ("-e", maintenance_node)
+    other = "A" * 43 + "="
+    r = e2e.run(*ep, "apply-config", "--insecure", "--cert-fingerprint", other, "-f",
+                str(cfg), "--dry-run", endpoint=False)
+    assert r.returncode == 1
+    assert f"certificate fingerprint {fingerprint} is not one of --cert-fingerprint " \
+           f"{other}" in r.stderr, r.stderr
+    r = e2e.run(*ep, "apply-config", "--insecure", "--cert-fingerprint", other,
+                "--cert-fingerprint", fingerprint, "-f", str(cfg), "--dry-run",
+                endpoint=False)
+    assert r.returncode == 0, r.stderr
+    r = e2e.run(*ep, "apply-config", "--insecure", "--cert-fingerprint", "nope", "-f",
+                str(cfg), "--dry-run", endpoint=False)
+    assert r.returncode == 1
+    assert "certificate fingerprint 'nope': expected the base64 of a SHA-256" in r.stderr
+    r = e2e.run("apply-config", "--cert-fingerprint", fingerprint, "-f", str(cfg),
+                "-n", "127.0.0.2", "--dry-run")
+    assert r.returncode == 1
+    assert "use it with --insecure" in r.stderr

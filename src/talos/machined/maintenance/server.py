@@ -27,6 +27,7 @@ from talos.machined.server.machine import MachineServicer
 from talos.machined.server.storage import StorageServicer
 from talos.machined.services.identity import node_addresses
 from talos.machinery.errors import PermissionDenied
+from talos.machinery.pki.fingerprint import spki_fingerprint
 from talos.machinery.resources import lookup
 from talos.nodeserver.tls import TlsListener, start_tls_server
 
@@ -132,5 +133,7 @@ async def start(node: Node, listen: str) -> grpc.aio.Server:
     server, _ = await start_tls_server(
         TlsListener("maintenance API", listen, pair.crt, pair.key), register,
         interceptors=[MaintenanceInterceptor(), ErrorInterceptor()])
-    log.info("node is in maintenance mode: insecure API on %s (apply a config to boot)", listen)
+    log.info("node is in maintenance mode: insecure API on %s (apply a config to boot); "
+             "server certificate fingerprint %s (talosctl --cert-fingerprint)", listen,
+             spki_fingerprint(pair.crt))
     return server

@@ -83,6 +83,8 @@ class ConnectionOptions:
     key_pem: bytes = b""
     insecure: bool = False
     port: int = APID_PORT
+    #: maintenance mode: SPKI fingerprints the server's certificate must match (none: any)
+    cert_fingerprints: tuple[str, ...] = ()
 
     @classmethod
     def from_context(cls, ctx: Context, *, endpoints: Sequence[str] = (),
@@ -92,6 +94,18 @@ class ConnectionOptions:
             return cls(eps, insecure=True, port=port)
         client = ctx.client
         return cls(eps, ctx.ca_pem, client.crt, client.key, port=port)
+
+    def check_server_certificate(self, pem: bytes) -> None:
+        """In maintenance mode with `cert_fingerprints`: the certificate must match one."""
+        if not self.cert_fingerprints:
+            return
+        from talos.machinery.pki.fingerprint import spki_fingerprint
+        got = spki_fingerprint(pem)
+        if got not in self.cert_fingerprints:
+            raise Unauthenticated(
+                f"{self.target}: the server's certificate fingerprint {got} is not one of "
+                f"--cert-fingerprint {', '.join(self.cert_fingerprints)} (another machine "
+                "answers at this address, or the node was reset and made a new certificate)")
 
     def check(self) -> None:
         if not self.endpoints:
@@ -185,6 +199,7 @@ def _credentials(opts: ConnectionOptions, server_pem: bytes | None = None
     opts.check()
     if opts.insecure:
         pem = server_pem or fetch_server_certificate(opts.target)
+        opts.check_server_certificate(pem)
         name = _name_in(pem, _host_of(opts.target))
         return grpc.ssl_channel_credentials(root_certificates=pem), \
             [("grpc.ssl_target_name_override", name)]
