@@ -155,11 +155,13 @@ class IdentityFiles:
 
 
 async def obtain_identity(cfg: IdentityConfig, files: IdentityFiles,
-                          retry_every: float = 0.25) -> None:
+                          retry_every: float = 0.1) -> None:
     """Pre-condition of apid/trustd: the node has an address and a certificate naming it.
 
     A worker retries its request until a control plane's trustd signs it (trustd may still
-    be starting); every failure is logged, the first and then every 20th at INFO.
+    be starting: a refused connection is cheap, so it retries every 0.1 s and gets its
+    certificate right after trustd listens); the first failure and then every 50th (every
+    ~5 s) is logged at INFO.
     """
     await wait_for_address()
     attempt = 0
@@ -170,7 +172,7 @@ async def obtain_identity(cfg: IdentityConfig, files: IdentityFiles,
         except TalosError as e:
             if cfg.controlplane:
                 raise
-            if attempt % 20 == 0:
+            if attempt % 50 == 0:
                 log.info("waiting for a certificate from trustd at %s:50001: %s",
                          cfg.endpoint_host, e)
             attempt += 1
