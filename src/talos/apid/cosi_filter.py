@@ -99,9 +99,12 @@ def _redact(node: Any) -> int:
 
 def _redact_resource(res: resource_pb2.Resource) -> None:
     if res.metadata.type == MACHINE_CONFIG_TYPE:
+        from talos.api.resource.config import config_pb2
         if res.spec.yaml_spec:
             res.spec.yaml_spec = redact_yaml(res.spec.yaml_spec)
-        res.spec.proto_spec = b""
+        # a stock talosctl decodes proto_spec: it carries the same redacted document
+        res.spec.proto_spec = config_pb2.MachineConfigSpec(
+            yaml_marshalled=res.spec.yaml_spec.encode()).SerializeToString()
     elif res.metadata.namespace == SECRETS_NAMESPACE or is_sensitive(res.metadata.type):
         res.spec.yaml_spec = REDACTED
         res.spec.proto_spec = b""

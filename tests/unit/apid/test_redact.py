@@ -52,3 +52,22 @@ def test_every_secret_is_redacted_and_the_rest_kept() -> None:
 
 def test_unparseable_config_shows_nothing() -> None:
     assert redact_yaml("machine: [unclosed\n  token: x") == REDACTED
+
+
+def test_a_redacted_config_resource_carries_the_redacted_document_in_proto_spec() -> None:
+    from talos.api.resource.config import config_pb2
+    from talos.api.v1alpha1 import resource_pb2, state_pb2
+    from talos.apid.cosi_filter import redact_response
+
+    res = resource_pb2.Resource(
+        metadata=resource_pb2.Metadata(namespace="config", type="MachineConfigs.config.talos.dev",
+                                       id="v1alpha1"),
+        spec=resource_pb2.Spec(yaml_spec=CONFIG, proto_spec=config_pb2.MachineConfigSpec(
+            yaml_marshalled=CONFIG.encode()).SerializeToString()))
+    reply = state_pb2.GetResponse(resource=res).SerializeToString()
+    out = state_pb2.GetResponse.FromString(redact_response("/cosi.resource.State/Get", reply))
+    decoded = config_pb2.MachineConfigSpec.FromString(out.resource.spec.proto_spec)
+    assert decoded.yaml_marshalled.decode() == out.resource.spec.yaml_spec
+    for secret in SECRETS:
+        assert secret not in out.resource.spec.yaml_spec
+        assert secret.encode() not in out.resource.spec.proto_spec

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from talos.api.v1alpha1 import meta_pb2
 from talos.machinery.resources.definition import PrintColumn, ResourceType, declare
 
 META_NAMESPACE = "meta"
@@ -37,25 +36,10 @@ class ResourceDefinitionSpec:
                                        for c in rt.print_columns),
                    sensitivity="sensitive" if rt.sensitive else "")
 
-    def to_proto_bytes(self) -> bytes:
-        """`cosi.resource.meta.ResourceDefinitionSpec` (what stock Talos clients decode)."""
-        pb = meta_pb2.ResourceDefinitionSpec(
-            resource_type=self.type, display_type=self.display_type,
-            default_namespace=self.default_namespace, aliases=list(self.aliases),
-            all_aliases=list(self.all_aliases),
-            print_columns=[meta_pb2.ResourceDefinitionSpec.PrintColumn(
-                name=c.name, json_path=c.json_path) for c in self.print_columns],
-            sensitivity=meta_pb2.ResourceDefinitionSpec.SENSITIVE if self.sensitivity
-            else meta_pb2.ResourceDefinitionSpec.NON_SENSITIVE)
-        return bytes(pb.SerializeToString())
-
 
 @dataclass(frozen=True)
 class NamespaceSpec:
     description: str = ""
-
-    def to_proto_bytes(self) -> bytes:
-        return bytes(meta_pb2.NamespaceSpec(description=self.description).SerializeToString())
 
 
 RESOURCE_DEFINITION = declare(ResourceType(

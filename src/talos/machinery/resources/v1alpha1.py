@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from talos.api.resource.definitions.v1alpha1 import v1alpha1_pb2
 from talos.machinery.resources.definition import PrintColumn, ResourceType, declare
 
 
@@ -15,12 +14,6 @@ class ServiceSpec:
     running: bool = False
     healthy: bool = False
     unknown: bool = False
-
-    def to_proto_bytes(self) -> bytes:
-        """`talos.resource.definitions.v1alpha1.ServiceSpec`, what stock clients decode."""
-        return bytes(v1alpha1_pb2.ServiceSpec(
-            running=self.running, healthy=self.healthy, unknown=self.unknown,
-        ).SerializeToString())
 
 
 SERVICE = declare(ResourceType(
