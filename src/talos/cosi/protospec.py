@@ -153,6 +153,31 @@ def _member(s: cluster.MemberSpec) -> Message:
         operating_system=s.operating_system)
 
 
+def _identity(s: cluster.IdentitySpec) -> Message:
+    return cluster_pb2.IdentitySpec(node_id=s.node_id)
+
+
+def _affiliate(s: cluster.AffiliateSpec) -> Message:
+    return cluster_pb2.AffiliateSpec(
+        node_id=s.node_id,
+        addresses=[_net_ip(a, f"Affiliate.addresses[{i}]") for i, a in enumerate(s.addresses)],
+        hostname=s.hostname, nodename=s.nodename, operating_system=s.operating_system,
+        machine_type=_enum(MACHINE_TYPES, s.machine_type, "Affiliate.machineType"),
+        control_plane=(None if s.control_plane is None else cluster_pb2.ControlPlane(
+            api_server_port=s.control_plane.api_server_port)))
+
+
+def _discovery_config(s: cluster.DiscoveryConfigSpec) -> Message:
+    return cluster_pb2.ConfigSpec(
+        discovery_enabled=s.discovery_enabled,
+        registry_kubernetes_enabled=s.registry_kubernetes_enabled,
+        registry_service_enabled=s.registry_service_enabled,
+        service_endpoint=s.service_endpoint,
+        service_endpoint_insecure=s.service_endpoint_insecure,
+        service_encryption_key=s.service_encryption_key,
+        service_cluster_id=s.service_cluster_id)
+
+
 def _etcd_config(s: etcd.EtcdConfigSpec) -> Message:
     # upstream's extra_args is map<string, string>: a flag given several times is joined
     return etcd_pb2.ConfigSpec(
@@ -249,6 +274,9 @@ TABLE: Mapping[str, ProtoSpec] = dict([
     _entry(config.MACHINE_CONFIG, config_pb2.MachineConfigSpec, _machine_config),
     _entry(config.MACHINE_TYPE, config_pb2.MachineTypeSpec, _machine_type),
     _entry(cluster.MEMBER, cluster_pb2.MemberSpec, _member),
+    _entry(cluster.IDENTITY, cluster_pb2.IdentitySpec, _identity),
+    _entry(cluster.AFFILIATE, cluster_pb2.AffiliateSpec, _affiliate),
+    _entry(cluster.DISCOVERY_CONFIG, cluster_pb2.ConfigSpec, _discovery_config),
     _entry(etcd.ETCD_CONFIG, etcd_pb2.ConfigSpec, _etcd_config),
     _entry(etcd.ETCD_MEMBER, etcd_pb2.MemberSpec, _etcd_member),
     _entry(k8s.KUBELET_CONFIG, k8s_pb2.KubeletConfigSpec, _kubelet_config),

@@ -56,6 +56,23 @@ SCHEMA = Schema(
             (6, f"repeated msg:{RD}.proto.LinuxIDMapping", "gid_mappings")],
         # cluster
         f"{RD}.cluster.ControlPlane": [(1, "int64", "api_server_port")],
+        f"{RD}.cluster.AffiliateSpec": [
+            (1, "string", "node_id"), (2, "repeated msg:common.NetIP", "addresses"),
+            (3, "string", "hostname"), (4, "string", "nodename"),
+            (5, "string", "operating_system"),
+            (6, f"enum:{RD}.enums.MachineType", "machine_type"),
+            (7, f"msg:{RD}.cluster.KubeSpanAffiliateSpec", "kube_span"),
+            (8, f"msg:{RD}.cluster.ControlPlane", "control_plane")],
+        f"{RD}.cluster.ConfigSpec": [
+            (1, "bool", "discovery_enabled"), (2, "bool", "registry_kubernetes_enabled"),
+            (3, "bool", "registry_service_enabled"), (4, "string", "service_endpoint"),
+            (5, "bool", "service_endpoint_insecure"), (6, "bytes", "service_encryption_key"),
+            (7, "string", "service_cluster_id")],
+        f"{RD}.cluster.IdentitySpec": [(1, "string", "node_id")],
+        f"{RD}.cluster.KubeSpanAffiliateSpec": [
+            (1, "string", "public_key"), (2, "msg:common.NetIP", "address"),
+            (3, "repeated msg:common.NetIPPrefix", "additional_addresses"),
+            (4, "repeated msg:common.NetIPPort", "endpoints")],
         f"{RD}.cluster.MemberSpec": [
             (1, "string", "node_id"), (2, "repeated msg:common.NetIP", "addresses"),
             (3, "string", "hostname"), (4, f"enum:{RD}.enums.MachineType", "machine_type"),

@@ -27,7 +27,7 @@ from talos.api.common import common_pb2 as common_dot_common__pb2
 from talos.api.resource.definitions.enums import enums_pb2 as resource_dot_definitions_dot_enums_dot_enums__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*resource/definitions/cluster/cluster.proto\x12\"talos.resource.definitions.cluster\x1a\x13\x63ommon/common.proto\x1a&resource/definitions/enums/enums.proto\"\'\n\x0c\x43ontrolPlane\x12\x17\n\x0f\x61pi_server_port\x18\x01 \x01(\x03\"\xf9\x01\n\nMemberSpec\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12 \n\taddresses\x18\x02 \x03(\x0b\x32\r.common.NetIP\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x43\n\x0cmachine_type\x18\x04 \x01(\x0e\x32-.talos.resource.definitions.enums.MachineType\x12\x18\n\x10operating_system\x18\x05 \x01(\t\x12G\n\rcontrol_plane\x18\x06 \x01(\x0b\x32\x30.talos.resource.definitions.cluster.ControlPlaneBLZJgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/clusterb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*resource/definitions/cluster/cluster.proto\x12\"talos.resource.definitions.cluster\x1a\x13\x63ommon/common.proto\x1a&resource/definitions/enums/enums.proto\"\xdc\x02\n\rAffiliateSpec\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12 \n\taddresses\x18\x02 \x03(\x0b\x32\r.common.NetIP\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x10\n\x08nodename\x18\x04 \x01(\t\x12\x18\n\x10operating_system\x18\x05 \x01(\t\x12\x43\n\x0cmachine_type\x18\x06 \x01(\x0e\x32-.talos.resource.definitions.enums.MachineType\x12L\n\tkube_span\x18\x07 \x01(\x0b\x32\x39.talos.resource.definitions.cluster.KubeSpanAffiliateSpec\x12G\n\rcontrol_plane\x18\x08 \x01(\x0b\x32\x30.talos.resource.definitions.cluster.ControlPlane\"\xe7\x01\n\nConfigSpec\x12\x19\n\x11\x64iscovery_enabled\x18\x01 \x01(\x08\x12#\n\x1bregistry_kubernetes_enabled\x18\x02 \x01(\x08\x12 \n\x18registry_service_enabled\x18\x03 \x01(\x08\x12\x18\n\x10service_endpoint\x18\x04 \x01(\t\x12!\n\x19service_endpoint_insecure\x18\x05 \x01(\x08\x12\x1e\n\x16service_encryption_key\x18\x06 \x01(\x0c\x12\x1a\n\x12service_cluster_id\x18\x07 \x01(\t\"\'\n\x0c\x43ontrolPlane\x12\x17\n\x0f\x61pi_server_port\x18\x01 \x01(\x03\"\x1f\n\x0cIdentitySpec\x12\x0f\n\x07node_id\x18\x01 \x01(\t\"\xa4\x01\n\x15KubeSpanAffiliateSpec\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12\x1e\n\x07\x61\x64\x64ress\x18\x02 \x01(\x0b\x32\r.common.NetIP\x12\x31\n\x14\x61\x64\x64itional_addresses\x18\x03 \x03(\x0b\x32\x13.common.NetIPPrefix\x12$\n\tendpoints\x18\x04 \x03(\x0b\x32\x11.common.NetIPPort\"\xf9\x01\n\nMemberSpec\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12 \n\taddresses\x18\x02 \x03(\x0b\x32\r.common.NetIP\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x43\n\x0cmachine_type\x18\x04 \x01(\x0e\x32-.talos.resource.definitions.enums.MachineType\x12\x18\n\x10operating_system\x18\x05 \x01(\t\x12G\n\rcontrol_plane\x18\x06 \x01(\x0b\x32\x30.talos.resource.definitions.cluster.ControlPlaneBLZJgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/clusterb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,16 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'resource.definitions.cluste
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'ZJgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/cluster'
-  _globals['_CONTROLPLANE']._serialized_start=143
-  _globals['_CONTROLPLANE']._serialized_end=182
-  _globals['_MEMBERSPEC']._serialized_start=185
-  _globals['_MEMBERSPEC']._serialized_end=434
+  _globals['_AFFILIATESPEC']._serialized_start=144
+  _globals['_AFFILIATESPEC']._serialized_end=492
+  _globals['_CONFIGSPEC']._serialized_start=495
+  _globals['_CONFIGSPEC']._serialized_end=726
+  _globals['_CONTROLPLANE']._serialized_start=728
+  _globals['_CONTROLPLANE']._serialized_end=767
+  _globals['_IDENTITYSPEC']._serialized_start=769
+  _globals['_IDENTITYSPEC']._serialized_end=800
+  _globals['_KUBESPANAFFILIATESPEC']._serialized_start=803
+  _globals['_KUBESPANAFFILIATESPEC']._serialized_end=967
+  _globals['_MEMBERSPEC']._serialized_start=970
+  _globals['_MEMBERSPEC']._serialized_end=1219
 # @@protoc_insertion_point(module_scope)
