@@ -27,7 +27,7 @@ class JsonPathTemplate:
 
     @classmethod
     def parse(cls, template: str) -> JsonPathTemplate:
-        from jsonpath_ng.ext import parse
+        from jsonpath_ng.ext.parser import parse
 
         if not template.strip():
             raise click.BadParameter("jsonpath template is empty: expected e.g. "
