@@ -10,6 +10,7 @@ COMPONENTS = {
     "apid": "talos.apid.__main__",
     "trustd": "talos.trustd.__main__",
     "talosctl": "talos.talosctl.main",
+    "discovery": "talos.discovery.__main__",
 }
 
 USAGE = """usage: python -m talos <component> [args...]
@@ -19,6 +20,7 @@ components:
   apid       the mTLS API gateway on :50000 (roles, routing, fan-out)
   trustd     signs node certificates for holders of the cluster trust token on :50001
   talosctl   the CLI (same as the `talosctl` command)
+  discovery  the cluster discovery service (sidero.discovery.server.Cluster)
 """
 
 

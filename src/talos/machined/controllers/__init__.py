@@ -11,6 +11,11 @@ if TYPE_CHECKING:
 
 
 def register_all(node: Node) -> None:
+    from talos.machined.controllers.cluster.config import DiscoveryConfigController
+    from talos.machined.controllers.cluster.discovery_service import DiscoveryServiceController
+    from talos.machined.controllers.cluster.local_affiliate import LocalAffiliateController
+    from talos.machined.controllers.cluster.member import MemberController
+    from talos.machined.controllers.cluster.node_identity import NodeIdentityController
     from talos.machined.controllers.config.machine_type import MachineTypeController
     from talos.machined.controllers.etcd.config import ConfigController
     from talos.machined.controllers.etcd.spec import SpecController
@@ -39,6 +44,11 @@ def register_all(node: Node) -> None:
     node.runtime.register(NodeIPConfigController())
     node.runtime.register(KubeletSpecController())
     node.runtime.register(StaticPodController())
+    node.runtime.register(DiscoveryConfigController())
+    node.runtime.register(NodeIdentityController(node.paths.state))
+    node.runtime.register(LocalAffiliateController())
+    node.runtime.register(DiscoveryServiceController())
+    node.runtime.register(MemberController())
 
 
 async def _reconfigure_etcd(node: Node, spec: EtcdConfigSpec | None) -> str:
