@@ -33,9 +33,12 @@ def discovery_extra(port: int) -> str:
 @asynccontextmanager
 async def discovery_service(tmp: Path, port: int) -> AsyncIterator[subprocess.Popen[bytes]]:
     log = (tmp / "discovery.log").open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "talos", "discovery", "--listen",
-                             f"127.0.0.1:{port}"], stdout=log, stderr=log)
-    log.close()
+    try:
+        proc = await asyncio.to_thread(
+            subprocess.Popen, [sys.executable, "-m", "talos", "discovery", "--listen",
+                               f"127.0.0.1:{port}"], stdout=log, stderr=log)
+    finally:
+        log.close()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
             stub = cluster_pb2_grpc.ClusterStub(ch)  # type: ignore[no-untyped-call]

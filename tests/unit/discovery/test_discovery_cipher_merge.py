@@ -58,7 +58,7 @@ def test_another_clusters_key_or_tampering_is_refused() -> None:
 
 
 def test_a_secret_that_is_not_an_aes_key_is_named() -> None:
-    with pytest.raises(InvalidArgument, match="cluster.secret"):
+    with pytest.raises(InvalidArgument, match=r"cluster\.secret"):
         key_from_secret("not base64!")
     with pytest.raises(InvalidArgument, match="5 bytes"):
         key_from_secret(base64.b64encode(b"short").decode())
