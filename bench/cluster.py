@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -103,7 +104,10 @@ def bare_etcd(members: int, tmp: Path) -> float:
     """N etcd-server processes (static cluster on 127.0.1.x) until all answer health."""
     etcd = shutil.which("etcd") or "/usr/bin/etcd"
     etcdctl = shutil.which("etcdctl") or "/usr/bin/etcdctl"
-    hosts = [f"127.0.1.{i + 10}" for i in range(members)]
+    # loopback addresses of this run only: another bench's members on the same ports would
+    # answer the health check (a floor of a few hundred ms) while ours fail to bind
+    net = f"127.{random.randint(2, 250)}.{random.randint(2, 250)}"
+    hosts = [f"{net}.{i + 10}" for i in range(members)]
     initial = ",".join(f"m{i}=http://{h}:12380" for i, h in enumerate(hosts))
     procs: list[subprocess.Popen[bytes]] = []
     start = time.monotonic()
@@ -119,12 +123,17 @@ def bare_etcd(members: int, tmp: Path) -> float:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         endpoints = ",".join(f"http://{h}:12379" for h in hosts)
         while True:
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError("a bare etcd member exited (its ports in use?)")
             r = subprocess.run([etcdctl, "--endpoints", endpoints, "--dial-timeout=1s",
                                 "--command-timeout=2s", "endpoint", "health"],
                                capture_output=True, check=False,
                                env={**os.environ, "ETCDCTL_API": "3"})
             if r.returncode == 0:
-                return time.monotonic() - start
+                took = time.monotonic() - start
+                if any(p.poll() is not None for p in procs):
+                    raise RuntimeError("a bare etcd member exited (its ports in use?)")
+                return took
             time.sleep(0.05)
     finally:
         for p in procs:
