@@ -20,7 +20,7 @@ from talos.machinery.client.talosconfig import Context, Talosconfig
 from talos.machinery.config import apply_patches, load_patch_arg
 from talos.machinery.config.generate import GenerateOptions, generate
 from talos.machinery.errors import AlreadyExists, InvalidArgument, TalosError
-from talos.provision import bytecode, network, sandbox
+from talos.provision import bytecode, discovery, network, sandbox
 from talos.provision.destroy import destroy_cluster
 from talos.provision.state import ClusterRecord, NodeRecord
 
@@ -97,9 +97,12 @@ def plan(opts: CreateOptions) -> Plan:
     return Plan(net, tuple(nodes))
 
 
-def node_config(base: str, hostname: str, patches: Sequence[str]) -> str:
-    """The node's config: the generated one, its hostname, then the user's patches."""
+def node_config(base: str, hostname: str, patches: Sequence[str], gateway: str = "") -> str:
+    """The node's config: the generated one, its hostname (and the cluster's discovery
+    service at `gateway`), then the user's patches."""
     own = f"machine:\n  network:\n    hostname: {hostname}\n"
+    if gateway:
+        own += discovery.config_patch(gateway)
     loaded = [own, *(load_patch_arg(p) for p in patches)]
     sources = ["hostname", *(p if p.startswith("@") else f"--config-patch #{i + 1}"
                              for i, p in enumerate(patches))]
@@ -146,7 +149,7 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
             patches = (*opts.config_patches, *(opts.config_patches_controlplane
                                                if role == "controlplane"
                                                else opts.config_patches_worker))
-            return node_config(base, name, patches)
+            return node_config(base, name, patches, gateway=str(p.net.gateway))
 
         # Without patches of the user's (which may fail: found out here, before anything is
         # created) a node's config is made just before it is launched (~0.1 s each), so the
@@ -199,6 +202,10 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
         step = "create bridge"
         report(f"creating bridge {p.net.bridge} ({p.net.gateway}/{p.net.cidr.prefixlen})")
         network.create_bridge(p.net)
+        step = "start discovery service"
+        record = replace(record, discovery_pid=discovery.launch(directory, str(p.net.gateway),
+                                                                opts.python))
+        record.save()
 
         step = "attach nodes"
         for i, node in enumerate(record.nodes):

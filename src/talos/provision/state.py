@@ -53,6 +53,8 @@ class ClusterRecord:
     created: float = 0.0
     talosconfig: str = ""
     nodes: tuple[NodeRecord, ...] = field(default=())
+    #: host pid of the cluster's discovery service (0: none)
+    discovery_pid: int = 0
 
     @property
     def controlplanes(self) -> tuple[NodeRecord, ...]:

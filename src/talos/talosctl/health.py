@@ -95,14 +95,32 @@ class ProgressView:
 
 
 async def run_health(opts: Any, controlplanes: tuple[str, ...], workers: tuple[str, ...],
-                     wait_timeout: float, view: ProgressView) -> None:
+                     wait_timeout: float, view: ProgressView, *,
+                     discover_from: tuple[str, ...] | None = None) -> None:
+    """`discover_from` (the -n nodes, possibly none: the endpoint): take the nodes from
+    that node's `get members`; if it lists none, check those nodes as control planes."""
     from talos.machinery.client.connection import connect
-    from talos.machinery.client.health import ClusterInfo, wait_healthy
+    from talos.machinery.client.health import (
+        CheckFailed,
+        ClusterInfo,
+        discover_cluster_info,
+        wait_healthy,
+    )
 
     conn = await connect(opts)
     try:
-        await wait_healthy(conn, ClusterInfo(controlplanes, workers), wait_timeout,
-                           view.on_progress)
+        info = ClusterInfo(controlplanes, workers)
+        if discover_from is not None:
+            try:
+                info = await discover_cluster_info(
+                    conn, discover_from[0] if discover_from else None)
+            except CheckFailed as e:
+                if not discover_from:
+                    raise
+                click.echo(f"discovery: {e}; checking {', '.join(discover_from)} as "
+                           "control plane(s)", err=True)
+                info = ClusterInfo(discover_from)
+        await wait_healthy(conn, info, wait_timeout, view.on_progress)
     finally:
         await conn.close()
 
@@ -178,11 +196,9 @@ def health(ctx: click.Context, control_plane_nodes: tuple[str, ...],
     wks = tuple(n for item in worker_nodes for n in item.split(",") if n)
     if not cps:
         cps, wks = _local_cluster_nodes(ctx)
-    if not cps:
-        cps = tuple(target_nodes(ctx))
-    if not cps:
-        raise click.ClickException("no nodes to check: pass --control-plane-nodes (and "
-                                   "--worker-nodes) or set nodes in the talosconfig context")
+    # neither flags nor a local cluster: discover the nodes from the cluster members the
+    # node (-n, else the endpoint) lists, as Talos does
+    discover_from = None if cps else tuple(target_nodes(ctx))
     from talos.talosctl.connect import connection_options  # (grpc: only when used)
 
     opts = connection_options(ctx)
@@ -195,7 +211,8 @@ def health(ctx: click.Context, control_plane_nodes: tuple[str, ...],
     else:
         with ProgressView() as view:
             try:
-                asyncio.run(run_health(opts, cps, wks, timeout, view))
+                asyncio.run(run_health(opts, cps, wks, timeout, view,
+                                       discover_from=discover_from))
             except TalosError as e:
                 error = e
     if error is not None:

@@ -144,3 +144,17 @@ def test_service_state_refuses_bad_requests() -> None:
         st.update("c", "a", b"", [], ttl=0)
     with pytest.raises(InvalidArgument, match="affiliate_data"):
         st.update("c", "a", b"x" * 5000, [], ttl=1)
+
+
+def test_health_takes_roles_from_members() -> None:
+    from talos.machinery.client.health import cluster_info_from_members
+
+    info = cluster_info_from_members([
+        {"hostname": "w-1", "machineType": "worker", "addresses": ["10.5.0.3"]},
+        {"hostname": "cp-1", "machineType": "controlplane", "addresses": ["10.5.0.2", "fd::2"]},
+        {"hostname": "init", "machineType": "init", "addresses": ["10.5.0.4"]},
+        {"hostname": "nowhere", "machineType": "worker", "addresses": []},
+        None,
+    ])
+    assert info.controlplanes == ("10.5.0.2", "10.5.0.4")
+    assert info.workers == ("10.5.0.3",)

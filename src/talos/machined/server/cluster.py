@@ -4,7 +4,9 @@ node, streamed as progress lines.
 The checks reach every node through this node's own apid (127.0.0.1:50000), authenticated
 with the node's certificate (`os:impersonator`) and carrying the caller's roles in
 `talos-role`, exactly as apid forwards them: the check can do nothing its caller could not.
-The caller names the nodes (`cluster_info`); discovery is not implemented.
+The caller names the nodes (`cluster_info`); without control-plane nodes they are taken
+from this node's cluster members (`Members.cluster.talos.dev`, from discovery), control
+planes by machine type, as Talos does.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from talos.api.cluster import cluster_pb2, cluster_pb2_grpc
 from talos.api.common import common_pb2
 from talos.machined.services.apid import identity_files
 from talos.machinery.constants import APID_PORT
-from talos.machinery.errors import FailedPrecondition, InvalidArgument, TalosError
+from talos.machinery.errors import FailedPrecondition, TalosError
 
 if TYPE_CHECKING:
     from talos.machined.node import Node
+    from talos.machinery.client.health import ClusterInfo
 
 ROLE_METADATA_KEY = "talos-role"
 DEFAULT_WAIT = 20 * 60.0
@@ -47,8 +50,7 @@ class ClusterServicer(cluster_pb2_grpc.ClusterServiceServicer):
         info = ClusterInfo(tuple(request.cluster_info.control_plane_nodes),
                            tuple(request.cluster_info.worker_nodes))
         if not info.controlplanes:
-            raise InvalidArgument("cluster_info.control_plane_nodes: required (node discovery "
-                                  "is not implemented: name the control planes and workers)")
+            info = self._discovered()
         timeout = request.wait_timeout.ToNanoseconds() / 1e9 or DEFAULT_WAIT
         roles = tuple((k, v) for k, v in (context.invocation_metadata() or ())
                       if k == ROLE_METADATA_KEY and isinstance(v, str))
@@ -93,6 +95,21 @@ class ClusterServicer(cluster_pb2_grpc.ClusterServiceServicer):
                 task.cancel()
         if error is not None:
             raise error
+
+
+    def _discovered(self) -> ClusterInfo:
+        from talos.cosi.spec import to_plain
+        from talos.machinery.client.health import cluster_info_from_members
+        from talos.machinery.resources.cluster import MEMBER
+
+        members = self.node.state.list_nowait(MEMBER.default_namespace, MEMBER.type)
+        info = cluster_info_from_members([to_plain(m.spec) for m in members])
+        if not info.controlplanes:
+            raise FailedPrecondition(
+                "cluster_info.control_plane_nodes: empty, and this node knows no control-plane "
+                "member to check (cluster discovery disabled or not converged yet): name the "
+                "control planes and workers")
+        return info
 
 
 def _read(path: str) -> bytes:

@@ -320,6 +320,53 @@ async def wait_healthy(conn: Connection, info: ClusterInfo, wait_timeout: float,
         on_progress(Progress(name, "skipped", message))
 
 
+# -- node discovery ------------------------------------------------------------------------------
+
+CONTROL_PLANE_TYPES = ("controlplane", "init")
+
+
+def cluster_info_from_members(members: Sequence[Any]) -> ClusterInfo:
+    """`Members.cluster.talos.dev` specs (YAML documents) -> the nodes by role: each
+    member's first address, control planes by machine type (as Talos's discovery-based
+    cluster info). Members without an address are left out."""
+    cps: list[str] = []
+    workers: list[str] = []
+    for m in sorted((m for m in members if isinstance(m, dict)),
+                    key=lambda m: str(m.get("hostname", ""))):
+        addresses = [str(a) for a in m.get("addresses") or ()]
+        if not addresses:
+            continue
+        role = cps if str(m.get("machineType", "")) in CONTROL_PLANE_TYPES else workers
+        if addresses[0] not in cps and addresses[0] not in workers:
+            role.append(addresses[0])
+    return ClusterInfo(tuple(cps), tuple(workers))
+
+
+async def discover_cluster_info(conn: Connection, node: str | None = None,
+                                metadata: tuple[tuple[str, str], ...] = ()) -> ClusterInfo:
+    """The cluster's nodes from `get members` of `node` (or of the endpoint itself).
+    Raises CheckFailed when it lists no member (discovery disabled or not converged)."""
+    from talos.api.v1alpha1 import state_pb2, state_pb2_grpc
+    from talos.machinery.resources.cluster import MEMBER
+
+    stub = state_pb2_grpc.StateStub(conn.channel)  # type: ignore[no-untyped-call]
+    md = (*(node_metadata(node) if node else ()), *metadata)
+    members: list[Any] = []
+    try:
+        async for item in stub.List(state_pb2.ListRequest(
+                namespace=MEMBER.default_namespace, type=MEMBER.type), metadata=md,
+                timeout=CALL_TIMEOUT):
+            members.append(_yaml(item.resource.spec.yaml_spec))
+    except grpc.RpcError as e:
+        raise CheckFailed(f"listing cluster members: {conn.explain(e)}") from None
+    info = cluster_info_from_members(members)
+    if not info.controlplanes:
+        where = node or conn.endpoint
+        raise CheckFailed(f"{where} lists no control-plane member (is cluster discovery "
+                          "enabled? pass --control-plane-nodes and --worker-nodes)")
+    return info
+
+
 def progress_line(p: Progress) -> str:
     """One progress event as Talos prints it: `waiting for <check>: OK (details)`."""
     if p.state == "waiting":

@@ -1,0 +1,69 @@
+"""The local cluster's discovery service: `python -m talos discovery` on the bridge gateway
+(plaintext gRPC on the cluster's own bridge), and the config patch that points the nodes at
+it. Its pid is in the cluster record; its environment carries the cluster's sandbox marker
+so `cluster destroy` finds it even when the record is lost."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from talos.machinery import constants
+
+PORT = 3000
+
+
+def endpoint(gateway: str) -> str:
+    return f"http://{gateway}:{PORT}"
+
+
+def config_patch(gateway: str) -> str:
+    """A strategic-merge patch enabling the service registry at the gateway."""
+    return ("cluster:\n  discovery:\n    enabled: true\n    registries:\n"
+            f"      service:\n        endpoint: {endpoint(gateway)}\n")
+
+
+def launch(directory: Path, gateway: str, python: str | None = None) -> int:
+    """Start the service in the background (it outlives this process); returns its pid."""
+    env = dict(os.environ)
+    env[constants.SANDBOX_ENV_STATE] = str(directory / "discovery")
+    with open(directory / "discovery.log", "ab") as logf:
+        proc = subprocess.Popen(
+            [python or sys.executable, "-m", "talos", "discovery", "--listen",
+             f"{gateway}:{PORT}"], stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
+            env=env, cwd="/", start_new_session=True)
+    proc.returncode = 0  # runs on by design: no ResourceWarning when the Popen is collected
+    return proc.pid
+
+
+def is_ours(pid: int, directory: str) -> bool:
+    """Is `pid` this cluster's discovery service (checked before signalling it)?"""
+    marker = f"{constants.SANDBOX_ENV_STATE}={os.path.join(directory, 'discovery')}".encode()
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return marker in f.read().split(b"\0")
+    except OSError:
+        return False
+
+
+def stop(pid: int, directory: str, timeout: float = 5.0) -> None:
+    """SIGTERM the service (SIGKILL after `timeout`) if it is still this cluster's."""
+    if not pid or not is_ours(pid, directory):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while is_ours(pid, directory) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.02)
+    if is_ours(pid, directory):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
