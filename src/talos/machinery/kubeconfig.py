@@ -12,36 +12,25 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-import re
 import tarfile
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from talos.machinery.duration import parse_go_duration as go_duration_seconds
 from talos.machinery.errors import FailedPrecondition, InvalidArgument
 from talos.machinery.pki import CertificateAndKey, CertificateAuthority, IssueOptions
 
 DEFAULT_LIFETIME = dt.timedelta(days=365)
 ARCHIVE_MEMBER = "kubeconfig"
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms)")
 
 
 def parse_go_duration(value: str) -> dt.timedelta:
     """Go-style durations as the config has them (`87600h0m0s`, `8760h`)."""
-    total = 0.0
-    pos = 0
-    for mt in _DURATION.finditer(value):
-        if mt.start() != pos:
-            break
-        n = float(mt.group(1))
-        total += n * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[mt.group(2)]
-        pos = mt.end()
-    if pos != len(value) or not value:
-        raise InvalidArgument(f"cluster.adminKubeconfig.certLifetime: invalid duration "
-                              f"{value!r} (expected e.g. 8760h0m0s)")
-    return dt.timedelta(seconds=total)
+    return dt.timedelta(seconds=go_duration_seconds(
+        value, "cluster.adminKubeconfig.certLifetime"))
 
 
 def _b64(data: bytes) -> str:

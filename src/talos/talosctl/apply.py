@@ -40,12 +40,8 @@ def _mode_value(mode: str) -> int:
 
 
 def parse_timeout(text: str) -> float:
-    from talos.talosctl.events import parse_go_duration
-    try:
-        return parse_go_duration(text)
-    except click.BadParameter:
-        raise click.BadParameter(f"{text!r}: expected a duration like 30s, 1m or 1h30m",
-                                 param_hint="--timeout") from None
+    from talos.talosctl.timefmt import parse_duration
+    return parse_duration(text, "--timeout")
 
 
 def _request(data: bytes, mode: str, dry_run: bool, try_timeout: float) -> Any:

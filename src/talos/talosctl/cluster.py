@@ -16,8 +16,9 @@ from typing import Any
 import click
 
 from talos.machinery.constants import DEFAULT_CIDR, DEFAULT_CLUSTER_NAME
-from talos.talosctl.health import ProgressView, parse_duration
+from talos.talosctl.health import ProgressView
 from talos.talosctl.patch_options import config_patch_options
+from talos.talosctl.timefmt import parse_duration
 
 K8S_NOTE = ("Kubernetes components (kubelet, kube-apiserver, …) are not started: their "
             "binaries are not available on these nodes. etcd, apid and trustd run for real.")

@@ -287,42 +287,7 @@ def context_info(cfg: Talosconfig, name: str, now: dt.datetime) -> ConfigInfo:
                       roles=roles, certTTL=ttl, certNotAfter=not_after)
 
 
-_DAY = 86400
-_WEEK = 7 * _DAY
-_MONTH = 30 * _DAY
-_YEAR = 12 * _MONTH
-_MAGNITUDES: tuple[tuple[float, str, float], ...] = (
-    # (upper bound in seconds, format, divisor): go-humanize's RelTime defaults, whose
-    # month is 30 days and year 12 such months
-    (1, "now", 1),
-    (2, "1 second %s", 1),
-    (60, "%d seconds %s", 1),
-    (120, "1 minute %s", 1),
-    (3600, "%d minutes %s", 60),
-    (7200, "1 hour %s", 1),
-    (_DAY, "%d hours %s", 3600),
-    (2 * _DAY, "1 day %s", 1),
-    (_WEEK, "%d days %s", _DAY),
-    (2 * _WEEK, "1 week %s", 1),
-    (_MONTH, "%d weeks %s", _WEEK),
-    (2 * _MONTH, "1 month %s", 1),
-    (_YEAR, "%d months %s", _MONTH),
-    (18 * _MONTH, "1 year %s", 1),
-    (2 * _YEAR, "2 years %s", 1),
-    (37 * _YEAR, "%d years %s", _YEAR),
-)
-
-
 def relative_time(then: dt.datetime, now: dt.datetime) -> str:
     """`1 year from now`, `3 days ago` (go-humanize RelTime, as `config info` prints)."""
-    delta = (then - now).total_seconds()
-    label = "from now" if delta > 0 else "ago"
-    delta = abs(delta)
-    for bound, fmt, divisor in _MAGNITUDES:
-        if delta < bound:
-            if fmt == "now":
-                return "now"
-            if "%d" in fmt:
-                return fmt % (int(delta // divisor), label)
-            return fmt % label
-    return f"a long while {label}"
+    from talos.talosctl.timefmt import humanize_time
+    return humanize_time(then.timestamp(), now.timestamp())

@@ -34,8 +34,8 @@ def exists_error(path: str) -> click.ClickException:
 def generate_talosconfig(ctx: click.Context, path: str, role_flags: tuple[str, ...],
                          crt_ttl: str) -> None:
     from talos.api.machine import machine_pb2
-    from talos.talosctl.health import parse_duration
     from talos.talosctl.nodeapi import Session, call, target
+    from talos.talosctl.timefmt import parse_duration
 
     nodes = target(ctx)
     if len(nodes) > 1:

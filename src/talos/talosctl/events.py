@@ -7,13 +7,13 @@ other long operations reuse for their progress display.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import click
 
 from talos.talosctl.nodeapi import Session, call, format_table
+from talos.talosctl.timefmt import parse_duration
 
 PREFIX = "talos/runtime/"
 
@@ -61,23 +61,6 @@ def decode_event(node: str, ev: Any) -> EventView:
     return EventView(node, ev.id, type_name, ev.actor_id, source, message, payload)
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)")
-_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-
-
-def parse_go_duration(text: str) -> float:
-    """`1h30m`, `90s`, `2m0.5s` -> seconds (Go's time.ParseDuration, non-negative)."""
-    pos = 0
-    total = 0.0
-    for m in _DURATION.finditer(text):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * _UNIT[m.group(2)]
-        pos = m.end()
-    if not text or pos != len(text):
-        raise click.BadParameter(f"{text!r}: expected a duration like 30s, 5m or 1h30m",
-                                 param_hint="--duration")
-    return total
 
 
 @click.command()
@@ -97,7 +80,7 @@ def events(ctx: click.Context, tail: int, since_id: str, duration: str, actor_id
     if tail < -1:
         raise click.BadParameter(f"expected -1 (all) or a count >= 0, got {tail}",
                                  param_hint="--tail")
-    seconds = int(parse_go_duration(duration)) if duration else 0
+    seconds = int(parse_duration(duration, "--duration")) if duration else 0
     req = m.EventsRequest(tail_events=tail, tail_id=since_id, tail_seconds=seconds,
                           with_actor_id=actor_id)
 

@@ -10,35 +10,16 @@ planes). A timeout names the check and its last error and exits non-zero.
 from __future__ import annotations
 
 import asyncio
-import re
 import sys
 import time
 from typing import Any
 
 import click
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+from talos.talosctl.timefmt import parse_duration
+
 _MARK = {"ok": "[green]OK[/]", "skipped": "[yellow]SKIPPED[/]", "failed": "[red]FAILED[/]",
          "waiting": "[cyan]…[/]"}
-
-
-def parse_duration(value: str, flag: str) -> float:
-    """Go-style duration (`20m`, `1m30s`, `500ms`) or plain seconds -> seconds."""
-    v = value.strip()
-    try:
-        return float(v)
-    except ValueError:
-        pass
-    total, pos = 0.0, 0
-    for mt in _DURATION.finditer(v):
-        if mt.start() != pos:
-            break
-        total += float(mt.group(1)) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[mt.group(2)]
-        pos = mt.end()
-    if not v or pos != len(v):
-        raise click.BadParameter(f"invalid duration {value!r} (expected e.g. 10m, 90s, 1m30s)",
-                                 param_hint=flag)
-    return total
 
 
 class ProgressView:

@@ -23,16 +23,7 @@ from typing import Any, Protocol
 import click
 
 from talos.talosctl.events import EventView
-
-
-def go_elapsed(seconds: float) -> str:
-    """`12s`, `1m3s`, `1h0m5s` (Go's Duration rounded to the second)."""
-    s = round(max(seconds, 0.0))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    if h:
-        return f"{h}h{m}m{sec}s"
-    return f"{m}m{sec}s" if m else f"{sec}s"
+from talos.talosctl.timefmt import go_duration
 
 
 class ProgressView(Protocol):
@@ -78,7 +69,7 @@ class _Row:
     ok: bool | None = None
 
     def elapsed(self, now: float) -> str:
-        return go_elapsed((self.ended or now) - self.started)
+        return go_duration((self.ended or now) - self.started)
 
 
 @dataclass

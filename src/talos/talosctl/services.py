@@ -9,18 +9,7 @@ import click
 
 from talos.talosctl.formats import emit, output_option
 from talos.talosctl.nodeapi import Session, call, echo_table, require_explicit_nodes
-
-
-def go_duration(seconds: float) -> str:
-    """Go's `time.Duration.Round(time.Second).String()`: 1h2m3s, 4m0s, 12s."""
-    s = round(max(seconds, 0))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    if h:
-        return f"{h}h{m}m{sec}s"
-    if m:
-        return f"{m}m{sec}s"
-    return f"{sec}s"
+from talos.talosctl.timefmt import go_duration
 
 
 def _ago(ts: Any) -> str:

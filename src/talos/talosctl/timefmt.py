@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import click
+
 SECOND = 1
 MINUTE = 60
 HOUR = 3600
@@ -60,3 +62,27 @@ def lastmod(seconds: int, *, humanize: bool = False, now: float | None = None) -
     if now - seconds < SIX_MONTHS:
         return f"{t:%b} {day} {t:%H:%M:%S}"
     return f"{t:%b} {day} {t:%Y %H:%M}"
+
+
+def parse_duration(value: str, flag: str) -> float:
+    """A flag's Go-style duration (`20m`, `1m30s`, `500ms`) or plain seconds -> seconds; a
+    bad value is a usage error naming the flag (exit 2)."""
+    from talos.machinery.duration import parse_go_duration
+    from talos.machinery.errors import InvalidArgument
+
+    try:
+        return float(value.strip())
+    except ValueError:
+        pass
+    try:
+        return parse_go_duration(value)
+    except InvalidArgument:
+        raise click.BadParameter(f"invalid duration {value!r} (expected e.g. 30s, 5m, "
+                                 "1h30m or 500ms)", param_hint=flag) from None
+
+
+def go_duration(seconds: float) -> str:
+    """Go's `Duration.Round(time.Second).String()`: 1h2m3s, 4m0s, 12s."""
+    from talos.machinery.duration import format_go_duration
+    return format_go_duration(seconds)
+

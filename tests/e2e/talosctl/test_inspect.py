@@ -121,7 +121,7 @@ def test_events_tail_and_bad_duration(e2e: E2ECluster) -> None:
             proc.wait()
     r = e2e.run("events", "--duration", "1x")
     assert r.returncode == 2
-    assert "'1x': expected a duration like 30s, 5m or 1h30m" in r.stderr
+    assert "invalid duration '1x' (expected e.g. 30s, 5m, 1h30m or 500ms)" in r.stderr
 
 
 def test_system_statistics(e2e: E2ECluster) -> None:

@@ -18,7 +18,8 @@ from rich.console import Console
 
 from talos.api.machine import machine_pb2 as m
 from talos.talosctl.events import EventView, decode_event
-from talos.talosctl.progress_view import LiveView, PlainView, go_elapsed
+from talos.talosctl.progress_view import LiveView, PlainView
+from talos.talosctl.timefmt import go_duration
 
 RECORDED = Path(__file__).parent / "data" / "reboot_events.json"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -136,6 +137,6 @@ def test_plain_view_prints_the_lines_tests_and_pipes_rely_on(
     assert "\x1b[" not in captured.err
 
 
-def test_go_elapsed() -> None:
-    assert [go_elapsed(s) for s in (0, 0.4, 12.6, 63, 3605)] == ["0s", "0s", "13s", "1m3s",
+def test_go_duration() -> None:
+    assert [go_duration(s) for s in (0, 0.4, 12.6, 63, 3605)] == ["0s", "0s", "13s", "1m3s",
                                                                   "1h0m5s"]
