@@ -3,34 +3,12 @@ skipped (new reason, no restart); a worker ignores etcd settings."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from talos.cosi.clock import FakeClock
 from talos.machined.etcd.manager import SERVICE_ID, EtcdManager
 from talos.machined.paths import NodePaths
-from talos.machined.system.reaper import Reaper
 from talos.machined.system.service import ServiceState
 from talos.machined.system.supervisor import Supervisor
-
-
-@pytest.fixture
-async def sup() -> AsyncIterator[Supervisor]:
-    reaper = Reaper(reap_all=False)
-    with reaper.installed(asyncio.get_running_loop()):
-        s = Supervisor(reaper, FakeClock())
-        task = asyncio.create_task(s.run())
-        await s.ready()
-        try:
-            yield s
-        finally:
-            await s.stop_all()
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
 
 
 async def test_unconfigured_etcd_stays_skipped_with_the_new_reason(sup: Supervisor,

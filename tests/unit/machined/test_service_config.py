@@ -3,16 +3,10 @@ fields they are built from changed (real processes under a real supervisor)."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import AsyncIterator
 
-import pytest
-
-from talos.cosi.clock import FakeClock
 from talos.machined.apply.services import ServiceConfigRule, reconcile
 from talos.machined.config import NodeConfig, parse_config
-from talos.machined.system.reaper import Reaper
 from talos.machined.system.service import ProcessSpec, ServiceSpec, ServiceState
 from talos.machined.system.supervisor import Supervisor
 
@@ -38,22 +32,6 @@ def build(c: NodeConfig) -> ServiceSpec:
 
 
 RULE = ServiceConfigRule("greeter", ("machine.network.hostname",), build)
-
-
-@pytest.fixture
-async def sup() -> AsyncIterator[Supervisor]:
-    reaper = Reaper(reap_all=False)
-    with reaper.installed(asyncio.get_running_loop()):
-        s = Supervisor(reaper, FakeClock())
-        task = asyncio.create_task(s.run())
-        await s.ready()
-        try:
-            yield s
-        finally:
-            await s.stop_all()
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
 
 
 async def _running_with(s: Supervisor, text: bytes) -> None:
