@@ -69,18 +69,31 @@ async def members(node: Machined) -> dict[str, dict[str, object]]:
     return out
 
 
+async def list_affiliates(port: int) -> list[dpb.Affiliate]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+        stub = cluster_pb2_grpc.ClusterStub(ch)  # type: ignore[no-untyped-call]
+        listed = await stub.List(dpb.ListRequest(cluster_id="test-cluster-id"), timeout=5)
+    return list(listed.affiliates)
+
+
 async def test_every_node_lists_all_members(tmp_path: Path) -> None:
     port = free_port()
     specs = [("disc-cp", "controlplane"), ("disc-w1", "worker"), ("disc-w2", "worker")]
-    async with AsyncExitStack() as stack:
-        await stack.enter_async_context(discovery_service(tmp_path, port))
+    async with AsyncExitStack() as nodes_stack:
         nodes = [Machined(tmp_path / name, seed=config(name, machine_type=mtype,
                                                         extra=discovery_extra(port)))
                  for name, mtype in specs]
         for n in nodes:
-            stack.push_async_callback(n.stop)
+            nodes_stack.push_async_callback(n.stop)
+        await run_scenario(tmp_path, port, specs, nodes)
+
+
+async def run_scenario(tmp_path: Path, port: int, specs: list[tuple[str, str]],
+                       nodes: list[Machined]) -> None:
+    want = {name: mtype for name, mtype in specs}
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(discovery_service(tmp_path, port))
         await asyncio.gather(*(n.start() for n in nodes))
-        want = {name: mtype for name, mtype in specs}
         for n in nodes:
             while True:
                 got = await members(n)
@@ -91,9 +104,20 @@ async def test_every_node_lists_all_members(tmp_path: Path) -> None:
             assert all(m["hostname"] == k for k, m in got.items())
             assert len({m["nodeId"] for m in got.values()}) == 3
         # the service holds only ciphertext: no hostname appears in what it stores
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
-            stub = cluster_pb2_grpc.ClusterStub(ch)  # type: ignore[no-untyped-call]
-            listed = await stub.List(dpb.ListRequest(cluster_id="test-cluster-id"), timeout=5)
-        assert len(listed.affiliates) == 3
-        for a in listed.affiliates:
+        listed = await list_affiliates(port)
+        assert len(listed) == 3
+        for a in listed:
             assert not any(name.encode() in a.data for name, _ in specs)
+
+    # a restarted service (empty: state is in memory) is filled again by the nodes
+    async with discovery_service(tmp_path, port):
+        while True:
+            if len(await list_affiliates(port)) == 3:
+                break
+            await asyncio.sleep(0.1)
+        for n in nodes:
+            while True:
+                if {k: v.get("machineType") for k, v in (await members(n)).items()} == want:
+                    break
+                assert n.proc is not None and n.proc.poll() is None, n.log()
+                await asyncio.sleep(0.1)

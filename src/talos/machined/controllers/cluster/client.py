@@ -67,13 +67,18 @@ class DiscoveryClient:
     async def run(self) -> None:
         backoff = BACKOFF_MIN
         while True:
+            # the session's task group wraps what failed in an ExceptionGroup
             try:
                 await self._session()
-            except grpc.aio.AioRpcError as e:
-                log.warning("discovery service %s: %s: %s", self.endpoint, e.code().name,
-                            e.details())
-            except ConnectionError as e:
-                log.warning("discovery service %s: %s", self.endpoint, e)
+            except* grpc.aio.AioRpcError as eg:
+                for e in eg.exceptions:
+                    assert isinstance(e, grpc.aio.AioRpcError)
+                    log.warning("discovery service %s: %s: %s", self.endpoint,
+                                e.code().name, e.details())
+            except* ConnectionError as eg:
+                log.warning("discovery service %s: %s", self.endpoint, eg.exceptions[0])
+            if self.connected:
+                backoff = BACKOFF_MIN  # a session that got going starts the back-off afresh
             self.connected = False
             await asyncio.sleep(backoff)
             backoff = min(BACKOFF_MAX, backoff * 2)
