@@ -32,8 +32,8 @@ def _peer_ip(peer: str) -> bytes:
 
 
 async def _abort(context: grpc.aio.ServicerContext, e: TalosError) -> None:
-    code = e.code if isinstance(e.code, grpc.StatusCode) else grpc.StatusCode.INTERNAL
-    await context.abort(code, str(e))
+    # the error names a grpc.StatusCode member (machinery/errors.py)
+    await context.abort(getattr(grpc.StatusCode, e.code, grpc.StatusCode.INTERNAL), str(e))
 
 
 class ClusterServicer(cluster_pb2_grpc.ClusterServicer):

@@ -56,6 +56,9 @@ def test_members_list_both_nodes_and_health_discovers_them(
     table = c.talosctl("-n", cp, "get", "members")
     assert table.returncode == 0 and "HOSTNAME" in table.stdout, table.stderr
     assert f"{c.name}-worker-1" in table.stdout
+    affiliates = c.talosctl("-n", worker, "get", "affiliates", "-o", "json")
+    assert affiliates.returncode == 0, affiliates.stderr
+    assert sorted(d["spec"]["hostname"] for d in _json_docs(affiliates.stdout)) == sorted(want)
 
     health = c.talosctl("-n", cp, "health", "--wait-timeout", "60s")
     assert health.returncode == 0, health.stderr[-3000:]
