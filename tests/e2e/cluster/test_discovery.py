@@ -63,6 +63,10 @@ def test_members_list_both_nodes_and_health_discovers_them(
     health = c.talosctl("-n", cp, "health", "--wait-timeout", "60s")
     assert health.returncode == 0, health.stderr[-3000:]
     assert "1 control plane(s), 1 worker(s)" in health.stderr
+    # no flags at all (and no local cluster under ~/.talos): the endpoint's members
+    bare = c.talosctl("health", "--wait-timeout", "60s")
+    assert bare.returncode == 0, bare.stderr[-3000:]
+    assert "1 control plane(s), 1 worker(s)" in bare.stderr
     server = c.talosctl("-n", cp, "health", "--server", "--wait-timeout", "60s")
     assert server.returncode == 0, server.stderr[-3000:]
     assert "1 control plane(s), 1 worker(s)" in server.stderr
