@@ -66,19 +66,24 @@ class DiscoveryClient:
     # ---- the loop ------------------------------------------------------------------------
     async def run(self) -> None:
         backoff = BACKOFF_MIN
+        last = ""
         while True:
             # the session's task group wraps what failed in an ExceptionGroup
+            problem = ""
             try:
                 await self._session()
             except* grpc.aio.AioRpcError as eg:
-                for e in eg.exceptions:
-                    assert isinstance(e, grpc.aio.AioRpcError)
-                    log.warning("discovery service %s: %s: %s", self.endpoint,
-                                e.code().name, e.details())
+                e = eg.exceptions[0]
+                assert isinstance(e, grpc.aio.AioRpcError)
+                problem = f"{e.code().name}: {e.details()}"
             except* ConnectionError as eg:
-                log.warning("discovery service %s: %s", self.endpoint, eg.exceptions[0])
+                problem = str(eg.exceptions[0])
             if self.connected:
                 backoff = BACKOFF_MIN  # a session that got going starts the back-off afresh
+                last = ""
+            if problem != last:  # retried every <= 2 s: say it once, not every time
+                log.warning("discovery service %s: %s (retrying)", self.endpoint, problem)
+                last = problem
             self.connected = False
             await asyncio.sleep(backoff)
             backoff = min(BACKOFF_MAX, backoff * 2)
