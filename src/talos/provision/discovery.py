@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,12 +30,17 @@ def config_patch(gateway: str) -> str:
 
 
 def launch(directory: Path, gateway: str, python: str | None = None) -> int:
-    """Start the service in the background (it outlives this process); returns its pid."""
+    """Start the service in the background (it outlives this process); returns its pid.
+
+    It runs niced: on a small host its start-up would otherwise compete for the CPU with
+    the nodes' boot, which is the critical path of `cluster create` (members appear a moment
+    later instead)."""
     env = dict(os.environ)
     env[constants.SANDBOX_ENV_STATE] = str(directory / "discovery")
     with open(directory / "discovery.log", "ab") as logf:
+        nice = ["nice", "-n", "10"] if shutil.which("nice") else []
         proc = subprocess.Popen(
-            [python or sys.executable, "-m", "talos", "discovery", "--listen",
+            [*nice, python or sys.executable, "-m", "talos", "discovery", "--listen",
              f"{gateway}:{PORT}"], stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
             env=env, cwd="/", start_new_session=True)
     proc.returncode = 0  # runs on by design: no ResourceWarning when the Popen is collected
