@@ -3,8 +3,8 @@
 # and one worker (sandboxed nodes: machined as PID 1 in their own namespaces, real etcd),
 # waited on until healthy. Its context is merged into ~/.talos/config (or $TALOSCONFIG).
 #
-#   sudo scripts/quickstart.sh                 # talos-default on 10.5.0.0/24
-#   sudo scripts/quickstart.sh --cidr 10.6.0.0/24 --workers 2   # any `cluster create` flags
+#   scripts/quickstart.sh                 # talos-default on 10.5.0.0/24
+#   scripts/quickstart.sh --cidr 10.6.0.0/24 --workers 2   # any `cluster create` flags
 #
 # Re-running it replaces the previous talos-default cluster.
 set -euo pipefail
@@ -22,5 +22,6 @@ echo
 talosctl cluster show --name "$name"
 echo
 echo "Try: talosctl version          (the context's endpoint is the first control plane)"
-echo "     talosctl health --control-plane-nodes <IPs> --worker-nodes <IPs>   (IPs above)"
+echo "     talosctl get members        (the nodes, found through cluster discovery)"
+echo "     talosctl health             (every check, on every node)"
 echo "     talosctl cluster destroy  (when done)"
