@@ -21,6 +21,7 @@ from pathlib import Path
 import grpc
 import psutil
 import pytest
+from tests.sockets import tcp_pair
 
 from talos.api.common import common_pb2
 from talos.api.machine import machine_pb2 as m
@@ -187,25 +188,13 @@ def test_stats_report_memory_and_cpu_of_running_services(e2e: E2ECluster) -> Non
     assert set(rows) <= {i for i, c in listed.items() if c["STATUS"] == "RUNNING"}
 
 
-@contextlib.contextmanager
-def _tcp_pair() -> Iterator[tuple[socket.socket, socket.socket, socket.socket]]:
-    """A listener on 127.0.0.1 and one established connection to it."""
-    with socket.socket() as lst:
-        lst.bind(("127.0.0.1", 0))
-        lst.listen()
-        with socket.create_connection(lst.getsockname()) as cli:
-            srv, _ = lst.accept()
-            with srv:
-                yield lst, cli, srv
-
-
 def _addr(sock: socket.socket, remote: bool = False) -> str:
     host, port = sock.getpeername() if remote else sock.getsockname()
     return f"{host}:{port}"
 
 
 def test_netstat_connected_listening_and_programs(e2e: E2ECluster) -> None:
-    with _tcp_pair() as (lst, cli, srv):
+    with tcp_pair() as (lst, cli, srv):
         # default: connected TCP/UDP sockets; our connection appears from both ends (the
         # accepted end shares the listener's local address), the listener does not
         r = e2e.run("netstat")

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.sockets import tcp_pair
 
 from talos.api.machine import machine_pb2 as m
 from talos.machined.server import netstat
@@ -56,15 +57,10 @@ def test_addresses_decode_like_go(addr: ipaddress.IPv4Address | ipaddress.IPv6Ad
         assert text == str(addr)
 
 
-@pytest.fixture
-def tcp_pair() -> Iterator[tuple[socket.socket, socket.socket, socket.socket]]:
-    with socket.socket() as lst:
-        lst.bind(("127.0.0.1", 0))
-        lst.listen()
-        with socket.create_connection(lst.getsockname()) as cli:
-            srv, _ = lst.accept()
-            with srv:
-                yield lst, cli, srv
+@pytest.fixture(name="tcp_pair")
+def tcp_pair_fixture() -> Iterator[tuple[socket.socket, socket.socket, socket.socket]]:
+    with tcp_pair() as sockets:
+        yield sockets
 
 
 def test_tcp_listener_and_connection(tcp_pair: tuple[socket.socket, ...]) -> None:
