@@ -21,12 +21,12 @@ from pathlib import Path
 import grpc
 import psutil
 import pytest
-from tests.sockets import tcp_pair
 
 from talos.api.common import common_pb2
 from talos.api.machine import machine_pb2 as m
 from talos.api.machine import machine_pb2_grpc
 from tests.e2e.talosctl.conftest import HOSTS, E2ECluster
+from tests.sockets import tcp_pair
 
 TWO = ",".join(HOSTS[:2])
 CONTAINERS = ["NODE", "NAMESPACE", "ID", "IMAGE", "PID", "STATUS"]

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.sockets import tcp_pair
 
 from talos.api.machine import machine_pb2 as m
 from talos.machined.server import netstat
 from talos.machinery.errors import InvalidArgument, NotFound
+from tests.sockets import tcp_pair
 
 ALL = m.NetstatRequest.ALL
 LISTENING = m.NetstatRequest.LISTENING
