@@ -1,9 +1,10 @@
 """`talosctl apply-config`, `edit machineconfig`, `patch machineconfig` (client side).
 
-All three send ApplyConfiguration. Better than Talos:
+All three send ApplyConfiguration and, as Talos's, never ask a question: scripts and CI run
+them unattended (`--dry-run` shows the diff the node computes and applies nothing; `-y/--yes`
+is still accepted, hidden, for scripts written when this talosctl asked first). Better than
+Talos:
 - aimed at several nodes, they need the nodes named with -n (never the context's list);
-- unless --yes (or --dry-run), the dry-run result (the diff the node computes) is shown
-  first and the change applied only after a "yes";
 - an apply that reboots the node shows live progress and ends with a per-node result.
 `edit` reopens $EDITOR with the errors as comments on top until the config is accepted,
 the file is left unchanged, or it is emptied (abort).
@@ -69,24 +70,18 @@ def _reboots(reply: Any) -> bool:
                for msg in reply.messages)
 
 
-async def send_config(s: Session, data: bytes, *, mode: str, dry_run: bool, yes: bool,
+async def send_config(s: Session, data: bytes, *, mode: str, dry_run: bool,
                       try_timeout: float, wait_seconds: float) -> None:
-    """Dry-run + confirm (unless --yes), apply, and track a reboot if the node does one."""
+    """Apply (or only dry-run), and track a reboot if the node does one. No question."""
     from talos.talosctl.progress import Tracker, follow_all, report
     from talos.talosctl.progress_view import choose_view
     api = s.machine()
-    if dry_run or not yes:
+    if dry_run:
         reply = await api.ApplyConfiguration(_request(data, mode, True, try_timeout),
                                              metadata=s.md)
         _print_results(s, reply)
-        if dry_run or s.errors:
-            s.raise_errors()
-            return
-        targets = ", ".join(s.nodes) or s.endpoint_host
-        if not click.confirm(f"Apply this configuration to {targets}?", default=False,
-                             err=True):
-            raise click.ClickException("configuration not applied (answer 'y' to apply, or "
-                                       "pass --yes to skip the question)")
+        s.raise_errors()
+        return
     # maintenance mode has no event stream: the node reboots into its config untracked
     track = not s.conn.options.insecure
     view = choose_view()
@@ -134,8 +129,9 @@ _mode_option = click.option("-m", "--mode", type=click.Choice(MODES), default="a
                             show_default=True, help="apply config mode")
 _dry_run = click.option("--dry-run", is_flag=True, help="check how the config change will be "
                         "applied in dry-run mode")
-_yes = click.option("-y", "--yes", is_flag=True, help="apply without showing the dry-run "
-                    "result and asking first")
+#: accepted and ignored: these commands never ask (as Talos's); kept for existing scripts
+_yes = click.option("-y", "--yes", "_yes", is_flag=True, hidden=True, expose_value=False,
+                    help="accepted for compatibility; nothing is ever asked")
 _try_timeout = click.option("--timeout", "try_timeout", default="1m", show_default=True,
                             help="the config will be rolled back after specified timeout "
                                  "(if try mode is selected)")
@@ -161,7 +157,7 @@ _patch_option = click.option("-p", "--config-patch", "config_patch", multiple=Tr
 @click.option("--cert-fingerprint", "cert_fingerprints", multiple=True,
               help="list of server certificate fingerprints to accept (defaults to no check)")
 @click.pass_context
-def apply_config(ctx: click.Context, file_: str | None, mode: str, dry_run: bool, yes: bool,
+def apply_config(ctx: click.Context, file_: str | None, mode: str, dry_run: bool,
                  try_timeout: str, wait_timeout: float, config_patch: tuple[str, ...],
                  insecure: bool, cert_fingerprints: tuple[str, ...]) -> None:
     """Apply a new configuration to a node."""
@@ -185,7 +181,7 @@ def apply_config(ctx: click.Context, file_: str | None, mode: str, dry_run: bool
     nodes = require_explicit_nodes(ctx, "apply a configuration to")
 
     async def run(s: Session) -> None:
-        await send_config(s, text.encode(), mode=mode, dry_run=dry_run, yes=yes,
+        await send_config(s, text.encode(), mode=mode, dry_run=dry_run,
                           try_timeout=try_seconds, wait_seconds=wait_timeout)
 
     call(ctx, run, insecure=insecure, nodes=nodes, cert_fingerprints=cert_fingerprints)
@@ -233,7 +229,7 @@ def patch() -> None:
 @click.pass_context
 def patch_machineconfig(ctx: click.Context, config_patch: tuple[str, ...],
                         patches: tuple[str, ...], patch_file: tuple[str, ...], mode: str,
-                        dry_run: bool, yes: bool, try_timeout: str,
+                        dry_run: bool, try_timeout: str,
                         wait_timeout: float) -> None:
     """Patch the machine config of the nodes (`--patch '@file'` or an inline patch)."""
     all_patches = (*patches, *config_patch, *(f"@{p}" for p in patch_file))
@@ -252,7 +248,7 @@ def patch_machineconfig(ctx: click.Context, config_patch: tuple[str, ...],
                 click.echo(f"{node or one.endpoint_host}: Apply was skipped: no changes "
                            "detected.")
                 continue
-            await send_config(one, patched.encode(), mode=mode, dry_run=dry_run, yes=yes,
+            await send_config(one, patched.encode(), mode=mode, dry_run=dry_run,
                               try_timeout=try_seconds, wait_seconds=wait_timeout)
 
     call(ctx, run, nodes=nodes)
@@ -311,7 +307,7 @@ HEADER = ("# Please edit the machine config for node {node}. Lines beginning wit
 @_try_timeout
 @_wait_timeout
 @click.pass_context
-def edit_machineconfig(ctx: click.Context, mode: str, dry_run: bool, yes: bool,
+def edit_machineconfig(ctx: click.Context, mode: str, dry_run: bool,
                        try_timeout: str, wait_timeout: float) -> None:
     """Edit the machine config of the nodes in $EDITOR and apply it."""
     import asyncio
@@ -345,10 +341,8 @@ def edit_machineconfig(ctx: click.Context, mode: str, dry_run: bool, yes: bool,
                 try:
                     _validate_locally(edited, f"{label} machine config")
                     await send_config(one, edited.encode(), mode=mode, dry_run=dry_run,
-                                      yes=yes, try_timeout=try_seconds, wait_seconds=wait_timeout)
+                                      try_timeout=try_seconds, wait_seconds=wait_timeout)
                 except click.ClickException as e:
-                    if "configuration not applied" in e.message:
-                        raise
                     errors = e.message
                     one.errors.clear()
                     continue

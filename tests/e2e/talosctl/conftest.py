@@ -152,10 +152,14 @@ class E2ECluster:
 
     def run(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
             timeout: float = 120, endpoint: bool = True) -> subprocess.CompletedProcess[str]:
-        """`talosctl -e <first node>:<port> ARGS` (no traceback allowed on stderr)."""
+        """`talosctl -e <first node>:<port> ARGS` (no traceback allowed on stderr).
+
+        Without `input`, stdin is /dev/null (as in a script or CI job), never the terminal
+        pytest runs in."""
         assert TALOSCTL is not None, "talosctl is not installed (pip install -e .)"
         argv = [TALOSCTL, *(("-e", self.endpoint()) if endpoint else ()), *args]
         r = subprocess.run(argv, capture_output=True, text=True, input=input,
+                           stdin=subprocess.DEVNULL if input is None else None,
                            env=env or self.env(), timeout=timeout, check=False,
                            cwd=self.tmp)
         assert "Traceback" not in r.stderr, r.stderr

@@ -1,8 +1,9 @@
 """Changes through talosctl against real nodes: multi-node refusal, reboot/shutdown/reset
-with live progress, apply-config (dry-run, confirmation, reboot), patch and edit."""
+with live progress, apply-config (dry-run, unattended apply, reboot), patch and edit."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -76,23 +77,34 @@ def test_shutdown_then_node_is_unavailable(e2e: E2ECluster) -> None:
         e2e.restart_node(HOSTS[2])
 
 
-def test_apply_config_dry_run_confirmation_and_reboot(e2e: E2ECluster, tmp_path: Path) -> None:
+def _running_config(e2e: E2ECluster, host: str) -> str:
+    r = e2e.run("-n", host, "get", "machineconfig", "-o", "yaml")
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def _no_question(r: subprocess.CompletedProcess[str]) -> None:
+    """Ran unattended: nothing was asked, nothing aborted for want of an answer."""
+    assert "[y/N]" not in r.stderr and "Aborted" not in r.stderr, r.stderr
+    assert "Apply this configuration" not in r.stderr, r.stderr
+
+
+def test_apply_config_dry_run_then_unattended_apply_and_reboot(e2e: E2ECluster,
+                                                               tmp_path: Path) -> None:
     cfg = tmp_path / "new.yaml"
     cfg.write_text(NEW_CONFIG.format(hostname="e2e-2", value="1"))
     node = ("-n", HOSTS[1])
     r = e2e.run(*node, "apply-config", "-f", str(cfg), "--dry-run")
     assert r.returncode == 0, r.stderr
     assert "Dry run summary:" in r.stdout and '+    net.ipv4.ip_forward: "1"' in r.stdout
-    # interactive: the dry-run diff is shown, "n" applies nothing
-    r = e2e.run(*node, "apply-config", "-f", str(cfg), input="n\n")
-    assert r.returncode == 1
-    assert "Config diff:" in r.stdout
-    assert f"Apply this configuration to {HOSTS[1]}? [y/N]" in r.stderr
-    assert "configuration not applied" in r.stderr
-    r = e2e.run(*node, "apply-config", "-f", str(cfg), "--mode", "no-reboot", input="y\n")
+    assert 'net.ipv4.ip_forward: "1"' not in _running_config(e2e, HOSTS[1])
+    # stdin is /dev/null (a script, CI): applied at once, as Talos does, never asked
+    r = e2e.run(*node, "apply-config", "-f", str(cfg), "--mode", "no-reboot")
     assert r.returncode == 0, r.stderr
+    _no_question(r)
     assert f"{HOSTS[1]}: Applied configuration without a reboot" in r.stdout
-    # a mode that reboots shows progress and the per-node result
+    assert 'net.ipv4.ip_forward: "1"' in _running_config(e2e, HOSTS[1])
+    # a mode that reboots shows progress and the per-node result; --yes is still accepted
     cfg.write_text(NEW_CONFIG.format(hostname="e2e-2", value="0"))
     r = e2e.run(*node, "apply-config", "-f", str(cfg), "--mode", "reboot", "--yes")
     assert r.returncode == 0, r.stderr
@@ -117,10 +129,12 @@ def test_apply_config_bad_input(e2e: E2ECluster, tmp_path: Path) -> None:
 
 def test_patch_machineconfig(e2e: E2ECluster, tmp_path: Path) -> None:
     patch = '[{"op": "add", "path": "/machine/sysctls", "value": {"vm.swappiness": "7"}}]'
-    r = e2e.run("-n", HOSTS[2], "patch", "machineconfig", "--patch", patch, "--yes",
-                "--mode", "no-reboot")
+    r = e2e.run("-n", HOSTS[2], "patch", "machineconfig", "--patch", patch, "--mode",
+                "no-reboot")  # stdin /dev/null: applied unattended
     assert r.returncode == 0, r.stderr
+    _no_question(r)
     assert f"{HOSTS[2]}: Applied configuration without a reboot" in r.stdout
+    assert "vm.swappiness: '7'" in _running_config(e2e, HOSTS[2])
     r = e2e.run("-n", HOSTS[2], "patch", "machineconfig", "--patch", patch, "--yes")
     assert r.returncode == 0, r.stderr
     assert "Apply was skipped: no changes detected." in r.stdout
@@ -151,9 +165,12 @@ def test_edit_reopens_the_editor_with_errors_as_comments(e2e: E2ECluster,
     script = tmp_path / "editor.py"
     script.write_text(EDITOR.format(log=str(log)))
     env = e2e.env(EDITOR=f"{sys.executable} {script}")
-    r = e2e.run("-n", HOSTS[2], "edit", "machineconfig", "--yes", "--mode", "no-reboot",
-                env=env)
+    r = e2e.run("-n", HOSTS[2], "edit", "machineconfig", "--mode", "no-reboot",
+                env=env)  # stdin /dev/null: applied unattended once the editor saved
     assert r.returncode == 0, r.stderr
+    _no_question(r)
+    assert f"{HOSTS[2]}: Applied configuration without a reboot" in r.stdout
+    assert "# edited" in _running_config(e2e, HOSTS[2])
     sessions = log.read_text().split("---\n")[1:]
     assert len(sessions) == 2
     assert "# Please edit the machine config for node 127.0.0.3" not in sessions[0]
@@ -163,7 +180,7 @@ def test_edit_reopens_the_editor_with_errors_as_comments(e2e: E2ECluster,
     # the editor saving the file unchanged: nothing is sent
     keep = tmp_path / "keep.py"
     keep.write_text("pass\n")
-    r = e2e.run("-n", HOSTS[2], "edit", "machineconfig", "--yes",
+    r = e2e.run("-n", HOSTS[2], "edit", "machineconfig",
                 env=e2e.env(EDITOR=f"{sys.executable} {keep}"))
     assert r.returncode == 0, r.stderr
     assert "Apply was skipped: no changes detected." in r.stdout
