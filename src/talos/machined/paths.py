@@ -51,6 +51,7 @@ class NodePaths:
         return self._at(norm)
 
     def ensure(self) -> None:
-        for d in (self.state, self.ephemeral, self.system_run,
-                  os.path.dirname(self.socket)):
+        for d in (self.state, self.ephemeral, self.system_run):
             os.makedirs(d, mode=0o755, exist_ok=True)
+        # machined's API socket lives in a directory only root can enter (see start_server)
+        os.makedirs(os.path.dirname(self.socket), mode=0o700, exist_ok=True)

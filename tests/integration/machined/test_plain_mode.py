@@ -86,3 +86,16 @@ async def test_invalid_config_is_reported_and_machined_keeps_serving(tmp_path):
             assert [s.id for s in services] == ["machined"]
         os.kill(proc.pid, signal.SIGTERM)
         assert await asyncio.to_thread(proc.wait, 60) == 0
+
+
+async def test_plain_mode_api_socket_is_private_from_the_moment_it_exists(tmp_path):
+    # The socket's directory is 0700 before the bind, so nobody but root can reach the
+    # socket whatever its own mode between the bind and the chmod; checking the directory
+    # once the socket appears is therefore race-free (the mode never changes afterwards).
+    # An older layout's 0755 directory is made private too. (The
+    # socket's own 0600 comes after the bind: another test checks it after a call.)
+    sock_dir = tmp_path / "root/system/run/machined"
+    sock_dir.mkdir(parents=True)
+    sock_dir.chmod(0o755)
+    async with _plain_machined(tmp_path, CONFIG % b"private-socket"):
+        assert oct(sock_dir.stat().st_mode & 0o777) == "0o700"

@@ -28,13 +28,21 @@ MAX_UNIX_PATH = 107  # sun_path is 108 bytes with the terminating NUL
 
 
 async def start_server(node: Node) -> grpc.aio.Server:
-    """Serve on `node.paths.socket` (0600, replaced if a stale one exists)."""
+    """Serve on `node.paths.socket` (0600, replaced if a stale one exists).
+
+    Private from the moment it exists, without touching the process-wide umask (other
+    threads create files meanwhile): its directory is made (or, if it exists, changed to)
+    0700 before the bind, so nobody but root can reach the path at all, whatever mode the
+    socket file itself has while gRPC binds it. The chmod to 0600 afterwards only tidies
+    the socket's own mode."""
     sock = node.paths.socket
     if len(sock.encode()) > MAX_UNIX_PATH:
         raise FailedPrecondition(f"machined socket path is {len(sock.encode())} bytes, more than "
                                  f"a unix socket allows ({MAX_UNIX_PATH}): {sock}; use a "
                                  "shorter --root")
-    os.makedirs(os.path.dirname(sock), mode=0o700, exist_ok=True)
+    sock_dir = os.path.dirname(sock)
+    os.makedirs(sock_dir, mode=0o700, exist_ok=True)
+    os.chmod(sock_dir, 0o700)  # one made earlier (older layouts: 0755) too, before the bind
     with contextlib.suppress(FileNotFoundError):
         os.unlink(sock)
     server = grpc.aio.server(interceptors=[ErrorInterceptor()],
