@@ -1,0 +1,123 @@
+"""A benchmark stopped mid-run by SIGTERM tears down everything it started.
+
+`bench/node.py` is the cheapest benchmark that starts a sandbox (machined as PID 1 of new
+namespaces, its services, a veth pair in the node's network namespace): it is run as a user
+runs it, sent SIGTERM once the node's services are starting, and then nothing it started may
+be left: no descendant process, no network namespace of its, no mount under its temp dir,
+no temp dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.root, pytest.mark.e2e]
+
+
+def _require_root() -> None:
+    if os.geteuid() == 0:
+        return
+    why = "a node sandbox needs root (namespaces, mounts)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(why)
+    pytest.skip(why)
+
+
+def _netns(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/net")
+    except OSError:
+        return ""
+
+
+def _processes_in(namespaces: set[str]) -> list[int]:
+    return [p for p in psutil.pids() if _netns(p) in namespaces]
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _still_running(seen: dict[int, float]) -> list[int]:
+    out = []
+    for pid, created in seen.items():
+        try:
+            p = psutil.Process(pid)
+            if p.create_time() == created and p.status() != psutil.STATUS_ZOMBIE:
+                out.append(pid)
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+def test_sigterm_mid_run_leaves_no_process_netns_mount_or_temp_dir(tmp_path: Path) -> None:
+    _require_root()
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    own_netns = _netns(os.getpid())
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "node.py")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "TMPDIR": str(tmpdir)})
+    seen: dict[int, float] = {}  # every descendant ever seen: pid -> create time
+    namespaces: set[str] = set()
+    leftovers: list[int] = []
+    try:
+        # mid-run: machined runs in its sandbox and has started a service process
+        started = False
+        for _ in range(6000):  # bounded wait (~5 min at 0.05 s), not a timing assertion
+            for p in _descendants(proc.pid):
+                try:
+                    seen[p.pid] = p.create_time()
+                    ns = _netns(p.pid)
+                    if ns and ns != own_netns:
+                        namespaces.add(ns)
+                    if "machined" in " ".join(p.cmdline()) and p.children():
+                        started = True
+                except psutil.NoSuchProcess:
+                    continue
+            if started or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert started, (f"the benchmark ended (exit {proc.poll()}) before its node started "
+                         f"a service: {proc.stderr.read() if proc.stderr else ''}")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        leftovers = _still_running(seen)
+        in_namespaces = _processes_in(namespaces)
+        for pid in {*leftovers, *in_namespaces}:  # leave nothing behind, even on failure
+            try:
+                psutil.Process(pid).kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs([psutil.Process(p) for p in {*leftovers, *in_namespaces}
+                           if psutil.pid_exists(p)], timeout=10)
+
+    assert namespaces, "the node's network namespace was never seen"
+    assert not leftovers, f"processes the benchmark started are still running: {leftovers}"
+    assert not in_namespaces, f"processes left in the node's network namespace: {in_namespaces}"
+    mounts = Path("/proc/self/mountinfo").read_text()
+    assert str(tmpdir) not in mounts, "a mount under the benchmark's temp dir is left"
+    assert not any(ns in mounts for ns in namespaces), \
+        "the node's network namespace is still bind-mounted"
+    assert list(tmpdir.iterdir()) == [], f"temp files left: {list(tmpdir.iterdir())}"
+    assert proc.returncode != 0
+    report = json.loads(out)
+    assert "interrupted by SIGTERM" in report["error"], (report, err)
