@@ -21,6 +21,7 @@ import pytest
 from talos.provision import network
 from talos.provision.destroy import destroy_cluster, mounts_under, node_processes
 from talos.provision.state import ClusterRecord
+from tests.prerequisites import require
 
 pytestmark = [pytest.mark.e2e, pytest.mark.root]
 
@@ -118,8 +119,7 @@ def _node_names(c: Cluster) -> list[str]:
 
 @pytest.fixture
 def make_cluster(tmp_path: Path) -> Iterator[Callable[[str], Cluster]]:
-    if os.geteuid() != 0:
-        pytest.skip("local clusters need root (namespaces, bridges, mounts)")
+    require("root", "unshare", "etcd")  # namespaces, bridges, mounts; control planes
     made: list[Cluster] = []
 
     def make(name: str) -> Cluster:

@@ -5,7 +5,6 @@ back, a snapshot is taken, two nodes are lost and one command recovers the clust
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -18,8 +17,7 @@ from talos.provision.destroy import destroy_cluster
 from tests.e2e.cluster.conftest import Cluster, free_cidr
 
 pytestmark = [pytest.mark.e2e, pytest.mark.root,
-              pytest.mark.skipif(os.geteuid() != 0, reason="needs root (namespaces)"),
-              pytest.mark.skipif(shutil.which("etcd") is None, reason="etcd-server missing")]
+              pytest.mark.requires("unshare", "nsenter", "etcd", "etcdctl")]
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -118,8 +117,7 @@ def _ctr_container(sock: str, rootfs: Path, cid: str, *argv: str) -> Iterator[No
                        timeout=120, check=False)
 
 
-@pytest.mark.skipif(shutil.which("ctr") is None or shutil.which("runc") is None,
-                    reason="needs containerd's ctr and runc")
+@pytest.mark.requires("ctr", "runc")
 def test_a_containerd_container_is_listed_with_its_task(e2e: E2ECluster,
                                                        tmp_path: Path) -> None:
     poll(lambda: _running_services(e2e, HOSTS[0]).get("containerd", {}).get("STATUS")
@@ -281,8 +279,7 @@ def _named_netns(path: Path) -> Iterator[None]:
         path.unlink()
 
 
-@pytest.mark.skipif(shutil.which("unshare") is None or shutil.which("nsenter") is None,
-                    reason="needs util-linux unshare and nsenter")
+@pytest.mark.requires("unshare", "nsenter")
 def test_netstat_pods_reads_named_network_namespaces(e2e: E2ECluster) -> None:
     name = f"e2e-pod-{os.getpid()}"
     ns = e2e.nodes[HOSTS[0]].root / "var/run/netns" / name

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ from talos.api.machine import machine_pb2_grpc
 from talos.machinery.config.generate import GenerateOptions, generate
 from talos.provision.sandbox import launch
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="node sandboxes need root")
+pytestmark = pytest.mark.requires("root", "unshare", "nsenter")
 
 # run inside the node's network namespace (nsenter --net): the port is the node's own
 CLIENT = r'''

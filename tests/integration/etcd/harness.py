@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import random
-import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,8 +22,7 @@ from talos.machined.system.reaper import Reaper
 from talos.machined.system.supervisor import ServiceRunner, Supervisor
 from talos.machinery.pki import CertificateAuthority
 
-needs_etcd = pytest.mark.skipif(shutil.which("etcd") is None or shutil.which("etcdctl") is None,
-                                reason="Debian etcd-server/etcd-client not installed")
+needs_etcd = pytest.mark.requires("etcd", "etcdctl")
 
 
 def unique_subnet() -> str:

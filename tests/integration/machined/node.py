@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,8 +24,6 @@ machine:
 cluster:
   clusterName: test
 """
-
-needs_root = os.geteuid() != 0
 
 
 @dataclass

@@ -13,9 +13,9 @@ from google.protobuf import empty_pb2
 
 from talos.api.machine import machine_pb2 as m
 
-from .node import ext, needs_root, running_node
+from .node import ext, running_node
 
-pytestmark = [pytest.mark.root, pytest.mark.skipif(needs_root, reason="needs root")]
+pytestmark = [pytest.mark.root, pytest.mark.requires("unshare", "containerd")]
 
 # one write(2) per line (print on an unbuffered stdout writes the newline separately)
 TICKER = "import os, time\ni = 0\nwhile True:\n    os.write(1, f'tick {i}\\n'.encode())\n" \

@@ -15,9 +15,9 @@ from google.protobuf import empty_pb2
 from talos.api.machine import machine_pb2 as m
 from talos.api.v1alpha1 import state_pb2, state_pb2_grpc
 
-from .node import needs_root, running_node
+from .node import running_node
 
-pytestmark = [pytest.mark.root, pytest.mark.skipif(needs_root, reason="needs root")]
+pytestmark = [pytest.mark.root, pytest.mark.requires("unshare", "containerd")]
 
 
 async def test_node_api_surface(tmp_path):

@@ -6,8 +6,6 @@ every kind the check treats differently (connected, host, other table, blackhole
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 
@@ -28,9 +26,8 @@ assert via_ip == via_netlink, (via_ip, via_netlink)
 print("\n".join(via_ip))
 """
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("ip") is None,
-    reason="needs root, unshare and ip (a private network namespace)")
+# a private network namespace
+pytestmark = pytest.mark.requires("root", "unshare", "ip")
 
 
 def test_ip_json_and_netlink_agree_on_host_networks() -> None:
