@@ -57,11 +57,14 @@ def test_multidoc_errors_are_prefixed_and_collected() -> None:
     assert str(e.value).startswith("m.yaml: 3 errors occurred:")
 
 
-def test_known_untyped_kind_kept_verbatim() -> None:
+def test_unsupported_upstream_kind_refused_naming_supported_ones() -> None:
     text = "apiVersion: v1alpha1\nkind: HostnameConfig\nhostname: node-1  # ok\n"
-    cfg = load_config(text)
-    assert cfg.documents[0].kind == "HostnameConfig" and cfg.documents[0].model is None
-    assert cfg.dump() == text
+    with pytest.raises(InvalidConfig) as e:
+        load_config(text)
+    [problem] = [str(p) for p in e.value.problems]
+    assert problem.startswith('document[0].kind: document kind "HostnameConfig" is not '
+                              "supported (supported kinds: v1alpha1, EthernetConfig, ")
+    assert "UserVolumeConfig" in problem
 
 
 def test_patch_keeps_comments_and_names_patch() -> None:
@@ -119,11 +122,14 @@ def test_document_checks_and_double_patch() -> None:
     with pytest.raises(InvalidConfig) as e:
         cfg.validate("cloud")
     assert [str(p) for p in e.value.problems] == [
-        'UserVolumeConfig/a_b.name: invalid volume name "a_b": 1 to 34 letters, digits or '
-        "hyphens",
-        "UserVolumeConfig/a_b.provisioning.diskSelector.match: required field is missing",
-        "UserVolumeConfig/a_b.encryption.keys[1].slot: encryption key slot 1 is already in use",
-        "SideroLinkConfig.apiUrl: required field is missing",
+        'UserVolumeConfig/a_b.name: invalid volume name "a_b": name can only contain '
+        "lowercase and uppercase ASCII letters, digits, and hyphens",
+        "UserVolumeConfig/a_b.provisioning.diskSelector.match: disk selector is required",
+        "UserVolumeConfig/a_b.provisioning.maxSize: min size or max size is required",
+        'UserVolumeConfig/a_b.encryption.provider: unsupported encryption provider: "" '
+        '(expected "luks2")',
+        "UserVolumeConfig/a_b.encryption.keys[1].slot: duplicate key slot 1",
+        "SideroLinkConfig.apiUrl: apiUrl is required",
     ]
     with pytest.raises(InvalidConfig, match="document v1alpha1 is patched twice in one patch"):
         apply_patches("machine: {}\n", ["machine: {type: worker}\n---\nmachine: {}\n"])

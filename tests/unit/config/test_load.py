@@ -24,6 +24,12 @@ machine:
         routes:
           - network: 0.0.0.0/0
             gateway: 10.5.0.1
+  ca:
+    crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==
+  features:
+    hostDNS:
+      enabled: true
+      forwardKubeDNSToHost: true
   install:
     disk: /dev/sda
   sysctls:

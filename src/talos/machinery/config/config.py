@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from talos.machinery.config import yamlio
-from talos.machinery.config.documents import ALL_KINDS, TYPED_KINDS
+from talos.machinery.config.documents import ALL_KINDS, TYPED_KINDS, UNSUPPORTED_KINDS
 from talos.machinery.config.problems import did_you_mean, problems_from
 from talos.machinery.config.v1alpha1 import V1Alpha1Config
 from talos.machinery.errors import InvalidConfig, Problem
@@ -73,6 +73,10 @@ def _parse_document(raw: Any, index: int) -> tuple[ConfigDocument | None, list[P
             return None, problems_from(e, V1Alpha1Config)
         return ConfigDocument(V1ALPHA1, None, raw, model), []
     kind = plain["kind"]
+    if isinstance(kind, str) and kind in UNSUPPORTED_KINDS:
+        supported = ", ".join(["v1alpha1", *sorted(TYPED_KINDS)])
+        return None, [Problem(f"{where}.kind", f'document kind "{kind}" is not supported '
+                              f"(supported kinds: {supported})")]
     if not isinstance(kind, str) or kind not in ALL_KINDS:
         hint = did_you_mean(str(kind), sorted(ALL_KINDS))
         return None, [Problem(f"{where}.kind", f'unknown kind "{kind}"{hint}')]
@@ -81,9 +85,7 @@ def _parse_document(raw: Any, index: int) -> tuple[ConfigDocument | None, list[P
     if plain.get("apiVersion") != V1ALPHA1:
         return None, [Problem(f"{label}.apiVersion",
                               f'expected "v1alpha1", got "{plain.get("apiVersion")}"')]
-    cls = TYPED_KINDS.get(kind)
-    if cls is None:
-        return ConfigDocument(kind, name if isinstance(name, str) else None, raw, None), []
+    cls = TYPED_KINDS[kind]
     try:
         model = cls.model_validate(plain)
     except ValidationError as e:

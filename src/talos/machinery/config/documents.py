@@ -1,9 +1,10 @@
 """The multi-document kinds that sit next to `v1alpha1` (each has `apiVersion` + `kind`).
 
-Typed kinds take their fields from the Talos configuration reference (website/content/
-v1.10/reference/configuration/...). `KNOWN_UNTYPED_KINDS` are real Talos kinds we do not
-model yet: they are kept verbatim (and round-trip) instead of being rejected as unknown.
-Any other kind is an error naming it.
+Field names follow upstream siderolabs/talos v1.13.9 (pkg/machinery/config/types/...); the
+one later addition is `filesystem.xfs` of the volume kinds, from v1.14.0-rc.1. Every kind we
+accept is modelled here. `UNSUPPORTED_KINDS` are real Talos kinds this project does not
+implement: a document of one of them is refused with an error naming the kind and the
+supported ones (rather than kept and silently ignored). Any other kind is unknown.
 """
 
 from __future__ import annotations
@@ -12,8 +13,21 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from talos.machinery.config.types import URL, Address, ByteSize, Duration, Model, Str, one_of
-from talos.machinery.config.v1alpha1 import EncryptionKey
+from talos.machinery.config.types import (
+    URL,
+    Address,
+    ByteSize,
+    Duration,
+    Model,
+    Str,
+    VolumeSize,
+    one_of,
+)
+from talos.machinery.config.v1alpha1 import (
+    EncryptionKeyKMS,
+    EncryptionKeyNodeID,
+    EncryptionKeyStatic,
+)
 
 
 class Document(Model):
@@ -29,6 +43,7 @@ class NamedDocument(Document):
 
 class SideroLinkConfig(Document):
     api_url: URL | None = Field(None, alias="apiUrl")
+    unique_token: Str | None = None
 
 
 class KmsgLogConfig(NamedDocument):
@@ -104,7 +119,27 @@ class ProvisioningSpec(Model):
     disk_selector: DiskSelector | None = None
     grow: bool | None = None
     min_size: ByteSize | None = None
-    max_size: ByteSize | None = None
+    max_size: VolumeSize | None = None
+
+
+class EncryptionKeyTPMOptions(Model):
+    pcrs: list[int] | None = None
+
+
+class EncryptionKeyTPM(Model):
+    options: EncryptionKeyTPMOptions | None = None
+    check_secureboot_status_on_enroll: bool | None = None
+
+
+class EncryptionKey(Model):
+    """A key of a volume document (the block kinds add `lockToState` and TPM PCRs)."""
+
+    slot: int | None = Field(None, ge=0)
+    static: EncryptionKeyStatic | None = None
+    node_id: EncryptionKeyNodeID | None = Field(None, alias="nodeID")
+    kms: EncryptionKeyKMS | None = None
+    tpm: EncryptionKeyTPM | None = None
+    lock_to_state: bool | None = None
 
 
 class EncryptionSpec(Model):
@@ -116,19 +151,39 @@ class EncryptionSpec(Model):
     options: list[Str] | None = None
 
 
+class XFSSpec(Model):
+    """`filesystem.xfs` (upstream v1.14.0-rc.1)."""
+
+    min_allocation_group_size: ByteSize | None = None
+
+
 class FilesystemSpec(Model):
     type: Annotated[Str, one_of("ext4", "xfs")] | None = None
+    project_quota_support: bool | None = None
+    xfs: XFSSpec | None = None
+
+
+class MountSpec(Model):
+    secure: bool | None = None
+
+
+class UserMountSpec(Model):
+    disable_access_time: bool | None = None
+    secure: bool | None = None
 
 
 class VolumeConfig(NamedDocument):
     provisioning: ProvisioningSpec | None = None
     encryption: EncryptionSpec | None = None
+    mount: MountSpec | None = None
 
 
 class UserVolumeConfig(NamedDocument):
+    volume_type: Annotated[Str, one_of("directory", "disk", "partition")] | None = None
     provisioning: ProvisioningSpec | None = None
     filesystem: FilesystemSpec | None = None
     encryption: EncryptionSpec | None = None
+    mount: UserMountSpec | None = None
 
 
 class EthernetRings(Model):
@@ -155,6 +210,8 @@ class EthernetConfig(NamedDocument):
     rings: EthernetRings | None = None
     features: dict[str, bool] | None = None
     channels: EthernetChannels | None = None
+    wake_on_lan: list[Annotated[Str, one_of("phy", "unicast", "multicast", "broadcast",
+                                              "magic", "magicsecure", "filter")]] | None = None
 
 
 #: kind -> model, for the kinds we type
@@ -166,18 +223,19 @@ TYPED_KINDS: dict[str, type[Document]] = {
         EthernetConfig)
 }
 
-#: real Talos kinds kept verbatim (not modelled here yet)
-KNOWN_UNTYPED_KINDS: frozenset[str] = frozenset({
-    "RawVolumeConfig", "ExistingVolumeConfig", "SwapVolumeConfig", "ZswapConfig",
-    "FilesystemScrubConfig", "HostnameConfig", "ResolverConfig", "StaticHostConfig",
-    "TimeSyncConfig", "LinkConfig", "LinkAliasConfig", "BondConfig", "BridgeConfig",
-    "VLANConfig", "DummyLinkConfig", "Layer2VIPConfig", "HCloudVIPConfig", "DHCPv4Config",
-    "DHCPv6Config", "KubeSpanConfig", "WireguardConfig", "RegistryMirrorConfig",
-    "RegistryAuthConfig", "RegistryTLSConfig", "ImageCacheConfig", "PCIDriverRebindConfig",
-    "OOMConfig", "ProbeConfig", "TCPProbeConfig",
+#: real Talos kinds (upstream v1.13.9) this project does not implement: refused by name
+UNSUPPORTED_KINDS: frozenset[str] = frozenset({
+    "RawVolumeConfig", "ExistingVolumeConfig", "ExternalVolumeConfig", "SwapVolumeConfig",
+    "ZswapConfig", "HostnameConfig", "ResolverConfig", "StaticHostConfig", "TimeSyncConfig",
+    "LinkConfig", "LinkAliasConfig", "BondConfig", "BridgeConfig", "VLANConfig", "VRFConfig",
+    "DummyLinkConfig", "Layer2VIPConfig", "HCloudVIPConfig", "DHCPv4Config", "DHCPv6Config",
+    "KubeSpanConfig", "WireguardConfig", "BlackholeRouteConfig", "RoutingRuleConfig",
+    "TCPProbeConfig", "RegistryMirrorConfig", "RegistryAuthConfig", "RegistryTLSConfig",
+    "PCIDriverRebindConfig", "OOMConfig", "EnvironmentConfig", "ImageVerificationConfig",
 })
 
-ALL_KINDS: frozenset[str] = frozenset(TYPED_KINDS) | KNOWN_UNTYPED_KINDS
+#: every kind name we recognise (to tell "unsupported" from "unknown, did you mean")
+ALL_KINDS: frozenset[str] = frozenset(TYPED_KINDS) | UNSUPPORTED_KINDS
 
 #: kinds whose documents carry a `name` (documents are matched by kind + name)
 NAMED_KINDS: frozenset[str] = frozenset(

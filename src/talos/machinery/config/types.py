@@ -87,6 +87,28 @@ def _url(value: str) -> str:
 
 
 _SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*([kKmMgGtTpPeE]i?[bB]?|[bB])?\s*$")
+_SIZE_PARTS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtTpPeE]?)(i?)[bB]?\s*$")
+_PERCENT = re.compile(r"^-?\d+(\.\d+)?%$")
+
+
+def size_bytes(value: str) -> int:
+    """Bytes of a size ("100MB" = 10^8, "2GiB" = 2*2^30), as humanize.ParseBytes reads it."""
+    m = _SIZE_PARTS.match(value)
+    if m is None:
+        raise ValueError(f'invalid size "{value}"')
+    power = " KMGTPE".index(m.group(2).upper() or " ")
+    return int(float(m.group(1)) * (1024 if m.group(3) else 1000) ** power)
+
+
+def _volume_size(value: str) -> str:
+    """A volume's maxSize: bytes, or a share of the disk ("50%"); "-" counts from the end."""
+    body = value.removeprefix("-")
+    if "%" in value:
+        if not _PERCENT.match(value):
+            raise ValueError(f'invalid size "{value}": expected a percentage like "50%"')
+        return value
+    _size(body)
+    return value
 
 
 def _size(value: str) -> str:
@@ -105,6 +127,17 @@ def _size_matcher(value: str) -> str:
     return value
 
 
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_DURATION_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0,
+                  "h": 3600.0}
+
+
+def duration_seconds(value: str) -> float:
+    """Seconds of a Go duration ("1h30m" = 5400.0); the value passed the Duration check."""
+    sign = -1.0 if value.startswith("-") else 1.0
+    return sign * sum(float(n) * _DURATION_UNIT[u] for n, u in _DURATION_PART.findall(value))
+
+
 #: an address with optional prefix length (`10.5.0.1/24`, `192.168.3.7`)
 Address = Annotated[Str, AfterValidator(_cidr)]
 #: a network in CIDR notation (`10.244.0.0/16`)
@@ -115,6 +148,8 @@ Duration = Annotated[Str, AfterValidator(_duration)]
 URL = Annotated[Str, AfterValidator(_url)]
 ByteSize = Annotated[Str, AfterValidator(_size)]
 SizeMatcher = Annotated[Str, AfterValidator(_size_matcher)]
+#: bytes or a percentage of the disk (a volume's `maxSize`)
+VolumeSize = Annotated[Str, AfterValidator(_volume_size)]
 
 
 def one_of(*allowed: str) -> AfterValidator:

@@ -234,6 +234,7 @@ class ExtraHost(Model):
 
 class KubeSpanFilters(Model):
     endpoints: list[SubnetFilter] | None = None
+    exclude_advertised_networks: list[Str] | None = None
 
 
 class NetworkKubeSpan(Model):
@@ -478,6 +479,7 @@ class ControlPlaneConfig(Model):
 
 class CNIFlannelConfig(Model):
     extra_args: list[Str] | None = None
+    kube_network_policies_enabled: bool | None = None
 
 
 class CNIConfig(Model):
