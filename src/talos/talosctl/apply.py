@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from talos.talosctl.nodeapi import Session, call, require_explicit_nodes
+from talos.talosctl.nodeapi import Session, call, nodes_given, require_explicit_nodes
 from talos.talosctl.resource_group import ResourceTypeGroup, id_argument, namespace_option
 
 MODES = ("auto", "no-reboot", "reboot", "staged", "try")
@@ -176,9 +176,15 @@ def apply_config(ctx: click.Context, file_: str | None, mode: str, dry_run: bool
     except (OSError, UnicodeDecodeError) as e:
         raise click.ClickException(f"reading {file_!r}: "
                                    f"{getattr(e, 'strerror', None) or e}") from None
+    if not insecure:
+        from talos.talosctl.main import GlobalOptions
+        g = ctx.find_object(GlobalOptions)
+        insecure = g is not None and g.insecure
     text = _patched(text, config_patch, file_)
     _validate_locally(text, file_)
-    nodes = require_explicit_nodes(ctx, "apply a configuration to")
+    # maintenance mode reads no talosconfig: -n names the nodes, reached directly
+    nodes = nodes_given(ctx) if insecure else require_explicit_nodes(
+        ctx, "apply a configuration to")
 
     async def run(s: Session) -> None:
         await send_config(s, text.encode(), mode=mode, dry_run=dry_run,

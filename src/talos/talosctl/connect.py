@@ -4,6 +4,12 @@
 `-n` or else the context's nodes (empty: the endpoint node itself). RPC failures become
 click errors with the endpoint and the likely cause (see
 `talos.machinery.client.connection.explain`), never tracebacks.
+
+Maintenance mode (`--insecure`) with `-n`: as Talos (v1.14 `ClientFactory`), talosctl talks
+to each named node itself (its :50000 unless the node names a port), through no endpoint and
+without reading any talosconfig (`direct_nodes()`; `connection_options(endpoint=node)`).
+Without `-n`, `--insecure` uses `-e` or the context's endpoints (kept from this talosctl's
+earlier releases).
 """
 
 from __future__ import annotations
@@ -24,30 +30,49 @@ def _global(ctx: click.Context):  # type: ignore[no-untyped-def]
     return ctx.find_object(GlobalOptions) or GlobalOptions()
 
 
-def current_context(ctx: click.Context) -> Context:
+def current_context(ctx: click.Context, *, insecure: bool = False) -> Context:
     g = _global(ctx)
+    insecure = insecure or g.insecure
     path = resolve_path(g.talosconfig)
-    if not path.exists() and not (g.insecure or g.endpoints):
+    if not path.exists() and insecure and not g.endpoints:
+        raise click.ClickException(
+            "--insecure (a node in maintenance mode) needs the node: -n <node address> "
+            f"(talosctl talks to it directly; no talosconfig needed, {str(path)!r} does "
+            "not exist)")
+    if not path.exists() and not (insecure or g.endpoints):
         raise click.ClickException(
             f"talosconfig {str(path)!r} does not exist: pass --talosconfig <file> (or set "
             "TALOSCONFIG) to the talosconfig generated with the cluster (talosctl gen "
-            "config), or -e <endpoint> --insecure for a node in maintenance mode")
+            "config), or --insecure -n <node> for a node in maintenance mode")
     try:
         cfg = Talosconfig.load(path)
-        if not cfg.contexts and (g.insecure or g.endpoints):
+        if not cfg.contexts and (insecure or g.endpoints):
             return Context()
         return cfg.get(g.context)
     except TalosError as e:
         raise click.ClickException(f"talosconfig {str(path)!r}: {e}") from None
 
 
-def connection_options(ctx: click.Context, *, insecure: bool = False,
-                       cert_fingerprints: Sequence[str] = ()) -> ConnectionOptions:
+def direct_nodes(ctx: click.Context, *, insecure: bool = False) -> list[str]:
+    """The `-n` nodes talosctl reaches directly: maintenance mode (`--insecure`) with `-n`
+    (as Talos); empty otherwise (through an endpoint, or `--insecure` without `-n`)."""
     g = _global(ctx)
-    context = current_context(ctx)
+    return list(g.nodes) if (insecure or g.insecure) else []
+
+
+def connection_options(ctx: click.Context, *, insecure: bool = False,
+                       cert_fingerprints: Sequence[str] = (),
+                       endpoint: str | None = None) -> ConnectionOptions:
+    """Options for the endpoint(s); in maintenance mode with `endpoint` (a node from
+    `direct_nodes()`), for that node itself, no talosconfig read."""
+    g = _global(ctx)
+    insecure = insecure or g.insecure
     try:
-        opts = ConnectionOptions.from_context(context, endpoints=g.endpoints,
-                                              insecure=insecure or g.insecure)
+        if insecure and endpoint is not None:
+            opts = ConnectionOptions((endpoint,), insecure=True)
+        else:
+            opts = ConnectionOptions.from_context(current_context(ctx, insecure=insecure),
+                                                  endpoints=g.endpoints, insecure=insecure)
         if cert_fingerprints:
             if not opts.insecure:
                 raise InvalidArgument("--cert-fingerprint checks a maintenance-mode node's "

@@ -128,18 +128,28 @@ def call(ctx: click.Context, fn: Callable[[Session], Awaitable[T]], *,
          cert_fingerprints: Sequence[str] = ()) -> T:
     """Run `fn` with a Session on a fresh event loop; every error is one clear line.
 
-    `cert_fingerprints` (maintenance mode): the server certificate must match one."""
+    Maintenance mode (`--insecure`) with `-n`: `fn` runs once per node, each reached
+    directly (as Talos; no endpoint, no talosconfig), and the last result is returned; a
+    node that fails does not stop the others. `cert_fingerprints` (maintenance mode): the
+    server certificate must match one."""
     import grpc
 
     from talos.machinery.client.connection import connect
-    from talos.talosctl.connect import connection_options
+    from talos.talosctl.connect import connection_options, direct_nodes
 
-    opts = connection_options(ctx, insecure=insecure, cert_fingerprints=cert_fingerprints)
-    targets = target(ctx) if nodes is None else nodes
-    if opts.insecure:
-        targets = []  # maintenance mode talks to the endpoint node only
+    direct = direct_nodes(ctx, insecure=insecure)
+    if direct:
+        plan = [connection_options(ctx, insecure=True, cert_fingerprints=cert_fingerprints,
+                                   endpoint=node) for node in direct]
+        targets: list[str] = []
+    else:
+        plan = [connection_options(ctx, insecure=insecure,
+                                   cert_fingerprints=cert_fingerprints)]
+        targets = target(ctx) if nodes is None else nodes
+        if plan[0].insecure:
+            targets = []  # maintenance mode talks to the endpoint node only
 
-    async def main() -> T:
+    async def one(opts: Any) -> T:
         conn = await connect(opts)
         try:
             return await fn(Session(conn, targets))
@@ -147,6 +157,22 @@ def call(ctx: click.Context, fn: Callable[[Session], Awaitable[T]], *,
             raise conn.explain(e) from None
         finally:
             await conn.close()
+
+    async def main() -> T:
+        if len(plan) == 1:
+            return await one(plan[0])
+        results: list[T] = []
+        failed: list[tuple[str, str]] = []
+        for opts in plan:  # each message names the node's address already
+            try:
+                results.append(await one(opts))
+            except TalosError as e:
+                failed.append(("", str(e)))
+            except click.ClickException as e:
+                failed.append(("", e.message))
+        if failed:
+            raise NodeErrors(failed)
+        return results[-1]
 
     try:
         return asyncio.run(main())

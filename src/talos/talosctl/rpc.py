@@ -21,13 +21,21 @@ def run_machine(ctx: click.Context, call: Callable[[Any, Any], Awaitable[T]], *,
     from talos.api.machine import machine_pb2_grpc
     from talos.machinery.client.connection import connect, node_metadata, nodes_metadata
     from talos.machinery.errors import TalosError
-    from talos.talosctl.connect import connection_options, target_nodes
+    from talos.talosctl.connect import connection_options, direct_nodes, target_nodes
 
-    opts = connection_options(ctx)
+    direct = direct_nodes(ctx)
     nodes = target_nodes(ctx)
     if single_node and len(nodes) > 1:
         raise click.ClickException(f"this command targets one node; got {len(nodes)}: "
                                    + ", ".join(nodes))
+    if len(direct) > 1:
+        raise click.ClickException(f"in maintenance mode (--insecure) this command talks to "
+                                   f"one node at a time; got {len(direct)}: "
+                                   + ", ".join(direct))
+    # maintenance mode with -n: the node itself, as Talos (no endpoint, no talosconfig)
+    opts = connection_options(ctx, endpoint=direct[0] if direct else None)
+    if direct:
+        nodes = []
     md = (node_metadata(nodes[0]) if nodes else ()) if single_node else nodes_metadata(nodes)
 
     async def go() -> T:

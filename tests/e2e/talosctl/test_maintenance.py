@@ -74,6 +74,39 @@ def test_maintenance_mode_needs_insecure_and_takes_a_config(e2e: E2ECluster,
     assert "Applied configuration" in r.stdout or "applied" in r.stdout.lower(), r.stdout
 
 
+def test_insecure_with_nodes_talks_to_the_node_without_a_talosconfig(
+        e2e: E2ECluster, maintenance_node: str, tmp_path: Path) -> None:
+    """As Talos: `apply-config --insecure -n NODE` reaches NODE itself (not the context's
+    endpoint) and needs no talosconfig at all."""
+    from talos.machinery.config.generate import GenerateOptions, generate
+    cfg = tmp_path / "worker.yaml"
+    cfg.write_text(generate(GenerateOptions("e2e", "https://127.0.0.1:6443")).worker)
+    # the context's endpoint is a configured node: it must not be the one reached
+    r = e2e.run("apply-config", "--insecure", "-n", maintenance_node, "-f", str(cfg),
+                "--dry-run", endpoint=False)
+    assert r.returncode == 0, r.stderr
+    assert "Dry run summary:" in r.stdout or "dry run" in r.stdout.lower(), r.stdout
+    assert e2e.endpoint() not in r.stderr
+    # no talosconfig anywhere: an empty HOME, no TALOSCONFIG
+    home = tmp_path / "empty-home"
+    home.mkdir()
+    env = {k: v for k, v in e2e.env().items() if k != "TALOSCONFIG"}
+    env["HOME"] = str(home)
+    r = e2e.run("-n", maintenance_node, "--insecure", "version", endpoint=False, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "Server:" in r.stdout
+    r = e2e.run("apply-config", "--insecure", "-n", maintenance_node, "-f", str(cfg),
+                endpoint=False, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "applied" in r.stdout.lower(), r.stdout
+    assert not (home / ".talos").exists()
+    # without -n there is nothing to reach: say so (no talosconfig to take endpoints from)
+    r = e2e.run("apply-config", "--insecure", "-f", str(cfg), endpoint=False, env=env)
+    assert r.returncode == 1
+    assert "--insecure (a node in maintenance mode) needs the node: -n <node address>" \
+        in r.stderr, r.stderr
+
+
 def test_reset_insecure_reaches_the_maintenance_service(e2e: E2ECluster,
                                                         maintenance_node: str) -> None:
     ep = ("-e", maintenance_node)
