@@ -228,6 +228,8 @@ def run(main: Callable[[Bench], dict[str, Any]], *, deadline: float,
         result = main(bench)
     except Stop as e:
         error = e.why
+    except SystemExit as e:  # raise SystemExit("why"): a failure like any other
+        error = f"{e.code} (while waiting for: {bench.waiting})"
     except Exception as e:  # every failure becomes the JSON error
         error = f"{_error_text(e)} (while waiting for: {bench.waiting})"
     finally:
@@ -283,6 +285,8 @@ def run_async(main: Callable[[Bench], Awaitable[dict[str, Any]]], *, deadline: f
         result = asyncio.run(runner())
     except asyncio.CancelledError:
         pass
+    except SystemExit as e:  # raise SystemExit("why"): a failure like any other
+        error = f"{e.code} (while waiting for: {bench.waiting})"
     except Exception as e:  # every failure becomes the JSON error
         error = f"{_error_text(e)} (while waiting for: {bench.waiting})"
     if stopped:

@@ -4,32 +4,34 @@
 * `version`: Version p50/p99 (sequential, interleaved call by call with the floor and the
   breakdown paths so all see the same load) and calls/s (8 in flight) through apid
   (mTLS -> apid -> unix socket -> a real machined in plain mode), beside the floor: a bare
-  mTLS grpc.aio echo server (separate process) called the same way in the same run.
+  mTLS grpc.aio echo server (async handler, separate process, replies as large as apid's
+  Version reply) called the same way in the same run.
   `ratio` = measured/floor for latency (aim <= 2) and floor/measured for calls/s.
 * `fanout`: Version p50 with `nodes` = 1 node vs 5 nodes (5 apids on 127.0.0.2-6, each in
   front of its own small backend process serving the MachineService envelope), aim <= 1.5.
 * `logs_stream`: MB/s of a Logs stream (64 KiB chunks) through apid vs directly from the
   backend's unix socket.
-Every process is separate (apids, backends, echo); all are killed at the end.
+Every process is separate (apids, backends, echo); all are stopped at the end. Default
+deadline 600 s (`--deadline`, `$BENCH_DEADLINE`); everything started is removed on every
+exit, SIGTERM and SIGINT included (see _harness.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import os
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import grpc
 import psutil
+from _harness import Bench, run_async
 from google.protobuf import empty_pb2
 
 from talos.api.common import common_pb2
@@ -84,9 +86,11 @@ async def _backend(sock: str, name: str) -> None:
     await server.wait_for_termination()
 
 
-async def _echo(listen: str, ca: bytes, crt: bytes, key: bytes) -> None:
+async def _echo(listen: str, ca: bytes, crt: bytes, key: bytes, size: int) -> None:
+    reply = b"x" * size
+
     async def echo(req: bytes, ctx: object) -> bytes:
-        return req
+        return reply
     server = grpc.aio.server()
     server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
         "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)})])
@@ -189,7 +193,7 @@ async def wait_file(path: Path) -> None:
     raise RuntimeError(f"{path} never appeared")
 
 
-async def main() -> dict[str, object]:
+async def main(bench: Bench) -> dict[str, object]:
     procs: list[subprocess.Popen[bytes]] = []
     channels: list[grpc.aio.Channel] = []
 
@@ -198,129 +202,146 @@ async def main() -> dict[str, object]:
                              stdout=subprocess.PIPE if ready_line else subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         procs.append(p)
+        bench.track(p.pid)
         return p
 
-    with tempfile.TemporaryDirectory(prefix="talos-bench-api-") as tmpdir:
-        tmp = Path(tmpdir)
-        ca = CertificateAuthority.generate(organization="talos")
-        (tmp / "ca.pem").write_bytes(ca.to_pem().crt)
-        for host in [*HOSTS, ECHO_HOST]:
-            pair = ca.issue_key_pair(IssueOptions(
-                organizations=("os:impersonator",), server=True, client=True,
-                ip_addresses=(ipaddress.ip_address(host),)))
-            (tmp / f"{host}.crt").write_bytes(pair.crt)
-            (tmp / f"{host}.key").write_bytes(pair.key)
-        client = ca.issue_key_pair(IssueOptions(organizations=("os:admin",)))
-        creds = grpc.ssl_channel_credentials(root_certificates=ca.to_pem().crt,
-                                             private_key=client.key,
-                                             certificate_chain=client.crt)
-        port = free_port([*HOSTS, ECHO_HOST])
-        try:
-            # node 1: a real machined; nodes 2-5: small backends
-            machined_root = tmp / "machined"
-            (tmp / "machined.yaml").write_bytes(MACHINED_CONFIG)
-            spawn("-m", "talos", "machined", "--root", str(machined_root),
-                  "--config", str(tmp / "machined.yaml"))
-            machined_sock = machined_root / "system/run/machined/machine.sock"
-            sockets = [str(machined_sock)]
-            for i, host in enumerate(HOSTS[1:]):
-                sock = str(tmp / f"backend-{i}.sock")
-                p = spawn(__file__, "--backend", sock, host, ready_line=True)
-                assert p.stdout is not None
-                await asyncio.to_thread(p.stdout.readline)
-                sockets.append(sock)
-            stream_sock = str(tmp / "stream.sock")
-            p = spawn(__file__, "--backend", stream_sock, "stream", ready_line=True)
-            assert p.stdout is not None
-            await asyncio.to_thread(p.stdout.readline)
-            await wait_file(machined_sock)
-            for host, sock in zip(HOSTS, sockets, strict=True):
-                spawn("-m", "talos", "apid", "--listen", f"{host}:{port}", "--backend", sock,
-                      "--remote-port", str(port), "--ca", str(tmp / "ca.pem"),
-                      "--cert", str(tmp / f"{host}.crt"), "--key", str(tmp / f"{host}.key"))
-            p = spawn(__file__, "--echo", f"{ECHO_HOST}:{port}", str(tmp / "ca.pem"),
-                      str(tmp / f"{ECHO_HOST}.crt"), str(tmp / f"{ECHO_HOST}.key"),
-                      ready_line=True)
-            assert p.stdout is not None
-            await asyncio.to_thread(p.stdout.readline)
+    async def ready(p: subprocess.Popen[bytes], what: str) -> None:
+        bench.waiting_for(f"{what} to print ready")
+        assert p.stdout is not None
+        if not await asyncio.to_thread(p.stdout.readline):
+            raise RuntimeError(f"{what} exited before it was ready")
 
-            def ch(host: str) -> grpc.aio.Channel:
-                c = grpc.aio.secure_channel(f"{host}:{port}", creds)
-                channels.append(c)
-                return c
-            entry = ch(HOSTS[0])
-            echo_ch = ch(ECHO_HOST)
-            await wait_ready(entry)
-            await wait_ready(echo_ch)
-            for h in HOSTS[1:]:
-                await wait_ready(ch(h))
-            api = machine_pb2_grpc.MachineServiceStub(entry)
-            empty = empty_pb2.Empty()
-            echo = echo_ch.unary_unary("/bench.Echo/Echo")
+    tmp = bench.tempdir("talos-bench-api-")
+    ca = CertificateAuthority.generate(organization="talos")
+    (tmp / "ca.pem").write_bytes(ca.to_pem().crt)
+    for host in [*HOSTS, ECHO_HOST]:
+        pair = ca.issue_key_pair(IssueOptions(
+            organizations=("os:impersonator",), server=True, client=True,
+            ip_addresses=(ipaddress.ip_address(host),)))
+        (tmp / f"{host}.crt").write_bytes(pair.crt)
+        (tmp / f"{host}.key").write_bytes(pair.key)
+    client = ca.issue_key_pair(IssueOptions(organizations=("os:admin",)))
+    creds = grpc.ssl_channel_credentials(root_certificates=ca.to_pem().crt,
+                                         private_key=client.key,
+                                         certificate_chain=client.crt)
+    port = free_port([*HOSTS, ECHO_HOST])
+    try:
+        # node 1: a real machined; nodes 2-5: small backends
+        machined_root = tmp / "machined"
+        (tmp / "machined.yaml").write_bytes(MACHINED_CONFIG)
+        bench.waiting_for("machined (plain mode) to start")
+        spawn("-m", "talos", "machined", "--root", str(machined_root),
+              "--config", str(tmp / "machined.yaml"))
+        machined_sock = machined_root / "system/run/machined/machine.sock"
+        sockets = [str(machined_sock)]
+        for i, host in enumerate(HOSTS[1:]):
+            sock = str(tmp / f"backend-{i}.sock")
+            await ready(spawn(__file__, "--backend", sock, host, ready_line=True),
+                        f"backend {host}")
+            sockets.append(sock)
+        stream_sock = str(tmp / "stream.sock")
+        await ready(spawn(__file__, "--backend", stream_sock, "stream", ready_line=True),
+                    "the streaming backend")
+        bench.waiting_for(f"machined's socket {machined_sock}")
+        await wait_file(machined_sock)
+        for host, sock in zip(HOSTS, sockets, strict=True):
+            spawn("-m", "talos", "apid", "--listen", f"{host}:{port}", "--backend", sock,
+                  "--remote-port", str(port), "--ca", str(tmp / "ca.pem"),
+                  "--cert", str(tmp / f"{host}.crt"), "--key", str(tmp / f"{host}.key"))
 
-            stub_api = machine_pb2_grpc.MachineServiceStub(ch(HOSTS[1]))
-            async with grpc.aio.insecure_channel(f"unix:{machined_sock}") as mch:
-                mapi = machine_pb2_grpc.MachineServiceStub(mch)
-                seq = await interleaved({
-                    "apid": lambda: api.Version(empty),
-                    "floor": lambda: echo(b""),
-                    "stub": lambda: stub_api.Version(empty),
-                    "machined": lambda: mapi.Version(empty),
-                }, SEQ_CALLS)
-            lat, floor_lat = seq["apid"], seq["floor"]
-            lat_stub, lat_machined = seq["stub"], seq["machined"]
-            cps = await calls_per_s(lambda: api.Version(empty))
-            floor_cps = await calls_per_s(lambda: echo(b""))
+        def ch(host: str) -> grpc.aio.Channel:
+            c = grpc.aio.secure_channel(f"{host}:{port}", creds)
+            channels.append(c)
+            return c
+        entry = ch(HOSTS[0])
+        bench.waiting_for(f"apid on {HOSTS[0]}:{port} to accept connections")
+        await wait_ready(entry)
+        for h in HOSTS[1:]:
+            bench.waiting_for(f"apid on {h}:{port} to accept connections")
+            await wait_ready(ch(h))
+        api = machine_pb2_grpc.MachineServiceStub(entry)
+        empty = empty_pb2.Empty()
+        bench.waiting_for("the first Version reply through apid")
+        reply_size = (await api.Version(empty)).ByteSize()
+        # the floor answers with as many bytes as apid's Version reply
+        await ready(spawn(__file__, "--echo", f"{ECHO_HOST}:{port}", str(tmp / "ca.pem"),
+                          str(tmp / f"{ECHO_HOST}.crt"), str(tmp / f"{ECHO_HOST}.key"),
+                          str(reply_size), ready_line=True), "the echo server (floor)")
+        echo_ch = ch(ECHO_HOST)
+        bench.waiting_for("the echo server (floor) to accept connections")
+        await wait_ready(echo_ch)
+        echo = echo_ch.unary_unary("/bench.Echo/Echo")
 
-            one = (("nodes", HOSTS[1]),)
-            five = (("nodes", ",".join(HOSTS)),)
-            fan = await interleaved({"one": lambda: api.Version(empty, metadata=one),
-                                     "five": lambda: api.Version(empty, metadata=five)},
-                                    FANOUT_CALLS)
-            lat1, lat5 = fan["one"], fan["five"]
-            # CPU all processes spend per call: what 2 cores must share in a 5-node fan-out
-            cpu_one = await cpu_per_call(procs, lambda: api.Version(empty, metadata=one))
-            cpu_five = await cpu_per_call(procs, lambda: api.Version(empty, metadata=five))
-            reply = await api.Version(empty, metadata=five)
-            assert len(reply.messages) == 5 and not any(m.metadata.error
-                                                        for m in reply.messages)
+        stub_api = machine_pb2_grpc.MachineServiceStub(ch(HOSTS[1]))
+        async with grpc.aio.insecure_channel(f"unix:{machined_sock}") as mch:
+            mapi = machine_pb2_grpc.MachineServiceStub(mch)
+            bench.waiting_for("sequential Version calls (apid, floor, stub, machined)")
+            seq = await interleaved({
+                "apid": lambda: api.Version(empty),
+                "floor": lambda: echo(b""),
+                "stub": lambda: stub_api.Version(empty),
+                "machined": lambda: mapi.Version(empty),
+            }, SEQ_CALLS)
+        lat, floor_lat = seq["apid"], seq["floor"]
+        lat_stub, lat_machined = seq["stub"], seq["machined"]
+        bench.waiting_for("Version calls/s through apid and echo calls/s (floor)")
+        cps = await calls_per_s(lambda: api.Version(empty))
+        floor_cps = await calls_per_s(lambda: echo(b""))
 
-            req = machine_pb2.LogsRequest(id="bench", tail_lines=STREAM_CHUNKS)
-            async with grpc.aio.insecure_channel(f"unix:{stream_sock}") as direct_ch:
-                direct = machine_pb2_grpc.MachineServiceStub(direct_ch)
+        one = (("nodes", HOSTS[1]),)
+        five = (("nodes", ",".join(HOSTS)),)
+        bench.waiting_for("Version fan-out to one and to five nodes")
+        fan = await interleaved({"one": lambda: api.Version(empty, metadata=one),
+                                 "five": lambda: api.Version(empty, metadata=five)},
+                                FANOUT_CALLS)
+        lat1, lat5 = fan["one"], fan["five"]
+        # CPU all processes spend per call: what 2 cores must share in a 5-node fan-out
+        cpu_one = await cpu_per_call(procs, lambda: api.Version(empty, metadata=one))
+        cpu_five = await cpu_per_call(procs, lambda: api.Version(empty, metadata=five))
+        reply = await api.Version(empty, metadata=five)
+        assert len(reply.messages) == 5 and not any(m.metadata.error
+                                                    for m in reply.messages)
 
-                async def drain(stub: machine_pb2_grpc.MachineServiceStub,
-                                md: tuple[tuple[str, str], ...] = ()) -> float:
-                    t0 = time.perf_counter()
-                    total = 0
-                    async for m in stub.Logs(req, metadata=md):
-                        total += len(m.bytes)
-                    assert total == CHUNK * STREAM_CHUNKS
-                    return total / (time.perf_counter() - t0) / 2**20
-                direct_mbs = max([await drain(direct) for _ in range(2)])
-            # a second apid (same node identity) in front of the streaming backend
-            stream_port = free_port([HOSTS[0]])
-            spawn("-m", "talos", "apid", "--listen", f"{HOSTS[0]}:{stream_port}",
-                  "--backend", stream_sock, "--ca", str(tmp / "ca.pem"),
-                  "--cert", str(tmp / f"{HOSTS[0]}.crt"), "--key", str(tmp / f"{HOSTS[0]}.key"))
-            sc = grpc.aio.secure_channel(f"{HOSTS[0]}:{stream_port}", creds)
-            channels.append(sc)
-            await wait_ready(sc)
-            proxied = machine_pb2_grpc.MachineServiceStub(sc)
-            proxied_mbs = max([await drain(proxied) for _ in range(2)])
-        finally:
-            for c in channels:
-                await c.close()
-            for p in procs:
-                p.terminate()
-            for p in procs:
-                try:
-                    await asyncio.to_thread(p.wait, 10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    await asyncio.to_thread(p.wait)
-                if p.stdout is not None:
-                    p.stdout.close()
+        req = machine_pb2.LogsRequest(id="bench", tail_lines=STREAM_CHUNKS)
+        async with grpc.aio.insecure_channel(f"unix:{stream_sock}") as direct_ch:
+            direct = machine_pb2_grpc.MachineServiceStub(direct_ch)
+
+            async def drain(stub: machine_pb2_grpc.MachineServiceStub,
+                            md: tuple[tuple[str, str], ...] = ()) -> float:
+                t0 = time.perf_counter()
+                total = 0
+                async for m in stub.Logs(req, metadata=md):
+                    total += len(m.bytes)
+                assert total == CHUNK * STREAM_CHUNKS
+                return total / (time.perf_counter() - t0) / 2**20
+            bench.waiting_for("Logs streams read directly from the backend")
+            direct_mbs = max([await drain(direct) for _ in range(2)])
+        # a second apid (same node identity) in front of the streaming backend
+        stream_port = free_port([HOSTS[0]])
+        spawn("-m", "talos", "apid", "--listen", f"{HOSTS[0]}:{stream_port}",
+              "--backend", stream_sock, "--ca", str(tmp / "ca.pem"),
+              "--cert", str(tmp / f"{HOSTS[0]}.crt"), "--key", str(tmp / f"{HOSTS[0]}.key"))
+        sc = grpc.aio.secure_channel(f"{HOSTS[0]}:{stream_port}", creds)
+        channels.append(sc)
+        bench.waiting_for(f"the streaming apid on {HOSTS[0]}:{stream_port}")
+        await wait_ready(sc)
+        bench.waiting_for("Logs streams through apid")
+        proxied = machine_pb2_grpc.MachineServiceStub(sc)
+        proxied_mbs = max([await drain(proxied) for _ in range(2)])
+    finally:
+        bench.waiting_for("the benchmark's processes to stop")
+        for c in channels:
+            await c.close()
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                await asyncio.to_thread(p.wait, 10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                await asyncio.to_thread(p.wait)
+            if p.stdout is not None:
+                p.stdout.close()
 
     p50, f50 = statistics.median(lat), statistics.median(floor_lat)
     return {
@@ -333,7 +354,8 @@ async def main() -> dict[str, object]:
             "two_hop_bound_ratio": round((f50 + statistics.median(lat_machined)) / f50, 2),
             "calls_per_s": round(cps), "floor_calls_per_s": round(floor_cps),
             "calls_ratio": round(floor_cps / cps, 2),
-            "floor": "bare mTLS grpc.aio echo server, separate process",
+            "floor": "bare mTLS grpc.aio echo server, async handler, separate process, "
+                     f"{reply_size}-byte replies (apid's Version reply)",
             "breakdown_p50_ms": {
                 "machined_direct_unix": ms(statistics.median(lat_machined)),
                 "apid_to_minimal_backend": ms(statistics.median(lat_stub)),
@@ -363,6 +385,6 @@ if __name__ == "__main__":
         asyncio.run(_backend(sys.argv[2], sys.argv[3]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--echo":
         ca, crt, key = (Path(p).read_bytes() for p in sys.argv[3:6])
-        asyncio.run(_echo(sys.argv[2], ca, crt, key))
+        asyncio.run(_echo(sys.argv[2], ca, crt, key, int(sys.argv[6])))
     else:
-        print(json.dumps(asyncio.run(main()), indent=2))
+        run_async(main, deadline=600)

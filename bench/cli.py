@@ -9,21 +9,21 @@
 * Floor: `python -c 'import grpc'` (`import_grpc_s`) - every talosctl command that talks to
   a node imports grpc; `python -c pass` (`python_s`) is shown too.
 
-Each is the median of N runs (default 7, `--runs`), after one warm-up run.
+Each is the median of N runs (default 7, `--runs`), after one warm-up run. Default deadline
+300 s (`--deadline`, `$BENCH_DEADLINE`); everything started is removed on every exit, SIGTERM
+and SIGINT included (see _harness.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
+
+from _harness import Bench, run
 
 HOST = "127.0.0.2"
 CONFIG = """version: v1alpha1
@@ -58,7 +58,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def main() -> None:
+def main(bench: Bench) -> dict[str, object]:
+    import ipaddress
     import os
 
     import grpc
@@ -73,72 +74,61 @@ def main() -> None:
     if talosctl is None:
         raise SystemExit("talosctl is not installed (pip install -e .)")
 
-    import ipaddress
-    procs: list[subprocess.Popen[bytes]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp_s:
-        tmp = Path(tmp_s)
-        try:
-            ca = CertificateAuthority.generate(organization="talos")
-            ca_pem = ca.to_pem().crt
-            node = ca.issue_key_pair(IssueOptions(
-                common_name=HOST, organizations=("os:impersonator",),
-                ip_addresses=(ipaddress.ip_address(HOST),), server=True, client=True))
-            client = ca.issue_key_pair(IssueOptions(common_name="bench",
-                                                    organizations=("os:admin",)))
-            for name, data in (("ca.pem", ca_pem), ("crt.pem", node.crt),
-                               ("key.pem", node.key)):
-                (tmp / name).write_bytes(data)
-            (tmp / "config.yaml").write_text(CONFIG)
-            root = tmp / "root"
-            sock = root / "system/run/machined/machine.sock"
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "talos", "machined", "--root", str(root), "--config",
-                 str(tmp / "config.yaml")], stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL))
-            while not sock.exists():
-                if procs[0].poll() is not None:
-                    raise SystemExit("machined exited")
-                time.sleep(0.05)
-            with grpc.insecure_channel(f"unix:{sock}") as ch:
-                grpc.channel_ready_future(ch).result(timeout=60)
-            port = free_port()
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "talos", "apid", "--listen", f"{HOST}:{port}",
-                 "--backend", str(sock), "--remote-port", str(port), "--ca",
-                 str(tmp / "ca.pem"), "--cert", str(tmp / "crt.pem"), "--key",
-                 str(tmp / "key.pem")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-            assert procs[1].stderr is not None
-            if b"serving" not in procs[1].stderr.readline():
-                raise SystemExit("apid did not start")
-            tc = tmp / "talosconfig"
-            Talosconfig(context="b", contexts={"b": Context.from_pems(
-                endpoints=(f"{HOST}:{port}",), nodes=(HOST,), ca=ca_pem, client=client)}
-            ).save(tc)
-            env = {**os.environ, "TALOSCONFIG": str(tc)}
-            result = {
-                "runs": args.runs,
-                "python_s": median([sys.executable, "-c", "pass"], args.runs),
-                "import_grpc_s": median([sys.executable, "-c", "import grpc"], args.runs),
-                "version_client_s": median([talosctl, "version", "--client"], args.runs,
-                                           env),
-                "version_node_s": median([talosctl, "-n", HOST, "version"], args.runs, env),
-            }
-        finally:
-            for proc in reversed(procs):
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-                if proc.stderr is not None:
-                    proc.stderr.close()
-    floor = result["import_grpc_s"]
-    result["floor"] = "import_grpc_s"
-    result["version_client_vs_floor"] = round(result["version_client_s"] / floor, 2)
-    result["version_node_vs_floor"] = round(result["version_node_s"] / floor, 2)
-    print(json.dumps(result, indent=2))
+    tmp = bench.tempdir("bench-cli-")
+    ca = CertificateAuthority.generate(organization="talos")
+    ca_pem = ca.to_pem().crt
+    node = ca.issue_key_pair(IssueOptions(
+        common_name=HOST, organizations=("os:impersonator",),
+        ip_addresses=(ipaddress.ip_address(HOST),), server=True, client=True))
+    client = ca.issue_key_pair(IssueOptions(common_name="bench",
+                                            organizations=("os:admin",)))
+    for name, data in (("ca.pem", ca_pem), ("crt.pem", node.crt), ("key.pem", node.key)):
+        (tmp / name).write_bytes(data)
+    (tmp / "config.yaml").write_text(CONFIG)
+    root = tmp / "root"
+    sock = root / "system/run/machined/machine.sock"
+    bench.waiting_for("machined (plain mode) to start")
+    machined = subprocess.Popen(
+        [sys.executable, "-m", "talos", "machined", "--root", str(root), "--config",
+         str(tmp / "config.yaml")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bench.track(machined.pid)
+    while not sock.exists():
+        if machined.poll() is not None:
+            raise SystemExit(f"machined exited with {machined.returncode}")
+        time.sleep(0.05)
+    bench.waiting_for("machined's socket to answer")
+    with grpc.insecure_channel(f"unix:{sock}") as ch:
+        grpc.channel_ready_future(ch).result(timeout=bench.remaining())
+    port = free_port()
+    bench.waiting_for("apid to start serving")
+    apid = subprocess.Popen(
+        [sys.executable, "-m", "talos", "apid", "--listen", f"{HOST}:{port}",
+         "--backend", str(sock), "--remote-port", str(port), "--ca",
+         str(tmp / "ca.pem"), "--cert", str(tmp / "crt.pem"), "--key",
+         str(tmp / "key.pem")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    bench.track(apid.pid)
+    assert apid.stderr is not None
+    bench.cleanup("close apid's stderr", apid.stderr.close)
+    if b"serving" not in apid.stderr.readline():
+        raise SystemExit("apid did not start")
+    tc = tmp / "talosconfig"
+    Talosconfig(context="b", contexts={"b": Context.from_pems(
+        endpoints=(f"{HOST}:{port}",), nodes=(HOST,), ca=ca_pem, client=client)}
+    ).save(tc)
+    env = {**os.environ, "TALOSCONFIG": str(tc)}
+    figures: dict[str, float] = {}
+    for key, argv, e in (("python_s", [sys.executable, "-c", "pass"], None),
+                         ("import_grpc_s", [sys.executable, "-c", "import grpc"], None),
+                         ("version_client_s", [talosctl, "version", "--client"], env),
+                         ("version_node_s", [talosctl, "-n", HOST, "version"], env)):
+        bench.waiting_for(f"{args.runs} runs of {' '.join(argv[1:])}")
+        figures[key] = median(argv, args.runs, e)
+    floor = figures["import_grpc_s"]
+    result: dict[str, object] = {"runs": args.runs, **figures, "floor": "import_grpc_s"}
+    result["version_client_vs_floor"] = round(figures["version_client_s"] / floor, 2)
+    result["version_node_vs_floor"] = round(figures["version_node_s"] / floor, 2)
+    return result
 
 
 if __name__ == "__main__":
-    main()
+    run(main, deadline=300)

@@ -6,17 +6,18 @@
 * applying 10 patches (strategic merge and JSON 6902, each step validated);
 * floor: a bare ruamel `YAML(typ="safe").load` of the same file (no round trip, no model).
 
-Times are medians in milliseconds; `ratio` = measured / floor.
+Times are medians in milliseconds; `ratio` = measured / floor. Default deadline 300 s
+(`--deadline`, `$BENCH_DEADLINE`; see _harness.py).
 """
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _harness import Bench, run
 from ruamel.yaml import YAML
 
 from talos.machinery.config import apply_patches, load_config
@@ -62,13 +63,14 @@ def median_ms(fn: Callable[[], object]) -> float:
     return round(statistics.median(samples), 3)
 
 
-def main() -> None:
+def main(bench: Bench) -> dict[str, object]:
+    bench.waiting_for("load, validate and patch timings")
     text, origin = controlplane()
     safe = YAML(typ="safe")
     floor = median_ms(lambda: safe.load(text))
     load_validate = median_ms(lambda: load_config(text).validate("metal"))
     patches = median_ms(lambda: apply_patches(text, PATCHES))
-    print(json.dumps({
+    return {
         "config": origin,
         "config_bytes": len(text),
         "floor_yaml_safe_load_ms": floor,
@@ -76,8 +78,8 @@ def main() -> None:
         "load_validate_ratio": round(load_validate / floor, 1),
         "apply_10_patches_ms": patches,
         "apply_10_patches_ratio": round(patches / floor, 1),
-    }, indent=2))
+    }
 
 
 if __name__ == "__main__":
-    main()
+    run(main, deadline=300)

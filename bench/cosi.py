@@ -10,17 +10,19 @@ number of consumers; see floor_updates):
 * p50/p99 latency for a change to flow through a chain of 3 controllers.
 
 `ratio` is measured/floor (time-based: higher is slower). Aim: within 3x.
-Throughputs are the best of 3 interleaved runs of each side.
+Throughputs are the best of 3 interleaved runs of each side. Default deadline 600 s
+(`--deadline`, `$BENCH_DEADLINE`; see _harness.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
 import time
 from collections import deque
 from dataclasses import dataclass
+
+from _harness import Bench, run_async
 
 from talos.cosi.context import ControllerContext
 from talos.cosi.controller import Input, Output
@@ -209,9 +211,10 @@ def lat(samples: list[float], floor: list[float]) -> dict[str, float]:
             "ratio_p50": round(p50 / f50, 2), "ratio_p99": round(p99 / f99, 2)}
 
 
-async def main() -> dict[str, object]:
+async def main(bench: Bench) -> dict[str, object]:
     result: dict[str, object] = {}
     for n in (0, 1, 100):
+        bench.waiting_for(f"updates/s with {n} watchers")
         # best of 3 for both (interleaved), so a noisy neighbour hurts neither side alone
         ups = floor = 0.0
         for _ in range(3):
@@ -219,11 +222,13 @@ async def main() -> dict[str, object]:
             floor = max(floor, await floor_updates(n))
         result[f"updates_per_s_{n}_watchers"] = {
             "value": round(ups), "floor": round(floor), "ratio": round(floor / ups, 2)}
+    bench.waiting_for("update-to-watcher latency")
     result["update_to_watcher_latency"] = lat(await state_latency(), await floor_latency())
+    bench.waiting_for("three-controller chain latency")
     result["three_controller_chain_latency"] = lat(await chain_latency(),
                                                    await floor_chain_latency())
     return result
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main()), indent=2))
+    run_async(main, deadline=600)

@@ -10,18 +10,19 @@ Figures, each beside a floor measured in the same run:
 * `gen_config_ms`: controlplane + worker + talosconfig from an existing bundle, then loaded
   and validated; floor: a bare ruamel safe load of the two generated files.
 
-`ratio` is measured/floor (higher is slower).
+`ratio` is measured/floor (higher is slower). Default deadline 300 s (`--deadline`,
+`$BENCH_DEADLINE`; see _harness.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import statistics
 import time
 from collections.abc import Callable
 
+from _harness import Bench, run
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -54,7 +55,8 @@ def bare_cert() -> None:
      .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
 
 
-def main() -> None:
+def main(bench: Bench) -> dict[str, object]:
+    bench.waiting_for("the secrets bundle and config generation timings")
     bundle = SecretsBundle.generate()
     options = GenerateOptions(cluster_name="bench", endpoint="https://10.5.0.2:6443")
 
@@ -75,10 +77,9 @@ def main() -> None:
         "client_cert_ms": (median_ms(bundle.client_certificate), median_ms(bare_cert)),
         "gen_config_ms": (median_ms(gen_config), median_ms(bare_load)),
     }
-    out = {name: {"value": round(v, 3), "floor": round(f, 3), "ratio": round(v / f, 2)}
-           for name, (v, f) in figures.items()}
-    print(json.dumps(out, indent=2))
+    return {name: {"value": round(v, 3), "floor": round(f, 3), "ratio": round(v / f, 2)}
+            for name, (v, f) in figures.items()}
 
 
 if __name__ == "__main__":
-    main()
+    run(main, deadline=300)
