@@ -179,12 +179,12 @@ def _discovery_config(s: cluster.DiscoveryConfigSpec) -> Message:
 
 
 def _etcd_config(s: etcd.EtcdConfigSpec) -> Message:
-    # upstream's extra_args is map<string, string>: a flag given several times is joined
     return etcd_pb2.ConfigSpec(
         advertise_valid_subnets=list(s.advertise_valid_subnets),
         advertise_exclude_subnets=list(s.advertise_exclude_subnets),
         image=s.image,
-        extra_args={k: ",".join(v.values) for k, v in s.extra_args.items()},
+        extra_args={k: etcd_pb2.ArgValues(values=list(v.values))
+                    for k, v in s.extra_args.items()},
         listen_valid_subnets=list(s.listen_valid_subnets),
         listen_exclude_subnets=list(s.listen_exclude_subnets))
 
@@ -196,7 +196,9 @@ def _etcd_member(s: etcd.EtcdMemberSpec) -> Message:
 def _kubelet_config(s: k8s.KubeletConfigSpec) -> Message:
     return k8s_pb2.KubeletConfigSpec(
         image=s.image, cluster_dns=list(s.cluster_dns), cluster_domain=s.cluster_domain,
-        extra_args=dict(s.extra_args), extra_mounts=_mounts(s.extra_mounts),
+        extra_args={k: k8s_pb2.ArgValues(values=list(v.values))
+                    for k, v in s.extra_args.items()},
+        extra_mounts=_mounts(s.extra_mounts),
         extra_config=_struct(s.extra_config),
         cloud_provider_external=s.cloud_provider_external,
         default_runtime_seccomp_enabled=s.default_runtime_seccomp_enabled,

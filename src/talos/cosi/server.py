@@ -52,9 +52,16 @@ def _stream(fn: F) -> F:
 
 
 def query_from_proto(label_query: Any, id_query: resource_pb2.IDQuery) -> Query:
-    labels = tuple(LabelQuery(tuple(LabelTerm(t.key, LabelOp(t.op), t.value) for t in q.terms))
-                   for q in label_query)
-    return Query(labels, id_query.regexp)
+    return Query(tuple(LabelQuery(tuple(_term(t) for t in q.terms)) for q in label_query),
+                 id_query.regexp)
+
+
+def _term(t: resource_pb2.LabelTerm) -> LabelTerm:
+    try:
+        op = LabelOp(t.op)
+    except ValueError:
+        raise InvalidArgument(f"label term {t.key!r}: unknown operator {t.op}") from None
+    return LabelTerm(t.key, op, tuple(t.value), t.invert)
 
 
 def event_to_proto(ev: Event) -> state_pb2.Event:

@@ -46,6 +46,7 @@ from talos.machinery.resources.k8s import (
     KUBELET_SPEC,
     NODE_IP_CONFIG,
     STATIC_POD,
+    KubeletConfigSpec,
     NodeIPConfigSpec,
 )
 from talos.machinery.resources.network import (
@@ -168,7 +169,8 @@ async def test_control_plane_then_worker(running: tuple[State, list[Any]]) -> No
     spec = spec_of(state, KUBELET_SPEC, KUBELET_ID)
     assert "--hostname-override=worker-1" in spec.args and "--max-pods=50" in spec.args
     assert spec.expected_nodename == "worker-1"
-    assert spec_of(state, KUBELET_CONFIG, KUBELET_ID).extra_args == {"max-pods": "50"}
+    assert spec_of(state, KUBELET_CONFIG, KUBELET_ID).extra_args == {
+        "max-pods": ArgValues(("50",))}
     assert spec_of(state, NODE_IP_CONFIG, KUBELET_ID).exclude_subnets[0] == "10.5.0.9/32"
 
 
@@ -271,3 +273,13 @@ def test_listen_subnets_add_listen_addresses() -> None:
                      listen=("192.168.1.4", "fd00::1"))
     assert s.listen_urls(2379) == ("https://10.5.0.3:2379,https://192.168.1.4:2379,"
                                    "https://[fd00::1]:2379")
+
+
+def test_kubelet_extra_args_repeat_flags_and_override_defaults() -> None:
+    cfg = KubeletConfigSpec(extra_args={"feature-gates": ["A=true", "B=false"],
+                                        "node-ip": "9.9.9.9"})
+    args = kubelet_spec(cfg, "10.5.0.3", "worker-1").args
+    assert [a for a in args if a.startswith("--feature-gates=")] == [
+        "--feature-gates=A=true", "--feature-gates=B=false"]
+    assert [a for a in args if a.startswith("--node-ip=")] == ["--node-ip=9.9.9.9"]
+    assert list(args) == sorted(args, key=lambda a: a.split("=", 1)[0])

@@ -3,7 +3,9 @@
 
 Transcribed by hand from cosi-project/specification ``proto/v1alpha1/{resource,state,meta}.proto``
 (state.proto at 09c012d0 with Teardown/TeardownAndDestroy; IDQuery as in cosi-project/runtime's
-generated resource.pb.go at ae7616c9). Independent of our proto/. Talos clients register these
+generated resource.pb.go at ae7616c9; LabelTerm with repeated value, invert and the IN/LT/LTE/
+LT_NUMERIC/LTE_NUMERIC operations as in resource.proto at 09c012d0, used by cosi-project/runtime
+v1.14.1, which Talos v1.13.9 depends on). Independent of our proto/. Talos clients register these
 files as ``v1alpha1/resource.proto`` etc., so the file names are checked too.
 """
 
@@ -38,11 +40,13 @@ RESOURCE = {
     f"{R}.Spec": [(1, "bytes", "proto_spec"), (2, "string", "yaml_spec")],
     f"{R}.Resource": [(1, f"msg:{R}.Metadata", "metadata"), (2, f"msg:{R}.Spec", "spec")],
     f"{R}.LabelTerm": [(1, "string", "key"), (2, f"enum:{R}.LabelTerm.Operation", "op"),
-                       (3, "string", "value")],
+                       (3, "repeated string", "value"), (5, "bool", "invert")],
     f"{R}.LabelQuery": [(1, f"repeated msg:{R}.LabelTerm", "terms")],
     f"{R}.IDQuery": [(1, "string", "regexp")],
 }
-RESOURCE_ENUMS = {f"{R}.LabelTerm.Operation": {"EXISTS": 0, "EQUAL": 1, "NOT_EXISTS": 2}}
+RESOURCE_ENUMS = {f"{R}.LabelTerm.Operation": {
+    "EXISTS": 0, "EQUAL": 1, "NOT_EXISTS": 2, "IN": 3, "LT": 4, "LTE": 5, "LT_NUMERIC": 6,
+    "LTE_NUMERIC": 7}}
 
 _ptr = [(1, "string", "namespace"), (2, "string", "type"), (3, "string", "id")]
 _owner = [(1, "string", "owner")]

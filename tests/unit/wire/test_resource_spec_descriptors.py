@@ -2,7 +2,10 @@
 
 Transcribed by hand from siderolabs/talos (commit 5ba1df46 unless noted):
 ``api/resource/config/config.proto``, ``api/resource/definitions/{cluster,etcd,runtime,time}``
-and ``enums`` (d32ccfa5), ``k8s`` (e9058461), ``network`` (284ab117), ``proto`` (6ea50fb3).
+and ``enums`` (d32ccfa5), ``k8s`` (e9058461), ``network`` (284ab117), ``proto`` (6ea50fb3);
+re-checked against release v1.13.9 (3ebd10a7), which moved etcd ``ConfigSpec.extra_args`` to
+field 7 and kubelet ``KubeletConfigSpec.extra_args`` to field 15 as ``map<string,
+ArgValues>`` and added ``KubeSpanAffiliateSpec.exclude_advertised_networks``.
 Only the messages we publish (and what they reference) are in our proto/ and in these tables;
 ``assert_file_matches`` checks our files declare exactly these. Independent of our proto/.
 """
@@ -72,24 +75,27 @@ SCHEMA = Schema(
         f"{RD}.cluster.KubeSpanAffiliateSpec": [
             (1, "string", "public_key"), (2, "msg:common.NetIP", "address"),
             (3, "repeated msg:common.NetIPPrefix", "additional_addresses"),
-            (4, "repeated msg:common.NetIPPort", "endpoints")],
+            (4, "repeated msg:common.NetIPPort", "endpoints"),
+            (5, "repeated msg:common.NetIPPrefix", "exclude_advertised_networks")],
         f"{RD}.cluster.MemberSpec": [
             (1, "string", "node_id"), (2, "repeated msg:common.NetIP", "addresses"),
             (3, "string", "hostname"), (4, f"enum:{RD}.enums.MachineType", "machine_type"),
             (5, "string", "operating_system"),
             (6, f"msg:{RD}.cluster.ControlPlane", "control_plane")],
         # etcd
+        f"{RD}.etcd.ArgValues": [(1, "repeated string", "values")],
         f"{RD}.etcd.ConfigSpec": [
             (1, "repeated string", "advertise_valid_subnets"),
             (2, "repeated string", "advertise_exclude_subnets"), (3, "string", "image"),
-            (4, "map<string,string>", "extra_args"),
             (5, "repeated string", "listen_valid_subnets"),
-            (6, "repeated string", "listen_exclude_subnets")],
+            (6, "repeated string", "listen_exclude_subnets"),
+            (7, f"map<string,msg:{RD}.etcd.ArgValues>", "extra_args")],
         f"{RD}.etcd.MemberSpec": [(1, "string", "member_id")],
         # k8s
+        f"{RD}.k8s.ArgValues": [(1, "repeated string", "values")],
         f"{RD}.k8s.KubeletConfigSpec": [
             (1, "string", "image"), (2, "repeated string", "cluster_dns"),
-            (3, "string", "cluster_domain"), (4, "map<string,string>", "extra_args"),
+            (3, "string", "cluster_domain"),
             (5, f"repeated msg:{RD}.proto.Mount", "extra_mounts"),
             (6, "msg:google.protobuf.Struct", "extra_config"),
             (7, "bool", "cloud_provider_external"),
@@ -98,7 +104,8 @@ SCHEMA = Schema(
             (11, "bool", "disable_manifests_directory"),
             (12, "bool", "enable_fs_quota_monitoring"),
             (13, "msg:google.protobuf.Struct", "credential_provider_config"),
-            (14, "bool", "allow_scheduling_on_control_plane")],
+            (14, "bool", "allow_scheduling_on_control_plane"),
+            (15, f"map<string,msg:{RD}.k8s.ArgValues>", "extra_args")],
         f"{RD}.k8s.KubeletSpecSpec": [
             (1, "string", "image"), (2, "repeated string", "args"),
             (3, f"repeated msg:{RD}.proto.Mount", "extra_mounts"),

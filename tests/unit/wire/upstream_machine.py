@@ -7,7 +7,10 @@ revision as published in a client generated from it (machine.pbjson.dart: Servic
 STARTING=8, ListRequest.report_xattrs=5, FileInfo.xattrs=12, Xattr, ContainerInfo.uid=10 and
 internal_id=9, ProcessInfo.label=11, EtcdMemberStatus.storage_version=11, LogsContainers,
 CPUFreqStats, EtcdDowngrade*; EtcdRemoveMember was dropped from the newest service but kept
-here from 020a0eb because Talos 1.x clients still call it). Never derived from our proto/.
+here from 020a0eb because Talos 1.x clients still call it). Re-checked against release
+v1.13.9 (3ebd10a7): RebootRequest.Mode FORCE=2; the GenerateConfiguration rpc and its
+request/response messages are gone there (the config messages it used, MachineConfig,
+ClusterConfig …, are still declared upstream but no rpc reaches them: we leave them out). Never derived from our proto/.
 """
 
 from __future__ import annotations
@@ -309,37 +312,6 @@ _M: dict[str, list[Field]] = {
     "machine.EtcdDowngradeCancel": _reply(
         (2, "msg:machine.EtcdClusterDowngrade", "cluster_downgrade")),
     "machine.EtcdClusterDowngrade": [(1, "string", "cluster_version")],
-    # GenerateConfiguration
-    "machine.RouteConfig": [(1, "string", "network"), (2, "string", "gateway"),
-                            (3, "uint32", "metric")],
-    "machine.DHCPOptionsConfig": [(1, "uint32", "route_metric")],
-    "machine.NetworkDeviceConfig": [(1, "string", "interface"), (2, "string", "cidr"),
-                                    (3, "int32", "mtu"), (4, "bool", "dhcp"),
-                                    (5, "bool", "ignore"),
-                                    (6, "msg:machine.DHCPOptionsConfig", "dhcp_options"),
-                                    (7, "repeated msg:machine.RouteConfig", "routes")],
-    "machine.NetworkConfig": [(1, "string", "hostname"),
-                              (2, "repeated msg:machine.NetworkDeviceConfig", "interfaces")],
-    "machine.InstallConfig": [(1, "string", "install_disk"), (2, "string", "install_image")],
-    "machine.MachineConfig": [(1, "enum:machine.MachineConfig.MachineType", "type"),
-                              (2, "msg:machine.InstallConfig", "install_config"),
-                              (3, "msg:machine.NetworkConfig", "network_config"),
-                              (4, "string", "kubernetes_version")],
-    "machine.ControlPlaneConfig": [(1, "string", "endpoint")],
-    "machine.CNIConfig": [(1, "string", "name"), (2, "repeated string", "urls")],
-    "machine.ClusterNetworkConfig": [(1, "string", "dns_domain"),
-                                     (2, "msg:machine.CNIConfig", "cni_config")],
-    "machine.ClusterConfig": [(1, "string", "name"),
-                              (2, "msg:machine.ControlPlaneConfig", "control_plane"),
-                              (3, "msg:machine.ClusterNetworkConfig", "cluster_network"),
-                              (4, "bool", "allow_scheduling_on_control_planes")],
-    "machine.GenerateConfigurationRequest": [
-        (1, "string", "config_version"), (2, "msg:machine.ClusterConfig", "cluster_config"),
-        (3, "msg:machine.MachineConfig", "machine_config"),
-        (4, "msg:google.protobuf.Timestamp", "override_time")],
-    "machine.GenerateConfiguration": _reply((2, "repeated bytes", "data"),
-                                            (3, "bytes", "talosconfig")),
-    "machine.GenerateConfigurationResponse": _envelope("machine.GenerateConfiguration"),
     # GenerateClientConfiguration
     "machine.GenerateClientConfigurationRequest": [
         (1, "repeated string", "roles"), (2, "msg:google.protobuf.Duration", "crt_ttl")],
@@ -397,7 +369,7 @@ _M: dict[str, list[Field]] = {
 _E: dict[str, dict[str, int]] = {
     "machine.ApplyConfigurationRequest.Mode": {"REBOOT": 0, "AUTO": 1, "NO_REBOOT": 2,
                                                "STAGED": 3, "TRY": 4},
-    "machine.RebootRequest.Mode": {"DEFAULT": 0, "POWERCYCLE": 1},
+    "machine.RebootRequest.Mode": {"DEFAULT": 0, "POWERCYCLE": 1, "FORCE": 2},
     "machine.SequenceEvent.Action": {"NOOP": 0, "START": 1, "STOP": 2},
     "machine.PhaseEvent.Action": {"START": 0, "STOP": 1},
     "machine.TaskEvent.Action": {"START": 0, "STOP": 1},
@@ -411,8 +383,6 @@ _E: dict[str, dict[str, int]] = {
     "machine.UpgradeRequest.RebootMode": {"DEFAULT": 0, "POWERCYCLE": 1},
     "machine.ListRequest.Type": {"REGULAR": 0, "DIRECTORY": 1, "SYMLINK": 2},
     "machine.EtcdMemberAlarm.AlarmType": {"NONE": 0, "NOSPACE": 1, "CORRUPT": 2},
-    "machine.MachineConfig.MachineType": {"TYPE_UNKNOWN": 0, "TYPE_INIT": 1,
-                                          "TYPE_CONTROL_PLANE": 2, "TYPE_WORKER": 3},
     "machine.NetstatRequest.Filter": {"ALL": 0, "CONNECTED": 1, "LISTENING": 2},
     "machine.ConnectRecord.State": {
         "RESERVED": 0, "ESTABLISHED": 1, "SYN_SENT": 2, "SYN_RECV": 3, "FIN_WAIT1": 4,
@@ -466,8 +436,6 @@ _S: dict[str, Method] = {
     "EtcdDowngradeEnable": _u(_m("EtcdDowngradeEnableRequest"),
                               _m("EtcdDowngradeEnableResponse")),
     "EtcdDowngradeCancel": _u(E, _m("EtcdDowngradeCancelResponse")),
-    "GenerateConfiguration": _u(_m("GenerateConfigurationRequest"),
-                                _m("GenerateConfigurationResponse")),
     "Hostname": _u(E, _m("HostnameResponse")),
     "Kubeconfig": _ss(E, D),
     "List": _ss(_m("ListRequest"), _m("FileInfo")),

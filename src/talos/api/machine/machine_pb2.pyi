@@ -63,8 +63,10 @@ class RebootRequest(_message.Message):
         __slots__ = ()
         DEFAULT: _ClassVar[RebootRequest.Mode]
         POWERCYCLE: _ClassVar[RebootRequest.Mode]
+        FORCE: _ClassVar[RebootRequest.Mode]
     DEFAULT: RebootRequest.Mode
     POWERCYCLE: RebootRequest.Mode
+    FORCE: RebootRequest.Mode
     MODE_FIELD_NUMBER: _ClassVar[int]
     mode: RebootRequest.Mode
     def __init__(self, mode: _Optional[_Union[RebootRequest.Mode, str]] = ...) -> None: ...
@@ -1562,140 +1564,6 @@ class EtcdClusterDowngrade(_message.Message):
     CLUSTER_VERSION_FIELD_NUMBER: _ClassVar[int]
     cluster_version: str
     def __init__(self, cluster_version: _Optional[str] = ...) -> None: ...
-
-class RouteConfig(_message.Message):
-    __slots__ = ("network", "gateway", "metric")
-    NETWORK_FIELD_NUMBER: _ClassVar[int]
-    GATEWAY_FIELD_NUMBER: _ClassVar[int]
-    METRIC_FIELD_NUMBER: _ClassVar[int]
-    network: str
-    gateway: str
-    metric: int
-    def __init__(self, network: _Optional[str] = ..., gateway: _Optional[str] = ..., metric: _Optional[int] = ...) -> None: ...
-
-class DHCPOptionsConfig(_message.Message):
-    __slots__ = ("route_metric",)
-    ROUTE_METRIC_FIELD_NUMBER: _ClassVar[int]
-    route_metric: int
-    def __init__(self, route_metric: _Optional[int] = ...) -> None: ...
-
-class NetworkDeviceConfig(_message.Message):
-    __slots__ = ("interface", "cidr", "mtu", "dhcp", "ignore", "dhcp_options", "routes")
-    INTERFACE_FIELD_NUMBER: _ClassVar[int]
-    CIDR_FIELD_NUMBER: _ClassVar[int]
-    MTU_FIELD_NUMBER: _ClassVar[int]
-    DHCP_FIELD_NUMBER: _ClassVar[int]
-    IGNORE_FIELD_NUMBER: _ClassVar[int]
-    DHCP_OPTIONS_FIELD_NUMBER: _ClassVar[int]
-    ROUTES_FIELD_NUMBER: _ClassVar[int]
-    interface: str
-    cidr: str
-    mtu: int
-    dhcp: bool
-    ignore: bool
-    dhcp_options: DHCPOptionsConfig
-    routes: _containers.RepeatedCompositeFieldContainer[RouteConfig]
-    def __init__(self, interface: _Optional[str] = ..., cidr: _Optional[str] = ..., mtu: _Optional[int] = ..., dhcp: _Optional[bool] = ..., ignore: _Optional[bool] = ..., dhcp_options: _Optional[_Union[DHCPOptionsConfig, _Mapping]] = ..., routes: _Optional[_Iterable[_Union[RouteConfig, _Mapping]]] = ...) -> None: ...
-
-class NetworkConfig(_message.Message):
-    __slots__ = ("hostname", "interfaces")
-    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
-    INTERFACES_FIELD_NUMBER: _ClassVar[int]
-    hostname: str
-    interfaces: _containers.RepeatedCompositeFieldContainer[NetworkDeviceConfig]
-    def __init__(self, hostname: _Optional[str] = ..., interfaces: _Optional[_Iterable[_Union[NetworkDeviceConfig, _Mapping]]] = ...) -> None: ...
-
-class InstallConfig(_message.Message):
-    __slots__ = ("install_disk", "install_image")
-    INSTALL_DISK_FIELD_NUMBER: _ClassVar[int]
-    INSTALL_IMAGE_FIELD_NUMBER: _ClassVar[int]
-    install_disk: str
-    install_image: str
-    def __init__(self, install_disk: _Optional[str] = ..., install_image: _Optional[str] = ...) -> None: ...
-
-class MachineConfig(_message.Message):
-    __slots__ = ("type", "install_config", "network_config", "kubernetes_version")
-    class MachineType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-        __slots__ = ()
-        TYPE_UNKNOWN: _ClassVar[MachineConfig.MachineType]
-        TYPE_INIT: _ClassVar[MachineConfig.MachineType]
-        TYPE_CONTROL_PLANE: _ClassVar[MachineConfig.MachineType]
-        TYPE_WORKER: _ClassVar[MachineConfig.MachineType]
-    TYPE_UNKNOWN: MachineConfig.MachineType
-    TYPE_INIT: MachineConfig.MachineType
-    TYPE_CONTROL_PLANE: MachineConfig.MachineType
-    TYPE_WORKER: MachineConfig.MachineType
-    TYPE_FIELD_NUMBER: _ClassVar[int]
-    INSTALL_CONFIG_FIELD_NUMBER: _ClassVar[int]
-    NETWORK_CONFIG_FIELD_NUMBER: _ClassVar[int]
-    KUBERNETES_VERSION_FIELD_NUMBER: _ClassVar[int]
-    type: MachineConfig.MachineType
-    install_config: InstallConfig
-    network_config: NetworkConfig
-    kubernetes_version: str
-    def __init__(self, type: _Optional[_Union[MachineConfig.MachineType, str]] = ..., install_config: _Optional[_Union[InstallConfig, _Mapping]] = ..., network_config: _Optional[_Union[NetworkConfig, _Mapping]] = ..., kubernetes_version: _Optional[str] = ...) -> None: ...
-
-class ControlPlaneConfig(_message.Message):
-    __slots__ = ("endpoint",)
-    ENDPOINT_FIELD_NUMBER: _ClassVar[int]
-    endpoint: str
-    def __init__(self, endpoint: _Optional[str] = ...) -> None: ...
-
-class CNIConfig(_message.Message):
-    __slots__ = ("name", "urls")
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    URLS_FIELD_NUMBER: _ClassVar[int]
-    name: str
-    urls: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., urls: _Optional[_Iterable[str]] = ...) -> None: ...
-
-class ClusterNetworkConfig(_message.Message):
-    __slots__ = ("dns_domain", "cni_config")
-    DNS_DOMAIN_FIELD_NUMBER: _ClassVar[int]
-    CNI_CONFIG_FIELD_NUMBER: _ClassVar[int]
-    dns_domain: str
-    cni_config: CNIConfig
-    def __init__(self, dns_domain: _Optional[str] = ..., cni_config: _Optional[_Union[CNIConfig, _Mapping]] = ...) -> None: ...
-
-class ClusterConfig(_message.Message):
-    __slots__ = ("name", "control_plane", "cluster_network", "allow_scheduling_on_control_planes")
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    CONTROL_PLANE_FIELD_NUMBER: _ClassVar[int]
-    CLUSTER_NETWORK_FIELD_NUMBER: _ClassVar[int]
-    ALLOW_SCHEDULING_ON_CONTROL_PLANES_FIELD_NUMBER: _ClassVar[int]
-    name: str
-    control_plane: ControlPlaneConfig
-    cluster_network: ClusterNetworkConfig
-    allow_scheduling_on_control_planes: bool
-    def __init__(self, name: _Optional[str] = ..., control_plane: _Optional[_Union[ControlPlaneConfig, _Mapping]] = ..., cluster_network: _Optional[_Union[ClusterNetworkConfig, _Mapping]] = ..., allow_scheduling_on_control_planes: _Optional[bool] = ...) -> None: ...
-
-class GenerateConfigurationRequest(_message.Message):
-    __slots__ = ("config_version", "cluster_config", "machine_config", "override_time")
-    CONFIG_VERSION_FIELD_NUMBER: _ClassVar[int]
-    CLUSTER_CONFIG_FIELD_NUMBER: _ClassVar[int]
-    MACHINE_CONFIG_FIELD_NUMBER: _ClassVar[int]
-    OVERRIDE_TIME_FIELD_NUMBER: _ClassVar[int]
-    config_version: str
-    cluster_config: ClusterConfig
-    machine_config: MachineConfig
-    override_time: _timestamp_pb2.Timestamp
-    def __init__(self, config_version: _Optional[str] = ..., cluster_config: _Optional[_Union[ClusterConfig, _Mapping]] = ..., machine_config: _Optional[_Union[MachineConfig, _Mapping]] = ..., override_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
-
-class GenerateConfiguration(_message.Message):
-    __slots__ = ("metadata", "data", "talosconfig")
-    METADATA_FIELD_NUMBER: _ClassVar[int]
-    DATA_FIELD_NUMBER: _ClassVar[int]
-    TALOSCONFIG_FIELD_NUMBER: _ClassVar[int]
-    metadata: _common_pb2.Metadata
-    data: _containers.RepeatedScalarFieldContainer[bytes]
-    talosconfig: bytes
-    def __init__(self, metadata: _Optional[_Union[_common_pb2.Metadata, _Mapping]] = ..., data: _Optional[_Iterable[bytes]] = ..., talosconfig: _Optional[bytes] = ...) -> None: ...
-
-class GenerateConfigurationResponse(_message.Message):
-    __slots__ = ("messages",)
-    MESSAGES_FIELD_NUMBER: _ClassVar[int]
-    messages: _containers.RepeatedCompositeFieldContainer[GenerateConfiguration]
-    def __init__(self, messages: _Optional[_Iterable[_Union[GenerateConfiguration, _Mapping]]] = ...) -> None: ...
 
 class GenerateClientConfigurationRequest(_message.Message):
     __slots__ = ("roles", "crt_ttl")

@@ -154,11 +154,6 @@ class MachineServiceStub:
                 request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
                 response_deserializer=machine_dot_machine__pb2.EtcdDowngradeCancelResponse.FromString,
                 _registered_method=True)
-        self.GenerateConfiguration = channel.unary_unary(
-                '/machine.MachineService/GenerateConfiguration',
-                request_serializer=machine_dot_machine__pb2.GenerateConfigurationRequest.SerializeToString,
-                response_deserializer=machine_dot_machine__pb2.GenerateConfigurationResponse.FromString,
-                _registered_method=True)
         self.Hostname = channel.unary_unary(
                 '/machine.MachineService/Hostname',
                 request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
@@ -465,12 +460,6 @@ class MachineServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def EtcdDowngradeCancel(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GenerateConfiguration(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -787,11 +776,6 @@ def add_MachineServiceServicer_to_server(servicer, server):
                     servicer.EtcdDowngradeCancel,
                     request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                     response_serializer=machine_dot_machine__pb2.EtcdDowngradeCancelResponse.SerializeToString,
-            ),
-            'GenerateConfiguration': grpc.unary_unary_rpc_method_handler(
-                    servicer.GenerateConfiguration,
-                    request_deserializer=machine_dot_machine__pb2.GenerateConfigurationRequest.FromString,
-                    response_serializer=machine_dot_machine__pb2.GenerateConfigurationResponse.SerializeToString,
             ),
             'Hostname': grpc.unary_unary_rpc_method_handler(
                     servicer.Hostname,
@@ -1577,33 +1561,6 @@ class MachineService:
             '/machine.MachineService/EtcdDowngradeCancel',
             google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             machine_dot_machine__pb2.EtcdDowngradeCancelResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GenerateConfiguration(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/machine.MachineService/GenerateConfiguration',
-            machine_dot_machine__pb2.GenerateConfigurationRequest.SerializeToString,
-            machine_dot_machine__pb2.GenerateConfigurationResponse.FromString,
             options,
             channel_credentials,
             insecure,

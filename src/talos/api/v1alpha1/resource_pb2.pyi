@@ -68,22 +68,34 @@ class Resource(_message.Message):
     def __init__(self, metadata: _Optional[_Union[Metadata, _Mapping]] = ..., spec: _Optional[_Union[Spec, _Mapping]] = ...) -> None: ...
 
 class LabelTerm(_message.Message):
-    __slots__ = ("key", "op", "value")
+    __slots__ = ("key", "op", "value", "invert")
     class Operation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         EXISTS: _ClassVar[LabelTerm.Operation]
         EQUAL: _ClassVar[LabelTerm.Operation]
         NOT_EXISTS: _ClassVar[LabelTerm.Operation]
+        IN: _ClassVar[LabelTerm.Operation]
+        LT: _ClassVar[LabelTerm.Operation]
+        LTE: _ClassVar[LabelTerm.Operation]
+        LT_NUMERIC: _ClassVar[LabelTerm.Operation]
+        LTE_NUMERIC: _ClassVar[LabelTerm.Operation]
     EXISTS: LabelTerm.Operation
     EQUAL: LabelTerm.Operation
     NOT_EXISTS: LabelTerm.Operation
+    IN: LabelTerm.Operation
+    LT: LabelTerm.Operation
+    LTE: LabelTerm.Operation
+    LT_NUMERIC: LabelTerm.Operation
+    LTE_NUMERIC: LabelTerm.Operation
     KEY_FIELD_NUMBER: _ClassVar[int]
     OP_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
+    INVERT_FIELD_NUMBER: _ClassVar[int]
     key: str
     op: LabelTerm.Operation
-    value: str
-    def __init__(self, key: _Optional[str] = ..., op: _Optional[_Union[LabelTerm.Operation, str]] = ..., value: _Optional[str] = ...) -> None: ...
+    value: _containers.RepeatedScalarFieldContainer[str]
+    invert: bool
+    def __init__(self, key: _Optional[str] = ..., op: _Optional[_Union[LabelTerm.Operation, str]] = ..., value: _Optional[_Iterable[str]] = ..., invert: _Optional[bool] = ...) -> None: ...
 
 class LabelQuery(_message.Message):
     __slots__ = ("terms",)

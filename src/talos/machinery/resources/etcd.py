@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from talos.machinery.resources.argvalues import ArgValues, arg_values, flag_pairs
 from talos.machinery.resources.definition import PrintColumn, ResourceType, declare
+
+__all__ = ["ArgValues", "arg_values"]  # re-exported: etcd was their first home
 
 LOCAL_MEMBER_ID = "local"
 
@@ -21,29 +22,6 @@ class EtcdMemberSpec:
 ETCD_MEMBER = declare(ResourceType(
     "EtcdMembers.etcd.talos.dev", "etcd", EtcdMemberSpec,
     print_columns=(PrintColumn("Member ID", "{.memberID}"),)))
-
-
-@dataclass(frozen=True)
-class ArgValues:
-    """Values of one command-line flag (a flag may be given several times)."""
-
-    values: tuple[str, ...] = ()
-
-
-def arg_values(args: Mapping[str, Any]) -> dict[str, ArgValues]:
-    """Normalise extraArgs: a string, a list of strings, an ArgValues or its YAML mapping
-    (`{values: [...]}`) per flag."""
-    out: dict[str, ArgValues] = {}
-    for k, v in args.items():
-        if isinstance(v, ArgValues):
-            out[str(k)] = v
-        elif isinstance(v, Mapping):
-            out[str(k)] = ArgValues(tuple(str(x) for x in v.get("values") or ()))
-        elif isinstance(v, (list, tuple)):
-            out[str(k)] = ArgValues(tuple(str(x) for x in v))
-        else:
-            out[str(k)] = ArgValues((str(v),))
-    return out
 
 
 @dataclass(frozen=True)
@@ -70,7 +48,7 @@ class EtcdConfigSpec:
 
     def flags(self) -> tuple[tuple[str, str], ...]:
         """extraArgs as (flag, value) pairs, sorted by flag, repeated flags kept in order."""
-        return tuple((k, v) for k in sorted(self.extra_args) for v in self.extra_args[k].values)
+        return flag_pairs(self.extra_args)
 
 
 #: ID of the etcd config resource.

@@ -15,6 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from talos.machinery.resources.argvalues import ArgValues, arg_values
 from talos.machinery.resources.definition import ResourceType, declare
 
 K8S_NAMESPACE = "k8s"
@@ -40,7 +41,7 @@ class KubeletConfigSpec:
     image: str = ""
     cluster_dns: tuple[str, ...] = field(default=(), metadata={"yaml": "clusterDNS"})
     cluster_domain: str = ""
-    extra_args: dict[str, str] = field(default_factory=dict, metadata={"omitempty": True})
+    extra_args: dict[str, ArgValues] = field(default_factory=dict, metadata={"omitempty": True})
     extra_mounts: tuple[Mount, ...] = field(default=(), metadata={"omitempty": True})
     extra_config: dict[str, Any] = field(default_factory=dict, metadata={"omitempty": True})
     cloud_provider_external: bool = False
@@ -48,6 +49,10 @@ class KubeletConfigSpec:
     skip_node_registration: bool = False
     static_pod_list_url: str = field(default="", metadata={"yaml": "staticPodListURL"})
     disable_manifests_directory: bool = False
+
+    def __post_init__(self) -> None:
+        # decoded from YAML, the values arrive as plain mappings
+        object.__setattr__(self, "extra_args", arg_values(self.extra_args))
 
 
 KUBELET_CONFIG = declare(ResourceType(

@@ -12,6 +12,7 @@ from typing import Any
 from talos.machined.controllers.config.derived import ConfigDerivedController
 from talos.machined.controllers.config_tree import at
 from talos.machined.controllers.k8s import defaults
+from talos.machinery.resources.argvalues import arg_values
 from talos.machinery.resources.k8s import KUBELET_CONFIG, KUBELET_ID, KubeletConfigSpec, Mount
 
 
@@ -26,6 +27,10 @@ def _mounts(value: Any) -> tuple[Mount, ...]:
     return tuple(out)
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def kubelet_config_spec(tree: dict[str, Any]) -> KubeletConfigSpec | None:
     """The KubeletConfig of a v1alpha1 document (plain data); None without a machine."""
     if not isinstance(tree.get("machine"), dict):
@@ -35,7 +40,7 @@ def kubelet_config_spec(tree: dict[str, Any]) -> KubeletConfigSpec | None:
         image=defaults.image(tree, "machine.kubelet.image", "kubelet"),
         cluster_dns=defaults.cluster_dns(tree),
         cluster_domain=defaults.dns_domain(tree),
-        extra_args=defaults.str_map(at(tree, "machine.kubelet.extraArgs")),
+        extra_args=arg_values(_mapping(at(tree, "machine.kubelet.extraArgs"))),
         extra_mounts=_mounts(at(tree, "machine.kubelet.extraMounts")),
         extra_config=dict(extra_config) if isinstance(extra_config, dict) else {},
         cloud_provider_external=bool(at(tree, "cluster.externalCloudProvider.enabled")),

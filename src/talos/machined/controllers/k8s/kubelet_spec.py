@@ -16,6 +16,7 @@ from typing import Any
 from talos.cosi.context import ControllerContext
 from talos.cosi.controller import Input, Output
 from talos.cosi.resource import Pointer
+from talos.machinery.resources.argvalues import flag_pairs
 from talos.machinery.resources.k8s import (
     KUBELET_CONFIG,
     KUBELET_ID,
@@ -111,9 +112,10 @@ def kubelet_spec(cfg: KubeletConfigSpec, node_ip: str, nodename: str) -> Kubelet
         flags["node-ip"] = node_ip
     if cfg.cloud_provider_external:
         flags["cloud-provider"] = "external"
-    flags.update(cfg.extra_args)
+    pairs = sorted([*((k, v) for k, v in flags.items() if k not in cfg.extra_args),
+                    *flag_pairs(cfg.extra_args)], key=lambda kv: kv[0])
     return KubeletSpecSpec(image=cfg.image,
-                           args=tuple(f"--{k}={v}" for k, v in sorted(flags.items())),
+                           args=tuple(f"--{k}={v}" for k, v in pairs),
                            extra_mounts=cfg.extra_mounts, expected_nodename=nodename,
                            config=kubelet_configuration(cfg))
 

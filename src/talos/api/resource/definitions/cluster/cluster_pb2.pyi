@@ -60,16 +60,18 @@ class IdentitySpec(_message.Message):
     def __init__(self, node_id: _Optional[str] = ...) -> None: ...
 
 class KubeSpanAffiliateSpec(_message.Message):
-    __slots__ = ("public_key", "address", "additional_addresses", "endpoints")
+    __slots__ = ("public_key", "address", "additional_addresses", "endpoints", "exclude_advertised_networks")
     PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     ADDITIONAL_ADDRESSES_FIELD_NUMBER: _ClassVar[int]
     ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDE_ADVERTISED_NETWORKS_FIELD_NUMBER: _ClassVar[int]
     public_key: str
     address: _common_pb2.NetIP
     additional_addresses: _containers.RepeatedCompositeFieldContainer[_common_pb2.NetIPPrefix]
     endpoints: _containers.RepeatedCompositeFieldContainer[_common_pb2.NetIPPort]
-    def __init__(self, public_key: _Optional[str] = ..., address: _Optional[_Union[_common_pb2.NetIP, _Mapping]] = ..., additional_addresses: _Optional[_Iterable[_Union[_common_pb2.NetIPPrefix, _Mapping]]] = ..., endpoints: _Optional[_Iterable[_Union[_common_pb2.NetIPPort, _Mapping]]] = ...) -> None: ...
+    exclude_advertised_networks: _containers.RepeatedCompositeFieldContainer[_common_pb2.NetIPPrefix]
+    def __init__(self, public_key: _Optional[str] = ..., address: _Optional[_Union[_common_pb2.NetIP, _Mapping]] = ..., additional_addresses: _Optional[_Iterable[_Union[_common_pb2.NetIPPrefix, _Mapping]]] = ..., endpoints: _Optional[_Iterable[_Union[_common_pb2.NetIPPort, _Mapping]]] = ..., exclude_advertised_networks: _Optional[_Iterable[_Union[_common_pb2.NetIPPrefix, _Mapping]]] = ...) -> None: ...
 
 class MemberSpec(_message.Message):
     __slots__ = ("node_id", "addresses", "hostname", "machine_type", "operating_system", "control_plane")

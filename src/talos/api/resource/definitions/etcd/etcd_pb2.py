@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$resource/definitions/etcd/etcd.proto\x12\x1ftalos.resource.definitions.etcd\"\x9f\x02\n\nConfigSpec\x12\x1f\n\x17\x61\x64vertise_valid_subnets\x18\x01 \x03(\t\x12!\n\x19\x61\x64vertise_exclude_subnets\x18\x02 \x03(\t\x12\r\n\x05image\x18\x03 \x01(\t\x12N\n\nextra_args\x18\x04 \x03(\x0b\x32:.talos.resource.definitions.etcd.ConfigSpec.ExtraArgsEntry\x12\x1c\n\x14listen_valid_subnets\x18\x05 \x03(\t\x12\x1e\n\x16listen_exclude_subnets\x18\x06 \x03(\t\x1a\x30\n\x0e\x45xtraArgsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1f\n\nMemberSpec\x12\x11\n\tmember_id\x18\x01 \x01(\tBIZGgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/etcdb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$resource/definitions/etcd/etcd.proto\x12\x1ftalos.resource.definitions.etcd\"\x1b\n\tArgValues\x12\x0e\n\x06values\x18\x01 \x03(\t\"\xcb\x02\n\nConfigSpec\x12\x1f\n\x17\x61\x64vertise_valid_subnets\x18\x01 \x03(\t\x12!\n\x19\x61\x64vertise_exclude_subnets\x18\x02 \x03(\t\x12\r\n\x05image\x18\x03 \x01(\t\x12\x1c\n\x14listen_valid_subnets\x18\x05 \x03(\t\x12\x1e\n\x16listen_exclude_subnets\x18\x06 \x03(\t\x12N\n\nextra_args\x18\x07 \x03(\x0b\x32:.talos.resource.definitions.etcd.ConfigSpec.ExtraArgsEntry\x1a\\\n\x0e\x45xtraArgsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x39\n\x05value\x18\x02 \x01(\x0b\x32*.talos.resource.definitions.etcd.ArgValues:\x02\x38\x01\"\x1f\n\nMemberSpec\x12\x11\n\tmember_id\x18\x01 \x01(\tBIZGgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/etcdb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,10 +35,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'ZGgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/etcd'
   _globals['_CONFIGSPEC_EXTRAARGSENTRY']._loaded_options = None
   _globals['_CONFIGSPEC_EXTRAARGSENTRY']._serialized_options = b'8\001'
-  _globals['_CONFIGSPEC']._serialized_start=74
-  _globals['_CONFIGSPEC']._serialized_end=361
-  _globals['_CONFIGSPEC_EXTRAARGSENTRY']._serialized_start=313
-  _globals['_CONFIGSPEC_EXTRAARGSENTRY']._serialized_end=361
-  _globals['_MEMBERSPEC']._serialized_start=363
-  _globals['_MEMBERSPEC']._serialized_end=394
+  _globals['_ARGVALUES']._serialized_start=73
+  _globals['_ARGVALUES']._serialized_end=100
+  _globals['_CONFIGSPEC']._serialized_start=103
+  _globals['_CONFIGSPEC']._serialized_end=434
+  _globals['_CONFIGSPEC_EXTRAARGSENTRY']._serialized_start=342
+  _globals['_CONFIGSPEC_EXTRAARGSENTRY']._serialized_end=434
+  _globals['_MEMBERSPEC']._serialized_start=436
+  _globals['_MEMBERSPEC']._serialized_end=467
 # @@protoc_insertion_point(module_scope)

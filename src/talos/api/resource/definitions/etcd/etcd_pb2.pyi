@@ -3,32 +3,38 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ArgValues(_message.Message):
+    __slots__ = ("values",)
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, values: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class ConfigSpec(_message.Message):
-    __slots__ = ("advertise_valid_subnets", "advertise_exclude_subnets", "image", "extra_args", "listen_valid_subnets", "listen_exclude_subnets")
+    __slots__ = ("advertise_valid_subnets", "advertise_exclude_subnets", "image", "listen_valid_subnets", "listen_exclude_subnets", "extra_args")
     class ExtraArgsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
         key: str
-        value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+        value: ArgValues
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[ArgValues, _Mapping]] = ...) -> None: ...
     ADVERTISE_VALID_SUBNETS_FIELD_NUMBER: _ClassVar[int]
     ADVERTISE_EXCLUDE_SUBNETS_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
-    EXTRA_ARGS_FIELD_NUMBER: _ClassVar[int]
     LISTEN_VALID_SUBNETS_FIELD_NUMBER: _ClassVar[int]
     LISTEN_EXCLUDE_SUBNETS_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_ARGS_FIELD_NUMBER: _ClassVar[int]
     advertise_valid_subnets: _containers.RepeatedScalarFieldContainer[str]
     advertise_exclude_subnets: _containers.RepeatedScalarFieldContainer[str]
     image: str
-    extra_args: _containers.ScalarMap[str, str]
     listen_valid_subnets: _containers.RepeatedScalarFieldContainer[str]
     listen_exclude_subnets: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, advertise_valid_subnets: _Optional[_Iterable[str]] = ..., advertise_exclude_subnets: _Optional[_Iterable[str]] = ..., image: _Optional[str] = ..., extra_args: _Optional[_Mapping[str, str]] = ..., listen_valid_subnets: _Optional[_Iterable[str]] = ..., listen_exclude_subnets: _Optional[_Iterable[str]] = ...) -> None: ...
+    extra_args: _containers.MessageMap[str, ArgValues]
+    def __init__(self, advertise_valid_subnets: _Optional[_Iterable[str]] = ..., advertise_exclude_subnets: _Optional[_Iterable[str]] = ..., image: _Optional[str] = ..., listen_valid_subnets: _Optional[_Iterable[str]] = ..., listen_exclude_subnets: _Optional[_Iterable[str]] = ..., extra_args: _Optional[_Mapping[str, ArgValues]] = ...) -> None: ...
 
 class MemberSpec(_message.Message):
     __slots__ = ("member_id",)

@@ -27,7 +27,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from talos.api.resource.definitions.proto import proto_pb2 as resource_dot_definitions_dot_proto_dot_proto__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"resource/definitions/k8s/k8s.proto\x12\x1etalos.resource.definitions.k8s\x1a\x1cgoogle/protobuf/struct.proto\x1a&resource/definitions/proto/proto.proto\"\xfd\x04\n\x11KubeletConfigSpec\x12\r\n\x05image\x18\x01 \x01(\t\x12\x13\n\x0b\x63luster_dns\x18\x02 \x03(\t\x12\x16\n\x0e\x63luster_domain\x18\x03 \x01(\t\x12T\n\nextra_args\x18\x04 \x03(\x0b\x32@.talos.resource.definitions.k8s.KubeletConfigSpec.ExtraArgsEntry\x12=\n\x0c\x65xtra_mounts\x18\x05 \x03(\x0b\x32\'.talos.resource.definitions.proto.Mount\x12-\n\x0c\x65xtra_config\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x1f\n\x17\x63loud_provider_external\x18\x07 \x01(\x08\x12\'\n\x1f\x64\x65\x66\x61ult_runtime_seccomp_enabled\x18\x08 \x01(\x08\x12\x1e\n\x16skip_node_registration\x18\t \x01(\x08\x12\x1b\n\x13static_pod_list_url\x18\n \x01(\t\x12#\n\x1b\x64isable_manifests_directory\x18\x0b \x01(\x08\x12\"\n\x1a\x65nable_fs_quota_monitoring\x18\x0c \x01(\x08\x12;\n\x1a\x63redential_provider_config\x18\r \x01(\x0b\x32\x17.google.protobuf.Struct\x12)\n!allow_scheduling_on_control_plane\x18\x0e \x01(\x08\x1a\x30\n\x0e\x45xtraArgsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xee\x01\n\x0fKubeletSpecSpec\x12\r\n\x05image\x18\x01 \x01(\t\x12\x0c\n\x04\x61rgs\x18\x02 \x03(\t\x12=\n\x0c\x65xtra_mounts\x18\x03 \x03(\x0b\x32\'.talos.resource.definitions.proto.Mount\x12\x19\n\x11\x65xpected_nodename\x18\x04 \x01(\t\x12\'\n\x06\x63onfig\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12;\n\x1a\x63redential_provider_config\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\"B\n\x10NodeIPConfigSpec\x12\x15\n\rvalid_subnets\x18\x01 \x03(\t\x12\x17\n\x0f\x65xclude_subnets\x18\x02 \x03(\t\"5\n\rStaticPodSpec\x12$\n\x03pod\x18\x01 \x01(\x0b\x32\x17.google.protobuf.StructBHZFgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/k8sb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"resource/definitions/k8s/k8s.proto\x12\x1etalos.resource.definitions.k8s\x1a\x1cgoogle/protobuf/struct.proto\x1a&resource/definitions/proto/proto.proto\"\x1b\n\tArgValues\x12\x0e\n\x06values\x18\x01 \x03(\t\"\xa8\x05\n\x11KubeletConfigSpec\x12\r\n\x05image\x18\x01 \x01(\t\x12\x13\n\x0b\x63luster_dns\x18\x02 \x03(\t\x12\x16\n\x0e\x63luster_domain\x18\x03 \x01(\t\x12=\n\x0c\x65xtra_mounts\x18\x05 \x03(\x0b\x32\'.talos.resource.definitions.proto.Mount\x12-\n\x0c\x65xtra_config\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x1f\n\x17\x63loud_provider_external\x18\x07 \x01(\x08\x12\'\n\x1f\x64\x65\x66\x61ult_runtime_seccomp_enabled\x18\x08 \x01(\x08\x12\x1e\n\x16skip_node_registration\x18\t \x01(\x08\x12\x1b\n\x13static_pod_list_url\x18\n \x01(\t\x12#\n\x1b\x64isable_manifests_directory\x18\x0b \x01(\x08\x12\"\n\x1a\x65nable_fs_quota_monitoring\x18\x0c \x01(\x08\x12;\n\x1a\x63redential_provider_config\x18\r \x01(\x0b\x32\x17.google.protobuf.Struct\x12)\n!allow_scheduling_on_control_plane\x18\x0e \x01(\x08\x12T\n\nextra_args\x18\x0f \x03(\x0b\x32@.talos.resource.definitions.k8s.KubeletConfigSpec.ExtraArgsEntry\x1a[\n\x0e\x45xtraArgsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x38\n\x05value\x18\x02 \x01(\x0b\x32).talos.resource.definitions.k8s.ArgValues:\x02\x38\x01\"\xee\x01\n\x0fKubeletSpecSpec\x12\r\n\x05image\x18\x01 \x01(\t\x12\x0c\n\x04\x61rgs\x18\x02 \x03(\t\x12=\n\x0c\x65xtra_mounts\x18\x03 \x03(\x0b\x32\'.talos.resource.definitions.proto.Mount\x12\x19\n\x11\x65xpected_nodename\x18\x04 \x01(\t\x12\'\n\x06\x63onfig\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12;\n\x1a\x63redential_provider_config\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\"B\n\x10NodeIPConfigSpec\x12\x15\n\rvalid_subnets\x18\x01 \x03(\t\x12\x17\n\x0f\x65xclude_subnets\x18\x02 \x03(\t\"5\n\rStaticPodSpec\x12$\n\x03pod\x18\x01 \x01(\x0b\x32\x17.google.protobuf.StructBHZFgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/k8sb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,14 +37,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'ZFgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/k8s'
   _globals['_KUBELETCONFIGSPEC_EXTRAARGSENTRY']._loaded_options = None
   _globals['_KUBELETCONFIGSPEC_EXTRAARGSENTRY']._serialized_options = b'8\001'
-  _globals['_KUBELETCONFIGSPEC']._serialized_start=141
-  _globals['_KUBELETCONFIGSPEC']._serialized_end=778
-  _globals['_KUBELETCONFIGSPEC_EXTRAARGSENTRY']._serialized_start=730
-  _globals['_KUBELETCONFIGSPEC_EXTRAARGSENTRY']._serialized_end=778
-  _globals['_KUBELETSPECSPEC']._serialized_start=781
-  _globals['_KUBELETSPECSPEC']._serialized_end=1019
-  _globals['_NODEIPCONFIGSPEC']._serialized_start=1021
-  _globals['_NODEIPCONFIGSPEC']._serialized_end=1087
-  _globals['_STATICPODSPEC']._serialized_start=1089
-  _globals['_STATICPODSPEC']._serialized_end=1142
+  _globals['_ARGVALUES']._serialized_start=140
+  _globals['_ARGVALUES']._serialized_end=167
+  _globals['_KUBELETCONFIGSPEC']._serialized_start=170
+  _globals['_KUBELETCONFIGSPEC']._serialized_end=850
+  _globals['_KUBELETCONFIGSPEC_EXTRAARGSENTRY']._serialized_start=759
+  _globals['_KUBELETCONFIGSPEC_EXTRAARGSENTRY']._serialized_end=850
+  _globals['_KUBELETSPECSPEC']._serialized_start=853
+  _globals['_KUBELETSPECSPEC']._serialized_end=1091
+  _globals['_NODEIPCONFIGSPEC']._serialized_start=1093
+  _globals['_NODEIPCONFIGSPEC']._serialized_end=1159
+  _globals['_STATICPODSPEC']._serialized_start=1161
+  _globals['_STATICPODSPEC']._serialized_end=1214
 # @@protoc_insertion_point(module_scope)

@@ -9,19 +9,24 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ArgValues(_message.Message):
+    __slots__ = ("values",)
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, values: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class KubeletConfigSpec(_message.Message):
-    __slots__ = ("image", "cluster_dns", "cluster_domain", "extra_args", "extra_mounts", "extra_config", "cloud_provider_external", "default_runtime_seccomp_enabled", "skip_node_registration", "static_pod_list_url", "disable_manifests_directory", "enable_fs_quota_monitoring", "credential_provider_config", "allow_scheduling_on_control_plane")
+    __slots__ = ("image", "cluster_dns", "cluster_domain", "extra_mounts", "extra_config", "cloud_provider_external", "default_runtime_seccomp_enabled", "skip_node_registration", "static_pod_list_url", "disable_manifests_directory", "enable_fs_quota_monitoring", "credential_provider_config", "allow_scheduling_on_control_plane", "extra_args")
     class ExtraArgsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
         key: str
-        value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+        value: ArgValues
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[ArgValues, _Mapping]] = ...) -> None: ...
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     CLUSTER_DNS_FIELD_NUMBER: _ClassVar[int]
     CLUSTER_DOMAIN_FIELD_NUMBER: _ClassVar[int]
-    EXTRA_ARGS_FIELD_NUMBER: _ClassVar[int]
     EXTRA_MOUNTS_FIELD_NUMBER: _ClassVar[int]
     EXTRA_CONFIG_FIELD_NUMBER: _ClassVar[int]
     CLOUD_PROVIDER_EXTERNAL_FIELD_NUMBER: _ClassVar[int]
@@ -32,10 +37,10 @@ class KubeletConfigSpec(_message.Message):
     ENABLE_FS_QUOTA_MONITORING_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_PROVIDER_CONFIG_FIELD_NUMBER: _ClassVar[int]
     ALLOW_SCHEDULING_ON_CONTROL_PLANE_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_ARGS_FIELD_NUMBER: _ClassVar[int]
     image: str
     cluster_dns: _containers.RepeatedScalarFieldContainer[str]
     cluster_domain: str
-    extra_args: _containers.ScalarMap[str, str]
     extra_mounts: _containers.RepeatedCompositeFieldContainer[_proto_pb2.Mount]
     extra_config: _struct_pb2.Struct
     cloud_provider_external: bool
@@ -46,7 +51,8 @@ class KubeletConfigSpec(_message.Message):
     enable_fs_quota_monitoring: bool
     credential_provider_config: _struct_pb2.Struct
     allow_scheduling_on_control_plane: bool
-    def __init__(self, image: _Optional[str] = ..., cluster_dns: _Optional[_Iterable[str]] = ..., cluster_domain: _Optional[str] = ..., extra_args: _Optional[_Mapping[str, str]] = ..., extra_mounts: _Optional[_Iterable[_Union[_proto_pb2.Mount, _Mapping]]] = ..., extra_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., cloud_provider_external: _Optional[bool] = ..., default_runtime_seccomp_enabled: _Optional[bool] = ..., skip_node_registration: _Optional[bool] = ..., static_pod_list_url: _Optional[str] = ..., disable_manifests_directory: _Optional[bool] = ..., enable_fs_quota_monitoring: _Optional[bool] = ..., credential_provider_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., allow_scheduling_on_control_plane: _Optional[bool] = ...) -> None: ...
+    extra_args: _containers.MessageMap[str, ArgValues]
+    def __init__(self, image: _Optional[str] = ..., cluster_dns: _Optional[_Iterable[str]] = ..., cluster_domain: _Optional[str] = ..., extra_mounts: _Optional[_Iterable[_Union[_proto_pb2.Mount, _Mapping]]] = ..., extra_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., cloud_provider_external: _Optional[bool] = ..., default_runtime_seccomp_enabled: _Optional[bool] = ..., skip_node_registration: _Optional[bool] = ..., static_pod_list_url: _Optional[str] = ..., disable_manifests_directory: _Optional[bool] = ..., enable_fs_quota_monitoring: _Optional[bool] = ..., credential_provider_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., allow_scheduling_on_control_plane: _Optional[bool] = ..., extra_args: _Optional[_Mapping[str, ArgValues]] = ...) -> None: ...
 
 class KubeletSpecSpec(_message.Message):
     __slots__ = ("image", "args", "extra_mounts", "expected_nodename", "config", "credential_provider_config")
