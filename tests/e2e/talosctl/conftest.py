@@ -11,6 +11,7 @@ stop or reboot a node use `restart_node()` to bring it back.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import signal
@@ -31,7 +32,7 @@ HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
 CONFIG = """version: v1alpha1
 machine:
   type: {type}
-  network:
+{extras}  network:
     hostname: {hostname}
 cluster:
   clusterName: e2e
@@ -93,6 +94,15 @@ class E2ECluster:
 
     def endpoint(self, host: str = HOSTS[0]) -> str:
         return f"{host}:{self.port}"
+
+    def machine_extras(self, controlplane: bool = False) -> str:
+        """The `machine:` lines every valid config has: the OS CA (its key on a control
+        plane only) and the HostDNS features container mode requires."""
+        pem = self.pki.ca.to_pem()
+        key = f"    key: {base64.b64encode(pem.key).decode()}\n" if controlplane else ""
+        return (f"  ca:\n    crt: {base64.b64encode(pem.crt).decode()}\n{key}"
+                "  features:\n    hostDNS:\n      enabled: true\n"
+                "      forwardKubeDNSToHost: true\n")
 
     def start_machined(self, node: E2ENode) -> None:
         with open(node.log, "ab") as log:
@@ -191,7 +201,8 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ECluster]:
             cfg = d / "config.yaml"
             hostname = f"e2e-{i + 1}"
             cfg.write_text(CONFIG.format(type="controlplane" if i == 0 else "worker",
-                                         hostname=hostname))
+                                         hostname=hostname,
+                                         extras=c.machine_extras(controlplane=i == 0)))
             node = E2ENode(host, hostname, d / "root", cfg, d / "machined.log")
             c.nodes[host] = node
             c.start_machined(node)

@@ -13,7 +13,7 @@ from tests.e2e.talosctl.conftest import HOSTS, E2ECluster
 NEW_CONFIG = """version: v1alpha1
 machine:
   type: worker
-  network:
+{extras}  network:
     hostname: {hostname}
   sysctls:
     net.ipv4.ip_forward: "{value}"
@@ -38,7 +38,7 @@ def test_changes_to_several_nodes_need_them_on_the_command_line(e2e: E2ECluster,
                                                                 tmp_path: Path) -> None:
     env = _multi_context(e2e, tmp_path)
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(NEW_CONFIG.format(hostname="x", value="1"))
+    cfg.write_text(NEW_CONFIG.format(hostname="x", value="1", extras=e2e.machine_extras()))
     for args in (("reboot",), ("shutdown",), ("reset",), ("apply-config", "-f", str(cfg)),
                  ("patch", "machineconfig", "--patch", "{}"), ("edit", "machineconfig"),
                  ("service", "containerd", "restart")):
@@ -92,7 +92,7 @@ def _no_question(r: subprocess.CompletedProcess[str]) -> None:
 def test_apply_config_dry_run_then_unattended_apply_and_reboot(e2e: E2ECluster,
                                                                tmp_path: Path) -> None:
     cfg = tmp_path / "new.yaml"
-    cfg.write_text(NEW_CONFIG.format(hostname="e2e-2", value="1"))
+    cfg.write_text(NEW_CONFIG.format(hostname="e2e-2", value="1", extras=e2e.machine_extras()))
     node = ("-n", HOSTS[1])
     r = e2e.run(*node, "apply-config", "-f", str(cfg), "--dry-run")
     assert r.returncode == 0, r.stderr
@@ -105,7 +105,7 @@ def test_apply_config_dry_run_then_unattended_apply_and_reboot(e2e: E2ECluster,
     assert f"{HOSTS[1]}: Applied configuration without a reboot" in r.stdout
     assert 'net.ipv4.ip_forward: "1"' in _running_config(e2e, HOSTS[1])
     # a mode that reboots shows progress and the per-node result; --yes is still accepted
-    cfg.write_text(NEW_CONFIG.format(hostname="e2e-2", value="0"))
+    cfg.write_text(NEW_CONFIG.format(hostname="e2e-2", value="0", extras=e2e.machine_extras()))
     r = e2e.run(*node, "apply-config", "-f", str(cfg), "--mode", "reboot", "--yes")
     assert r.returncode == 0, r.stderr
     assert f"{HOSTS[1]}: sequence boot: stop" in r.stderr

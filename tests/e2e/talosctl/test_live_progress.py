@@ -14,7 +14,7 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 WORKER_CONFIG = """version: v1alpha1
 machine:
   type: worker
-  network:
+{extras}  network:
     hostname: e2e-2
 cluster:
   clusterName: e2e
@@ -102,7 +102,7 @@ def test_apply_config_that_reboots_shows_the_live_table(e2e: E2ECluster,
                                                         tmp_path: Path) -> None:
     host = HOSTS[1]
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(WORKER_CONFIG)
+    cfg.write_text(WORKER_CONFIG.format(extras=e2e.machine_extras()))
     code, stdout, tty = run_on_terminal(e2e, "-n", host, "apply-config", "-f", str(cfg),
                                         "--mode", "reboot", "--yes")
     text = ANSI.sub("", tty).replace("\r", "")

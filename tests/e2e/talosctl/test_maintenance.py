@@ -18,7 +18,7 @@ HOST = "127.0.0.5"
 CONFIG = """version: v1alpha1
 machine:
   type: worker
-  network:
+{extras}  network:
     hostname: fresh-node
 cluster:
   clusterName: e2e
@@ -65,7 +65,7 @@ def test_maintenance_mode_needs_insecure_and_takes_a_config(e2e: E2ECluster,
     assert r.returncode == 1
     assert r.stderr.startswith("Error: ") and "maintenance" in r.stderr.lower()
     cfg = tmp_path / "worker.yaml"
-    cfg.write_text(CONFIG)
+    cfg.write_text(CONFIG.format(extras=e2e.machine_extras()))
     r = e2e.run(*ep, "apply-config", "--insecure", "-f", str(cfg), "--dry-run",
                 endpoint=False)
     assert r.returncode == 0, r.stderr
@@ -140,7 +140,7 @@ def test_cert_fingerprint_pins_the_maintenance_node(e2e: E2ECluster, maintenance
     log = (tmp_path / "machined.log").read_text()
     assert f"server certificate fingerprint {fingerprint}" in log
     cfg = tmp_path / "worker.yaml"
-    cfg.write_text(CONFIG)
+    cfg.write_text(CONFIG.format(extras=e2e.machine_extras()))
     ep = ("-e", maintenance_node)
     other = "A" * 43 + "="
     r = e2e.run(*ep, "apply-config", "--insecure", "--cert-fingerprint", other, "-f",

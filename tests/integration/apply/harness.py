@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import signal
 import socket
@@ -21,6 +22,7 @@ from talos.api.machine import machine_pb2 as m
 from talos.api.machine import machine_pb2_grpc
 from talos.api.v1alpha1 import state_pb2, state_pb2_grpc
 from talos.machinery.client.connection import ConnectionOptions, connect
+from talos.machinery.pki import CertificateAuthority
 
 CONFIG = """version: v1alpha1
 machine:
@@ -35,8 +37,18 @@ cluster:
 """
 
 
+_CA = CertificateAuthority.generate(organization="talos").to_pem()
+
+
 def config(hostname: str = "node-1", *, machine_type: str = "worker", extra: str = "") -> bytes:
-    text = CONFIG.format(hostname=hostname).replace("type: worker", f"type: {machine_type}")
+    """A valid config: the OS CA (its key on a control plane only) and the HostDNS features
+    container mode requires, as generated configs have them."""
+    key = f"    key: {base64.b64encode(_CA.key).decode()}\n" \
+        if machine_type in ("controlplane", "init") else ""
+    machine = (f"  type: {machine_type}\n  ca:\n    crt: {base64.b64encode(_CA.crt).decode()}\n"
+               f"{key}  features:\n    hostDNS:\n      enabled: true\n"
+               "      forwardKubeDNSToHost: true\n")
+    text = CONFIG.format(hostname=hostname).replace("  type: worker\n", machine)
     return (text + extra).encode()
 
 

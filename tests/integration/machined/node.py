@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,11 +15,20 @@ from google.protobuf import empty_pb2
 
 from talos.api.machine import machine_pb2 as m
 from talos.api.machine import machine_pb2_grpc
+from talos.machinery.pki import CertificateAuthority
 from talos.provision.sandbox import SandboxNode, launch
 
+_CA = CertificateAuthority.generate(organization="talos").to_pem()
 CONFIG = b"""version: v1alpha1
 machine:
   type: controlplane
+  ca:
+    crt: """ + base64.b64encode(_CA.crt) + b"""
+    key: """ + base64.b64encode(_CA.key) + b"""
+  features:
+    hostDNS:
+      enabled: true
+      forwardKubeDNSToHost: true
   network:
     hostname: %s
 cluster:

@@ -10,6 +10,12 @@ WORKER = """\
 version: v1alpha1  # keep me
 machine:
   type: worker
+  ca:
+    crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==
+  features:
+    hostDNS:
+      enabled: true
+      forwardKubeDNSToHost: true
   install:
     disk: /dev/sda
 cluster:
