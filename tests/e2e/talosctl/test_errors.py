@@ -24,6 +24,24 @@ def test_stale_talosconfig_says_wrong_ca(e2e: E2ECluster, tmp_path: Path) -> Non
     assert r.stderr.count("\n") == 1
 
 
+def test_expired_client_certificate_says_expired_and_when(e2e: E2ECluster,
+                                                         tmp_path: Path) -> None:
+    import datetime as dt
+    issued = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
+    crt = e2e.pki.client("os:admin", ttl=dt.timedelta(hours=1), now=issued)
+    expired = tmp_path / "expired"
+    Talosconfig(context="e2e", contexts={"e2e": Context.from_pems(
+        endpoints=(e2e.endpoint(),), ca=e2e.pki.ca_pem, client=crt)}).save(expired)
+    r = e2e.run("services", env=e2e.env(TALOSCONFIG=str(expired)), endpoint=False)
+    assert r.returncode == 1
+    when = (issued + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    assert r.stderr.startswith(f"Error: {e2e.endpoint()}: TLS handshake failed: the client "
+                               f"certificate in your talosconfig expired at {when}"), r.stderr
+    assert "ago), so the node refuses it; get a new one" in r.stderr
+    assert "not signed by the CA" not in r.stderr and "stale" not in r.stderr
+    assert r.stderr.count("\n") == 1
+
+
 def test_insecure_against_a_configured_node(e2e: E2ECluster) -> None:
     r = e2e.run("--insecure", "version")
     assert r.returncode == 1

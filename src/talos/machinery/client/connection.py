@@ -14,6 +14,7 @@ This is the only machinery module that imports grpc.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import socket
 import ssl
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from cryptography.x509.oid import NameOID
 
 from talos.machinery.client.talosconfig import Context
 from talos.machinery.constants import APID_PORT
+from talos.machinery.duration import format_go_duration
 from talos.machinery.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -242,7 +244,8 @@ class Connection:
         await self.close()
 
     def explain(self, error: grpc.RpcError) -> TalosError:
-        return explain(error, self.endpoint, insecure=self.options.insecure)
+        return explain(error, self.endpoint, insecure=self.options.insecure,
+                       client_crt=self.options.crt_pem)
 
 
 async def connect(opts: ConnectionOptions) -> Connection:
@@ -278,8 +281,43 @@ _NO_ROUTE = ("no route to host", "network is unreachable", "ehostunreach", "enet
 _NO_NAME = ("dns resolution failed", "name or service not known", "resolution")
 
 
-def explain(error: grpc.RpcError, endpoint: str, *, insecure: bool = False) -> TalosError:
-    """A TalosError whose message names the endpoint and the likely cause."""
+def client_certificate_problem(crt_pem: bytes, now: dt.datetime | None = None) -> str:
+    """Why no node can accept this client certificate ("" when its validity period covers
+    `now`): it expired, or is not valid yet, with the time and how long ago/until."""
+    if not crt_pem:
+        return ""
+    try:
+        cert = x509.load_pem_x509_certificate(crt_pem)
+    except ValueError:
+        return ""
+    now = now or dt.datetime.now(dt.UTC)
+    after, before = cert.not_valid_after_utc, cert.not_valid_before_utc
+
+    def ago(delta: dt.timedelta) -> str:
+        return format_go_duration(float(round(delta.total_seconds())))
+
+    if now > after:
+        return (f"the client certificate in your talosconfig expired at "
+                f"{after:%Y-%m-%dT%H:%M:%SZ} ({ago(now - after)} ago)")
+    if now < before:
+        return (f"the client certificate in your talosconfig is not valid before "
+                f"{before:%Y-%m-%dT%H:%M:%SZ} (in {ago(before - now)}; is this machine's "
+                "clock right?)")
+    return ""
+
+
+_RENEW = ("get a new one: from the cluster's secrets (talosctl gen config --with-secrets "
+          "secrets.yaml --output-types talosconfig ...) or from an admin with a valid "
+          "talosconfig (talosctl config new --crt-ttl ...)")
+
+
+def explain(error: grpc.RpcError, endpoint: str, *, insecure: bool = False,
+            client_crt: bytes = b"") -> TalosError:
+    """A TalosError whose message names the endpoint and the likely cause.
+
+    `client_crt`: the client certificate presented; when a handshake fails and it is
+    outside its validity period, that is the cause named (checked after the failure, so a
+    node that accepts it anyway is never refused here)."""
     code_obj = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     code = code_obj.name if code_obj is not None else "UNKNOWN"
     details = (error.details() if hasattr(error, "details") else "") or code
@@ -299,6 +337,10 @@ def explain(error: grpc.RpcError, endpoint: str, *, insecure: bool = False) -> T
                     f"{endpoint}: TLS handshake failed in maintenance mode (--insecure); the "
                     "node is probably configured already: drop --insecure and use your "
                     f"talosconfig ({details})")
+            expired = client_certificate_problem(client_crt)
+            if expired:
+                return Unavailable(f"{endpoint}: TLS handshake failed: {expired}, so the node "
+                                   f"refuses it; {_RENEW} [{details}]")
             return Unavailable(
                 f"{endpoint}: TLS handshake failed: the node's certificate is not signed by "
                 "the CA in your talosconfig (x509: certificate signed by unknown authority), "
