@@ -17,7 +17,8 @@ from talos.machined import mounts
 from talos.machined.loopback import loopback_up
 from talos.machined.node import ExitAction, Node
 from talos.machined.paths import NodePaths
-from talos.machined.system.reaper import become_subreaper
+from talos.machined.system.groupguard import GroupGuard
+from talos.machined.system.reaper import Reaper, become_subreaper
 from talos.machinery.constants import APID_PORT
 from talos.machinery.errors import TalosError
 from talos.machinery.version import build_info
@@ -73,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         paths = NodePaths(os.path.abspath(args.root or "/"))
     become_subreaper()
     build_info()  # computed (it runs git) before the reaper owns every child
+    # plain mode: no PID namespace ends the services with machined; the guard does
+    guard = None if args.sandbox else GroupGuard()
     node = Node(paths, config_path=args.config, sandbox=bool(args.sandbox),
+                reaper=Reaper(reap_all=True, guard=guard),
                 maintenance_listen=args.maintenance_listen
                 or (f"0.0.0.0:{APID_PORT}" if args.sandbox else None))
     reboots = int(os.environ.get(ENV_REBOOTS, "0"))
@@ -87,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"machined: {err}", file=sys.stderr)
         return 1
+    finally:
+        if guard is not None:
+            guard.close()
     if action is ExitAction.REBOOT:
         os.environ[ENV_REBOOTS] = str(reboots + 1)
         sys.stdout.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -12,12 +13,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
+import pytest
 from google.protobuf import empty_pb2
+from ruamel.yaml import YAML
 
 from talos.api.machine import machine_pb2 as m
 from talos.api.machine import machine_pb2_grpc
+from talos.machinery.config.generate import GenerateOptions, generate
+from tests.integration.etcd.harness import unique_subnet
+from tests.leftovers import Proc, alive, descendants
 
-from .node import CONFIG
+from .node import CONFIG, ext
 
 
 @contextlib.asynccontextmanager
@@ -99,3 +105,59 @@ async def test_plain_mode_api_socket_is_private_from_the_moment_it_exists(tmp_pa
     sock_dir.chmod(0o755)
     async with _plain_machined(tmp_path, CONFIG % b"private-socket"):
         assert oct(sock_dir.stat().st_mode & 0o777) == "0o700"
+
+
+def _etcd_config(hostname: str, address: str) -> bytes:
+    """A generated control-plane config whose etcd advertises `address` (a loopback)."""
+    configs = generate(GenerateOptions(cluster_name="orphans",
+                                       endpoint=f"https://{address}:6443"))
+    yaml = YAML()
+    docs = list(yaml.load_all(configs.controlplane))
+    docs[0]["machine"].setdefault("network", {})["hostname"] = hostname
+    docs[0]["cluster"].setdefault("etcd", {})["advertisedSubnets"] = [f"{address}/32"]
+    out = io.StringIO()
+    yaml.dump_all(docs, out)
+    return out.getvalue().encode()
+
+
+def _program(p: Proc) -> str:
+    return os.path.basename(p.cmdline.split(" ", 1)[0])
+
+
+@pytest.mark.requires("etcd", "containerd")
+async def test_services_and_their_children_die_with_a_sigkilled_plain_machined(tmp_path):
+    # containerd, etcd (exec'd by its shim after Bootstrap) and an extension service with
+    # a child of its own: after SIGKILL of machined, no descendant it had may survive
+    ext_dir = tmp_path / "root/system/state/extensions"
+    ext_dir.mkdir(parents=True)
+    for name, text in ext("forker", "import subprocess, time\n"
+                                    "subprocess.Popen(['sleep', '1000'])\n"
+                                    "time.sleep(1000)").items():
+        (ext_dir / f"{name}.yaml").write_text(text)
+    cfg = _etcd_config("orphans", f"{unique_subnet()}.1")
+    had: list[Proc] = []
+    try:
+        async with _plain_machined(tmp_path, cfg) as proc:
+            sock = tmp_path / "root/system/run/machined/machine.sock"
+            async with grpc.aio.insecure_channel(f"unix:{sock}") as ch:
+                await machine_pb2_grpc.MachineServiceStub(ch).Bootstrap(
+                    m.BootstrapRequest())
+            wanted = {"containerd", "etcd", "sleep"}
+            while not wanted <= {_program(p) for p in descendants(proc.pid)}:
+                assert proc.poll() is None, (tmp_path / "machined.log").read_text()
+                await asyncio.sleep(0.1)
+            had = descendants(proc.pid)
+            proc.kill()
+            await asyncio.to_thread(proc.wait)
+            # they die asynchronously: wait (bounded) for the last one to go
+            for _ in range(300):
+                if not any(alive(p) for p in had):
+                    break
+                await asyncio.sleep(0.1)
+            survivors = [p.describe() for p in had if alive(p)]
+            assert not survivors, f"outlived machined: {survivors}"
+    finally:
+        for p in had:  # never leave them behind, even when the test fails
+            if alive(p):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(p.pid, signal.SIGKILL)

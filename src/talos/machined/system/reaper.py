@@ -16,6 +16,8 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from talos.machined.system.groupguard import GroupGuard
+
 log = logging.getLogger(__name__)
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -36,11 +38,14 @@ class Reaper:
     """Dispatches exit statuses of children to their owners and reaps orphans.
 
     `reap_all=False` waits only for registered pids; in-process tests use it so that the
-    reaper never steals children of the test runner.
+    reaper never steals children of the test runner. `guard` (plain mode) is told about the
+    process group of every child the runners spawn.
     """
 
-    def __init__(self, *, reap_all: bool = True) -> None:
+    def __init__(self, *, reap_all: bool = True, guard: GroupGuard | None = None) -> None:
         self.reap_all = reap_all
+        #: plain mode: kills the services' process groups should machined die (groupguard)
+        self.guard = guard
         self._owners: dict[int, asyncio.Future[int]] = {}
         self._early: dict[int, int] = {}
         self.orphans_reaped = 0

@@ -3,16 +3,24 @@
 Children are spawned on the loop thread (`subprocess.Popen` forks with vfork; it is fast)
 and registered with the reaper before control returns to the loop, so the reaper can never
 see an exit it does not know the owner of. Popen's own waiting is never used.
+
+Each process leads its own process group and dies with machined (see `groupguard`): it gets
+a parent-death signal, which fires when the spawning thread ends, and the loop thread lives
+as long as machined serves. Once the process has exited, what is left of its group (children
+it did not wait for) is killed, as Talos does with a service's cgroup.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
+import shutil
 import signal
 import subprocess
 
+from talos.machined.system.groupguard import kill_group, with_parent_death_signal
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.reaper import Reaper
 from talos.machined.system.service import ProcessSpec
@@ -32,10 +40,14 @@ class ProcessRunner:
         loop = asyncio.get_running_loop()
         env = dict(os.environ) if self.spec.inherit_env else {}
         env.update(dict(self.spec.env))
+        argv = self.spec.argv
+        # setpriv reports a missing program only in the log: keep the spawn error instead
+        if shutil.which(argv[0], path=env.get("PATH", os.defpath)) is None:
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
         rfd, wfd = os.pipe()
         try:
             popen = subprocess.Popen(
-                list(self.spec.argv), stdin=subprocess.DEVNULL, stdout=wfd,
+                list(with_parent_death_signal(argv)), stdin=subprocess.DEVNULL, stdout=wfd,
                 stderr=subprocess.STDOUT, cwd=self.spec.cwd, env=env, close_fds=True,
                 start_new_session=True)
         except BaseException:
@@ -43,6 +55,8 @@ class ProcessRunner:
             raise
         finally:
             os.close(wfd)
+        if self.reaper.guard is not None:
+            self.reaper.guard.watch(popen.pid)
         self._popen = popen
         self.pid = popen.pid
         self._exit = self.reaper.register(popen.pid)
@@ -56,6 +70,11 @@ class ProcessRunner:
         if self._popen is not None and not fut.cancelled():
             # tell Popen the child is gone, so it never waits for it (or warns) itself
             self._popen.returncode = fut.result()
+        if self.pid is not None:
+            # leftovers of the group (children of the process) go too
+            kill_group(self.pid)
+            if self.reaper.guard is not None:
+                self.reaper.guard.release(self.pid)
 
     def _on_output(self) -> None:
         assert self._rfd is not None
@@ -101,10 +120,7 @@ class ProcessRunner:
                     await asyncio.shield(self._exit)
             except TimeoutError:
                 self.signal(signal.SIGKILL)
-        code = await asyncio.shield(self._exit)
-        # leftovers of the group (children of the service) go too
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid or 0, signal.SIGKILL)
+        code = await asyncio.shield(self._exit)  # its group's leftovers are killed then
         self.drain()
         return code
 
