@@ -5,11 +5,12 @@
 click errors with the endpoint and the likely cause (see
 `talos.machinery.client.connection.explain`), never tracebacks.
 
-Maintenance mode (`--insecure`) with `-n`: as Talos (v1.14 `ClientFactory`), talosctl talks
-to each named node itself (its :50000 unless the node names a port), through no endpoint and
-without reading any talosconfig (`direct_nodes()`; `connection_options(endpoint=node)`).
-Without `-n`, `--insecure` uses `-e` or the context's endpoints (kept from this talosctl's
-earlier releases).
+Maintenance mode (`--insecure`) with `-n`: as Talos (v1.13.9 dials the nodes as its
+endpoints; v1.14's ClientFactory one client per node), talosctl talks to each named node
+itself (its :50000 unless the node names a port), through no endpoint and without reading
+any talosconfig (`direct_nodes()`; `connection_options(endpoint=node)`). Without `-n`,
+`--insecure` uses `-e` or the context's endpoints (kept from this talosctl's earlier
+releases).
 """
 
 from __future__ import annotations
