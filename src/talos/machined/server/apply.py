@@ -40,6 +40,6 @@ class ApplyMethods:
     async def Reset(self, request: m.ResetRequest, context: Ctx) -> m.ResetResponse:
         p = reset.plan(request.graceful, request.reboot,
                        [(s.label, s.wipe) for s in request.system_partitions_to_wipe],
-                       list(request.user_disks_to_wipe))
+                       list(request.user_disks_to_wipe), int(request.mode))
         self.node.sequencer.submit(reset.reset_sequence(self.node, p))
         return m.ResetResponse(messages=[m.Reset(metadata=self._md())])
