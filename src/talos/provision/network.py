@@ -8,7 +8,10 @@ configured there with the node's address and a default route via the bridge.
 
 Before anything is created the CIDR is checked against every IPv4 route and address already
 on the host: an overlap would silently steal traffic, so it is refused with the conflicting
-link named and a free alternative suggested. Only links this module named are ever removed.
+link named and a free alternative suggested. The check is made again when the bridge takes
+the CIDR, under a host-wide lock (`NETWORK_LOCK`): two creates started at once with the same
+CIDR cannot both pass the first check and end up with two bridges routing one subnet.
+Only links this module named are ever removed.
 
 pyroute2 is synchronous: call these from a thread when an event loop is running. It is
 imported on first use (it takes most of a second): the overlap check and `link_exists` read
@@ -19,6 +22,7 @@ starting before pyroute2 is loaded.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import ipaddress
 import json
@@ -26,6 +30,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,6 +47,8 @@ def _iproute(**kw: Any) -> IPRoute:
     return IPRoute(**kw)
 
 BRIDGE_PREFIX = "talos"
+#: held from "is the CIDR free?" to "the bridge has its address" (every talosctl on the host)
+NETWORK_LOCK = "/run/lock/talosctl-cluster-network.lock"
 VETH_PREFIX = "tv"
 NODE_IFNAME = "eth0"
 
@@ -216,13 +223,29 @@ def _index(ipr: IPRoute, name: str) -> int | None:
     return int(found[0]) if found else None
 
 
+@contextlib.contextmanager
+def network_lock() -> Iterator[None]:
+    """The host-wide lock serializing CIDR claims between concurrent `cluster create`s."""
+    path = NETWORK_LOCK
+    if not os.path.isdir(os.path.dirname(path)):
+        path = os.path.join(tempfile.gettempdir(), os.path.basename(path))
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def create_bridge(net: ClusterNetwork) -> str:
-    """Create the cluster's bridge with the gateway address; fails if it already exists."""
-    with _iproute() as ipr:
+    """Create the cluster's bridge with the gateway address; fails if it already exists or
+    if the CIDR was taken since the first check (by another cluster created meanwhile)."""
+    with network_lock(), _iproute() as ipr:
         if _index(ipr, net.bridge) is not None:
             raise FailedPrecondition(f"link {net.bridge} already exists (a cluster named "
                                      f"{net.cluster!r} is running or left debris: "
                                      f"`talosctl cluster destroy --name {net.cluster}`)")
+        check_cidr_free(net.cidr)
         ipr.link("add", ifname=net.bridge, kind="bridge")
         idx = _index(ipr, net.bridge)
         assert idx is not None

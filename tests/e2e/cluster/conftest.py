@@ -1,9 +1,10 @@
 """Local clusters made by the real `talosctl cluster create`, run as a subprocess.
 
 Every cluster gets its own name, a free 10.213.x.0/24 (checked against the host's routes and
-addresses) and a temporary state directory and talosconfig; a finalizer always destroys it
-and then checks that nothing is left: no process of the cluster, no network namespace of
-its nodes, no link, no route for its CIDR, no mount under its directory.
+addresses, and reserved against other test runs: tests/reservations.py) and a temporary
+state directory and talosconfig; a finalizer always destroys it and then checks that
+nothing is left: no process of the cluster, no network namespace of its nodes, no link, no
+route for its CIDR, no mount under its directory.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ import pytest
 from talos.provision import network
 from talos.provision.destroy import destroy_cluster, mounts_under, node_processes
 from talos.provision.state import ClusterRecord
+from tests import reservations
 from tests.prerequisites import require
 
 pytestmark = [pytest.mark.e2e, pytest.mark.root]
-
-_used: set[str] = set()
 
 
 def talosctl(*args: str, env: dict[str, str] | None = None, timeout: float = 240
@@ -36,15 +36,8 @@ def talosctl(*args: str, env: dict[str, str] | None = None, timeout: float = 240
 
 
 def free_cidr() -> str:
-    occupants = network.host_ipv4_networks()
-    for x in range(1, 250):
-        cidr = f"10.213.{x}.0/24"
-        if cidr in _used:
-            continue
-        if not network.conflicts(ipaddress.IPv4Network(cidr), occupants):
-            _used.add(cidr)
-            return cidr
-    raise RuntimeError("no free 10.213.x.0/24 on this host")
+    """A 10.213.x.0/24 free on the host and reserved against other test runs."""
+    return reservations.free_cidr("10.213")
 
 
 @dataclass

@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from talos.provision.destroy import destroy_cluster
+from tests import reservations
 from tests.e2e.cluster.conftest import Cluster, free_cidr
 
 pytestmark = [pytest.mark.e2e, pytest.mark.root,
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.root,
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    c = Cluster(name=f"etcd{os.getpid() % 10000}", cidr=free_cidr(),
+    c = Cluster(name=reservations.cluster_name("etcd"), cidr=free_cidr(),
                 state=tmp_path / "clusters", talosconfig=tmp_path / "talosconfig")
     try:
         yield c

@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+from talos.provision import network
+
 SCRIPT = r"""
 import shutil, subprocess
 from talos.provision import network as n
@@ -38,3 +40,32 @@ def test_ip_json_and_netlink_agree_on_host_networks() -> None:
     assert "Occupant(network=IPv4Network('10.78.0.0/16'), link='d0', what='route')" in lines
     assert "Occupant(network=IPv4Network('10.82.3.4/32'), link='d0', what='address')" in lines
     assert not any("10.80.0.0" in line for line in lines)  # blackhole: carries nothing away
+
+
+CLAIM = r"""
+import ipaddress
+from talos.machinery.errors import FailedPrecondition
+from talos.provision import network as n
+cidr = ipaddress.IPv4Network("10.77.0.0/24")
+first = n.ClusterNetwork("first", cidr)
+n.create_bridge(first)
+try:
+    n.create_bridge(n.ClusterNetwork("second", cidr))
+except FailedPrecondition as e:
+    print("refused:", e)
+with n._iproute() as ipr:
+    print("links:", sorted(l.get_attr("IFLA_IFNAME") for l in ipr.get_links()))
+"""
+
+
+def test_a_bridge_is_refused_a_cidr_another_cluster_took_after_the_first_check() -> None:
+    """Two creates with one CIDR both pass the early check; the second bridge must not be
+    made (it would route the same subnet as the first)."""
+    res = subprocess.run(["unshare", "--net", sys.executable, "-c", CLAIM],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    first, second = (network.bridge_name(c) for c in ("first", "second"))
+    assert f"refused: --cidr 10.77.0.0/24 overlaps address 10.77.0.0/24 on link {first}" \
+        in res.stdout, res.stdout
+    assert f"links: ['lo', '{first}']" in res.stdout, res.stdout
+    assert second not in res.stdout.split("links:")[1]
