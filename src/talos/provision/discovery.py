@@ -1,7 +1,8 @@
 """The local cluster's discovery service: `python -m talos discovery` on the bridge gateway
 (plaintext gRPC on the cluster's own bridge), and the config patch that points the nodes at
 it. Its pid is in the cluster record; its environment carries the cluster's sandbox marker
-so `cluster destroy` finds it even when the record is lost."""
+so `cluster destroy` finds it even when the record is lost; nothing else of the caller's
+environment (see `talos.machinery.environment`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 from talos.machinery import constants
+from talos.machinery.environment import process_environment
 
 PORT = 3000
 
@@ -35,8 +37,7 @@ def launch(directory: Path, gateway: str, python: str | None = None) -> int:
     It runs niced: on a small host its start-up would otherwise compete for the CPU with
     the nodes' boot, which is the critical path of `cluster create` (members appear a moment
     later instead)."""
-    env = dict(os.environ)
-    env[constants.SANDBOX_ENV_STATE] = str(directory / "discovery")
+    env = process_environment({constants.SANDBOX_ENV_STATE: str(directory / "discovery")})
     with open(directory / "discovery.log", "ab") as logf:
         nice = ["nice", "-n", "10"] if shutil.which("nice") else []
         proc = subprocess.Popen(

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from talos.machinery import constants
 from talos.machinery.atomic import write_atomic
+from talos.machinery.environment import process_environment
 from talos.machinery.errors import FailedPrecondition, Unavailable
 
 UNSHARE = "unshare"
@@ -138,8 +139,8 @@ def launch(directory: str | os.PathLike[str], *, name: str = "",
         raise FailedPrecondition("util-linux `unshare` is not installed")
     d = Path(directory).resolve()
     prepare_node_dir(d, config=config, extensions=extensions)
-    env = dict(os.environ)
-    env.update({
+    # nothing of the caller's environment (TALOSCONFIG, credentials, ...) enters the node
+    env = process_environment({
         constants.SANDBOX_ENV_HOST_MNTNS: os.readlink("/proc/self/ns/mnt"),
         constants.SANDBOX_ENV_ROOTFS: str(d / "rootfs"),
         constants.SANDBOX_ENV_STATE: str(d / "state"),

@@ -26,6 +26,8 @@ import signal
 import subprocess
 import sys
 
+from talos.machinery.environment import process_environment
+
 log = logging.getLogger(__name__)
 
 #: the guard: `+PGID` / `-PGID` lines on stdin; at EOF every listed group gets SIGKILL
@@ -70,8 +72,7 @@ class GroupGuard:
             proc = subprocess.Popen([python or sys.executable, "-I", "-S", "-c", GUARD_CODE],
                                     stdin=rfd, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, close_fds=True, cwd="/",
-                                    env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-                                         "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"},
+                                    env=process_environment(),
                                     start_new_session=True)
         except BaseException:
             os.close(wfd)

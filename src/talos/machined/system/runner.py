@@ -24,6 +24,7 @@ from talos.machined.system.groupguard import kill_group, with_parent_death_signa
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.reaper import Reaper
 from talos.machined.system.service import ProcessSpec
+from talos.machinery.environment import process_environment
 
 
 class ProcessRunner:
@@ -38,8 +39,8 @@ class ProcessRunner:
 
     def start(self) -> int:
         loop = asyncio.get_running_loop()
-        env = dict(os.environ) if self.spec.inherit_env else {}
-        env.update(dict(self.spec.env))
+        env = (process_environment(dict(self.spec.env)) if self.spec.base_env
+               else dict(self.spec.env))
         argv = self.spec.argv
         # setpriv reports a missing program only in the log: keep the spawn error instead
         if shutil.which(argv[0], path=env.get("PATH", os.defpath)) is None:

@@ -30,8 +30,9 @@ class ProcessSpec:
     argv: tuple[str, ...]
     env: tuple[tuple[str, str], ...] = ()
     cwd: str | None = None
-    #: inherit the environment of machined underneath `env`
-    inherit_env: bool = True
+    #: the explicit base environment (PATH, locale, HOME, Python's; see
+    #: `talos.machinery.environment`) underneath `env`; never machined's own environment
+    base_env: bool = True
 
 
 HealthCheck = Callable[[], Awaitable[None]]  # returns when healthy, raises when not
