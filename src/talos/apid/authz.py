@@ -7,8 +7,13 @@ Follows Talos's published role descriptions and its machined rule table:
 - `os:reader`: reads only, never secrets (no file Read/Copy, no kubeconfig, no sensitive
   resources; the machine config only redacted);
 - `os:etcd:backup`: etcd snapshots and etcd status/member reads;
+- `os:meta:writer`: META key writes and deletes;
+- `os:image:verifier`: image verification only (a method this implementation does not serve);
 - `os:impersonator`: no method of its own; lets another apid carry the caller's roles.
 A method missing from the table is admin-only.
+
+tests/unit/apid/test_authz_upstream.py checks this table against upstream's own
+(internal/app/machined/pkg/system/services/machined.go) and lists every deliberate difference.
 """
 
 from __future__ import annotations
@@ -16,22 +21,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from talos.machinery.constants import (
+    ALL_ROLES,
     ROLE_ADMIN,
     ROLE_ETCD_BACKUP,
-    ROLE_IMPERSONATOR,
+    ROLE_META_WRITER,
     ROLE_OPERATOR,
     ROLE_READER,
 )
 from talos.machinery.errors import PermissionDenied
 
-KNOWN_ROLES = frozenset({ROLE_ADMIN, ROLE_OPERATOR, ROLE_READER, ROLE_ETCD_BACKUP,
-                         ROLE_IMPERSONATOR})
+KNOWN_ROLES = frozenset(ALL_ROLES)
 
 _A = frozenset({ROLE_ADMIN})
 _AO = frozenset({ROLE_ADMIN, ROLE_OPERATOR})
 _AOR = frozenset({ROLE_ADMIN, ROLE_OPERATOR, ROLE_READER})
 _AORE = frozenset({ROLE_ADMIN, ROLE_OPERATOR, ROLE_READER, ROLE_ETCD_BACKUP})
 _AOE = frozenset({ROLE_ADMIN, ROLE_OPERATOR, ROLE_ETCD_BACKUP})
+_AM = frozenset({ROLE_ADMIN, ROLE_META_WRITER})
 
 _M = "/machine.MachineService/"
 
@@ -75,8 +81,8 @@ RULES: Mapping[str, frozenset[str]] = {
     _M + "Logs": _AOR,
     _M + "LogsContainers": _AOR,
     _M + "Memory": _AOR,
-    _M + "MetaWrite": _A,
-    _M + "MetaDelete": _A,
+    _M + "MetaWrite": _AM,
+    _M + "MetaDelete": _AM,
     _M + "Mounts": _AOR,
     _M + "NetworkDeviceStats": _AOR,
     _M + "Netstat": _AOR,

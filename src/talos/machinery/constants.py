@@ -18,6 +18,11 @@ ROLE_OPERATOR = "os:operator"
 ROLE_READER = "os:reader"
 ROLE_ETCD_BACKUP = "os:etcd:backup"
 ROLE_IMPERSONATOR = "os:impersonator"
+ROLE_IMAGE_VERIFIER = "os:image:verifier"
+ROLE_META_WRITER = "os:meta:writer"
+#: every role Talos defines (pkg/machinery/role: role.All)
+ALL_ROLES = (ROLE_ADMIN, ROLE_OPERATOR, ROLE_READER, ROLE_ETCD_BACKUP, ROLE_IMAGE_VERIFIER,
+             ROLE_META_WRITER, ROLE_IMPERSONATOR)
 
 # Local cluster defaults (talosctl cluster create).
 DEFAULT_CLUSTER_NAME = "talos-default"

@@ -17,13 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from talos.machinery import goyaml
-from talos.machinery.constants import (
-    ROLE_ADMIN,
-    ROLE_ETCD_BACKUP,
-    ROLE_IMPERSONATOR,
-    ROLE_OPERATOR,
-    ROLE_READER,
-)
+from talos.machinery.constants import ALL_ROLES, ROLE_ADMIN
 from talos.machinery.errors import InvalidArgument, InvalidConfig, Problem
 from talos.talosctl.output import STDOUT, check_not_exists, clear_errors, write_output
 from talos.talosctl.patch_options import config_patch_options
@@ -31,7 +25,7 @@ from talos.talosctl.patch_options import config_patch_options
 if TYPE_CHECKING:
     from talos.machinery.secrets import SecretsBundle
 
-KNOWN_ROLES = (ROLE_ADMIN, ROLE_OPERATOR, ROLE_READER, ROLE_ETCD_BACKUP, ROLE_IMPERSONATOR)
+KNOWN_ROLES = ALL_ROLES
 OUTPUT_TYPES = ("controlplane", "worker", "talosconfig")
 F = TypeVar("F", bound=Callable[..., Any])
 

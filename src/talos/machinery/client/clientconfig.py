@@ -12,17 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from talos.machinery.client.talosconfig import Context, Talosconfig
-from talos.machinery.constants import (
-    ROLE_ADMIN,
-    ROLE_ETCD_BACKUP,
-    ROLE_IMPERSONATOR,
-    ROLE_OPERATOR,
-    ROLE_READER,
-)
+from talos.machinery.constants import ALL_ROLES
 from talos.machinery.errors import InvalidArgument
 from talos.machinery.pki import CertificateAuthority, IssueOptions
 
-ROLES = (ROLE_ADMIN, ROLE_OPERATOR, ROLE_READER, ROLE_ETCD_BACKUP, ROLE_IMPERSONATOR)
+ROLES = ALL_ROLES
 
 
 @dataclass(frozen=True)
