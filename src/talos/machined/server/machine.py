@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import platform
 import tarfile
@@ -22,6 +23,7 @@ from google.protobuf import any_pb2, empty_pb2, timestamp_pb2
 from talos.api.common import common_pb2
 from talos.api.machine import machine_pb2 as m
 from talos.api.machine import machine_pb2_grpc
+from talos.machined import shutdown
 from talos.machined.events import (
     Action,
     Event,
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
 
 Ctx: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 EVENT_TYPE_PREFIX = "talos/runtime/"
@@ -403,11 +407,26 @@ class MachineServicer(EtcdMethods, ApplyMethods, ClientConfigMethods,
     # -- power --------------------------------------------------------------------------------
 
     async def Reboot(self, request: m.RebootRequest, context: Ctx) -> m.RebootResponse:
+        mode = int(request.mode)
+        if mode == m.RebootRequest.POWERCYCLE:
+            # Talos's POWERCYCLE bypasses kexec for a reboot through the firmware. This node
+            # has neither: every reboot stops all services and re-executes machined from
+            # scratch, which is already the cold restart POWERCYCLE asks for.
+            log.info("reboot mode POWERCYCLE: no kexec and no firmware here; every reboot "
+                     "stops all services and re-executes machined, so POWERCYCLE is the "
+                     "same full restart as DEFAULT")
+        elif mode != m.RebootRequest.DEFAULT:
+            # FORCE (reboot without stopping anything) is not done here: machined always
+            # stops its services before it re-executes
+            known = mode in m.RebootRequest.Mode.values()
+            name = m.RebootRequest.Mode.Name(mode) if known else str(mode)
+            raise InvalidArgument(f"mode: reboot mode {name} is not supported by this node "
+                                  "(expected DEFAULT or POWERCYCLE)")
         self.node.sequencer.submit(self.node.reboot_sequence())
         return m.RebootResponse(messages=[m.Reboot(metadata=self._md())])
 
     async def Shutdown(self, request: m.ShutdownRequest, context: Ctx) -> m.ShutdownResponse:
-        self.node.sequencer.submit(self.node.shutdown_sequence())
+        self.node.sequencer.submit(shutdown.shutdown_sequence(self.node, force=request.force))
         return m.ShutdownResponse(messages=[m.Shutdown(metadata=self._md())])
 
 
