@@ -3,9 +3,15 @@ reboots), from each node's Events stream, ending with a per-node result.
 
 Each node gets its own one-to-one Events stream (subscribed before the action is sent, so
 no event is missed). When the node's API goes away the tracker says so, and for a reboot it
-reconnects until the node's boot sequence has finished again. What the trackers see goes to
-a view (progress_view.py): a live per-node table on a terminal, `<node>: <what>` lines on
-stderr otherwise. The result table goes to stdout.
+reconnects until the node's boot sequence has finished again. A reset node that comes back
+without its config is found in maintenance mode: its stage through the usual API (apid still
+routes to it), or its insecure maintenance API answering on the node's address (apid gone,
+as on a sandbox or a real node). A node that cannot be reached at all fails on its own line
+before anything is sent to it; the others go ahead.
+
+What the trackers see goes to a view (progress_view.py): a live per-node table on a terminal,
+`<node>: <what>` lines on stderr otherwise. The result is said once: the view's result lines
+on a terminal, else the result table on stdout.
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ from typing import Any
 
 import click
 
+from talos.machinery.errors import TalosError
 from talos.talosctl.events import decode_event
 from talos.talosctl.nodeapi import Session, echo_table
 from talos.talosctl.progress_view import PlainView, ProgressView, choose_view
 
 RETRY = 0.3
+#: seconds for one probe of a node's maintenance API (connect, then Version)
+MAINTENANCE_PROBE = 2.0
 #: kernel log lines kept per node with --debug (the newest; older ones are dropped)
 CONSOLE_LINES = 5000
 
@@ -59,6 +68,8 @@ class Tracker:
         self.deadline = time.monotonic() + timeout
         self.call: Any = None
         self.started = time.monotonic()
+        #: the labels the node said it wiped (its reset sequence's wipe tasks)
+        self.wiped: list[str] = []
 
     async def subscribe(self) -> None:
         from talos.api.machine import machine_pb2 as m
@@ -67,9 +78,19 @@ class Tracker:
         await self.call.read()  # the last past event: the subscription is live
 
     def _show(self, ev: Any) -> tuple[str, str, Any]:
+        from talos.api.machine import machine_pb2 as m
         v = decode_event(self.label, ev)
         self.view.event(self.label, v)
-        return v.type.rsplit(".", 1)[-1], v.source, v.payload
+        kind = v.type.rsplit(".", 1)[-1]
+        if kind == "TaskEvent" and v.source.startswith("wipe") \
+                and v.payload.action == m.TaskEvent.STOP:
+            self.wiped.append(v.source.removeprefix("wipe").upper())
+        return kind, v.source, v.payload
+
+    def _reset_done(self, where: str) -> Outcome:
+        took = time.monotonic() - self.started
+        wiped = f"wiped {', '.join(self.wiped)}" if self.wiped else "nothing wiped"
+        return Outcome(self.label, True, f"reset ({wiped}), back {where} ({took:.1f}s)")
 
     async def follow(self) -> Outcome:
         """Until the operation's end on this node; the view is told the outcome."""
@@ -128,28 +149,88 @@ class Tracker:
                     if ev is grpc.aio.EOF:
                         break
                     kind, _source, payload = self._show(ev)
-                    if self.expect == "reset" and kind == "SequenceEvent" \
-                            and payload.sequence == "initialize" \
-                            and payload.action == m.SequenceEvent.STOP:
-                        # a reset node may wait in maintenance mode for a new config
-                        took = time.monotonic() - self.started
-                        if payload.error.message:
-                            return Outcome(self.label, False,
-                                           f"initialize failed: {payload.error.message}")
-                        return Outcome(self.label, True, f"reset, back up ({took:.1f}s)")
-                    if kind == "SequenceEvent" and payload.sequence == "boot" \
-                            and payload.action == m.SequenceEvent.STOP:
+                    if kind != "SequenceEvent" or payload.action != m.SequenceEvent.STOP:
+                        continue
+                    if payload.sequence == "initialize" and payload.error.message:
+                        return Outcome(self.label, False,
+                                       f"initialize failed: {payload.error.message}")
+                    if self.expect == "reset" and payload.sequence == "initialize" \
+                            and await self._stage() == "maintenance":
+                        # STATE was wiped: the node waits for a new config
+                        self.view.note(self.label, "back in maintenance mode")
+                        return self._reset_done("in maintenance mode")
+                    if payload.sequence == "boot":
                         took = time.monotonic() - self.started
                         if payload.error.message:
                             return Outcome(self.label, False,
                                            f"boot failed: {payload.error.message}")
+                        if self.expect == "reset":
+                            return self._reset_done("up with its config")
                         return Outcome(self.label, True, f"rebooted ({took:.1f}s)")
             except grpc.RpcError:
+                if self.expect == "reset" and await self._maintenance_answers():
+                    self.view.note(self.label, "back in maintenance mode (its insecure "
+                                               "maintenance API answers)")
+                    return self._reset_done("in maintenance mode")
                 await asyncio.sleep(RETRY)
             except TimeoutError:
                 return Outcome(self.label, False, "timed out waiting for the node to boot")
             finally:
                 call.cancel()
+
+    async def _stage(self) -> str:
+        """The node's MachineStatus stage once it has one (`maintenance`, `booting`, ...)."""
+        import grpc
+
+        from talos.api.v1alpha1 import state_pb2, state_pb2_grpc
+        from talos.machinery.resources.runtime import MACHINE_STATUS
+        state = state_pb2_grpc.StateStub(self.s.conn.channel)  # type: ignore[no-untyped-call]
+        req = state_pb2.GetRequest(namespace=MACHINE_STATUS.default_namespace,
+                                   type=MACHINE_STATUS.type, id="machine")
+        while True:
+            try:
+                reply = await asyncio.wait_for(
+                    state.Get(req, metadata=_md(self.node)), self._left())
+            except grpc.RpcError as e:
+                if e.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+            else:
+                stage = _stage_of(reply.resource.spec.yaml_spec)
+                if stage:
+                    return stage
+            await asyncio.sleep(RETRY)  # published a moment after initialize ends
+
+    async def _maintenance_answers(self) -> bool:
+        """Whether the node's insecure maintenance API answers on its own address (what
+        `talosctl --insecure -n <node>` reaches), as upstream's reset --reboot checks."""
+        import grpc
+        from google.protobuf import empty_pb2
+
+        from talos.api.machine import machine_pb2_grpc
+        from talos.machinery.client.connection import ConnectionOptions, connect
+        from talos.machinery.errors import TalosError
+        host = self.node or self.s.endpoint_host
+        try:
+            conn = await asyncio.wait_for(connect(ConnectionOptions(
+                (host,), insecure=True, port=self.s.conn.options.port)), MAINTENANCE_PROBE)
+        except (TalosError, TimeoutError):
+            return False
+        try:
+            api = machine_pb2_grpc.MachineServiceStub(conn.channel)  # type: ignore[no-untyped-call]
+            await api.Version(empty_pb2.Empty(), timeout=MAINTENANCE_PROBE)
+            return True
+        except grpc.RpcError:
+            return False
+        finally:
+            await conn.close()
+
+
+def _stage_of(yaml_spec: str) -> str:
+    import io
+
+    from ruamel.yaml import YAML
+    spec = YAML(typ="safe").load(io.StringIO(yaml_spec)) if yaml_spec else None
+    return str(spec.get("stage") or "") if isinstance(spec, dict) else ""
 
 
 class ConsoleLog:
@@ -197,10 +278,14 @@ async def follow_all(trackers: list[Tracker], view: ProgressView) -> list[Outcom
     return [task.result() for task in tasks]
 
 
-async def run_tracked(s: Session, action: Callable[[], Awaitable[Any]], *, expect: str,
-                      wait_seconds: float, view: ProgressView | None = None,
-                      debug: bool = False) -> list[Outcome]:
-    """Subscribe to every node's events, run `action` (the fan-out RPC), follow each node.
+Action = Callable[[tuple[tuple[str, str], ...]], Awaitable[Any]]
+
+
+async def run_tracked(s: Session, action: Action, *, expect: str, wait_seconds: float,
+                      view: ProgressView | None = None, debug: bool = False
+                      ) -> list[Outcome]:
+    """Subscribe to every node's events, run `action(metadata)` (the fan-out RPC aimed at
+    the nodes whose subscription worked), follow each node.
 
     With `debug`, each node's kernel log is captured meanwhile and printed (stderr) for the
     nodes where the operation failed.
@@ -227,22 +312,68 @@ async def run_tracked(s: Session, action: Callable[[], Awaitable[Any]], *, expec
     return outcomes
 
 
-async def _run_tracked(s: Session, action: Callable[[], Awaitable[Any]], *, expect: str,
+def _routed_failure(details: str) -> bool:
+    """apid's words for a node (or its machined) it could not reach, as opposed to the
+    endpoint itself failing (apid/proxy.py)."""
+    return details.startswith(("node '", "machined (")) and " is unavailable: " in details
+
+
+def _unreachable(e: Any) -> str:
+    details = str(e.details() or e.code().name)
+    low = details.lower()
+    if "connection refused" in low:
+        return (f"{details.split(' is unavailable: ')[0]} is unreachable: connection refused "
+                "(is the node up? -n takes node addresses as the endpoint reaches them)")
+    return details
+
+
+async def _subscribe(s: Session, t: Tracker) -> str | TalosError | None:
+    """None once subscribed; else why this node cannot be followed: a message for this node,
+    or, when the endpoint itself failed (not one routed node), the explained error for the
+    whole command."""
+    import grpc
+    try:
+        await t.subscribe()
+    except grpc.RpcError as e:
+        if not _routed_failure(str(e.details() or "")):
+            err: TalosError = s.conn.explain(e)
+            return err
+        return _unreachable(e)
+    return None
+
+
+async def _run_tracked(s: Session, action: Action, *, expect: str,
                        wait_seconds: float, view: ProgressView | None) -> list[Outcome]:
+    from talos.machinery.client.connection import nodes_metadata
     view = view if view is not None else choose_view()
     targets = s.nodes or [""]
     trackers = [Tracker(s, n, expect=expect, timeout=wait_seconds, view=view)
                 for n in targets]
-    async with asyncio.TaskGroup() as tg:
-        for t in trackers:
-            tg.create_task(t.subscribe())
-    reply = await action()
-    failed = {s.node_of(msg): msg.metadata.error for msg in reply.messages
-              if msg.metadata.error}
     outcomes: dict[str, Outcome] = {}
+    try:
+        async with asyncio.TaskGroup() as tg:
+            subs = [tg.create_task(_subscribe(s, t)) for t in trackers]
+        live = []
+        for t, sub in zip(trackers, subs, strict=True):
+            why = sub.result()
+            if isinstance(why, TalosError):
+                raise why
+            if why is None:
+                live.append(t)
+            else:
+                outcomes[t.label] = Outcome(t.label, False, why)
+        reply = await action(nodes_metadata([t.node for t in live if t.node])) \
+            if live else None
+    except BaseException:
+        for t in trackers:
+            if t.call is not None:
+                t.call.cancel()
+        raise
+    failed = {s.node_of(msg): msg.metadata.error for msg in reply.messages
+              if msg.metadata.error} if reply is not None else {}
     followed = []
-    for t in trackers:
-        if t.label in failed or (len(trackers) == 1 and failed):
+    for t in live:
+        if t.label in failed or (len(live) == 1 and failed):
             err = failed.get(t.label) or next(iter(failed.values()))
             t.call.cancel()
             outcomes[t.label] = Outcome(t.label, False, err)
@@ -253,10 +384,17 @@ async def _run_tracked(s: Session, action: Callable[[], Awaitable[Any]], *, expe
     return [outcomes[t.label] for t in trackers]
 
 
-def report(outcomes: list[Outcome]) -> None:
-    """The per-node result table; a non-zero exit if any node failed."""
-    echo_table([("NODE", "RESULT"),
-                *((o.node, o.message if o.ok else f"FAILED: {o.message}") for o in outcomes)])
+def report(outcomes: list[Outcome], view: ProgressView | None = None) -> None:
+    """The per-node result, said once: the result table on stdout, unless `view` already
+    printed its result lines on the terminal stdout also writes to; a non-zero exit if any
+    node failed."""
+    import sys
+
+    from talos.talosctl.progress_view import LiveView
+    if not (isinstance(view, LiveView) and sys.stdout.isatty()):
+        echo_table([("NODE", "RESULT"),
+                    *((o.node, o.message if o.ok else f"FAILED: {o.message}")
+                      for o in outcomes)])
     bad = [o for o in outcomes if not o.ok]
     if bad:
         raise click.ClickException(

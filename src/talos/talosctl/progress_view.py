@@ -3,7 +3,8 @@
 `PlainView` prints one line per sequence/phase/service event to stderr
 (`<node>: phase stopServices: start`), for pipes, logs and tests. `LiveView` (stderr is a
 terminal) keeps a rich Live table with one row per node — NODE, SEQUENCE, PHASE, TASK,
-STATE, ELAPSED — and ends with one result line per node. `choose_view()` picks one.
+STATE, ELAPSED — that is cleared at the end, leaving one result line per node (the result
+is said once). `choose_view()` picks one.
 
 Both take the same calls: `showing(labels)` around the operation, `event(label, ev)` for each
 decoded Events message, `note(label, text)` for what the client itself sees (the API going
@@ -88,9 +89,11 @@ class LiveView:
         now = self.clock()
         for label in labels:
             self.rows.setdefault(label, _Row(started=now))
+        # transient: the table goes once the operation ends, so the result is said once,
+        # by the result lines below (and talosctl leaves out its stdout table then)
         self._live = Live(get_renderable=self.render, console=self.console,
                           auto_refresh=self.auto_refresh, refresh_per_second=4,
-                          redirect_stdout=False, redirect_stderr=False)
+                          redirect_stdout=False, redirect_stderr=False, transient=True)
         self._live.start()
         try:
             yield

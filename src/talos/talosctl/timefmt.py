@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 import click
 
@@ -86,3 +87,20 @@ def go_duration(seconds: float) -> str:
     from talos.machinery.duration import format_go_duration
     return format_go_duration(seconds)
 
+
+
+class DurationParam(click.ParamType):  # type: ignore[type-arg]  # generic only since click 8.2
+    """A click type for Go-duration flags (`--timeout 5m`, `90s`, `1h30m`; plain seconds
+    are still accepted): the value is seconds, a bad one a usage error naming the flag."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        if isinstance(value, int | float):
+            return float(value)
+        flag = max(param.opts, key=len) if param is not None and param.opts else "duration"
+        return parse_duration(str(value), flag)
+
+
+DURATION = DurationParam()

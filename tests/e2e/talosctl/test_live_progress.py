@@ -77,6 +77,45 @@ def test_reboot_on_a_terminal_shows_a_live_table_and_result_lines(e2e: E2ECluste
 
 
 
+def test_reboot_on_a_terminal_says_its_result_once(e2e: E2ECluster) -> None:
+    """stdout and stderr on one terminal (as a user runs it): the table is cleared at the
+    end and the result is said once, by the result line; no result table after it."""
+    assert TALOSCTL is not None
+    host = HOSTS[1]
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([TALOSCTL, "-e", e2e.endpoint(), "-n", host, "reboot"],
+                                stdout=slave, stderr=slave, stdin=subprocess.DEVNULL,
+                                env=e2e.env(TERM="xterm"), cwd=e2e.tmp)
+    finally:
+        os.close(slave)
+    chunks = []
+    try:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child side of the terminal is closed
+                break
+            if not data:
+                break
+            chunks.append(data)
+        code = proc.wait(timeout=300)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    raw = b"".join(chunks).decode(errors="replace")
+    text = ANSI.sub("", raw).replace("\r", "")
+    assert code == 0, text
+    lines = text.rstrip().splitlines()
+    assert lines[-1].startswith(f"✓ {host}: rebooted"), text
+    assert sum(ln.startswith(f"✓ {host}:") for ln in lines) == 1, text
+    assert not any(ln.split()[:1] == ["NODE"] and "RESULT" in ln.split() for ln in lines)
+    # the live table was erased once the operation ended (rich's transient Live)
+    assert "\x1b[2K" in raw
+
+
 def test_debug_waits_and_prints_console_logs_of_failed_nodes(e2e: E2ECluster) -> None:
     host = HOSTS[2]
     node = e2e.nodes[host]

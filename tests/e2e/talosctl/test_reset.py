@@ -20,6 +20,9 @@ def test_reset_with_reboot_shows_progress_and_result(e2e: E2ECluster) -> None:
                      "API is down: waiting for the node to come back",
                      "sequence initialize: stop"):
             assert f"{HOSTS[2]}: {line}" in r.stderr, r.stderr
-        assert r.stdout.splitlines()[1].split()[:3] == [HOSTS[2], "reset,", "back"]
+        assert r.stdout.splitlines()[1].startswith(HOSTS[2])
+        # the default wipe mode (all) wipes both system labels; STATE gone: maintenance mode
+        assert r.stdout.splitlines()[1].split(None, 1)[1].startswith(
+            "reset (wiped STATE, EPHEMERAL), back in maintenance mode"), r.stdout
     finally:
         e2e.fresh_node(HOSTS[2])
