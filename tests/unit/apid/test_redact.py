@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from talos.apid.cosi_filter import REDACTED, redact_yaml
+from talos.apid import cosi_filter
+from talos.machinery.config.redact import REDACTED, redact_yaml
 
 SECRETS = ["abcdef.0123456789abcdef", "Q0FLRVk=", "c2VjcmV0", "YWVz", "d2dwcml2",
            "hunter2", "U0FLRVk=", "RVRDREtFWQ==", "mystery-secret"]
@@ -48,6 +49,10 @@ def test_every_secret_is_redacted_and_the_rest_kept() -> None:
         assert secret not in out
     assert out.count(REDACTED) == len(SECRETS)
     assert "clusterName: demo" in out and "username: me" in out and "Q0VSVA==" in out
+
+
+def test_apid_replaces_secrets_with_the_same_marker() -> None:
+    assert cosi_filter.REDACTED == REDACTED
 
 
 def test_unparseable_config_shows_nothing() -> None:
