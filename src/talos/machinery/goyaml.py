@@ -7,6 +7,7 @@ they look like the ones `talosctl` writes, and for strict loading of those files
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -36,15 +37,25 @@ def dump_all(documents: list[Any]) -> str:
     return buf.getvalue()
 
 
+#: a duplicate key's message quotes both values (a token, a key): only the key is named
+_DUPLICATE_VALUES = re.compile(r'(found duplicate key "[^"]*") with value .*$', re.S)
+
+
+def describe_error(e: MarkedYAMLError, *, context: bool = False) -> str:
+    """`line L, column C: what` for a YAML error, quoting no value of the document."""
+    mark = e.problem_mark or e.context_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    parts = (e.context, e.problem) if context else (e.problem or e.context,)
+    what = " ".join(str(p) for p in parts if p) or "invalid YAML"
+    return where + _DUPLICATE_VALUES.sub(r"\1", what)
+
+
 def load(text: str | bytes, *, source: str) -> Any:
     """Parse one YAML document (safe types only); syntax errors name line and column."""
     y = YAML(typ="safe", pure=True)
     try:
         return y.load(text)
     except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise InvalidConfig([Problem("", f"{where}{e.problem or e.context}")],
-                            source=source) from None
+        raise InvalidConfig([Problem("", describe_error(e))], source=source) from None
     except YAMLError as e:
         raise InvalidConfig([Problem("", f"invalid YAML: {e}")], source=source) from None

@@ -17,10 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import jsonpatch
-import jsonpointer
-
-from talos.machinery.config import yamlio
+from talos.machinery.config import json_patch, yamlio
 from talos.machinery.config.config import (
     V1ALPHA1,
     Config,
@@ -226,18 +223,10 @@ def _json_patch(docs: list[Any], ops: list[Any]) -> list[Any]:
     if len(docs) != 1:
         raise _PatchError("", "JSON patches are not supported for multi-document machine "
                           "configuration (use a strategic merge patch)")
-    current = yamlio.to_plain(docs[0])
-    for i, op in enumerate(yamlio.to_plain(ops)):
-        where = f"[{i}]"
-        if not isinstance(op, dict):
-            raise _PatchError(where, "a JSON patch operation must be a mapping with op/path")
-        where = f"[{i}] ({op.get('op')} {op.get('path')})"
-        try:
-            current = jsonpatch.JsonPatch([op]).apply(current)
-        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as e:
-            raise _PatchError(where, str(e) or type(e).__name__) from None
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
-            raise _PatchError(where, f"invalid operation: {e}") from None
+    try:
+        current = json_patch.apply(yamlio.to_plain(docs[0]), yamlio.to_plain(ops))
+    except json_patch.JSONPatchError as e:
+        raise _PatchError(e.where, e.message) from None
     if not isinstance(current, dict):
         raise _PatchError("", "a JSON patch must leave the document a mapping")
     return [_sync(docs[0], current)]

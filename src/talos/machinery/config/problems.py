@@ -1,7 +1,8 @@
 """Turn pydantic validation errors into `Problem`s with Talos-style field paths.
 
 `machine.network.interfaces[0].addresses[1]: invalid CIDR "10.5.0"`; unknown keys get a
-"did you mean" from the YAML keys the model at that place accepts.
+"did you mean" from the YAML keys the model at that place accepts. A problem with a secret
+field (`machine.token`, `cluster.ca.key`, ...) never shows its value: "******" stands in.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import re
 import types
 import typing
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from talos.machinery.config.redact import REDACTED, is_secret_path
 from talos.machinery.errors import Problem
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_$-]+$")
@@ -86,7 +89,16 @@ def did_you_mean(word: str, candidates: Sequence[str]) -> str:
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 
+@dataclass(frozen=True)
+class _Hidden:
+    """A secret input: its YAML type may be told, never its value."""
+
+    yaml_type: str
+
+
 def _yaml_type(value: Any) -> str:
+    if isinstance(value, _Hidden):
+        return value.yaml_type
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -105,6 +117,8 @@ def _yaml_type(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, _Hidden):
+        return REDACTED
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, dict | list):
@@ -143,11 +157,32 @@ def _message(err: Any, root: type[BaseModel]) -> str:
     return f"{err['msg']} ({got})"
 
 
+def _hide_secret(err: Any) -> Any:
+    """The error with its input hidden (and the input's spelling taken out of a validator's
+    message)."""
+    value = err.get("input")
+    if isinstance(value, dict | list) or value is None or value == "":
+        return err
+    msg = str(err.get("msg", "")).replace(f'"{value}"', REDACTED).replace(
+        f"'{value}'", REDACTED)
+    if len(str(value)) >= 4:
+        msg = msg.replace(str(value), REDACTED)
+    return dict(err, msg=msg, input=_Hidden(_yaml_type(value)))
+
+
+def _kind(root: type[BaseModel]) -> str:
+    """The document kind a root model validates ("v1alpha1" for the main document)."""
+    return "v1alpha1" if root.__name__ == "V1Alpha1Config" else root.__name__
+
+
 def problems_from(exc: ValidationError, root: type[BaseModel], prefix: str = ""
                   ) -> list[Problem]:
     """One Problem per pydantic error, in document order."""
     out: list[Problem] = []
+    kind = _kind(root)
     for err in exc.errors(include_url=False):
         loc = [p for p in err["loc"] if isinstance(p, str | int)]
+        if is_secret_path(kind, loc):
+            err = _hide_secret(err)
         out.append(Problem(format_path(loc, prefix), _message(err, root)))
     return out

@@ -17,6 +17,7 @@ from ruamel.yaml.scalarfloat import ScalarFloat
 from ruamel.yaml.scalarint import ScalarInt
 
 from talos.machinery.errors import InvalidConfig, Problem
+from talos.machinery.goyaml import describe_error
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,8 @@ def parse_all(data: str | bytes, *, source: str) -> tuple[list[Any], Style]:
     try:
         docs = list(_yaml().load_all(text))
     except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        what = " ".join(str(p) for p in (e.context, e.problem) if p) or "invalid YAML"
-        raise InvalidConfig([Problem("", f"YAML syntax error at {where}{what}")],
+        raise InvalidConfig([Problem("", "YAML syntax error at "
+                                     + describe_error(e, context=True))],
                             source=source) from None
     except YAMLError as e:
         raise InvalidConfig([Problem("", f"YAML syntax error: {e}")], source=source) from None
@@ -147,7 +146,7 @@ def _unpaired(text: str) -> str:
     try:
         return text.encode("utf-16", "surrogatepass").decode("utf-16")
     except UnicodeDecodeError:
-        raise InvalidConfig([Problem("", f"invalid Unicode in {text!r}: unpaired surrogate "
+        raise InvalidConfig([Problem("", "invalid Unicode in a string: unpaired surrogate "
                                      "escape")]) from None
 
 
