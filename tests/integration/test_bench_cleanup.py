@@ -64,12 +64,14 @@ def _still_running(seen: dict[int, float]) -> list[int]:
     return out
 
 
-def test_sigterm_mid_run_leaves_no_process_netns_mount_or_temp_dir(tmp_path: Path) -> None:
+def _run_mid_run(tmp_path: Path, *args: str, sigterm: bool) -> tuple[int, dict[str, object]]:
+    """Run bench/node.py; with `sigterm`, send SIGTERM once its node has started a service,
+    else let it run out its deadline. Assert nothing it started is left."""
     _require_root()
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     own_netns = _netns(os.getpid())
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "node.py")],
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "node.py"), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "TMPDIR": str(tmpdir)})
     seen: dict[int, float] = {}  # every descendant ever seen: pid -> create time
@@ -89,13 +91,15 @@ def test_sigterm_mid_run_leaves_no_process_netns_mount_or_temp_dir(tmp_path: Pat
                         started = True
                 except psutil.NoSuchProcess:
                     continue
-            if started or proc.poll() is not None:
+            if (started and sigterm) or proc.poll() is not None:
                 break
             time.sleep(0.05)
-        assert started, (f"the benchmark ended (exit {proc.poll()}) before its node started "
-                         f"a service: {proc.stderr.read() if proc.stderr else ''}")
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
+        if sigterm:
+            assert started, (f"the benchmark ended (exit {proc.poll()}) before its node "
+                             f"started a service: {proc.stderr.read() if proc.stderr else ''}")
+            assert namespaces, "the node's network namespace was never seen"
+            proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -110,7 +114,6 @@ def test_sigterm_mid_run_leaves_no_process_netns_mount_or_temp_dir(tmp_path: Pat
         psutil.wait_procs([psutil.Process(p) for p in {*leftovers, *in_namespaces}
                            if psutil.pid_exists(p)], timeout=10)
 
-    assert namespaces, "the node's network namespace was never seen"
     assert not leftovers, f"processes the benchmark started are still running: {leftovers}"
     assert not in_namespaces, f"processes left in the node's network namespace: {in_namespaces}"
     mounts = Path("/proc/self/mountinfo").read_text()
@@ -118,6 +121,19 @@ def test_sigterm_mid_run_leaves_no_process_netns_mount_or_temp_dir(tmp_path: Pat
     assert not any(ns in mounts for ns in namespaces), \
         "the node's network namespace is still bind-mounted"
     assert list(tmpdir.iterdir()) == [], f"temp files left: {list(tmpdir.iterdir())}"
-    assert proc.returncode != 0
     report = json.loads(out)
-    assert "interrupted by SIGTERM" in report["error"], (report, err)
+    assert isinstance(report, dict), (out, err)
+    return proc.returncode, report
+
+
+def test_sigterm_mid_run_leaves_no_process_netns_mount_or_temp_dir(tmp_path: Path) -> None:
+    code, report = _run_mid_run(tmp_path, sigterm=True)
+    assert code != 0
+    assert "interrupted by SIGTERM while waiting for: " in str(report["error"]), report
+
+
+def test_deadline_fails_naming_the_wait_and_leaves_nothing(tmp_path: Path) -> None:
+    # 2 s: well before the benchmark's end (a node up, then 3000 calls twice)
+    code, report = _run_mid_run(tmp_path, "--deadline", "2", sigterm=False)
+    assert code != 0
+    assert "deadline of 2s passed while waiting for: " in str(report["error"]), report
