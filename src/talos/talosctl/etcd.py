@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -113,6 +114,14 @@ def snapshot_info(path: str) -> dict[str, Any] | None:
     return info
 
 
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @etcd.command()
 @click.argument("path")
 @click.pass_context
@@ -120,11 +129,18 @@ def snapshot(ctx: click.Context, path: str) -> None:
     """Stream snapshot of the etcd node to the path."""
     from talos.api.machine import machine_pb2 as m
 
+    # as upstream: streamed into PATH.part, fsynced, renamed over PATH; the database holds
+    # every secret of the cluster, so the file is 0600 from the moment it exists (a stale
+    # .part of an earlier run is removed first: O_TRUNC would keep its mode)
     part = path + ".part"
 
     async def call(stub: Any, md: Any) -> int:
         size = 0
-        with open(part, "wb") as f:  # noqa: ASYNC230 - small sequential writes of a CLI
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(part)
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        os.fchmod(fd, 0o600)  # whatever the umask
+        with os.fdopen(fd, "wb") as f:
             async for d in stub.EtcdSnapshot(m.EtcdSnapshotRequest(), metadata=md):
                 if d.metadata.error:
                     raise click.ClickException(f"{d.metadata.hostname}: {d.metadata.error}")
@@ -141,6 +157,7 @@ def snapshot(ctx: click.Context, path: str) -> None:
             os.unlink(part)
         raise
     os.replace(part, path)
+    _fsync_dir(os.path.dirname(path) or ".")
     click.echo(f"etcd snapshot saved to {path!r} ({size} bytes)")
     info = snapshot_info(path)
     if info is not None:

@@ -244,9 +244,16 @@ async def test_three_control_planes_through_machined_apid_and_talosctl(tmp_path:
             code, out, err = await talosctl(cfg, "etcd", "defrag")
             assert code == 0, err
             snap = tmp_path / "db.snapshot"
+            # a world-readable stale part of an interrupted run and an old snapshot: the
+            # database (every secret of the cluster) is still written 0600
+            for old in (snap, tmp_path / "db.snapshot.part"):
+                old.write_bytes(b"old")
+                old.chmod(0o644)
             code, out, err = await talosctl(cfg, "etcd", "snapshot", str(snap))
             assert code == 0, err
             assert f"({snap.stat().st_size} bytes)" in out and "revision" in out
+            assert oct(snap.stat().st_mode & 0o777) == "0o600"
+            assert not (tmp_path / "db.snapshot.part").exists()
 
             kube = tmp_path / "kube" / "config"
             kube.parent.mkdir()
