@@ -157,3 +157,24 @@ async def test_snapshot_and_recover_after_losing_quorum(tmp_path: Path) -> None:
         await nodes[0].manager.upload_snapshot(chunks())
         with pytest.raises(FailedPrecondition, match="healthy"):
             await nodes[0].manager.bootstrap(recover=True, skip_hash_check=False)
+
+
+async def test_lost_quorum_health_says_no_leader_and_names_unreachable_members(
+        tmp_path: Path) -> None:
+    async with etcd_nodes(tmp_path, 3) as nodes:
+        await three_up(nodes)
+        await nodes[1].stop()
+        await nodes[2].stop()
+        # what `talosctl health` and `talosctl service etcd` show for the survivor
+        await nodes[0].runner.wait_for(lambda r: "no leader" in r.health.last_message)
+        message = nodes[0].runner.health.last_message
+        assert message.startswith("etcd has no leader: quorum lost: 2 of 3 members "
+                                  "unreachable: "), message
+        for n in nodes[1:]:
+            assert f"{n.name} (https://{n.address}:2380)" in message, message
+        assert nodes[0].name + " (" not in message
+        assert "TimeoutError" not in message
+        assert "recover this member from a snapshot" in message
+        # one member back: quorum again, healthy
+        nodes[1].start()
+        await nodes[0].runner.wait_for(lambda r: r.health.healthy)

@@ -58,6 +58,8 @@ EXEC_SHIM = "import json,os,sys;a=json.load(open(sys.argv[1]));os.execv(a[0],a)"
 JOIN_POLL = 0.2
 #: while a learner, the health check retries promotion this often (within one check)
 PROMOTE_RETRY = 0.1
+#: how long a peer has to answer Status when the health check looks for unreachable members
+NO_LEADER_PROBE = 0.5
 
 
 @dataclass(frozen=True)
@@ -367,14 +369,47 @@ class EtcdManager:
     async def _health(self) -> None:
         settings = self._require_settings()
         async with await self.client() as local:
-            local.timeout = 2.0
-            status = await local.status()
+            local.timeout = 1.0
+            status = await local.status()  # answered locally, quorum or not
             if status.isLearner:
                 await self._promote(int(status.header.member_id))
+            elif not status.leader:
+                raise Unavailable(await self._no_leader(local, int(status.header.member_id)))
             await local.health()
             if self._peer_url_checked != settings.peer_url:
                 await self._update_peer_url(local, int(status.header.member_id), settings)
         await self._publish(f"{status.header.member_id:x}")
+
+    async def _no_leader(self, local: EtcdClient, me: int) -> str:
+        """Why etcd has no leader, for the health message: the members that do not answer
+        (etcd 3.4 lists members from the local store, so this works without quorum)."""
+        members = await local.member_list()
+        others = [m for m in members if m.ID != me]
+
+        async def answers(m: pb.Member) -> bool:
+            endpoints = [u.split("://", 1)[-1] for u in m.clientURLs]
+            if not endpoints:
+                return False  # never started (a member added but not joined yet)
+            try:
+                async with await self.client(endpoints) as c:
+                    c.timeout = NO_LEADER_PROBE
+                    await c.status()
+            except TalosError:
+                return False
+            return True
+
+        up = await asyncio.gather(*(answers(m) for m in others))
+        down = [m for m, ok in zip(others, up, strict=True) if not ok]
+        if not down:
+            return (f"etcd has no leader: an election is in progress (all {len(members)} "
+                    "members answer)")
+        names = ", ".join(f"{m.name or f'{m.ID:x}'} ({', '.join(m.peerURLs)})" for m in down)
+        quorum = len(members) // 2 + 1
+        lost = len(members) - len(down) < quorum
+        return (f"etcd has no leader{': quorum lost' if lost else ''}: {len(down)} of "
+                f"{len(members)} members unreachable: {names}"
+                + ("; bring them back, or recover this member from a snapshot "
+                   "(talosctl bootstrap --recover-from)" if lost else ""))
 
     async def _update_peer_url(self, c: EtcdClient, member_id: int,
                                settings: EtcdSettings) -> None:

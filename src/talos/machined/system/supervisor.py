@@ -260,13 +260,17 @@ class ServiceRunner:
             await self.sup.clock.sleep(interval)
             break
         while True:
+            limit = max(self.spec.health_interval, 1.0)
             try:
-                async with asyncio.timeout(max(self.spec.health_interval, 1.0)):
+                async with asyncio.timeout(limit):
                     await check()
             except asyncio.CancelledError:
                 raise
+            except TimeoutError as exc:
+                self._set_health(False, str(exc) or f"the health check did not finish within "
+                                 f"{limit:g}s")
             except Exception as exc:
-                self._set_health(False, str(exc) or type(exc).__name__)
+                self._set_health(False, str(exc) or "the health check failed without a reason")
             else:
                 self._set_health(True, "")
             await self.sup.clock.sleep(self.spec.health_interval)
