@@ -68,8 +68,11 @@ class Tracker:
         self.deadline = time.monotonic() + timeout
         self.call: Any = None
         self.started = time.monotonic()
-        #: the labels the node said it wiped (its reset sequence's wipe tasks)
+        #: the labels the node said it wiped (its reset sequence's wipe tasks), complete once
+        #: the sequence's last phase (exit) was seen; a node whose API is one of the
+        #: services it stops (a sandbox, a real node) goes quiet before its wipe phase
         self.wiped: list[str] = []
+        self.saw_exit = False
 
     async def subscribe(self) -> None:
         from talos.api.machine import machine_pb2 as m
@@ -85,12 +88,16 @@ class Tracker:
         if kind == "TaskEvent" and v.source.startswith("wipe") \
                 and v.payload.action == m.TaskEvent.STOP:
             self.wiped.append(v.source.removeprefix("wipe").upper())
+        if kind == "PhaseEvent" and v.source == "exit":
+            self.saw_exit = True
         return kind, v.source, v.payload
 
     def _reset_done(self, where: str) -> Outcome:
         took = time.monotonic() - self.started
-        wiped = f"wiped {', '.join(self.wiped)}" if self.wiped else "nothing wiped"
-        return Outcome(self.label, True, f"reset ({wiped}), back {where} ({took:.1f}s)")
+        what = "reset"
+        if self.saw_exit:
+            what += f" (wiped {', '.join(self.wiped)})" if self.wiped else " (nothing wiped)"
+        return Outcome(self.label, True, f"{what}, back {where} ({took:.1f}s)")
 
     async def follow(self) -> Outcome:
         """Until the operation's end on this node; the view is told the outcome."""
