@@ -5,6 +5,11 @@ Layout (as Talos's bundle): `<node>/version`, `<node>/services`, `<node>/service
 `<node>/resources/<type>.yaml`, and `errors.txt` listing what could not be collected (a
 collector failing never stops the bundle). Progress goes to stderr, one line per item.
 The zip is written to a temporary file and renamed into place when complete.
+
+The bundle is attached to bug reports, so it holds no secret: the machine config is written
+with every secret value replaced by "******" (structure kept, as readers see it), and the
+spec of any other resource whose definition says `sensitivity: sensitive` is written as
+`<REDACTED>` (as Talos's support bundle, go-talos-support v0.3, does).
 """
 
 from __future__ import annotations
@@ -22,6 +27,17 @@ from talos.talosctl.nodeapi import Session, call, format_table
 
 META_NS = "meta"
 RD_TYPE = "ResourceDefinitions.meta.cosi.dev"
+MACHINE_CONFIG_TYPE = "MachineConfigs.config.talos.dev"
+#: the spec of a sensitive resource in the bundle (Talos's go-talos-support writes the same)
+SENSITIVE_SPEC = "<REDACTED>"
+
+
+def _bundle_spec(rtype: str, sensitive: bool, yaml_spec: str) -> str:
+    """What the bundle may show of a resource's spec."""
+    if rtype == MACHINE_CONFIG_TYPE:
+        from talos.machinery.config.redact import redact_yaml
+        return redact_yaml(yaml_spec)
+    return SENSITIVE_SPEC if sensitive else yaml_spec
 
 
 class Bundle:
@@ -116,7 +132,7 @@ async def _collect_node(s: Session, node: str, label: str, bundle: Bundle,
     await item("mounts", mounts)
 
     state = state_pb2_grpc.StateStub(s.conn.channel)  # type: ignore[no-untyped-call]
-    defs: list[tuple[str, str]] = []
+    defs: list[tuple[str, str, bool]] = []
 
     async def definitions() -> str:
         from ruamel.yaml import YAML
@@ -125,21 +141,24 @@ async def _collect_node(s: Session, node: str, label: str, bundle: Bundle,
                                   metadata=md):
             spec = YAML(typ="safe", pure=True).load(r.resource.spec.yaml_spec) or {}
             if spec.get("type") and spec.get("defaultNamespace"):
-                defs.append((spec["type"], spec["defaultNamespace"]))
+                defs.append((spec["type"], spec["defaultNamespace"],
+                             spec.get("sensitivity") == "sensitive"))
             text.append(r.resource.spec.yaml_spec)
         return "---\n".join(text)
 
     await item("resources/definitions.yaml", definitions)
-    for rtype, ns in sorted(defs):
-        async def listing(rtype: str = rtype, ns: str = ns) -> str:
+    for rtype, ns, sensitive in sorted(defs):
+        async def listing(rtype: str = rtype, ns: str = ns, sensitive: bool = sensitive
+                          ) -> str:
             docs = []
             async for r in state.List(state_pb2.ListRequest(namespace=ns, type=rtype),
                                       metadata=md):
                 md_ = r.resource.metadata
+                spec = _bundle_spec(rtype, sensitive, r.resource.spec.yaml_spec)
                 docs.append(f"node: {label}\nmetadata:\n  namespace: {md_.namespace}\n"
                             f"  type: {md_.type}\n  id: {md_.id}\n  version: {md_.version}\n"
                             "spec:\n" + "".join(f"  {ln}\n" for ln in
-                                                r.resource.spec.yaml_spec.splitlines()))
+                                                spec.splitlines()))
             return "---\n".join(docs)
         await item(f"resources/{rtype}.yaml", listing)
 

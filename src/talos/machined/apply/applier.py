@@ -12,10 +12,11 @@ Modes (Talos's `talosctl apply-config --mode`):
   `try_mode_timeout` (default 1 minute) unless another apply confirms it first.
 
 `dry_run` decides exactly as a real apply would and returns that decision plus a unified
-diff, changing nothing. An invalid config is refused with every problem (InvalidArgument) and
-the running config is untouched. The validator's warnings (deprecated fields ...) are
-returned in `warnings` with every mode, dry-run included; its errors (a missing
-`cluster.controlPlane.endpoint`, ...) refuse the config like structural ones, as Talos does.
+diff (every secret redacted), changing nothing. An invalid config is refused with every
+problem (InvalidArgument) and the running config is untouched. The validator's warnings
+(deprecated fields ...) are returned in `warnings` with every mode, dry-run included; its
+errors (a missing `cluster.controlPlane.endpoint`, ...) refuse the config like structural
+ones, as Talos does.
 One apply runs at a time (Busy).
 
 In maintenance mode (no config yet) any mode but TRY stores the config and boots with it.
@@ -41,6 +42,7 @@ from talos.machined.apply.services import (
 )
 from talos.machined.apply.store import ConfigStore
 from talos.machined.config import NodeConfig, parse_config
+from talos.machinery.config.redact import redact_pair
 from talos.machinery.errors import Busy, FailedPrecondition, InvalidArgument
 
 if TYPE_CHECKING:
@@ -83,9 +85,11 @@ def config_warnings(cfg: NodeConfig) -> list[str]:
 
 
 def config_diff(old: bytes | None, new: bytes) -> str:
-    """A readable unified diff of two configs ("" when equal)."""
-    a = (old or b"").decode(errors="replace").splitlines(keepends=True)
-    b = new.decode(errors="replace").splitlines(keepends=True)
+    """A readable unified diff of two configs ("" when equal), secrets redacted: a changed
+    secret shows as "****** (changed)", never its value."""
+    red_old, red_new = redact_pair(old, new)
+    a = red_old.splitlines(keepends=True)
+    b = red_new.splitlines(keepends=True)
     lines = list(difflib.unified_diff(a, b, fromfile="a/config", tofile="b/config"))
     return "".join(ln if ln.endswith("\n") else ln + "\n" for ln in lines)
 
