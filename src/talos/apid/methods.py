@@ -30,6 +30,8 @@ class MethodInfo:
     server_streaming: bool
     #: replies carry `metadata = 1` per message: `nodes` fan-out may merge them
     fanout: bool
+    #: full name of the request message (for errors about undecodable requests)
+    request_type: str = "the request"
 
 
 def _has_metadata(msg: Descriptor) -> bool:
@@ -57,7 +59,8 @@ def known_methods() -> Mapping[str, MethodInfo]:
                 out[path] = MethodInfo(
                     path, m.client_streaming, m.server_streaming,
                     fanout=not m.client_streaming
-                    and _envelope(m.output_type, m.server_streaming))
+                    and _envelope(m.output_type, m.server_streaming),
+                    request_type=m.input_type.full_name)
     return out
 
 

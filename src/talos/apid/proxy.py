@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from talos.apid import cosi_filter, wire
 from talos.apid.authz import authorize, may_read_secrets
@@ -23,7 +24,8 @@ from talos.apid.identity import ROLE_METADATA_KEY, caller_roles
 from talos.apid.methods import MethodInfo, lookup
 from talos.apid.route import LOCAL, ROUTING_KEYS, Route, parse_route
 from talos.machinery.errors import InvalidArgument, TalosError
-from talos.nodeserver.status import guard_stream, guard_unary
+from talos.nodeserver.boundary import guard
+from talos.nodeserver.decoding import MalformedRequest
 
 _DROP = frozenset({*ROUTING_KEYS, ROLE_METADATA_KEY, "user-agent", "content-type", "te",
                    "authority"})
@@ -78,14 +80,19 @@ class Proxy(grpc.GenericRpcHandler):  # type: ignore[misc]
         return handler
 
     def _handler(self, info: MethodInfo) -> grpc.RpcMethodHandler:
-        """Identity (de)serializers: requests and replies stay bytes end to end."""
+        """Identity (de)serializers: requests and replies stay bytes end to end (the node
+        that serves the method decodes the request; one that does not decode is refused
+        there as INVALID_ARGUMENT, as apid passes the status on). Guarded once, here: every
+        failure becomes the status `talos.nodeserver.status` maps it to."""
         if not info.client_streaming and not info.server_streaming:
-            return grpc.unary_unary_rpc_method_handler(guard_unary(self._unary_unary(info)))
-        if not info.client_streaming:
-            return grpc.unary_stream_rpc_method_handler(guard_stream(self._unary_stream(info)))
-        if not info.server_streaming:
-            return grpc.stream_unary_rpc_method_handler(guard_unary(self._stream_unary(info)))
-        return grpc.stream_stream_rpc_method_handler(guard_stream(self._stream_stream(info)))
+            handler = grpc.unary_unary_rpc_method_handler(self._unary_unary(info))
+        elif not info.client_streaming:
+            handler = grpc.unary_stream_rpc_method_handler(self._unary_stream(info))
+        elif not info.server_streaming:
+            handler = grpc.stream_unary_rpc_method_handler(self._stream_unary(info))
+        else:
+            handler = grpc.stream_stream_rpc_method_handler(self._stream_stream(info))
+        return guard(handler, info.path)
 
     # -- common preamble ----------------------------------------------------------------
 
@@ -108,10 +115,8 @@ class Proxy(grpc.GenericRpcHandler):  # type: ignore[misc]
                 and not may_read_secrets(roles):
             try:
                 redact = cosi_filter.check_request(info.path, request)
-            except TalosError:
-                raise
-            except Exception as e:  # undecodable request bytes
-                raise InvalidArgument(f"{info.path}: cannot decode request: {e}") from None
+            except DecodeError:
+                raise MalformedRequest(info.request_type) from None
             # Data is redacted where it originates (the local hop), not on every proxy hop.
             redact = redact and route.kind == "local"
         return Plan(roles, route, _forward_metadata(incoming, roles),

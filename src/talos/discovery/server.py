@@ -12,7 +12,7 @@ import grpc
 from talos.api.discovery.server import cluster_pb2 as pb
 from talos.api.discovery.server import cluster_pb2_grpc
 from talos.discovery.state import Affiliate, DiscoveryState
-from talos.machinery.errors import TalosError
+from talos.nodeserver.boundary import Boundary
 
 log = logging.getLogger("discovery")
 
@@ -31,11 +31,6 @@ def _peer_ip(peer: str) -> bytes:
         return b""
 
 
-async def _abort(context: grpc.aio.ServicerContext, e: TalosError) -> None:
-    # the error names a grpc.StatusCode member (machinery/errors.py)
-    await context.abort(getattr(grpc.StatusCode, e.code, grpc.StatusCode.INTERNAL), str(e))
-
-
 class ClusterServicer(cluster_pb2_grpc.ClusterServicer):
     def __init__(self, state: DiscoveryState) -> None:
         self.state = state
@@ -50,37 +45,23 @@ class ClusterServicer(cluster_pb2_grpc.ClusterServicer):
                               context: grpc.aio.ServicerContext) -> pb.AffiliateUpdateResponse:
         ttl = request.ttl.ToNanoseconds() / 1e9 if request.HasField("ttl") else 0.0
         data = request.affiliate_data if request.HasField("affiliate_data") else None
-        try:
-            self.state.update(request.cluster_id, request.affiliate_id, data,
-                              list(request.affiliate_endpoints), ttl)
-        except TalosError as e:
-            await _abort(context, e)
+        self.state.update(request.cluster_id, request.affiliate_id, data,
+                          list(request.affiliate_endpoints), ttl)
         return pb.AffiliateUpdateResponse()
 
     async def AffiliateDelete(self, request: pb.AffiliateDeleteRequest,
                               context: grpc.aio.ServicerContext) -> pb.AffiliateDeleteResponse:
-        try:
-            self.state.delete(request.cluster_id, request.affiliate_id)
-        except TalosError as e:
-            await _abort(context, e)
+        self.state.delete(request.cluster_id, request.affiliate_id)
         return pb.AffiliateDeleteResponse()
 
     async def List(self, request: pb.ListRequest, context: grpc.aio.ServicerContext
                    ) -> pb.ListResponse:
-        try:
-            affiliates = self.state.affiliates(request.cluster_id)
-        except TalosError as e:
-            await _abort(context, e)
-            raise
+        affiliates = self.state.affiliates(request.cluster_id)
         return pb.ListResponse(affiliates=[_pb(a) for a in affiliates])
 
     async def Watch(self, request: pb.WatchRequest, context: grpc.aio.ServicerContext
                     ) -> AsyncIterator[pb.WatchResponse]:
-        try:
-            self.state.check_ids(request.cluster_id)
-        except TalosError as e:
-            await _abort(context, e)
-            return
+        self.state.check_ids(request.cluster_id)
         with self.state.watch(request.cluster_id) as (snapshot, queue):
             yield pb.WatchResponse(affiliates=[_pb(a) for a in snapshot])
             while True:
@@ -103,7 +84,8 @@ async def serve(listen: str, ready: asyncio.Event | None = None,
                 state: DiscoveryState | None = None) -> None:
     """Serve until cancelled."""
     state = state or DiscoveryState()
-    server = grpc.aio.server()
+    # the boundary maps the state's TalosErrors and refuses undecodable requests
+    server = grpc.aio.server(interceptors=[Boundary()])
     cluster_pb2_grpc.add_ClusterServicer_to_server(  # type: ignore[no-untyped-call]
         ClusterServicer(state), server)
     if server.add_insecure_port(listen) == 0:

@@ -59,10 +59,12 @@ class TlsServer:
 
     def __init__(self, listener: TlsListener, register: Callable[[grpc.aio.Server], None], *,
                  options: Sequence[tuple[str, Any]] = (),
+                 interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
                  maximum_concurrent_rpcs: int | None = None) -> None:
         self.listener = listener
         self._register = register
         self._options = tuple(options)
+        self._interceptors = tuple(interceptors)
         self._max_rpcs = maximum_concurrent_rpcs
         self._server: grpc.aio.Server | None = None
         self.port = 0
@@ -70,7 +72,7 @@ class TlsServer:
     async def start(self) -> int:
         self._server, self.port = await start_tls_server(
             self.listener, self._register, options=self._options,
-            maximum_concurrent_rpcs=self._max_rpcs)
+            interceptors=self._interceptors, maximum_concurrent_rpcs=self._max_rpcs)
         return self.port
 
     async def stop(self, grace: float | None = 1.0) -> None:

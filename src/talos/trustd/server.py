@@ -34,7 +34,7 @@ from talos.machinery.pki import (
     organizations_of,
     require_grpc_capable,
 )
-from talos.nodeserver.status import status_code
+from talos.nodeserver.boundary import Boundary
 from talos.nodeserver.tls import TlsListener, TlsServer
 from talos.trustd.ratelimit import FailureLimiter
 
@@ -99,13 +99,9 @@ class SecurityService(security_pb2_grpc.SecurityServiceServicer):
 
     async def Certificate(self, request: security_pb2.CertificateRequest,
                           context: grpc.aio.ServicerContext) -> security_pb2.CertificateResponse:
-        try:
-            self._authenticate(tuple(context.invocation_metadata() or ()),
-                               peer_host(context.peer()))
-            return self._sign(request.csr)
-        except TalosError as e:
-            await context.abort(status_code(e), str(e))
-            raise  # unreachable
+        self._authenticate(tuple(context.invocation_metadata() or ()),
+                           peer_host(context.peer()))
+        return self._sign(request.csr)
 
 
 class TooManyFailures(TalosError):
@@ -121,7 +117,8 @@ class TrustdServer:
         self._tls = TlsServer(
             TlsListener("trustd", settings.listen, settings.serving.crt, settings.serving.key),
             lambda server: security_pb2_grpc.add_SecurityServiceServicer_to_server(  # type: ignore[no-untyped-call]
-                SecurityService(settings), server))
+                SecurityService(settings), server),
+            interceptors=[Boundary()])
 
     @property
     def port(self) -> int:

@@ -22,13 +22,13 @@ from talos.api.machine import machine_pb2_grpc
 from talos.api.storage import storage_pb2_grpc
 from talos.cosi.server import StateServicer, add_to_server
 from talos.machined.maintenance.cert import self_signed
-from talos.machined.server.interceptor import ErrorInterceptor
 from talos.machined.server.machine import MachineServicer
 from talos.machined.server.storage import StorageServicer
 from talos.machined.services.identity import node_addresses
 from talos.machinery.errors import PermissionDenied
 from talos.machinery.pki.fingerprint import spki_fingerprint
 from talos.machinery.resources import lookup
+from talos.nodeserver.boundary import Boundary
 from talos.nodeserver.tls import TlsListener, start_tls_server
 
 if TYPE_CHECKING:
@@ -129,10 +129,11 @@ async def start(node: Node, listen: str) -> grpc.aio.Server:
             StorageServicer(node), server)
         add_to_server(StateServicer(node.state, authorize=authorize_read), server)
 
-    # the error interceptor runs innermost: it maps TalosErrors of the allowed methods
+    # the boundary runs outermost: it refuses undecodable requests before anything reads
+    # them (even of denied methods) and maps every error, the denials included
     server, _ = await start_tls_server(
         TlsListener("maintenance API", listen, pair.crt, pair.key), register,
-        interceptors=[MaintenanceInterceptor(), ErrorInterceptor()])
+        interceptors=[Boundary(), MaintenanceInterceptor()])
     log.info("node is in maintenance mode: insecure API on %s (apply a config to boot); "
              "server certificate fingerprint %s (talosctl --cert-fingerprint)", listen,
              spki_fingerprint(pair.crt))
