@@ -115,9 +115,10 @@ def make_cluster(tmp_path: Path) -> Iterator[Callable[[str], Cluster]]:
     require("root", "unshare", "etcd")  # namespaces, bridges, mounts; control planes
     made: list[Cluster] = []
 
-    def make(name: str) -> Cluster:
-        c = Cluster(name=name, cidr=free_cidr(), state=tmp_path / "clusters",
-                    talosconfig=tmp_path / "talosconfig")
+    def make(base: str) -> Cluster:
+        """A cluster named `base` (or `base`-2, ... when another test run holds `base`)."""
+        c = Cluster(name=reservations.cluster_name(base), cidr=free_cidr(),
+                    state=tmp_path / "clusters", talosconfig=tmp_path / "talosconfig")
         made.append(c)
         return c
 

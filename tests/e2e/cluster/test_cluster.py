@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import os
 import subprocess
 import sys
 import time
@@ -38,7 +39,7 @@ def test_create_1_plus_1_is_healthy_shown_and_destroyed_without_leftovers(
     _ok(res)
     base = c.cidr.rsplit(".", 1)[0]
     cp, worker = f"{base}.2", f"{base}.3"
-    assert "e2e-one-controlplane-1" in res.stdout and "e2e-one-worker-1" in res.stdout
+    assert f"{c.name}-controlplane-1" in res.stdout and f"{c.name}-worker-1" in res.stdout
     assert cp in res.stdout and worker in res.stdout
     assert "Kubernetes components" in res.stdout and "not started" in res.stdout
     assert "etcd bootstrapped on" in res.stderr
@@ -48,13 +49,13 @@ def test_create_1_plus_1_is_healthy_shown_and_destroyed_without_leftovers(
     state = json.loads((c.directory / "state.json").read_text())
     assert state["status"] == "running"
     assert [(n["name"], n["role"], n["address"]) for n in state["nodes"]] == [
-        ("e2e-one-controlplane-1", "controlplane", cp), ("e2e-one-worker-1", "worker", worker)]
+        (f"{c.name}-controlplane-1", "controlplane", cp), (f"{c.name}-worker-1", "worker", worker)]
     for n in state["nodes"]:
         assert (c.directory / n["name"] / "state" / "config.yaml").exists()
         assert (c.directory / n["name"] / "ephemeral").is_dir()
 
     cfg = Talosconfig.load(c.talosconfig)
-    assert cfg.context == "e2e-one"
+    assert cfg.context == c.name
     assert cfg.get().endpoints == (cp,)
 
     health = c.talosctl("health", "--control-plane-nodes", cp, "--worker-nodes", worker,
@@ -79,7 +80,7 @@ def test_create_1_plus_1_is_healthy_shown_and_destroyed_without_leftovers(
 
     show = c.talosctl("cluster", "show", "--name", c.name, "--state", str(c.state))
     _ok(show)
-    assert "e2e-one-worker-1" in show.stdout and "running" in show.stdout
+    assert f"{c.name}-worker-1" in show.stdout and "running" in show.stdout
     assert "machined.log" in show.stdout
 
     again = c.create()
@@ -88,7 +89,7 @@ def test_create_1_plus_1_is_healthy_shown_and_destroyed_without_leftovers(
 
     gone = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))
     _ok(gone)
-    assert "destroyed cluster 'e2e-one'" in gone.stdout
+    assert f"destroyed cluster '{c.name}'" in gone.stdout
     assert "2 node(s) stopped gracefully" in gone.stdout
     assert c.leftovers() == []
     twice = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))
@@ -99,7 +100,7 @@ def test_create_1_plus_1_is_healthy_shown_and_destroyed_without_leftovers(
 def test_overlapping_cidr_is_refused_before_anything_is_created(
         make_cluster: MakeCluster) -> None:
     c = make_cluster("e2e-overlap")
-    link = "tvtestovl"  # a link this test makes and removes
+    link = f"tvovl{os.getpid()}"  # a link this test makes and removes (one per test run)
     with IPRoute() as ipr:
         ipr.link("add", ifname=link, kind="bridge")
         try:
@@ -137,7 +138,7 @@ def test_failed_create_cleans_up_and_names_the_step(make_cluster: MakeCluster) -
     assert "cluster create failed at step" in res.stderr
     assert "Traceback" not in res.stderr
     assert "0.3s" in res.stderr  # the deadline given, in the reason
-    assert "--- last lines of e2e-fail-controlplane-1's log ---" in res.stderr
+    assert f"--- last lines of {c.name}-controlplane-1's log ---" in res.stderr
     assert c.leftovers() == []
 
 
@@ -222,5 +223,5 @@ def test_destroy_cleans_up_after_a_crashed_create_without_state_file(
     assert c.leftovers()  # debris: processes, namespaces, links, directory
     gone = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))
     _ok(gone)
-    assert "destroyed cluster 'e2e-crash'" in gone.stdout
+    assert f"destroyed cluster '{c.name}'" in gone.stdout
     assert c.leftovers() == []
