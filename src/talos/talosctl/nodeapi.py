@@ -40,6 +40,11 @@ class NodeErrors(click.ClickException):
     """Some nodes answered with an error: one line per node."""
 
     def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
+        from talos.machinery.client.connection import maintenance_node_error
+
+        # a node in maintenance mode reached through an endpoint: say so, not "self signed"
+        errors = [(node, (node and maintenance_node_error(node, msg)) or msg)
+                  for node, msg in errors]
         lines = [f"{node}: {msg}" if node else msg for node, msg in errors]
         super().__init__("\n".join(lines) if len(lines) == 1
                          else f"{len(lines)} errors occurred:\n" +

@@ -27,9 +27,7 @@ cluster:
 """
 
 
-@pytest.fixture
-def maintenance_node(tmp_path: Path) -> Iterator[str]:
-    port = free_port([HOST])
+def _start_maintenance(tmp_path: Path, port: int) -> Iterator[str]:
     log = open(tmp_path / "machined.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "talos", "machined", "--root",
                              str(tmp_path / "root"), "--maintenance-listen", f"{HOST}:{port}"],
@@ -48,6 +46,17 @@ def maintenance_node(tmp_path: Path) -> Iterator[str]:
     finally:
         stop_process(proc)
         log.close()
+
+
+@pytest.fixture
+def maintenance_node(tmp_path: Path) -> Iterator[str]:
+    yield from _start_maintenance(tmp_path, free_port([HOST]))
+
+
+@pytest.fixture
+def proxied_maintenance_node(e2e: E2ECluster, tmp_path: Path) -> Iterator[str]:
+    """A maintenance-mode node on the e2e apids' port: `-n` through an endpoint reaches it."""
+    yield from _start_maintenance(tmp_path, e2e.port)
 
 
 def test_maintenance_mode_needs_insecure_and_takes_a_config(e2e: E2ECluster,
@@ -160,3 +169,18 @@ def test_cert_fingerprint_pins_the_maintenance_node(e2e: E2ECluster, maintenance
                 "-n", "127.0.0.2", "--dry-run")
     assert r.returncode == 1
     assert "use it with --insecure" in r.stderr
+
+
+def test_maintenance_node_through_an_endpoint_says_use_insecure_directly(
+        e2e: E2ECluster, proxied_maintenance_node: str) -> None:
+    """`-n <maintenance node>` through a configured endpoint (apid's proxy cannot verify the
+    node's self-signed certificate): say the node is in maintenance mode and how to reach it,
+    not "CERTIFICATE_VERIFY_FAILED: self signed certificate"."""
+    for args in (("-n", HOST, "version"), ("-n", f"{HOST},127.0.0.2", "version"),
+                 ("-n", HOST, "services"), ("-n", HOST, "logs", "machined"),
+                 ("-n", HOST, "get", "members")):
+        r = e2e.run(*args)
+        assert r.returncode == 1, (args, r.stdout, r.stderr)
+        assert f"{HOST} is in maintenance mode" in r.stderr, (args, r.stderr)
+        assert f"--insecure -n {HOST}" in r.stderr, (args, r.stderr)
+        assert "CERTIFICATE_VERIFY_FAILED" not in r.stderr, (args, r.stderr)

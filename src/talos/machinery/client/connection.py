@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import socket
 import ssl
 from collections.abc import Sequence
@@ -311,6 +312,23 @@ _RENEW = ("get a new one: from the cluster's secrets (talosctl gen config --with
           "talosconfig (talosctl config new --crt-ttl ...)")
 
 
+_SELF_SIGNED = ("self signed certificate", "self-signed certificate")
+_PROXIED_NODE = re.compile(r"node '([^']+)' is unavailable")
+
+
+def maintenance_node_error(node: str, error: str) -> str:
+    """A node reached through an endpoint (apid's proxy) that presents a self-signed
+    certificate is a node in maintenance mode (no config yet, so no certificate from the
+    cluster's CA): the message that says so and how to reach it ("" for other errors)."""
+    low = error.lower()
+    if not any(h in low for h in _SELF_SIGNED):
+        return ""
+    return (f"node {node} is in maintenance mode (it has no config yet, and its self-signed "
+            "certificate cannot be verified through an endpoint): talk to it directly with "
+            f"--insecure -n {node}, e.g. talosctl apply-config --insecure -n {node} "
+            "-f <config>")
+
+
 def explain(error: grpc.RpcError, endpoint: str, *, insecure: bool = False,
             client_crt: bytes = b"") -> TalosError:
     """A TalosError whose message names the endpoint and the likely cause.
@@ -322,6 +340,12 @@ def explain(error: grpc.RpcError, endpoint: str, *, insecure: bool = False,
     code = code_obj.name if code_obj is not None else "UNKNOWN"
     details = (error.details() if hasattr(error, "details") else "") or code
     low = details.lower()
+    if code in ("UNAVAILABLE", "UNKNOWN") and not insecure:
+        proxied = _PROXIED_NODE.search(details)
+        if proxied is not None:  # apid could not reach the node it was asked to proxy to
+            maintenance = maintenance_node_error(proxied.group(1), details)
+            if maintenance:
+                return Unavailable(maintenance)
     if code == "UNAVAILABLE":
         if any(h in low for h in _REFUSED):
             return Unavailable(
