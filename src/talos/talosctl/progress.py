@@ -68,11 +68,11 @@ class Tracker:
         self.deadline = time.monotonic() + timeout
         self.call: Any = None
         self.started = time.monotonic()
-        #: the labels the node said it wiped (its reset sequence's wipe tasks), complete once
-        #: the sequence's last phase (exit) was seen; a node whose API is one of the
-        #: services it stops (a sandbox, a real node) goes quiet before its wipe phase
+        #: the labels the node is wiping (its reset sequence's wipe tasks, which follow the
+        #: stopServices phase); known once that phase was seen to end: a node whose API is
+        #: one of the services it stops (a sandbox, a real node) goes quiet before that
         self.wiped: list[str] = []
-        self.saw_exit = False
+        self.wipes_known = False
 
     async def subscribe(self) -> None:
         from talos.api.machine import machine_pb2 as m
@@ -86,16 +86,17 @@ class Tracker:
         self.view.event(self.label, v)
         kind = v.type.rsplit(".", 1)[-1]
         if kind == "TaskEvent" and v.source.startswith("wipe") \
-                and v.payload.action == m.TaskEvent.STOP:
+                and v.payload.action == m.TaskEvent.START:
             self.wiped.append(v.source.removeprefix("wipe").upper())
-        if kind == "PhaseEvent" and v.source == "exit":
-            self.saw_exit = True
+        if kind == "PhaseEvent" and v.source == "stopServices" \
+                and v.payload.action == m.PhaseEvent.STOP:
+            self.wipes_known = True
         return kind, v.source, v.payload
 
     def _reset_done(self, where: str) -> Outcome:
         took = time.monotonic() - self.started
         what = "reset"
-        if self.saw_exit:
+        if self.wipes_known:
             what += f" (wiped {', '.join(self.wiped)})" if self.wiped else " (nothing wiped)"
         return Outcome(self.label, True, f"{what}, back {where} ({took:.1f}s)")
 
