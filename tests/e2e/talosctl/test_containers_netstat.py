@@ -117,7 +117,7 @@ def _ctr_container(sock: str, rootfs: Path, cid: str, *argv: str) -> Iterator[No
                        timeout=120, check=False)
 
 
-@pytest.mark.requires("ctr", "runc")
+@pytest.mark.requires("root", "containerd", "ctr", "runc")
 def test_a_containerd_container_is_listed_with_its_task(e2e: E2ECluster,
                                                        tmp_path: Path) -> None:
     poll(lambda: _running_services(e2e, HOSTS[0]).get("containerd", {}).get("STATUS")
@@ -279,7 +279,7 @@ def _named_netns(path: Path) -> Iterator[None]:
         path.unlink()
 
 
-@pytest.mark.requires("unshare", "nsenter")
+@pytest.mark.requires("root", "unshare", "nsenter", "umount")
 def test_netstat_pods_reads_named_network_namespaces(e2e: E2ECluster) -> None:
     name = f"e2e-pod-{os.getpid()}"
     ns = e2e.nodes[HOSTS[0]].root / "var/run/netns" / name
