@@ -16,8 +16,9 @@ import tarfile
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from talos.machinery import goyaml
 from talos.machinery.duration import parse_go_duration as go_duration_seconds
 from talos.machinery.errors import FailedPrecondition, InvalidArgument
 from talos.machinery.pki import CertificateAndKey, CertificateAuthority, IssueOptions
@@ -77,8 +78,12 @@ def dump(doc: dict[str, Any]) -> bytes:
 def load(data: bytes, *, source: str) -> dict[str, Any]:
     try:
         doc = YAML(typ="safe").load(data)
-    except YAMLError as exc:
-        raise InvalidArgument(f"{source}: not a valid kubeconfig: {exc}") from None
+    except MarkedYAMLError as exc:
+        # the location and the problem only: ruamel's own text quotes the lines (keys)
+        raise InvalidArgument(f"{source}: not a valid kubeconfig: "
+                              f"{goyaml.describe_error(exc, context=True)}") from None
+    except YAMLError:
+        raise InvalidArgument(f"{source}: not a valid kubeconfig: not YAML text") from None
     if doc is None:
         return {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [],
                 "contexts": [], "current-context": "", "preferences": {}}

@@ -233,3 +233,24 @@ def test_a_diff_of_two_configs_shows_changed_secrets_only_as_redacted(marked: st
                                                 strict=True) if ln != old_ln]
     assert changed == ["token: '****** (changed)'", "secret: '****** (changed)'"], changed
     assert "crt: " in new_red and "clusterName: demo" in new_red
+
+
+def test_broken_kubeconfig_and_talosconfig_errors_never_quote_a_key(talosctl: Run,
+                                                                    tmp_path: Path) -> None:
+    from talos.machinery import kubeconfig
+    from talos.machinery.errors import InvalidArgument
+
+    keys = {"first key": "TUstY2xpZW50LWtleS1vbmU=", "second key": "TUstY2xpZW50LWtleS10d28="}
+    for text in (f"users:\n- name: a\n  user:\n    client-key-data: {keys['first key']}\n"
+                 f"    client-key-data: {keys['second key']}\n",
+                 f"users:\n- name: a\n  user:\n    client-key-data: {keys['first key']} : x\n"):
+        with pytest.raises(InvalidArgument) as e:
+            kubeconfig.load(text.encode(), source="kubeconfig")
+        assert "not a valid kubeconfig: line " in str(e.value)
+        assert_no_secret(str(e.value), keys, what=str(e.value))
+    talosconfig = tmp_path / "talosconfig"
+    talosconfig.write_text(f"context: a\ncontexts:\n    a:\n        key: {keys['first key']}\n"
+                           f"        key: {keys['second key']}\n")
+    r = talosctl("--talosconfig", str(talosconfig), "config", "info")
+    assert r.returncode == 1 and 'found duplicate key "key"' in r.stderr, r.stderr
+    assert_no_secret(r.stdout + r.stderr, keys, what="talosctl config info")
