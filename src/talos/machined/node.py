@@ -228,10 +228,17 @@ class Node:
             log.info("hostname set to %s", self.config.hostname)
 
     async def _register_services(self) -> None:
+        """The services of this machine type, as Talos v1.13.9's StartAllServices: trustd and
+        etcd exist on control planes only; a worker does not list them at all (clients tell
+        the role from the list). The etcd manager exists everywhere: its API refuses
+        clearly on a worker."""
+        etcd = self._etcd_service()
         specs = [containerd_service(self.paths),
-                 apid_service(self.config, self.paths, self.hostname, sandbox=self.sandbox),
-                 trustd_service(self.config, self.paths, self.hostname, sandbox=self.sandbox),
-                 self._etcd_service(), cri_service(), kubelet_service()]
+                 apid_service(self.config, self.paths, self.hostname, sandbox=self.sandbox)]
+        if self.config is not None and self.config.machine_type in ("controlplane", "init"):
+            specs += [trustd_service(self.config, self.paths, self.hostname,
+                                     sandbox=self.sandbox), etcd]
+        specs += [cri_service(), kubelet_service()]
         specs += await asyncio.to_thread(load_extensions, self.paths.extensions)
         for spec in specs:
             if spec.id not in {r.id for r in self.supervisor.services()}:

@@ -44,6 +44,24 @@ def test_services_table_and_service_status(e2e: E2ECluster) -> None:
     assert any(ln.startswith("EVENTS") and "[Running]" in ln for ln in lines)
 
 
+def test_workers_do_not_list_control_plane_services(e2e: E2ECluster) -> None:
+    """As Talos: trustd and etcd exist on control planes only (clients infer the role from
+    the list); the control plane lists them (etcd Skipped here: its config has no etcd CA)."""
+    r = e2e.run("-n", ",".join(HOSTS), "services")
+    assert r.returncode == 0, r.stderr
+    by_node: dict[str, set[str]] = {}
+    for ln in r.stdout.splitlines()[1:]:
+        node, service = ln.split()[:2]
+        by_node.setdefault(node, set()).add(service)
+    assert {"trustd", "etcd"} <= by_node[HOSTS[0]]
+    for worker in HOSTS[1:]:
+        assert "containerd" in by_node[worker] and "apid" in by_node[worker]
+        assert not by_node[worker] & {"trustd", "etcd"}, by_node[worker]
+    r = e2e.run("-n", HOSTS[1], "service", "etcd")
+    assert r.returncode == 1
+    assert f"{HOSTS[1]}: service 'etcd' is not registered on this node" in r.stderr
+
+
 def test_service_errors_name_the_node_and_the_problem(e2e: E2ECluster) -> None:
     r = e2e.run("-n", TWO, "service", "nope")
     assert r.returncode == 1
