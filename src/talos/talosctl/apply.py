@@ -24,6 +24,7 @@ import click
 
 from talos.talosctl.nodeapi import Session, call, nodes_given, require_explicit_nodes
 from talos.talosctl.resource_group import ResourceTypeGroup, id_argument, namespace_option
+from talos.talosctl.timefmt import DURATION
 
 MODES = ("auto", "no-reboot", "reboot", "staged", "try")
 MC_TYPE = "MachineConfigs.config.talos.dev"
@@ -135,8 +136,9 @@ _yes = click.option("-y", "--yes", "_yes", is_flag=True, hidden=True, expose_val
 _try_timeout = click.option("--timeout", "try_timeout", default="1m", show_default=True,
                             help="the config will be rolled back after specified timeout "
                                  "(if try mode is selected)")
-_wait_timeout = click.option("--wait-timeout", type=float, default=1800.0, show_default=True,
-                             help="seconds to wait for a node that reboots to come back")
+_wait_timeout = click.option("--wait-timeout", type=DURATION, default="30m0s",
+                             show_default=True, help="how long to wait for a node that "
+                             "reboots to come back (a duration: 90s, 5m, 1h)")
 _patch_option = click.option("-p", "--config-patch", "config_patch", multiple=True,
                              help="the list of config patches to apply to the local config "
                                   "file before sending it to the node (@file or inline)")

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from talos.machinery.version import BuildInfo, build_info
+from talos.talosctl.timefmt import DURATION
 
 
 def format_version(info: BuildInfo, short: bool) -> str:
@@ -45,8 +46,8 @@ def format_server(msg: Any, short: bool, node: str) -> str:
 @click.option("--client", is_flag=True, help="print client version only")
 @click.option("--short", is_flag=True, help="print the short version")
 @click.option("-i", "--insecure", is_flag=True, help="use Talos maintenance mode API")
-@click.option("--timeout", type=float, default=30.0, show_default=True, hidden=True,
-              help="seconds to wait for the nodes")
+@click.option("--timeout", type=DURATION, default="30s", show_default=True, hidden=True,
+              help="how long to wait for the nodes (a duration: 30s, 1m)")
 @click.pass_context
 def version(ctx: click.Context, client: bool, short: bool, insecure: bool,
             timeout: float) -> None:
