@@ -2,11 +2,7 @@
 machined: each is refused with a status that names the problem (INVALID_ARGUMENT
 "malformed request: cannot decode <type>", RESOURCE_EXHAUSTED for a length beyond the
 receive limit), never UNKNOWN, a Python class name or a traceback, and the node keeps
-serving.
-
-A known field sent with another *valid* wire type is not malformed: protobuf (Go's too)
-keeps it as an unknown field and the request decodes as if the field were unset. So the
-wire-type shapes here use wire types no field can have (6, 7) or an unterminated group.
+serving. The bodies: `tests.malformed`.
 """
 
 from __future__ import annotations
@@ -23,14 +19,12 @@ from pathlib import Path
 
 import grpc
 import pytest
-from google.protobuf import symbol_database
-from google.protobuf.descriptor import FieldDescriptor
-from google.protobuf.message import DecodeError, Message
 
 from talos.apid.methods import MethodInfo, known_methods
 from talos.apid.server import ApidServer, ApidSettings
 from tests.integration.apid import rawgrpc
 from tests.integration.apid.harness import Pki, free_port
+from tests.malformed import GIB4, bodies, leaks, message_class
 
 CONFIG = """version: v1alpha1
 machine:
@@ -41,9 +35,6 @@ cluster:
   clusterName: malformed-test
 """
 HOST = "127.0.0.2"
-#: what must never reach a caller
-LEAKS = ("<class", "Traceback", "DecodeError", "Exception", "Error:")
-GIB4 = 0xFFFFFFFF
 CALL_TIMEOUT = 30.0
 EMPTY_TIMEOUT = 3.0
 
@@ -102,68 +93,7 @@ async def node(tmp_path: Path, pki: Pki) -> AsyncIterator[Node]:
                 await proc.wait()
 
 
-# -- malformed bodies ---------------------------------------------------------------------
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _message_class(full_name: str) -> type[Message]:
-    cls: type[Message] = symbol_database.Default().GetSymbol(full_name)
-    return cls
-
-
-def _filled(cls: type[Message]) -> bytes:
-    """A valid, non-empty encoding of `cls`: its first string, bytes or message field set,
-    or (no such field) an unknown length-delimited field 15."""
-    for f in cls.DESCRIPTOR.fields:
-        if f.is_repeated:
-            continue
-        if f.type in (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_BYTES,
-                      FieldDescriptor.TYPE_MESSAGE):
-            inner = b"hello, node" if f.type != FieldDescriptor.TYPE_MESSAGE else b""
-            return _varint(f.number << 3 | 2) + _varint(len(inner)) + inner + \
-                _varint(15 << 3 | 2) + b"\x05extra"
-    return _varint(15 << 3 | 2) + b"\x0bhello, node"
-
-
-def malformed_bodies(info: MethodInfo, rng: random.Random) -> list[tuple[str, bytes]]:
-    """(shape, bytes) that do not decode as the method's request type (checked here)."""
-    cls = _message_class(info.request_type)
-    numbers = [f.number for f in cls.DESCRIPTOR.fields] or [1]
-    valid = _filled(cls)
-    shapes: list[tuple[str, bytes]] = [
-        ("truncated", valid[:-1]),
-        ("truncated-length", valid[:2]),
-        ("truncated-varint", b"\x08\x80"),
-        ("overlong-varint", b"\x08" + b"\xff" * 11),
-        ("huge-length", _varint(numbers[0] << 3 | 2) + _varint(GIB4) + b"abc"),
-        ("huge-length-64bit", _varint(numbers[-1] << 3 | 2) + _varint((1 << 63) - 1) + b"x"),
-        ("field-number-0", b"\x02\x01x"),
-        ("unterminated-group", _varint(numbers[0] << 3 | 3) + b"\x08\x01"),
-        ("stray-end-group", _varint(numbers[-1] << 3 | 4)),
-    ]
-    shapes += [(f"wire-type-{wt}-field-{n}", _varint(n << 3 | wt) + b"\x01")
-               for wt in (6, 7) for n in numbers[:2]]
-    while sum(1 for s, _ in shapes if s == "random") < 3:
-        shapes.append(("random", rng.randbytes(rng.randint(1, 64))))
-    out = []
-    for shape, body in shapes:
-        try:
-            cls.FromString(body)
-        except DecodeError:
-            out.append((shape, body))
-        # bytes that happen to decode would run the method: never sent
-    return out
-
+# -- calls --------------------------------------------------------------------------------
 
 async def _call(channel: grpc.aio.Channel, info: MethodInfo, body: bytes,
                 deadline: float = CALL_TIMEOUT) -> tuple[grpc.StatusCode, str]:
@@ -192,15 +122,6 @@ async def _call(channel: grpc.aio.Channel, info: MethodInfo, body: bytes,
     return grpc.StatusCode.OK, ""
 
 
-def _problems(what: str, code: grpc.StatusCode, details: str) -> list[str]:
-    bad = []
-    if code == grpc.StatusCode.UNKNOWN:
-        bad.append(f"{what}: UNKNOWN {details!r}")
-    if any(leak in details for leak in LEAKS):
-        bad.append(f"{what}: details leak internals: {details!r}")
-    return bad
-
-
 async def _still_serving(node: Node) -> None:
     assert node.proc.returncode is None, "machined exited"
     async with node.channel("os:reader") as ch:
@@ -218,7 +139,7 @@ async def test_malformed_requests_to_every_method_are_invalid_argument_naming_th
     methods = list(known_methods().values())
     assert len(methods) > 60
     calls = [(info, shape, body) for info in methods
-             for shape, body in malformed_bodies(info, rng)]
+             for shape, body in bodies(message_class(info.request_type), rng)]
     assert len(calls) > 500
     limit = asyncio.Semaphore(64)
     problems: list[str] = []
@@ -227,7 +148,7 @@ async def test_malformed_requests_to_every_method_are_invalid_argument_naming_th
             async with limit:
                 code, details = await _call(ch, info, body)
             what = f"{info.path} [{shape} {body[:24]!r}]"
-            problems.extend(_problems(what, code, details))
+            problems.extend(leaks(what, code.name, details))
             expected = f"malformed request: cannot decode {info.request_type}"
             if info.client_streaming and code not in (grpc.StatusCode.OK,
                                                       grpc.StatusCode.INVALID_ARGUMENT):
@@ -250,7 +171,7 @@ async def test_empty_request_to_every_method_is_answered_without_internals(node:
     async with node.channel("os:reader") as ch:
         async def one(info: MethodInfo) -> None:
             code, details = await _call(ch, info, b"", deadline=EMPTY_TIMEOUT)
-            problems.extend(_problems(info.path, code, details))
+            problems.extend(leaks(info.path, code.name, details))
             if details.startswith("malformed request"):
                 problems.append(f"{info.path}: an empty request is a valid message: {details!r}")
         async with asyncio.TaskGroup() as tg:
@@ -269,7 +190,7 @@ async def test_length_prefix_beyond_the_limit_is_resource_exhausted_without_read
                   await rawgrpc.call("localhost", 0, path, huge, unix=str(node.socket))):
         assert reply.status == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0], reply
         assert "larger than max" in reply.message, reply
-        assert not _problems(path, grpc.StatusCode.RESOURCE_EXHAUSTED, reply.message)
+        assert not leaks(path, "RESOURCE_EXHAUSTED", reply.message)
     # a message flagged compressed without an encoding: gRPC itself refuses it (INTERNAL
     # naming the problem). (A frame cut short by the end of the stream gets no answer from
     # grpcio's server at all until the caller's deadline or disconnect: not tested here.)
