@@ -121,6 +121,9 @@ BAD_CONFIGS: list[tuple[tuple[str, str], str]] = [
     ((f"key: {CA_KEY}", f"key: [{CA_KEY}]"), "machine.ca.key: expected a string"),
     ((f"secret: {CLUSTER_SECRET}", f"secret: {{x: {CLUSTER_SECRET}}}"),
      "cluster.secret: expected a string"),
+    # a key pasted after the config as a document of its own
+    (("", f"---\n{CA_KEY}x\n"),
+     "document[1]: expected a mapping, got a string"),
     ((f"token: {MARKERS['cluster.token']}", "token: not-a-bootstrap-token-MK-secret-xyz"),
      "cluster.token: invalid bootstrap token"),
 ]
@@ -128,6 +131,8 @@ BAD_CONFIGS: list[tuple[tuple[str, str], str]] = [
 
 def _edited(marked: str, edit: tuple[str, str]) -> str:
     old, new = edit
+    if not old:
+        return marked + new
     assert old in marked
     return marked.replace(old, new, 1)
 
@@ -137,7 +142,7 @@ def test_an_invalid_config_names_the_field_and_never_a_secret(
         talosctl: Run, tmp_path: Path, marked: str, edit: tuple[str, str],
         expected: str) -> None:
     text = _edited(marked, edit)
-    secrets = {**ALL_MARKERS, "edited": edit[1].split(": ", 1)[1].strip("[]{}")
+    secrets = {**ALL_MARKERS, "edited": edit[1].split(": ", 1)[-1].strip("-\n[]{}")
                .removeprefix("value: ")}
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(text)

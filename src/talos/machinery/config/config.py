@@ -57,8 +57,10 @@ def document_identity(raw: Any) -> tuple[str, str | None] | None:
 def _parse_document(raw: Any, index: int) -> tuple[ConfigDocument | None, list[Problem]]:
     where = f"document[{index}]"
     if not isinstance(raw, dict):
-        what = "a list" if isinstance(raw, list) else f'"{raw}"' if isinstance(raw, str) \
-            else str(raw)
+        # the type only: a stray scalar may be a secret pasted in the wrong place
+        what = "a list" if isinstance(raw, list) else "a string" if isinstance(raw, str) \
+            else "a boolean" if isinstance(raw, bool) else "a number" \
+            if isinstance(raw, int | float) else "a scalar"
         return None, [Problem(where, f"expected a mapping, got {what}")]
     try:
         plain = yamlio.to_plain(raw)
