@@ -22,16 +22,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = [pytest.mark.root, pytest.mark.e2e]
-
-
-def _require_root() -> None:
-    if os.geteuid() == 0:
-        return
-    why = "a node sandbox needs root (namespaces, mounts)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(why)
-    pytest.skip(why)
+# a node sandbox: namespaces, mounts, a veth configured with nsenter + ip
+pytestmark = [pytest.mark.root, pytest.mark.e2e,
+              pytest.mark.requires("unshare", "nsenter", "ip")]
 
 
 def _netns(pid: int) -> str:
@@ -67,7 +60,6 @@ def _still_running(seen: dict[int, float]) -> list[int]:
 def _run_mid_run(tmp_path: Path, *args: str, sigterm: bool) -> tuple[int, dict[str, object]]:
     """Run bench/node.py; with `sigterm`, send SIGTERM once its node has started a service,
     else let it run out its deadline. Assert nothing it started is left."""
-    _require_root()
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     own_netns = _netns(os.getpid())

@@ -15,9 +15,7 @@ import pytest
 from talos.machinery.config.generate import GenerateOptions, generate
 from talos.provision.sandbox import launch
 
-NEEDS_ROOT = os.geteuid() != 0
-pytestmark = pytest.mark.skipif(NEEDS_ROOT and os.environ.get("CI") != "true",
-                                reason="node sandboxes need root")
+pytestmark = pytest.mark.requires("root", "unshare", "nsenter")
 
 
 def _talosctl_in_node(pid: int, env: dict[str, str], *args: str
@@ -32,7 +30,6 @@ def _talosctl_in_node(pid: int, env: dict[str, str], *args: str
 
 def test_apply_config_insecure_reaches_the_node_on_50000_without_a_talosconfig(
         tmp_path: Path) -> None:
-    assert not NEEDS_ROOT, "node sandboxes need root"
     gen = generate(GenerateOptions("maint", "https://10.99.0.2:6443"))
     cfg = tmp_path / "controlplane.yaml"
     cfg.write_text(gen.controlplane)
