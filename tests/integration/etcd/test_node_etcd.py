@@ -303,9 +303,21 @@ async def test_three_control_planes_through_machined_apid_and_talosctl(tmp_path:
                              api.EtcdRecover(iter([common_pb2.Data(bytes=b"x")]))):
                     assert await denied(call)
 
-            # two of three stop: quorum lost; one command recovers from the snapshot
+            # two of three stop: quorum lost; what the operator sees names the cause
             await n2.stop()
             await n3.stop()
+
+            async def no_leader() -> bool:
+                code, out, _err = await talosctl(cfg, "service", "etcd")
+                return code == 0 and "no leader" in out
+            await until(no_leader)
+            code, out, err = await talosctl(cfg, "health", "--control-plane-nodes",
+                                            n1.address, "--wait-timeout", "10s")
+            assert code != 0
+            assert f"{n1.address}: etcd is Running but unhealthy: etcd has no leader: quorum " \
+                   "lost: 2 of 3 members unreachable: cp-2 (" in err, err
+            assert "TimeoutError" not in out + err
+            # one command recovers from the snapshot
             code, out, err = await talosctl(cfg, "bootstrap", "--recover-from", str(snap))
             assert code == 0, err
             await n1.wait_etcd_healthy()

@@ -167,6 +167,10 @@ async def _etcd_healthy(c: Checker) -> str:
         etcd = next((s for s in await c.services(node) if s.id == "etcd"), None)
         if etcd is None:
             raise CheckFailed(f"{node}: no etcd service")
+        if etcd.state == "Running" and not etcd.health.unknown and not etcd.health.healthy:
+            # the health check's own words (no leader: which members do not answer)
+            raise CheckFailed(f"{node}: etcd is Running but unhealthy: "
+                              f"{etcd.health.last_message or 'no reason given'}")
         if etcd.state != "Running" or not etcd.health.healthy:
             health = etcd.health.last_message or ("unknown" if etcd.health.unknown
                                                   else "unhealthy")
