@@ -29,6 +29,7 @@ from google.protobuf.message import DecodeError, Message
 
 from talos.api.common import common_pb2
 from talos.api.resource.config import config_pb2
+from talos.api.resource.definitions.block import block_pb2
 from talos.api.resource.definitions.cluster import cluster_pb2
 from talos.api.resource.definitions.enums import enums_pb2
 from talos.api.resource.definitions.etcd import etcd_pb2
@@ -39,8 +40,19 @@ from talos.api.resource.definitions.runtime import runtime_pb2
 from talos.api.resource.definitions.time import time_pb2
 from talos.api.resource.definitions.v1alpha1 import v1alpha1_pb2
 from talos.api.v1alpha1 import meta_pb2
+from talos.machinery import nethelpers as nh
 from talos.machinery.errors import InvalidArgument
-from talos.machinery.resources import cluster, config, etcd, k8s, meta, network, runtime, v1alpha1
+from talos.machinery.resources import (
+    block,
+    cluster,
+    config,
+    etcd,
+    k8s,
+    meta,
+    network,
+    runtime,
+    v1alpha1,
+)
 
 
 @dataclass(frozen=True)
@@ -227,8 +239,149 @@ def _hostname_status(s: network.HostnameStatusSpec) -> Message:
 
 
 def _node_address(s: network.NodeAddressSpec) -> Message:
-    return network_pb2.NodeAddressSpec(addresses=[
-        _net_ip_prefix(a, f"NodeAddress.addresses[{i}]") for i, a in enumerate(s.addresses)])
+    return network_pb2.NodeAddressSpec(
+        addresses=[_net_ip_prefix(a, f"NodeAddress.addresses[{i}]")
+                   for i, a in enumerate(s.addresses)],
+        sort_algorithm=_num(nh.ADDRESS_SORT_ALGORITHMS, s.sort_algorithm,
+                                 "NodeAddress.sortAlgorithm"))
+
+
+def _num(table: Mapping[int, str], text: str, where: str) -> Any:
+    """A Talos enum name -> its number (typed Any: the generated enum types are ints)."""
+    return nh.number(table, text, where)
+
+
+def _opt_ip(value: str, where: str) -> common_pb2.NetIP | None:
+    """An address field Go leaves as a zero `netip.Addr` when absent (unset on the wire)."""
+    return _net_ip(value, where) if value else None
+
+
+def _opt_prefix(value: str, where: str) -> common_pb2.NetIPPrefix | None:
+    return _net_ip_prefix(value, where) if value else None
+
+
+def _hw(value: str, where: str) -> bytes:
+    try:
+        return bytes.fromhex(value.replace(":", ""))
+    except ValueError:
+        raise InvalidArgument(
+            f"{where}: expected a hardware address like 02:00:00:00:00:01, got {value!r}"
+        ) from None
+
+
+def _link_status(s: network.LinkStatusSpec) -> Message:
+    w = "LinkStatus"
+    vlan = None if s.vlan is None else network_pb2.VLANSpec(
+        vid=s.vlan.vlan_id,
+        protocol=_num({33024: "802.1q", 34984: "802.1ad"}, s.vlan.protocol,
+                           f"{w}.vlan.vlanProtocol"))
+    bridge = None if s.bridge_master is None else network_pb2.BridgeMasterSpec(
+        stp=network_pb2.STPSpec(enabled=s.bridge_master.stp.enabled),
+        vlan=network_pb2.BridgeVLANSpec(
+            filtering_enabled=s.bridge_master.vlan.filtering_enabled))
+    return network_pb2.LinkStatusSpec(
+        index=s.index, type=_num(nh.LINK_TYPES, s.type, f"{w}.type"),
+        link_index=s.link_index,
+        flags=nh.flags_value(nh.LINK_FLAGS, s.flags, f"{w}.flags"),
+        hardware_addr=_hw(s.hardware_addr, f"{w}.hardwareAddr"),
+        broadcast_addr=_hw(s.broadcast_addr, f"{w}.broadcastAddr"),
+        permanent_addr=_hw(s.permanent_addr, f"{w}.permanentAddr"),
+        mtu=s.mtu, queue_disc=s.queue_disc, master_index=s.master_index,
+        operational_state=_num(nh.OPER_STATES, s.operational_state,
+                                    f"{w}.operationalState"),
+        kind=s.kind, slave_kind=s.slave_kind, bus_path=s.bus_path, pciid=s.pciid,
+        driver=s.driver, driver_version=s.driver_version,
+        firmware_version=s.firmware_version, product_id=s.product_id,
+        vendor_id=s.vendor_id, product=s.product, vendor=s.vendor, link_state=s.link_state,
+        speed_megabits=s.speed_megabits, port=_num(nh.PORTS, s.port, f"{w}.port"),
+        duplex=_num(nh.DUPLEXES, s.duplex, f"{w}.duplex"), vlan=vlan,
+        bridge_master=bridge, alias=s.alias, alt_names=list(s.alt_names))
+
+
+def _address_status(s: network.AddressStatusSpec) -> Message:
+    w = "AddressStatus"
+    return network_pb2.AddressStatusSpec(
+        address=_opt_prefix(s.address, f"{w}.address"),
+        local=_opt_ip(s.local, f"{w}.local"),
+        broadcast=_opt_ip(s.broadcast, f"{w}.broadcast"),
+        anycast=_opt_ip(s.anycast, f"{w}.anycast"),
+        multicast=_opt_ip(s.multicast, f"{w}.multicast"),
+        link_index=s.link_index, link_name=s.link_name,
+        family=_num(nh.FAMILIES, s.family, f"{w}.family"),
+        scope=_num(nh.SCOPES, s.scope, f"{w}.scope"),
+        flags=nh.flags_value(nh.ADDRESS_FLAGS, s.flags, f"{w}.flags"), priority=s.priority)
+
+
+def _route_status(s: network.RouteStatusSpec) -> Message:
+    w = "RouteStatus"
+    return network_pb2.RouteStatusSpec(
+        family=_num(nh.FAMILIES, s.family, f"{w}.family"),
+        destination=_opt_prefix(s.destination, f"{w}.dst"),
+        source=_opt_ip(s.source, f"{w}.src"), gateway=_opt_ip(s.gateway, f"{w}.gateway"),
+        out_link_index=s.out_link_index, out_link_name=s.out_link_name,
+        table=_num(nh.ROUTING_TABLES, s.table, f"{w}.table"), priority=s.priority,
+        scope=_num(nh.SCOPES, s.scope, f"{w}.scope"),
+        type=_num(nh.ROUTE_TYPES, s.type, f"{w}.type"),
+        flags=nh.flags_value(nh.ROUTE_FLAGS, s.flags, f"{w}.flags", nh.ROUTE_FLAGS_SHIFT),
+        protocol=_num(nh.ROUTE_PROTOCOLS, s.protocol, f"{w}.protocol"), mtu=s.mtu)
+
+
+def _resolver_status(s: network.ResolverStatusSpec) -> Message:
+    return network_pb2.ResolverStatusSpec(
+        dns_servers=[_net_ip(a, f"ResolverStatus.dnsServers[{i}]")
+                     for i, a in enumerate(s.dns_servers)],
+        search_domains=list(s.search_domains))
+
+
+def _hostname_spec(s: network.HostnameSpecSpec) -> Message:
+    return network_pb2.HostnameSpecSpec(
+        hostname=s.hostname, domainname=s.domainname,
+        config_layer=_num(nh.CONFIG_LAYERS, s.config_layer, "HostnameSpec.layer"))
+
+
+def _named(names: tuple[str, ...], value: str, where: str) -> Any:
+    return _num(dict(enumerate(names)), value, where)
+
+
+def _disk(s: block.DiskSpec) -> Message:
+    return block_pb2.DiskSpec(
+        size=s.size, io_size=s.io_size, sector_size=s.sector_size, readonly=s.readonly,
+        model=s.model, serial=s.serial, modalias=s.modalias, wwid=s.wwid,
+        bus_path=s.bus_path, sub_system=s.sub_system, transport=s.transport,
+        rotational=s.rotational, cdrom=s.cdrom, dev_path=s.dev_path,
+        pretty_size=s.pretty_size, secondary_disks=list(s.secondary_disks), uuid=s.uuid,
+        symlinks=list(s.symlinks))
+
+
+def _discovered_volume(s: block.DiscoveredVolumeSpec) -> Message:
+    return block_pb2.DiscoveredVolumeSpec(
+        size=s.size, sector_size=s.sector_size, io_size=s.io_size, name=s.name,
+        uuid=s.uuid, label=s.label, block_size=s.block_size,
+        filesystem_block_size=s.filesystem_block_size, probed_size=s.probed_size,
+        partition_uuid=s.partition_uuid, partition_type=s.partition_type,
+        partition_label=s.partition_label, partition_index=s.partition_index, type=s.type,
+        device_path=s.device_path, parent=s.parent, dev_path=s.dev_path,
+        parent_dev_path=s.parent_dev_path, pretty_size=s.pretty_size, offset=s.offset)
+
+
+def _volume_status(s: block.VolumeStatusSpec) -> Message:
+    w = "VolumeStatus"
+    mount = None if s.mount_spec is None else block_pb2.MountSpec(
+        target_path=s.mount_spec.target_path, selinux_label=s.mount_spec.selinux_label,
+        project_quota_support=s.mount_spec.project_quota_support,
+        parent_id=s.mount_spec.parent_id, file_mode=s.mount_spec.file_mode,
+        uid=s.mount_spec.uid, gid=s.mount_spec.gid)
+    return block_pb2.VolumeStatusSpec(
+        phase=_named(block.VOLUME_PHASES, s.phase, f"{w}.phase"),
+        pre_fail_phase=_named(block.VOLUME_PHASES, s.pre_fail_phase, f"{w}.preFailPhase"),
+        type=_named(block.VOLUME_TYPES, s.type, f"{w}.type"), parent_id=s.parent_id,
+        location=s.location, mount_location=s.mount_location,
+        partition_index=s.partition_index, parent_location=s.parent_location, uuid=s.uuid,
+        partition_uuid=s.partition_uuid, size=s.size, pretty_size=s.pretty_size,
+        filesystem=_named(block.FILESYSTEMS, s.filesystem, f"{w}.filesystem"),
+        encryption_provider=_named(block.ENCRYPTION_PROVIDERS, s.encryption_provider,
+                                   f"{w}.encryptionProvider"),
+        mount_spec=mount, error_message=s.error_message)
 
 
 def _time_server_status(s: network.TimeServerStatusSpec) -> Message:
@@ -288,6 +441,14 @@ TABLE: Mapping[str, ProtoSpec] = dict([
     _entry(network.HOSTNAME_STATUS, network_pb2.HostnameStatusSpec, _hostname_status),
     _entry(network.NODE_ADDRESS, network_pb2.NodeAddressSpec, _node_address),
     _entry(network.TIME_SERVER_STATUS, network_pb2.TimeServerStatusSpec, _time_server_status),
+    _entry(network.HOSTNAME_SPEC, network_pb2.HostnameSpecSpec, _hostname_spec),
+    _entry(network.LINK_STATUS, network_pb2.LinkStatusSpec, _link_status),
+    _entry(network.ADDRESS_STATUS, network_pb2.AddressStatusSpec, _address_status),
+    _entry(network.ROUTE_STATUS, network_pb2.RouteStatusSpec, _route_status),
+    _entry(network.RESOLVER_STATUS, network_pb2.ResolverStatusSpec, _resolver_status),
+    _entry(block.DISK, block_pb2.DiskSpec, _disk),
+    _entry(block.DISCOVERED_VOLUME, block_pb2.DiscoveredVolumeSpec, _discovered_volume),
+    _entry(block.VOLUME_STATUS, block_pb2.VolumeStatusSpec, _volume_status),
     _entry(runtime.MACHINE_STATUS, runtime_pb2.MachineStatusSpec, _machine_status),
     _entry(v1alpha1.SERVICE, v1alpha1_pb2.ServiceSpec, _service),
     _entry(v1alpha1.TIME_STATUS, time_pb2.StatusSpec, _time_status),

@@ -49,6 +49,29 @@ def register_all(node: Node) -> None:
     node.runtime.register(LocalAffiliateController())
     node.runtime.register(DiscoveryServiceController())
     node.runtime.register(MemberController())
+    _register_network_and_block(node)
+
+
+def _register_network_and_block(node: Node) -> None:
+    """Kernel-state mirrors: links, addresses, routes, resolvers, disks, volumes."""
+    from talos.machined.controllers.block.discovered_volume import DiscoveredVolumeController
+    from talos.machined.controllers.block.disk import DiskController
+    from talos.machined.controllers.block.volume_status import VolumeStatusController
+    from talos.machined.controllers.network.address_status import AddressStatusController
+    from talos.machined.controllers.network.hostname_spec import HostnameSpecController
+    from talos.machined.controllers.network.link_status import LinkStatusController
+    from talos.machined.controllers.network.resolver_status import ResolverStatusController
+    from talos.machined.controllers.network.route_status import RouteStatusController
+
+    node.runtime.register(HostnameSpecController(default=socket.gethostname()))
+    node.runtime.register(LinkStatusController())
+    node.runtime.register(AddressStatusController())
+    node.runtime.register(RouteStatusController())
+    node.runtime.register(ResolverStatusController())
+    node.runtime.register(DiskController())
+    node.runtime.register(DiscoveredVolumeController())
+    node.runtime.register(VolumeStatusController({"STATE": node.paths.state,
+                                                  "EPHEMERAL": node.paths.ephemeral}))
 
 
 async def _reconfigure_etcd(node: Node, spec: EtcdConfigSpec | None) -> str:

@@ -7,6 +7,7 @@ question the authorization layer asks before it shows a resource to a reader.
 from __future__ import annotations
 
 from talos.machinery.resources import (
+    block,
     cluster,
     config,
     etcd,
@@ -25,8 +26,9 @@ from talos.machinery.resources.definition import (
     resolve,
 )
 
-__all__ = ["PrintColumn", "ResourceType", "cluster", "config", "declare", "declared", "etcd",
-           "is_sensitive", "k8s", "lookup", "meta", "network", "resolve", "runtime", "v1alpha1"]
+__all__ = ["PrintColumn", "ResourceType", "block", "cluster", "config", "declare", "declared",
+           "etcd", "is_sensitive", "k8s", "lookup", "meta", "network", "resolve", "runtime",
+           "v1alpha1"]
 
 
 def is_sensitive(type_name: str) -> bool:

@@ -74,6 +74,10 @@ class ResourceType:
                  plural.lower()]
         if len(caps) > 1:
             names += [caps, caps + "s"]
+        # upstream COSI also accepts the plural with leading parts of its group:
+        # `linkstatuses.net`, `linkstatuses.net.talos`
+        group = self.type.split(".")[1:]
+        names += [".".join([plural.lower(), *group[:i]]) for i in range(1, len(group))]
         out: list[str] = []
         for n in names:
             if n and n not in out:

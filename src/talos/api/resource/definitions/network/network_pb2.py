@@ -24,10 +24,11 @@ _sym_db = _symbol_database.Default()
 
 
 from talos.api.common import common_pb2 as common_dot_common__pb2
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from talos.api.resource.definitions.enums import enums_pb2 as resource_dot_definitions_dot_enums_dot_enums__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*resource/definitions/network/network.proto\x12\"talos.resource.definitions.network\x1a\x13\x63ommon/common.proto\x1a&resource/definitions/enums/enums.proto\":\n\x12HostnameStatusSpec\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\x12\n\ndomainname\x18\x02 \x01(\t\"\x93\x01\n\x0fNodeAddressSpec\x12&\n\taddresses\x18\x01 \x03(\x0b\x32\x13.common.NetIPPrefix\x12X\n\x0esort_algorithm\x18\x02 \x01(\x0e\x32@.talos.resource.definitions.enums.NethelpersAddressSortAlgorithm\"+\n\x14TimeServerStatusSpec\x12\x13\n\x0bntp_servers\x18\x01 \x03(\tBLZJgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/networkb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*resource/definitions/network/network.proto\x12\"talos.resource.definitions.network\x1a\x13\x63ommon/common.proto\x1a\x1egoogle/protobuf/duration.proto\x1a&resource/definitions/enums/enums.proto\":\n\x12HostnameStatusSpec\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\x12\n\ndomainname\x18\x02 \x01(\t\"\x93\x01\n\x0fNodeAddressSpec\x12&\n\taddresses\x18\x01 \x03(\x0b\x32\x13.common.NetIPPrefix\x12X\n\x0esort_algorithm\x18\x02 \x01(\x0e\x32@.talos.resource.definitions.enums.NethelpersAddressSortAlgorithm\"+\n\x14TimeServerStatusSpec\x12\x13\n\x0bntp_servers\x18\x01 \x03(\t\"\x89\x03\n\x11\x41\x64\x64ressStatusSpec\x12$\n\x07\x61\x64\x64ress\x18\x01 \x01(\x0b\x32\x13.common.NetIPPrefix\x12\x1c\n\x05local\x18\x02 \x01(\x0b\x32\r.common.NetIP\x12 \n\tbroadcast\x18\x03 \x01(\x0b\x32\r.common.NetIP\x12\x1e\n\x07\x61nycast\x18\x04 \x01(\x0b\x32\r.common.NetIP\x12 \n\tmulticast\x18\x05 \x01(\x0b\x32\r.common.NetIP\x12\x12\n\nlink_index\x18\x06 \x01(\r\x12\x11\n\tlink_name\x18\x07 \x01(\t\x12\x42\n\x06\x66\x61mily\x18\x08 \x01(\x0e\x32\x32.talos.resource.definitions.enums.NethelpersFamily\x12@\n\x05scope\x18\t \x01(\x0e\x32\x31.talos.resource.definitions.enums.NethelpersScope\x12\r\n\x05\x66lags\x18\n \x01(\r\x12\x10\n\x08priority\x18\x0b \x01(\r\"\xa2\t\n\x0e\x42ondMasterSpec\x12\x42\n\x04mode\x18\x01 \x01(\x0e\x32\x34.talos.resource.definitions.enums.NethelpersBondMode\x12S\n\x0bhash_policy\x18\x02 \x01(\x0e\x32>.talos.resource.definitions.enums.NethelpersBondXmitHashPolicy\x12G\n\tlacp_rate\x18\x03 \x01(\x0e\x32\x34.talos.resource.definitions.enums.NethelpersLACPRate\x12M\n\x0c\x61rp_validate\x18\x04 \x01(\x0e\x32\x37.talos.resource.definitions.enums.NethelpersARPValidate\x12R\n\x0f\x61rp_all_targets\x18\x05 \x01(\x0e\x32\x39.talos.resource.definitions.enums.NethelpersARPAllTargets\x12\x15\n\rprimary_index\x18\x06 \x01(\r\x12U\n\x10primary_reselect\x18\x07 \x01(\x0e\x32;.talos.resource.definitions.enums.NethelpersPrimaryReselect\x12N\n\rfail_over_mac\x18\x08 \x01(\x0e\x32\x37.talos.resource.definitions.enums.NethelpersFailOverMAC\x12G\n\tad_select\x18\t \x01(\x0e\x32\x34.talos.resource.definitions.enums.NethelpersADSelect\x12\x0f\n\x07mii_mon\x18\n \x01(\r\x12\x10\n\x08up_delay\x18\x0b \x01(\r\x12\x12\n\ndown_delay\x18\x0c \x01(\r\x12\x14\n\x0c\x61rp_interval\x18\r \x01(\r\x12\x13\n\x0bresend_igmp\x18\x0e \x01(\r\x12\x11\n\tmin_links\x18\x0f \x01(\r\x12\x13\n\x0blp_interval\x18\x10 \x01(\r\x12\x19\n\x11packets_per_slave\x18\x11 \x01(\r\x12\x16\n\x0enum_peer_notif\x18\x12 \x01(\r\x12\x16\n\x0etlb_dynamic_lb\x18\x13 \x01(\r\x12\x19\n\x11\x61ll_slaves_active\x18\x14 \x01(\r\x12\x13\n\x0buse_carrier\x18\x15 \x01(\x08\x12\x19\n\x11\x61\x64_actor_sys_prio\x18\x16 \x01(\r\x12\x18\n\x10\x61\x64_user_port_key\x18\x17 \x01(\r\x12\x19\n\x11peer_notify_delay\x18\x18 \x01(\r\x12$\n\rarpip_targets\x18\x19 \x03(\x0b\x32\r.common.NetIP\x12$\n\rnsip6_targets\x18\x1a \x03(\x0b\x32\r.common.NetIP\x12O\n\radlacp_active\x18\x1b \x01(\x0e\x32\x38.talos.resource.definitions.enums.NethelpersADLACPActive\x12\x12\n\nmissed_max\x18\x1c \x01(\r\"\x8e\x01\n\x10\x42ridgeMasterSpec\x12\x38\n\x03stp\x18\x01 \x01(\x0b\x32+.talos.resource.definitions.network.STPSpec\x12@\n\x04vlan\x18\x02 \x01(\x0b\x32\x32.talos.resource.definitions.network.BridgeVLANSpec\"+\n\x0e\x42ridgeVLANSpec\x12\x19\n\x11\x66iltering_enabled\x18\x01 \x01(\x08\"\x84\x01\n\x10HostnameSpecSpec\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\x12\n\ndomainname\x18\x02 \x01(\t\x12J\n\x0c\x63onfig_layer\x18\x03 \x01(\x0e\x32\x34.talos.resource.definitions.enums.NetworkConfigLayer\"\xdb\x08\n\x0eLinkStatusSpec\x12\r\n\x05index\x18\x01 \x01(\r\x12\x42\n\x04type\x18\x02 \x01(\x0e\x32\x34.talos.resource.definitions.enums.NethelpersLinkType\x12\x12\n\nlink_index\x18\x03 \x01(\r\x12\r\n\x05\x66lags\x18\x04 \x01(\r\x12\x15\n\rhardware_addr\x18\x05 \x01(\x0c\x12\x16\n\x0e\x62roadcast_addr\x18\x06 \x01(\x0c\x12\x0b\n\x03mtu\x18\x07 \x01(\r\x12\x12\n\nqueue_disc\x18\x08 \x01(\t\x12\x14\n\x0cmaster_index\x18\t \x01(\r\x12W\n\x11operational_state\x18\n \x01(\x0e\x32<.talos.resource.definitions.enums.NethelpersOperationalState\x12\x0c\n\x04kind\x18\x0b \x01(\t\x12\x12\n\nslave_kind\x18\x0c \x01(\t\x12\x10\n\x08\x62us_path\x18\r \x01(\t\x12\r\n\x05pciid\x18\x0e \x01(\t\x12\x0e\n\x06\x64river\x18\x0f \x01(\t\x12\x16\n\x0e\x64river_version\x18\x10 \x01(\t\x12\x18\n\x10\x66irmware_version\x18\x11 \x01(\t\x12\x12\n\nproduct_id\x18\x12 \x01(\t\x12\x11\n\tvendor_id\x18\x13 \x01(\t\x12\x0f\n\x07product\x18\x14 \x01(\t\x12\x0e\n\x06vendor\x18\x15 \x01(\t\x12\x12\n\nlink_state\x18\x16 \x01(\x08\x12\x16\n\x0espeed_megabits\x18\x17 \x01(\x03\x12>\n\x04port\x18\x18 \x01(\x0e\x32\x30.talos.resource.definitions.enums.NethelpersPort\x12\x42\n\x06\x64uplex\x18\x19 \x01(\x0e\x32\x32.talos.resource.definitions.enums.NethelpersDuplex\x12:\n\x04vlan\x18\x1a \x01(\x0b\x32,.talos.resource.definitions.network.VLANSpec\x12K\n\rbridge_master\x18\x1b \x01(\x0b\x32\x34.talos.resource.definitions.network.BridgeMasterSpec\x12G\n\x0b\x62ond_master\x18\x1c \x01(\x0b\x32\x32.talos.resource.definitions.network.BondMasterSpec\x12\x44\n\twireguard\x18\x1d \x01(\x0b\x32\x31.talos.resource.definitions.network.WireguardSpec\x12\x16\n\x0epermanent_addr\x18\x1e \x01(\x0c\x12\r\n\x05\x61lias\x18\x1f \x01(\t\x12\x11\n\talt_names\x18  \x03(\t\x12\x45\n\nvrf_master\x18! \x01(\x0b\x32\x31.talos.resource.definitions.network.VRFMasterSpec\"P\n\x12ResolverStatusSpec\x12\"\n\x0b\x64ns_servers\x18\x01 \x03(\x0b\x32\r.common.NetIP\x12\x16\n\x0esearch_domains\x18\x02 \x03(\t\"\xb8\x04\n\x0fRouteStatusSpec\x12\x42\n\x06\x66\x61mily\x18\x01 \x01(\x0e\x32\x32.talos.resource.definitions.enums.NethelpersFamily\x12(\n\x0b\x64\x65stination\x18\x02 \x01(\x0b\x32\x13.common.NetIPPrefix\x12\x1d\n\x06source\x18\x03 \x01(\x0b\x32\r.common.NetIP\x12\x1e\n\x07gateway\x18\x04 \x01(\x0b\x32\r.common.NetIP\x12\x16\n\x0eout_link_index\x18\x05 \x01(\r\x12\x15\n\rout_link_name\x18\x06 \x01(\t\x12G\n\x05table\x18\x07 \x01(\x0e\x32\x38.talos.resource.definitions.enums.NethelpersRoutingTable\x12\x10\n\x08priority\x18\x08 \x01(\r\x12@\n\x05scope\x18\t \x01(\x0e\x32\x31.talos.resource.definitions.enums.NethelpersScope\x12\x43\n\x04type\x18\n \x01(\x0e\x32\x35.talos.resource.definitions.enums.NethelpersRouteType\x12\r\n\x05\x66lags\x18\x0b \x01(\r\x12K\n\x08protocol\x18\x0c \x01(\x0e\x32\x39.talos.resource.definitions.enums.NethelpersRouteProtocol\x12\x0b\n\x03mtu\x18\r \x01(\r\"\x1a\n\x07STPSpec\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\"c\n\x08VLANSpec\x12\x0b\n\x03vid\x18\x01 \x01(\r\x12J\n\x08protocol\x18\x02 \x01(\x0e\x32\x38.talos.resource.definitions.enums.NethelpersVLANProtocol\"X\n\rVRFMasterSpec\x12G\n\x05table\x18\x01 \x01(\x0e\x32\x38.talos.resource.definitions.enums.NethelpersRoutingTable\"\xb8\x01\n\rWireguardPeer\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12\x15\n\rpreshared_key\x18\x02 \x01(\t\x12\x10\n\x08\x65ndpoint\x18\x03 \x01(\t\x12@\n\x1dpersistent_keepalive_interval\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12(\n\x0b\x61llowed_ips\x18\x05 \x03(\x0b\x32\x13.common.NetIPPrefix\"\xa6\x01\n\rWireguardSpec\x12\x13\n\x0bprivate_key\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\x12\x13\n\x0blisten_port\x18\x03 \x01(\x03\x12\x15\n\rfirewall_mark\x18\x04 \x01(\x03\x12@\n\x05peers\x18\x05 \x03(\x0b\x32\x31.talos.resource.definitions.network.WireguardPeerBLZJgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/networkb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,10 +36,36 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'resource.definitions.networ
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'ZJgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/network'
-  _globals['_HOSTNAMESTATUSSPEC']._serialized_start=143
-  _globals['_HOSTNAMESTATUSSPEC']._serialized_end=201
-  _globals['_NODEADDRESSSPEC']._serialized_start=204
-  _globals['_NODEADDRESSSPEC']._serialized_end=351
-  _globals['_TIMESERVERSTATUSSPEC']._serialized_start=353
-  _globals['_TIMESERVERSTATUSSPEC']._serialized_end=396
+  _globals['_HOSTNAMESTATUSSPEC']._serialized_start=175
+  _globals['_HOSTNAMESTATUSSPEC']._serialized_end=233
+  _globals['_NODEADDRESSSPEC']._serialized_start=236
+  _globals['_NODEADDRESSSPEC']._serialized_end=383
+  _globals['_TIMESERVERSTATUSSPEC']._serialized_start=385
+  _globals['_TIMESERVERSTATUSSPEC']._serialized_end=428
+  _globals['_ADDRESSSTATUSSPEC']._serialized_start=431
+  _globals['_ADDRESSSTATUSSPEC']._serialized_end=824
+  _globals['_BONDMASTERSPEC']._serialized_start=827
+  _globals['_BONDMASTERSPEC']._serialized_end=2013
+  _globals['_BRIDGEMASTERSPEC']._serialized_start=2016
+  _globals['_BRIDGEMASTERSPEC']._serialized_end=2158
+  _globals['_BRIDGEVLANSPEC']._serialized_start=2160
+  _globals['_BRIDGEVLANSPEC']._serialized_end=2203
+  _globals['_HOSTNAMESPECSPEC']._serialized_start=2206
+  _globals['_HOSTNAMESPECSPEC']._serialized_end=2338
+  _globals['_LINKSTATUSSPEC']._serialized_start=2341
+  _globals['_LINKSTATUSSPEC']._serialized_end=3456
+  _globals['_RESOLVERSTATUSSPEC']._serialized_start=3458
+  _globals['_RESOLVERSTATUSSPEC']._serialized_end=3538
+  _globals['_ROUTESTATUSSPEC']._serialized_start=3541
+  _globals['_ROUTESTATUSSPEC']._serialized_end=4109
+  _globals['_STPSPEC']._serialized_start=4111
+  _globals['_STPSPEC']._serialized_end=4137
+  _globals['_VLANSPEC']._serialized_start=4139
+  _globals['_VLANSPEC']._serialized_end=4238
+  _globals['_VRFMASTERSPEC']._serialized_start=4240
+  _globals['_VRFMASTERSPEC']._serialized_end=4328
+  _globals['_WIREGUARDPEER']._serialized_start=4331
+  _globals['_WIREGUARDPEER']._serialized_end=4515
+  _globals['_WIREGUARDSPEC']._serialized_start=4518
+  _globals['_WIREGUARDSPEC']._serialized_end=4684
 # @@protoc_insertion_point(module_scope)

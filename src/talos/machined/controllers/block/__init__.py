@@ -1,0 +1,1 @@
+"""Controllers of the block resources (`Disks`, `DiscoveredVolumes`, `VolumeStatuses`)."""
