@@ -2,7 +2,10 @@
 
 - `tls`: a grpc.aio server listening with TLS (optionally requiring client certificates from
   a CA), with one clear error when it cannot listen;
-- `status`: TalosError -> gRPC status, wrapped around handlers once;
+- `boundary`: every handler guarded (`guard`, or the `Boundary` interceptor): requests that
+  do not decode are INVALID_ARGUMENT naming their type (`decoding`), and every failure
+  becomes the one status `status` maps it to (also used by machined and the discovery
+  service);
 - `process`: the `python -m talos <component>` life: read the files, serve until SIGTERM or
   SIGINT, say where it serves, one clear line and exit 1 on any TalosError.
 
