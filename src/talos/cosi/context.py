@@ -34,6 +34,8 @@ class ControllerContext:
         #: a pass completed since the last (re)start: the supervisor resets its back-off
         self.completed_pass = False
         self.passes = 0
+        self._parked = False  # inside wake_ups, waiting for the next pass
+        self._idle_listeners: list[Callable[[], None]] = []
 
     # ---- lifecycle (runtime side) -------------------------------------------------------
     def attach(self) -> None:
@@ -75,10 +77,17 @@ class ControllerContext:
         a pass runs are coalesced into one more pass; no debounce delay)."""
         while True:
             delay, self._requeue = self._requeue, None
-            if delay is not None and not self._wake.is_set():
-                await self._wait_or_sleep(delay)
-            else:
-                await self._wake.wait()
+            self._parked = True
+            if self._idle_listeners and not self._wake.is_set():
+                for listener in tuple(self._idle_listeners):
+                    listener()
+            try:
+                if delay is not None and not self._wake.is_set():
+                    await self._wait_or_sleep(delay)
+                else:
+                    await self._wake.wait()
+            finally:
+                self._parked = False
             self._wake.clear()
             yield None
             self.passes += 1
@@ -93,6 +102,17 @@ class ControllerContext:
             for t in (waiter, sleeper):
                 t.cancel()
             await asyncio.gather(waiter, sleeper, return_exceptions=True)
+
+    @property
+    def idle(self) -> bool:
+        """Waiting for a change (or a requeue) with no pass pending."""
+        return self._parked and not self._wake.is_set()
+
+    def on_idle(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` each time the controller becomes idle (tests wait on it, see
+        `talos.cosi.testing`); returns the function that removes it."""
+        self._idle_listeners.append(listener)
+        return lambda: self._idle_listeners.remove(listener)
 
     def wake(self) -> None:
         """Ask for another pass now."""
