@@ -4,6 +4,12 @@ Written for config patches: an error names the operation, the JSON pointer and w
 with it (a missing member, an index out of range, a scalar where a mapping or list was
 expected), and never shows a value of the document or of the patch, which may be a secret
 (a failing `test` says only that the value differs).
+
+Why not the `jsonpatch` library (used before): its exceptions carry a `repr()` of the
+document or of the value they were looking at, so a bad path printed the whole `machine:`
+section, token and CA key included (issue 14). Wrapping it would have meant re-deriving
+every error from outside; the RFC's six operations are small enough to own, and
+`tests/unit/config` checks them against the RFC's own examples.
 """
 
 from __future__ import annotations
