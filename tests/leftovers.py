@@ -11,9 +11,11 @@ host never count.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -212,3 +214,41 @@ def leftovers(before: Snapshot, *, settle: float = 10.0) -> list[str]:
 def assert_nothing_left(before: Snapshot, what: str = "the test") -> None:
     left = leftovers(before)
     assert not left, f"{what} left behind: " + "; ".join(left)
+
+
+def _check(before: Snapshot, what: str, failure: BaseException | None,
+           settle: float = 10.0) -> None:
+    left = leftovers(before, settle=settle)
+    if not left:
+        return
+    message = f"{what} left behind: " + "; ".join(left)
+    if failure is not None:  # keep the test's own failure; name the leftovers with it
+        failure.add_note(message)
+        return
+    raise AssertionError(message)
+
+
+@contextmanager
+def nothing_left(*markers: str | os.PathLike[str], what: str = "the test",
+                 link_names: Iterable[str] = (), settle: float = 10.0) -> Iterator[Snapshot]:
+    """Fail (after the block, its teardown included) naming what the block left behind."""
+    before = snapshot(*markers, link_names=link_names)
+    try:
+        yield before
+    except BaseException as exc:
+        _check(before, what, exc, settle)
+        raise
+    _check(before, what, None, settle)
+
+
+@asynccontextmanager
+async def nothing_left_async(*markers: str | os.PathLike[str], what: str = "the test",
+                             link_names: Iterable[str] = ()) -> AsyncIterator[Snapshot]:
+    """`nothing_left` for async fixtures (the check runs off the event loop)."""
+    before = await asyncio.to_thread(snapshot, *markers, link_names=link_names)
+    try:
+        yield before
+    except BaseException as exc:
+        await asyncio.to_thread(_check, before, what, exc)
+        raise
+    await asyncio.to_thread(_check, before, what, None)

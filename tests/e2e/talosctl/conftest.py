@@ -27,6 +27,7 @@ import pytest
 
 from talos.machinery.client.talosconfig import Context, Talosconfig
 from tests.integration.apid.harness import Pki, free_port, new_pki
+from tests.leftovers import nothing_left
 
 HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
 CONFIG = """version: v1alpha1
@@ -194,19 +195,21 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ECluster]:
         endpoints=(HOSTS[0],), nodes=(HOSTS[0],), ca=pki.ca_pem, client=client)}
     ).save(talosconfig)
     c = E2ECluster(tmp, pki, free_port(list(HOSTS)), talosconfig, home)
-    try:
-        for i, host in enumerate(HOSTS):
-            d = tmp / f"n{i}"
-            d.mkdir()
-            cfg = d / "config.yaml"
-            hostname = f"e2e-{i + 1}"
-            cfg.write_text(CONFIG.format(type="controlplane" if i == 0 else "worker",
-                                         hostname=hostname,
-                                         extras=c.machine_extras(controlplane=i == 0)))
-            node = E2ENode(host, hostname, d / "root", cfg, d / "machined.log")
-            c.nodes[host] = node
-            c.start_machined(node)
-            c.start_apid(node)
-        yield c
-    finally:
-        c.close()
+    # every process, mount and namespace of the session's tests is gone once it is closed
+    with nothing_left(tmp, what="the e2e talosctl cluster"):
+        try:
+            for i, host in enumerate(HOSTS):
+                d = tmp / f"n{i}"
+                d.mkdir()
+                cfg = d / "config.yaml"
+                hostname = f"e2e-{i + 1}"
+                cfg.write_text(CONFIG.format(type="controlplane" if i == 0 else "worker",
+                                             hostname=hostname,
+                                             extras=c.machine_extras(controlplane=i == 0)))
+                node = E2ENode(host, hostname, d / "root", cfg, d / "machined.log")
+                c.nodes[host] = node
+                c.start_machined(node)
+                c.start_apid(node)
+            yield c
+        finally:
+            c.close()

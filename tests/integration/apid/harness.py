@@ -23,6 +23,7 @@ from talos.api.v1alpha1 import resource_pb2, state_pb2
 from talos.apid.methods import MethodInfo, lookup
 from talos.apid.server import ApidServer, ApidSettings
 from talos.machinery.pki import CertificateAndKey, CertificateAuthority, IssueOptions
+from tests.leftovers import nothing_left_async
 
 MACHINE_CONFIG_YAML = """version: v1alpha1
 machine:
@@ -243,9 +244,10 @@ class Cluster:
 async def cluster(hosts: list[str], *, pki: Pki | None = None,
                   apids: list[str] | None = None) -> AsyncIterator[Cluster]:
     with tempfile.TemporaryDirectory(prefix="apid-test-") as tmp:
-        c = Cluster(pki or new_pki(), Path(tmp), hosts)
-        try:
-            await c.start(apids=apids)
-            yield c
-        finally:
-            await c.stop()
+        async with nothing_left_async(tmp, what="apid test cluster"):
+            c = Cluster(pki or new_pki(), Path(tmp), hosts)
+            try:
+                await c.start(apids=apids)
+                yield c
+            finally:
+                await c.stop()

@@ -23,6 +23,7 @@ from talos.api.machine import machine_pb2_grpc
 from talos.api.v1alpha1 import state_pb2, state_pb2_grpc
 from talos.machinery.client.connection import ConnectionOptions, connect
 from talos.machinery.pki import CertificateAuthority
+from tests.leftovers import nothing_left_async
 
 CONFIG = """version: v1alpha1
 machine:
@@ -198,11 +199,12 @@ async def machined(tmp: Path, *, seed: bytes | None = None, maintenance: bool = 
                    name: str = "node") -> AsyncIterator[Machined]:
     node = Machined(tmp / name, seed=seed,
                     maintenance_port=free_port() if maintenance else None)
-    try:
-        await node.start()
-        yield node
-    finally:
-        await node.stop()
+    async with nothing_left_async(tmp / name, what=f"machined {name}"):
+        try:
+            await node.start()
+            yield node
+        finally:
+            await node.stop()
 
 
 @asynccontextmanager

@@ -21,6 +21,7 @@ from talos.machined.paths import NodePaths
 from talos.machined.system.reaper import Reaper
 from talos.machined.system.supervisor import ServiceRunner, Supervisor
 from talos.machinery.pki import CertificateAuthority
+from tests.leftovers import nothing_left_async
 
 needs_etcd = pytest.mark.requires("etcd", "etcdctl")
 
@@ -64,34 +65,39 @@ async def etcd_nodes(tmp: Path, count: int, *, ca: CertificateAuthority | None =
     reaper = Reaper(reap_all=False)
     loop = asyncio.get_running_loop()
     nodes: list[EtcdNode] = []
-    with reaper.installed(loop):
-        try:
-            for i in range(1, count + 1):
-                addr = f"{prefix}.{i}"
-                settings = EtcdSettings(name=f"cp-{i}", address=addr, ca=ca.to_pem(),
-                                        cluster_token="test",
-                                        join_peers=() if addr == first else (first,))
-                sup = Supervisor(reaper)
-                task = asyncio.create_task(sup.run())
-                await sup.ready()
-                root = tmp / f"cp-{i}"
-                mgr = EtcdManager(NodePaths(str(root)), sup, control_plane=True,
-                                  settings=settings)
-                sup.register(mgr.service_spec())
-                nodes.append(EtcdNode(f"cp-{i}", addr, mgr, sup, task))
-            yield nodes
-        finally:
-            for n in nodes:
+    try:
+        # the check runs before the last-resort kill below, so a member that outlives its
+        # supervisor fails the test instead of being tidied away silently
+        async with nothing_left_async(tmp, what="etcd members"):
+            with reaper.installed(loop):
                 try:
-                    await n.supervisor.stop_all()
+                    for i in range(1, count + 1):
+                        addr = f"{prefix}.{i}"
+                        settings = EtcdSettings(name=f"cp-{i}", address=addr, ca=ca.to_pem(),
+                                                cluster_token="test",
+                                                join_peers=() if addr == first else (first,))
+                        sup = Supervisor(reaper)
+                        task = asyncio.create_task(sup.run())
+                        await sup.ready()
+                        root = tmp / f"cp-{i}"
+                        mgr = EtcdManager(NodePaths(str(root)), sup, control_plane=True,
+                                          settings=settings)
+                        sup.register(mgr.service_spec())
+                        nodes.append(EtcdNode(f"cp-{i}", addr, mgr, sup, task))
+                    yield nodes
                 finally:
-                    n.task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await n.task
-            # whatever happened above: no etcd of this test survives it, none stays a zombie
-            for proc in psutil.Process().children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    if str(tmp) in " ".join(proc.cmdline()):
-                        proc.kill()
-                        with contextlib.suppress(ChildProcessError):
-                            await asyncio.to_thread(os.waitpid, proc.pid, 0)
+                    for n in nodes:
+                        try:
+                            await n.supervisor.stop_all()
+                        finally:
+                            n.task.cancel()
+                            with contextlib.suppress(asyncio.CancelledError):
+                                await n.task
+    finally:
+        # whatever happened above: no etcd of this test survives it, none stays a zombie
+        for proc in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if str(tmp) in " ".join(proc.cmdline()):
+                    proc.kill()
+                    with contextlib.suppress(ChildProcessError):
+                        await asyncio.to_thread(os.waitpid, proc.pid, 0)

@@ -17,6 +17,7 @@ from talos.api.machine import machine_pb2 as m
 from talos.api.machine import machine_pb2_grpc
 from talos.machinery.pki import CertificateAuthority
 from talos.provision.sandbox import SandboxNode, launch
+from tests.leftovers import nothing_left_async
 
 _CA = CertificateAuthority.generate(organization="talos").to_pem()
 CONFIG = b"""version: v1alpha1
@@ -83,17 +84,20 @@ class Node:
 async def running_node(directory: Path, *, hostname: str = "node-1",
                        extensions: dict[str, str] | None = None) -> AsyncIterator[Node]:
     config = CONFIG % hostname.encode()
-    sandbox = await asyncio.to_thread(launch, directory, config=config, extensions=extensions)
-    try:
-        await asyncio.to_thread(sandbox.wait_socket)
-        channel = grpc.aio.insecure_channel(f"unix:{sandbox.socket}")
-        node = Node(sandbox, channel, machine_pb2_grpc.MachineServiceStub(channel), config)
+    async with nothing_left_async(directory, what=f"sandbox node {hostname}"):
+        sandbox = await asyncio.to_thread(launch, directory, config=config,
+                                          extensions=extensions)
         try:
-            yield node
+            await asyncio.to_thread(sandbox.wait_socket)
+            channel = grpc.aio.insecure_channel(f"unix:{sandbox.socket}")
+            node = Node(sandbox, channel, machine_pb2_grpc.MachineServiceStub(channel),
+                        config)
+            try:
+                yield node
+            finally:
+                await node.channel.close()
         finally:
-            await node.channel.close()
-    finally:
-        await asyncio.to_thread(sandbox.destroy)
+            await asyncio.to_thread(sandbox.destroy)
 
 
 def ext(name: str, code: str, *, restart: str = "always", backoff: float = 5,

@@ -21,7 +21,7 @@ from talos.api.machine import machine_pb2 as m
 from talos.api.machine import machine_pb2_grpc
 from talos.machinery.config.generate import GenerateOptions, generate
 from tests.integration.etcd.harness import unique_subnet
-from tests.leftovers import Proc, alive, descendants
+from tests.leftovers import Proc, alive, descendants, nothing_left_async
 
 from .node import CONFIG, ext
 
@@ -33,21 +33,22 @@ async def _plain_machined(tmp_path: Path, config: bytes) -> AsyncIterator[subpro
     root = tmp_path / "root"
     cfg = tmp_path / "config.yaml"
     cfg.write_bytes(config)
-    log = (tmp_path / "machined.log").open("wb")
-    proc = await asyncio.to_thread(
-        subprocess.Popen, [sys.executable, "-m", "talos", "machined", "--root", str(root),
-                           "--config", str(cfg)], stdout=log, stderr=log)
-    sock = root / "system/run/machined/machine.sock"
-    try:
-        while not sock.exists():
-            assert proc.poll() is None, (tmp_path / "machined.log").read_text()
-            await asyncio.sleep(0.02)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            await asyncio.to_thread(proc.wait)
-        log.close()
+    async with nothing_left_async(tmp_path, what="plain-mode machined"):
+        log = (tmp_path / "machined.log").open("wb")
+        proc = await asyncio.to_thread(
+            subprocess.Popen, [sys.executable, "-m", "talos", "machined", "--root",
+                               str(root), "--config", str(cfg)], stdout=log, stderr=log)
+        sock = root / "system/run/machined/machine.sock"
+        try:
+            while not sock.exists():
+                assert proc.poll() is None, (tmp_path / "machined.log").read_text()
+                await asyncio.sleep(0.02)
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                await asyncio.to_thread(proc.wait)
+            log.close()
 
 
 async def test_plain_mode_serves_under_root_and_stops_on_sigterm(tmp_path):
