@@ -10,7 +10,8 @@ CPUFreqStats, EtcdDowngrade*; EtcdRemoveMember was dropped from the newest servi
 here from 020a0eb because Talos 1.x clients still call it). Re-checked against release
 v1.13.9 (3ebd10a7): RebootRequest.Mode FORCE=2; the GenerateConfiguration rpc and its
 request/response messages are gone there (the config messages it used, MachineConfig,
-ClusterConfig …, are still declared upstream but no rpc reaches them: we leave them out). Never derived from our proto/.
+ClusterConfig …, are still declared upstream but no rpc reaches them: we leave them out).
+Never derived from our proto/.
 """
 
 from __future__ import annotations
