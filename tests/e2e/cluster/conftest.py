@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from talos.provision import network
 from talos.provision.destroy import destroy_cluster, mounts_under, node_processes
 from talos.provision.state import ClusterRecord
 from tests import reservations
+from tests.leftovers import leftovers, snapshot
 from tests.prerequisites import require
 
 pytestmark = [pytest.mark.e2e, pytest.mark.root]
@@ -122,8 +123,15 @@ def make_cluster(tmp_path: Path) -> Iterator[Callable[[str], Cluster]]:
         made.append(c)
         return c
 
+    # anything else of the test (a talosctl still running, an orphan naming tmp_path in its
+    # environment or command line, a mount under it) counts too
+    before = snapshot(tmp_path)
     yield make
+    left: list[str] = []
     for c in made:
         destroy_cluster(c.state, c.name, timeout=10)
-        left = c.leftovers()
-        assert not left, f"cluster {c.name} left behind: {left}"
+        left += [f"cluster {c.name}: {what}" for what in c.leftovers()]
+    links = {network.bridge_name(c.name) for c in made}
+    links |= {network.host_veth_name(c.name, n) for c in made for n in _node_names(c)}
+    left += leftovers(replace(before, link_names=frozenset(links)))
+    assert not left, f"the test left behind: {left}"
