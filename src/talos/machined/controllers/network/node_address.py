@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Callable
 
 import psutil
 
@@ -42,14 +43,17 @@ class NodeAddressController:
     inputs: tuple[Input, ...] = ()
     outputs: tuple[Output, ...] = (Output.of(NODE_ADDRESS),)
 
-    def __init__(self, poll: float = POLL) -> None:
+    def __init__(self, poll: float = POLL,
+                 read: Callable[[], list[str]] = current_prefixes) -> None:
         self.poll = poll
+        #: the kernel's addresses as prefixes (called in a thread); tests pass their own
+        self.read = read
         self._seen: list[str] = []
 
     async def run(self, r: ControllerContext) -> None:
         ns, rtype = NODE_ADDRESS.default_namespace, NODE_ADDRESS.type
         async for _ in r.wake_ups():
-            current = await asyncio.to_thread(current_prefixes)
+            current = await asyncio.to_thread(self.read)
             for p in current:
                 if p not in self._seen:
                     self._seen.append(p)
