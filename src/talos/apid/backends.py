@@ -13,9 +13,8 @@ from collections import OrderedDict
 import grpc
 
 from talos.apid.route import split_host_port, target_address
+from talos.machinery.constants import GRPC_MESSAGE_SIZE_OPTIONS
 
-#: Talos's gRPC message size limit (32 MiB).
-MAX_MESSAGE = 32 << 20
 #: Reconnect backoff: gRPC's defaults wait ~1 s (then up to 120 s) after a refused
 #: connection, so a node whose apid comes up a moment after the first call stays "down" for
 #: a second or more. A refused TCP connect is cheap: retry after 0.1 s, then at least once
@@ -26,8 +25,7 @@ RECONNECT_OPTIONS = (
     ("grpc.max_reconnect_backoff_ms", 1000),
 )
 CHANNEL_OPTIONS = (
-    ("grpc.max_receive_message_length", MAX_MESSAGE),
-    ("grpc.max_send_message_length", MAX_MESSAGE),
+    *GRPC_MESSAGE_SIZE_OPTIONS,
     *RECONNECT_OPTIONS,
 )
 #: Remote channels kept open; beyond this the least recently used is closed.

@@ -5,6 +5,11 @@ from __future__ import annotations
 APID_PORT = 50000
 TRUSTD_PORT = 50001
 
+#: gRPC message size limit of every server and client (Talos: constants.GRPCMaxMessageSize)
+GRPC_MAX_MESSAGE_SIZE = 32 << 20
+GRPC_MESSAGE_SIZE_OPTIONS = (("grpc.max_receive_message_length", GRPC_MAX_MESSAGE_SIZE),
+                             ("grpc.max_send_message_length", GRPC_MAX_MESSAGE_SIZE))
+
 # Paths inside a node (sandboxes mount the node's own directories there).
 STATE_MOUNT = "/system/state"
 EPHEMERAL_MOUNT = "/var"

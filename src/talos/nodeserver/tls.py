@@ -8,6 +8,7 @@ from typing import Any
 
 import grpc
 
+from talos.machinery.constants import GRPC_MESSAGE_SIZE_OPTIONS
 from talos.machinery.errors import Unavailable
 
 
@@ -35,6 +36,7 @@ async def start_tls_server(listener: TlsListener, register: Callable[[grpc.aio.S
     silent port 0.
     """
     opts = list(options)
+    opts += [o for o in GRPC_MESSAGE_SIZE_OPTIONS if o[0] not in dict(opts)]
     if not any(k == "grpc.so_reuseport" for k, _ in opts):
         opts.append(("grpc.so_reuseport", 0))  # a second server never silently shares a port
     server = grpc.aio.server(interceptors=list(interceptors) or None, options=opts,

@@ -14,11 +14,12 @@ from talos.api.storage import storage_pb2_grpc
 from talos.api.time import time_pb2_grpc
 from talos.cosi.serve import add_services
 from talos.machined.server.cluster import ClusterServicer
-from talos.machined.server.interceptor import ErrorInterceptor
 from talos.machined.server.machine import MachineServicer
 from talos.machined.server.storage import StorageServicer
 from talos.machined.server.time import TimeServicer
+from talos.machinery.constants import GRPC_MESSAGE_SIZE_OPTIONS
 from talos.machinery.errors import FailedPrecondition
+from talos.nodeserver.boundary import Boundary
 
 if TYPE_CHECKING:
     from talos.machined.node import Node
@@ -45,8 +46,8 @@ async def start_server(node: Node) -> grpc.aio.Server:
     os.chmod(sock_dir, 0o700)  # one made earlier (older layouts: 0755) too, before the bind
     with contextlib.suppress(FileNotFoundError):
         os.unlink(sock)
-    server = grpc.aio.server(interceptors=[ErrorInterceptor()],
-                             options=[("grpc.so_reuseport", 0)])
+    server = grpc.aio.server(interceptors=[Boundary()],
+                             options=[("grpc.so_reuseport", 0), *GRPC_MESSAGE_SIZE_OPTIONS])
     machine_pb2_grpc.add_MachineServiceServicer_to_server(  # type: ignore[no-untyped-call]
         MachineServicer(node), server)
     time_pb2_grpc.add_TimeServiceServicer_to_server(  # type: ignore[no-untyped-call]

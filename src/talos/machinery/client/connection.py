@@ -29,7 +29,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from talos.machinery.client.talosconfig import Context
-from talos.machinery.constants import APID_PORT
+from talos.machinery.constants import APID_PORT, GRPC_MESSAGE_SIZE_OPTIONS
 from talos.machinery.duration import format_go_duration
 from talos.machinery.errors import (
     AlreadyExists,
@@ -42,8 +42,6 @@ from talos.machinery.errors import (
     Unavailable,
 )
 
-#: Talos's gRPC message size limit (32 MiB).
-MAX_MESSAGE = 32 << 20
 Metadata = tuple[tuple[str, str], ...]
 
 
@@ -158,8 +156,7 @@ RECONNECT_OPTIONS: tuple[tuple[str, Any], ...] = (
 
 
 def _options(extra: Sequence[tuple[str, Any]] = ()) -> list[tuple[str, Any]]:
-    return [("grpc.max_receive_message_length", MAX_MESSAGE),
-            ("grpc.max_send_message_length", MAX_MESSAGE), *RECONNECT_OPTIONS, *extra]
+    return [*GRPC_MESSAGE_SIZE_OPTIONS, *RECONNECT_OPTIONS, *extra]
 
 
 def fetch_server_certificate(target: str, timeout: float = 10.0) -> bytes:
