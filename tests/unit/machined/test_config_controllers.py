@@ -1,18 +1,15 @@
-"""Controllers that derive resources from the MachineConfig, driven by an in-memory state:
+"""Controllers that derive resources from the MachineConfig, on the controller harness:
 MachineType, EtcdConfig (and the etcd settings handed to the service), KubeletConfig,
 NodeIPConfig, KubeletSpec and the control-plane StaticPods."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from talos.cosi.resource import Resource
-from talos.cosi.runtime import Runtime
-from talos.cosi.state import State
+from talos.cosi.testing import ControllerHarness
 from talos.machined.config import parse_config
 from talos.machined.controllers.config.machine_type import MachineTypeController
 from talos.machined.controllers.etcd.config import ConfigController, etcd_config_spec
@@ -38,6 +35,7 @@ from talos.machinery.resources.config import (
     MACHINE_TYPE,
     MACHINE_TYPE_ID,
     MachineConfigSpec,
+    MachineTypeSpec,
 )
 from talos.machinery.resources.etcd import ETCD_CONFIG, ETCD_CONFIG_ID, ArgValues, EtcdConfigSpec
 from talos.machinery.resources.k8s import (
@@ -84,94 +82,70 @@ def control_plane(**etcd: Any) -> str:
     return out.getvalue()
 
 
-async def until(check: Callable[[], bool]) -> None:
-    """Bounded polling of the in-memory state (controllers run as tasks)."""
-    for _ in range(5000):
-        if check():
-            return
-        await asyncio.sleep(0.002)
-    raise AssertionError("condition not reached")
+CONTROLLERS = (MachineTypeController, ConfigController, KubeletConfigController,
+               NodeIPConfigController, KubeletSpecController, StaticPodController)
 
 
-async def put_config(state: State, text: str) -> None:
-    ns, rtype = MACHINE_CONFIG.default_namespace, MACHINE_CONFIG.type
-    cur = state.get_nowait(ns, rtype, ACTIVE_ID)
-    spec = MachineConfigSpec(text)
-    if cur is None:
-        await state.create(Resource.new(ns, rtype, ACTIVE_ID, spec), owner="")
-    else:
-        await state.update(cur.with_spec(spec), owner="")
-
-
-def spec_of(state: State, rt: Any, rid: str) -> Any:
-    r = state.get_nowait(rt.default_namespace, rt.type, rid)
-    return None if r is None else r.spec
-
-
-@pytest.fixture
-async def running() -> AsyncIterator[tuple[State, list[EtcdConfigSpec | None]]]:
-    state = State()
-    runtime = Runtime(state)
+async def test_control_plane_then_worker() -> None:
     seen: list[EtcdConfigSpec | None] = []
 
     async def apply(spec: EtcdConfigSpec | None) -> str:
         seen.append(spec)
+        h.changed()
         return ""
 
-    for c in (MachineTypeController(), ConfigController(), SpecController(apply),
-              KubeletConfigController(), NodeIPConfigController(), KubeletSpecController(),
-              StaticPodController()):
-        runtime.register(c)
-    task = asyncio.create_task(runtime.run())
-    try:
-        yield state, seen
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+    def etcd_told(check: Callable[[EtcdConfigSpec | None], bool]) -> bool | None:
+        return (bool(seen) and check(seen[-1])) or None
+
+    async with ControllerHarness(*(c() for c in CONTROLLERS), SpecController(apply)) as h:
+        await h.until_output(MACHINE_TYPE, MACHINE_TYPE_ID,
+                             lambda s: s.machine_type == "unknown")
+
+        await h.put(MACHINE_CONFIG, ACTIVE_ID, MachineConfigSpec(control_plane(
+            extraArgs={"election-timeout": "5000"},
+            advertisedSubnets=["10.5.0.0/24", "!10.5.0.1/32"])))
+        etcd = (await h.until_output(ETCD_CONFIG, ETCD_CONFIG_ID)).spec
+        assert etcd.advertise_valid_subnets == ("10.5.0.0/24",)
+        assert etcd.advertise_exclude_subnets == ("10.5.0.1/32",)
+        assert etcd.extra_args == {"election-timeout": ArgValues(("5000",))}
+        assert etcd.image.startswith("gcr.io/etcd-development/etcd:")
+        await h.until("etcd to be handed the EtcdConfig",
+                      lambda: etcd_told(lambda s: s is not None and bool(s.extra_args)))
+        pods = await h.until_outputs(STATIC_POD, lambda out: len(out) == 3)
+        assert sorted(pods) == ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]
+        await h.until_output(MACHINE_TYPE, MACHINE_TYPE_ID,
+                             lambda s: s.machine_type == "controlplane")
+
+        await h.put(MACHINE_CONFIG, ACTIVE_ID, MachineConfigSpec(WORKER))
+        await h.until_gone(ETCD_CONFIG, ETCD_CONFIG_ID)
+        await h.until_outputs(STATIC_POD, lambda out: not out)
+        await h.until_output(MACHINE_TYPE, MACHINE_TYPE_ID,
+                             lambda s: s.machine_type == "worker")
+        await h.until("etcd to be told EtcdConfig is gone", lambda: etcd_told(
+            lambda s: s is None))
+
+        # the kubelet spec follows the hostname and the addresses
+        await h.put(HOSTNAME_STATUS, "hostname", HostnameStatusSpec("Worker-1"), owner="x")
+        await h.put(NODE_ADDRESS, "current", NodeAddressSpec(("10.5.0.9/24", "10.5.0.3/24")),
+                    owner="y")
+        spec = (await h.until_output(KUBELET_SPEC, KUBELET_ID,
+                                     lambda s: "--node-ip=10.5.0.3" in s.args)).spec
+        assert "--hostname-override=worker-1" in spec.args and "--max-pods=50" in spec.args
+        assert spec.expected_nodename == "worker-1"
+        assert h.outputs(KUBELET_CONFIG)[KUBELET_ID].extra_args == {
+            "max-pods": ArgValues(("50",))}
+        assert h.outputs(NODE_IP_CONFIG)[KUBELET_ID].exclude_subnets[0] == "10.5.0.9/32"
 
 
-async def test_control_plane_then_worker(running: tuple[State, list[Any]]) -> None:
-    state, seen = running
-    await until(lambda: spec_of(state, MACHINE_TYPE, MACHINE_TYPE_ID) is not None)
-    assert spec_of(state, MACHINE_TYPE, MACHINE_TYPE_ID).machine_type == "unknown"
-
-    await put_config(state, control_plane(extraArgs={"election-timeout": "5000"},
-                                          advertisedSubnets=["10.5.0.0/24", "!10.5.0.1/32"]))
-    await until(lambda: spec_of(state, ETCD_CONFIG, ETCD_CONFIG_ID) is not None)
-    etcd = spec_of(state, ETCD_CONFIG, ETCD_CONFIG_ID)
-    assert etcd.advertise_valid_subnets == ("10.5.0.0/24",)
-    assert etcd.advertise_exclude_subnets == ("10.5.0.1/32",)
-    assert etcd.extra_args == {"election-timeout": ArgValues(("5000",))}
-    assert etcd.image.startswith("gcr.io/etcd-development/etcd:")
-    await until(lambda: any(s is not None and s.extra_args for s in seen))
-    await until(lambda: len(state.list_nowait("k8s", STATIC_POD.type)) == 3)
-    assert spec_of(state, MACHINE_TYPE, MACHINE_TYPE_ID).machine_type == "controlplane"
-
-    await put_config(state, WORKER)
-    await until(lambda: spec_of(state, ETCD_CONFIG, ETCD_CONFIG_ID) is None)
-    await until(lambda: not state.list_nowait("k8s", STATIC_POD.type))
-    await until(lambda: spec_of(state, MACHINE_TYPE, MACHINE_TYPE_ID).machine_type == "worker")
-    await until(lambda: seen[-1] is None)
-
-    # the kubelet spec follows the hostname and the addresses
-    await state.create(Resource.new(HOSTNAME_STATUS.default_namespace, HOSTNAME_STATUS.type,
-                                    "hostname", HostnameStatusSpec("Worker-1")), owner="x")
-    await state.create(Resource.new(NODE_ADDRESS.default_namespace, NODE_ADDRESS.type,
-                                    "current", NodeAddressSpec(("10.5.0.9/24", "10.5.0.3/24"))),
-                       owner="y")
-
-    def kubelet_ready() -> bool:
-        spec = spec_of(state, KUBELET_SPEC, KUBELET_ID)
-        return spec is not None and "--node-ip=10.5.0.3" in spec.args
-
-    await until(kubelet_ready)
-    spec = spec_of(state, KUBELET_SPEC, KUBELET_ID)
-    assert "--hostname-override=worker-1" in spec.args and "--max-pods=50" in spec.args
-    assert spec.expected_nodename == "worker-1"
-    assert spec_of(state, KUBELET_CONFIG, KUBELET_ID).extra_args == {
-        "max-pods": ArgValues(("50",))}
-    assert spec_of(state, NODE_IP_CONFIG, KUBELET_ID).exclude_subnets[0] == "10.5.0.9/32"
+async def test_without_a_config_the_kubelet_resources_go() -> None:
+    async with ControllerHarness(*(c() for c in CONTROLLERS)) as h:
+        await h.put(MACHINE_CONFIG, ACTIVE_ID, MachineConfigSpec(WORKER))
+        await h.until_output(KUBELET_SPEC, KUBELET_ID)
+        await h.destroy(MACHINE_CONFIG, ACTIVE_ID)
+        await h.until_gone(KUBELET_SPEC, KUBELET_ID)
+        await h.settled()
+        assert h.outputs(KUBELET_CONFIG) == h.outputs(NODE_IP_CONFIG) == {}
+        assert h.outputs(MACHINE_TYPE) == {MACHINE_TYPE_ID: MachineTypeSpec("unknown")}
 
 
 def test_etcd_config_splits_filters_and_keeps_repeated_flags() -> None:
