@@ -23,6 +23,7 @@ from talos.apid.backends import Backends
 from talos.apid.identity import ROLE_METADATA_KEY, caller_roles
 from talos.apid.methods import MethodInfo, lookup
 from talos.apid.route import LOCAL, ROUTING_KEYS, Route, parse_route
+from talos.machinery.client.hints import maintenance_node_error
 from talos.machinery.errors import InvalidArgument, TalosError
 from talos.nodeserver.boundary import guard
 from talos.nodeserver.decoding import MalformedRequest
@@ -132,10 +133,13 @@ class Proxy(grpc.GenericRpcHandler):  # type: ignore[misc]
             return f"machined ({self.backends.local_target})"
         return f"node {plan.route.nodes[0]!r}"
 
-    def _details(self, where: str, e: grpc.aio.AioRpcError) -> str:
+    def _details(self, where: str, e: grpc.aio.AioRpcError, node: str = "") -> str:
         details = str(e.details() or e.code().name)
         if e.code() == grpc.StatusCode.UNAVAILABLE:
-            details = f"{where} is unavailable: {details}"
+            # a node with a self-signed certificate is in maintenance mode: say so, for any
+            # client (stock talosctl too), not "CERTIFICATE_VERIFY_FAILED: self signed …"
+            hint = maintenance_node_error(node, details) if node else ""
+            details = hint or f"{where} is unavailable: {details}"
         return details
 
     def _node_error(self, node: str, e: grpc.aio.AioRpcError) -> tuple[str, int]:
@@ -144,11 +148,15 @@ class Proxy(grpc.GenericRpcHandler):  # type: ignore[misc]
         if self.backends.is_local(node):
             return self._details(self._where(Plan(frozenset(), LOCAL, (), None)), e), \
                 _code_number(e.code())
-        return str(e.details() or e.code().name), _code_number(e.code())
+        details = str(e.details() or e.code().name)
+        if e.code() == grpc.StatusCode.UNAVAILABLE:
+            details = maintenance_node_error(node, details) or details
+        return details, _code_number(e.code())
 
     async def _fail(self, context: grpc.aio.ServicerContext, plan: Plan,
                     e: grpc.aio.AioRpcError) -> None:
-        await context.abort(e.code(), self._details(self._where(plan), e))
+        node = plan.route.nodes[0] if plan.route.kind != "local" else ""
+        await context.abort(e.code(), self._details(self._where(plan), e, node))
 
     # -- unary --------------------------------------------------------------------------
 

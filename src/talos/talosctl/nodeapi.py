@@ -40,7 +40,7 @@ class NodeErrors(click.ClickException):
     """Some nodes answered with an error: one line per node."""
 
     def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
-        from talos.machinery.client.connection import maintenance_node_error
+        from talos.machinery.client.hints import maintenance_node_error
 
         # a node in maintenance mode reached through an endpoint: say so, not "self signed"
         errors = [(node, (node and maintenance_node_error(node, msg)) or msg)

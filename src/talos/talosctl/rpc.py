@@ -56,7 +56,7 @@ def run_machine(ctx: click.Context, call: Callable[[Any, Any], Awaitable[T]], *,
 
 def check_errors(messages: Any, what: str) -> None:
     """Per-node errors of a fan-out reply: print them, fail at the end."""
-    from talos.machinery.client.connection import maintenance_node_error
+    from talos.machinery.client.hints import maintenance_node_error
     failed = [f"{m.metadata.hostname}: "
               f"{maintenance_node_error(m.metadata.hostname, m.metadata.error) or m.metadata.error}"
               for m in messages if m.metadata.error]

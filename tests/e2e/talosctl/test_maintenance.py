@@ -9,8 +9,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import pytest
+from google.protobuf.empty_pb2 import Empty
 
+from talos.api.machine import machine_pb2_grpc
 from tests.e2e.talosctl.conftest import E2ECluster, stop_process
 from tests.integration.apid.harness import free_port
 
@@ -184,3 +187,21 @@ def test_maintenance_node_through_an_endpoint_says_use_insecure_directly(
         assert f"{HOST} is in maintenance mode" in r.stderr, (args, r.stderr)
         assert f"--insecure -n {HOST}" in r.stderr, (args, r.stderr)
         assert "CERTIFICATE_VERIFY_FAILED" not in r.stderr, (args, r.stderr)
+
+
+def test_apid_itself_says_a_proxied_node_is_in_maintenance_mode(
+        e2e: E2ECluster, proxied_maintenance_node: str) -> None:
+    """What a stock client (no hint of ours on its side) reads from apid: the reason in the
+    gRPC status of a one-node call and in metadata.error of a fanned-out reply."""
+    client = e2e.pki.client("os:admin")
+    creds = grpc.ssl_channel_credentials(e2e.pki.ca_pem, client.key, client.crt)
+    with grpc.secure_channel(e2e.endpoint(), creds) as ch:
+        stub = machine_pb2_grpc.MachineServiceStub(ch)
+        with pytest.raises(grpc.RpcError) as err:
+            stub.Version(Empty(), metadata=(("node", HOST),), timeout=30)
+        assert f"node {HOST} is in maintenance mode" in err.value.details()
+        assert "CERTIFICATE_VERIFY_FAILED" not in err.value.details()
+        reply = stub.Version(Empty(), metadata=(("nodes", f"{HOST},127.0.0.2"),),
+                             timeout=30)
+        errors = {msg.metadata.hostname: msg.metadata.error for msg in reply.messages}
+        assert f"node {HOST} is in maintenance mode" in errors[HOST], errors

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import grpc
 
-from talos.machinery.client.connection import explain, maintenance_node_error
+from talos.machinery.client.connection import explain
+from talos.machinery.client.hints import maintenance_node_error
 
 SELF_SIGNED = ("node '10.5.0.9' is unavailable: failed to connect to all addresses; last "
                "error: UNKNOWN: ipv4:10.5.0.9:50000: Ssl handshake failed: SSL_ERROR_SSL: "

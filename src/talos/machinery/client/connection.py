@@ -28,6 +28,7 @@ import grpc.aio
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from talos.machinery.client.hints import maintenance_node_error
 from talos.machinery.client.talosconfig import Context
 from talos.machinery.constants import APID_PORT, GRPC_MESSAGE_SIZE_OPTIONS
 from talos.machinery.duration import format_go_duration
@@ -309,21 +310,7 @@ _RENEW = ("get a new one: from the cluster's secrets (talosctl gen config --with
           "talosconfig (talosctl config new --crt-ttl ...)")
 
 
-_SELF_SIGNED = ("self signed certificate", "self-signed certificate")
 _PROXIED_NODE = re.compile(r"node '([^']+)' is unavailable")
-
-
-def maintenance_node_error(node: str, error: str) -> str:
-    """A node reached through an endpoint (apid's proxy) that presents a self-signed
-    certificate is a node in maintenance mode (no config yet, so no certificate from the
-    cluster's CA): the message that says so and how to reach it ("" for other errors)."""
-    low = error.lower()
-    if not any(h in low for h in _SELF_SIGNED):
-        return ""
-    return (f"node {node} is in maintenance mode (it has no config yet, and its self-signed "
-            "certificate cannot be verified through an endpoint): talk to it directly with "
-            f"--insecure -n {node}, e.g. talosctl apply-config --insecure -n {node} "
-            "-f <config>")
 
 
 def explain(error: grpc.RpcError, endpoint: str, *, insecure: bool = False,
