@@ -44,6 +44,8 @@ class ProcessRunner:
         argv = self.spec.argv
         # setpriv reports a missing program only in the log: keep the spawn error instead
         if shutil.which(argv[0], path=env.get("PATH", os.defpath)) is None:
+            if os.sep in argv[0] and os.path.exists(argv[0]):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), argv[0])
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
         rfd, wfd = os.pipe()
         try:
