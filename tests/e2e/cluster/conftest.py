@@ -96,7 +96,7 @@ class Cluster:
             left.append(f"link {bridge}")
         left += [f"link {name}" for name in network.links_named(network.VETH_PREFIX)
                  if name in {network.host_veth_name(self.name, n)
-                             for n in _node_names(self)}]
+                             for n in node_names(self)}]
         cidr = ipaddress.IPv4Network(self.cidr)
         left += [f"route/address {o.describe()}" for o in network.host_ipv4_networks()
                  if o.network.overlaps(cidr)]
@@ -106,7 +106,7 @@ class Cluster:
         return left
 
 
-def _node_names(c: Cluster) -> list[str]:
+def node_names(c: Cluster) -> list[str]:
     return [f"{c.name}-controlplane-{i}" for i in range(1, 6)] + \
         [f"{c.name}-worker-{i}" for i in range(1, 6)]
 
@@ -132,6 +132,6 @@ def make_cluster(tmp_path: Path) -> Iterator[Callable[[str], Cluster]]:
         destroy_cluster(c.state, c.name, timeout=10)
         left += [f"cluster {c.name}: {what}" for what in c.leftovers()]
     links = {network.bridge_name(c.name) for c in made}
-    links |= {network.host_veth_name(c.name, n) for c in made for n in _node_names(c)}
+    links |= {network.host_veth_name(c.name, n) for c in made for n in node_names(c)}
     left += leftovers(replace(before, link_names=frozenset(links)))
     assert not left, f"the test left behind: {left}"

@@ -8,14 +8,17 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
 import pytest
 
+from talos.provision import network
 from talos.provision.destroy import destroy_cluster
 from tests import reservations
-from tests.e2e.cluster.conftest import Cluster, free_cidr
+from tests.e2e.cluster.conftest import Cluster, free_cidr, node_names
+from tests.leftovers import leftovers, snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.root,
               pytest.mark.requires("unshare", "nsenter", "etcd", "etcdctl")]
@@ -25,11 +28,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.root,
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     c = Cluster(name=reservations.cluster_name("etcd"), cidr=free_cidr(),
                 state=tmp_path / "clusters", talosconfig=tmp_path / "talosconfig")
+    before = snapshot(tmp_path)
     try:
         yield c
     finally:
         destroy_cluster(c.state, c.name, timeout=10)
-        left = c.leftovers()
+        links = {network.bridge_name(c.name)}
+        links |= {network.host_veth_name(c.name, n) for n in node_names(c)}
+        left = c.leftovers() + leftovers(replace(before, link_names=frozenset(links)))
         assert not left, f"cluster {c.name} left behind: {left}"
 
 

@@ -30,6 +30,7 @@ from talos.apid.server import ApidServer, ApidSettings
 from talos.machinery.config.generate import GenerateOptions, generate
 from tests.integration.apid.harness import Pki, free_port, new_pki
 from tests.integration.etcd.harness import needs_etcd, unique_subnet
+from tests.leftovers import nothing_left_async
 
 pytestmark = needs_etcd
 
@@ -130,11 +131,12 @@ async def three_machined(tmp: Path) -> AsyncIterator[tuple[list[MachinedProc], s
         cfg = tmp / f"cp-{i}.yaml"
         cfg.write_bytes(node_config(configs.controlplane, f"cp-{i}", addr))
         nodes.append(MachinedProc(tmp / f"n{i}", cfg, addr))
-    try:
-        await asyncio.gather(*(n.start() for n in nodes))
-        yield nodes, configs.controlplane
-    finally:
-        await asyncio.gather(*(n.stop() for n in nodes), return_exceptions=True)
+    async with nothing_left_async(tmp, what="three plain-mode machined"):
+        try:
+            await asyncio.gather(*(n.start() for n in nodes))
+            yield nodes, configs.controlplane
+        finally:
+            await asyncio.gather(*(n.stop() for n in nodes), return_exceptions=True)
 
 
 @asynccontextmanager
