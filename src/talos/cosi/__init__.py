@@ -8,7 +8,8 @@ How the pieces fit (each in its own module):
 * `state.State` stores resources (`resource.Resource(metadata, spec)`), versions them,
   enforces owners and finalizers, answers label/ID queries and serves watches. Namespaces
   named in `State.open(persist_dir=..., persist=[...])` are written atomically to disk.
-* `controller` declares inputs/outputs; `runtime.Runtime(state, clock=...)` registers and
+* `declaration` holds what a controller declares (inputs/outputs), `controller` the
+  protocol with its `run` coroutine; `runtime.Runtime(state, clock=...)` registers and
   runs controllers (`await runtime.run()` inside a TaskGroup; cancel it to stop), each
   getting a `context.ControllerContext` limited to what it declared.
 * `meta.register_definitions(state)` fills the `meta` namespace (ResourceDefinitions,

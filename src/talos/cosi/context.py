@@ -12,14 +12,14 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from talos.cosi.clock import Clock, SystemClock
-from talos.cosi.controller import Controller, Input, InputKind
+from talos.cosi.declaration import Declaration, Input, InputKind
 from talos.cosi.resource import Phase, Pointer, Resource
 from talos.cosi.state import EVERYTHING, Event, Query, State
 from talos.machinery.errors import PermissionDenied
 
 
 class ControllerContext:
-    def __init__(self, controller: Controller, state: State,
+    def __init__(self, controller: Declaration, state: State,
                  clock: Clock | None = None) -> None:
         self.name = controller.name
         self._clock: Clock = clock or SystemClock()

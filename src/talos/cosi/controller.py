@@ -12,59 +12,16 @@
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from talos.machinery.resources.definition import ResourceType
+from talos.cosi.context import ControllerContext
+from talos.cosi.declaration import Declaration, Input, InputKind, Output, OutputKind
 
-if TYPE_CHECKING:
-    from talos.cosi.context import ControllerContext
+__all__ = ["Controller", "Input", "InputKind", "Output", "OutputKind"]
 
 
-class InputKind(enum.Enum):
-    #: woken on any change; the input may go away at any time
-    WEAK = "weak"
-    #: woken on any change; the controller holds a finalizer on what it uses
-    STRONG = "strong"
-    #: woken only when a torn-down resource has no finalizers left (ready to destroy)
-    DESTROY_READY = "destroyReady"
-
-
-class OutputKind(enum.Enum):
-    #: only this controller writes this type
-    EXCLUSIVE = "exclusive"
-    #: several controllers write this type, each only the resources it owns
-    SHARED = "shared"
-
-
-@dataclass(frozen=True)
-class Input:
-    namespace: str
-    type: str
-    id: str | None = None
-    kind: InputKind = InputKind.WEAK
-
-    @classmethod
-    def of(cls, rt: ResourceType, id: str | None = None, kind: InputKind = InputKind.WEAK,
-           namespace: str | None = None) -> Input:
-        """An input on a declared type, in its default namespace unless given."""
-        return cls(namespace or rt.default_namespace, rt.type, id, kind)
-
-
-@dataclass(frozen=True)
-class Output:
-    type: str
-    kind: OutputKind = OutputKind.EXCLUSIVE
-
-    @classmethod
-    def of(cls, rt: ResourceType, kind: OutputKind = OutputKind.EXCLUSIVE) -> Output:
-        return cls(rt.type, kind)
-
-
-class Controller(Protocol):
-    name: str
-    inputs: tuple[Input, ...]
-    outputs: tuple[Output, ...]
+class Controller(Declaration, Protocol):
+    """A controller: its declaration plus the one coroutine the runtime runs (and restarts
+    with back-off when it fails)."""
 
     async def run(self, r: ControllerContext) -> None: ...
