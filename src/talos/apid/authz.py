@@ -18,26 +18,17 @@ tests/unit/apid/test_authz_upstream.py checks this table against upstream's own
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
-from talos.machinery.constants import (
-    ALL_ROLES,
-    ROLE_ADMIN,
-    ROLE_ETCD_BACKUP,
-    ROLE_META_WRITER,
-    ROLE_OPERATOR,
-    ROLE_READER,
-)
+from talos.machinery import role
 from talos.machinery.errors import PermissionDenied
 
-KNOWN_ROLES = frozenset(ALL_ROLES)
-
-_A = frozenset({ROLE_ADMIN})
-_AO = frozenset({ROLE_ADMIN, ROLE_OPERATOR})
-_AOR = frozenset({ROLE_ADMIN, ROLE_OPERATOR, ROLE_READER})
-_AORE = frozenset({ROLE_ADMIN, ROLE_OPERATOR, ROLE_READER, ROLE_ETCD_BACKUP})
-_AOE = frozenset({ROLE_ADMIN, ROLE_OPERATOR, ROLE_ETCD_BACKUP})
-_AM = frozenset({ROLE_ADMIN, ROLE_META_WRITER})
+_A = frozenset({role.ADMIN})
+_AO = frozenset({role.ADMIN, role.OPERATOR})
+_AOR = frozenset({role.ADMIN, role.OPERATOR, role.READER})
+_AORE = frozenset({role.ADMIN, role.OPERATOR, role.READER, role.ETCD_BACKUP})
+_AOE = frozenset({role.ADMIN, role.OPERATOR, role.ETCD_BACKUP})
+_AM = frozenset({role.ADMIN, role.META_WRITER})
 
 _M = "/machine.MachineService/"
 
@@ -124,11 +115,6 @@ RULES: Mapping[str, frozenset[str]] = {
 FALLBACK = _A
 
 
-def parse_roles(values: Iterable[str]) -> frozenset[str]:
-    """Known roles among `values` (unknown strings grant nothing)."""
-    return frozenset(v.strip() for v in values if v.strip() in KNOWN_ROLES)
-
-
 def allowed_roles(method: str) -> frozenset[str]:
     return RULES.get(method, FALLBACK)
 
@@ -145,4 +131,4 @@ def authorize(method: str, roles: frozenset[str]) -> None:
 
 def may_read_secrets(roles: frozenset[str]) -> bool:
     """Only administrators see sensitive resources and secret fields."""
-    return ROLE_ADMIN in roles
+    return role.ADMIN in roles

@@ -13,8 +13,7 @@ from functools import lru_cache
 
 from cryptography import x509
 
-from talos.apid.authz import parse_roles
-from talos.machinery.constants import ROLE_IMPERSONATOR
+from talos.machinery import role
 from talos.machinery.errors import Unauthenticated
 from talos.machinery.pki import organizations_of
 
@@ -24,7 +23,7 @@ ROLE_METADATA_KEY = "talos-role"
 
 @lru_cache(maxsize=1024)
 def certificate_roles(pem: bytes) -> frozenset[str]:
-    return parse_roles(organizations_of(x509.load_pem_x509_certificate(pem)))
+    return role.known(organizations_of(x509.load_pem_x509_certificate(pem)))
 
 
 def peer_certificate(auth_context: dict[str, Sequence[bytes]]) -> bytes:
@@ -37,8 +36,8 @@ def peer_certificate(auth_context: dict[str, Sequence[bytes]]) -> bytes:
 def caller_roles(auth_context: dict[str, Sequence[bytes]],
                  metadata: Iterable[tuple[str, str | bytes]]) -> frozenset[str]:
     cert_roles = certificate_roles(peer_certificate(auth_context))
-    if ROLE_IMPERSONATOR in cert_roles:
+    if role.IMPERSONATOR in cert_roles:
         carried = [v for k, v in metadata if k == ROLE_METADATA_KEY and isinstance(v, str)]
         if carried:
-            return parse_roles(carried)
+            return role.known(carried)
     return cert_roles

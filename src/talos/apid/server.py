@@ -11,7 +11,8 @@ from cryptography import x509
 from talos.apid.backends import CHANNEL_OPTIONS, Backends
 from talos.apid.proxy import Proxy
 from talos.apid.route import split_host_port
-from talos.machinery.constants import APID_PORT, MACHINED_SOCKET, ROLE_IMPERSONATOR
+from talos.machinery import role
+from talos.machinery.constants import APID_PORT, MACHINED_SOCKET
 from talos.machinery.errors import InvalidArgument
 from talos.machinery.pki import (
     CertificateAndKey,
@@ -56,10 +57,10 @@ class ApidSettings:
         require_grpc_capable(ca)
         cert = load_certificate(self.cert_pem, what="apid certificate")
         require_grpc_capable(cert, what="the apid certificate")
-        if ROLE_IMPERSONATOR not in organizations_of(cert):
+        if role.IMPERSONATOR not in organizations_of(cert):
             raise InvalidArgument(
                 "apid certificate: its Subject Organization must include "
-                f"{ROLE_IMPERSONATOR!r} (it is also the client certificate towards other "
+                f"{role.IMPERSONATOR!r} (it is also the client certificate towards other "
                 "nodes' apids, which accept the caller's roles only from impersonators)")
         CertificateAndKey(self.cert_pem, self.key_pem).check(path="apid certificate")
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 import click
 
-from talos.machinery import goyaml
+from talos.machinery import goyaml, role
 from talos.machinery.client.talosconfig import Context, Talosconfig, resolve_path
 from talos.machinery.pki.certificate import encode_base64
 from talos.talosctl.output import clear_errors
@@ -217,7 +217,7 @@ def config_remove(ctx: click.Context, pattern: str, noconfirm: bool, dry_run: bo
 
 @config.command("new")
 @click.argument("path", required=False, default="talosconfig", metavar="[<path>]")
-@click.option("--roles", "roles", multiple=True, default=("os:admin",), show_default=True,
+@click.option("--roles", "roles", multiple=True, default=(role.ADMIN,), show_default=True,
               help="roles")
 @click.option("--crt-ttl", "crt_ttl", default="87600h", show_default=True,
               help="certificate TTL")

@@ -23,8 +23,7 @@ from talos.machinery.client.talosconfig import Talosconfig
 
 def parse_roles(values: tuple[str, ...]) -> tuple[str, ...]:
     """`--roles a,b --roles c` (Go string-slice flag) -> checked role names."""
-    roles = [r.strip() for v in values for r in v.split(",") if r.strip()]
-    return check_roles(roles)
+    return check_roles([r for v in values for r in v.split(",")])
 
 
 def exists_error(path: str) -> click.ClickException:

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from talos.machinery import goyaml
-from talos.machinery.constants import ALL_ROLES, ROLE_ADMIN
+from talos.machinery import goyaml, role
 from talos.machinery.errors import InvalidArgument, InvalidConfig, Problem
 from talos.talosctl.output import STDOUT, check_not_exists, clear_errors, write_output
 from talos.talosctl.patch_options import config_patch_options
@@ -25,7 +24,6 @@ from talos.talosctl.patch_options import config_patch_options
 if TYPE_CHECKING:
     from talos.machinery.secrets import SecretsBundle
 
-KNOWN_ROLES = ALL_ROLES
 OUTPUT_TYPES = ("controlplane", "worker", "talosconfig")
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,11 +34,10 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 
 def _parse_roles(values: tuple[str, ...]) -> tuple[str, ...]:
-    roles = _split(values)
-    unknown = [r for r in roles if r not in KNOWN_ROLES]
-    if unknown:
-        raise click.ClickException(f"unknown roles: {', '.join(unknown)}")
-    return tuple(roles)
+    try:
+        return role.check(_split(values))
+    except InvalidArgument as e:
+        raise click.ClickException(str(e)) from None
 
 
 def _force(ctx: click.Context, force: bool) -> bool:
@@ -362,7 +359,7 @@ def gen_key(ctx: click.Context, name: str, force: bool) -> None:
 @click.option("--key", "key_path", required=True,
               help="path to the PEM encoded EC or RSA PRIVATE KEY")
 @click.option("--ip", required=True, help="generate the certificate for this IP address")
-@click.option("--roles", multiple=True, default=(ROLE_ADMIN,), show_default=True,
+@click.option("--roles", multiple=True, default=(role.ADMIN,), show_default=True,
               help="roles")
 @_force_option
 @click.pass_context

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import grpc
 
 from talos.api.security import security_pb2, security_pb2_grpc
-from talos.machinery.constants import ROLE_IMPERSONATOR, TRUSTD_PORT
+from talos.machinery import role
+from talos.machinery.constants import TRUSTD_PORT
 from talos.machinery.errors import (
     InvalidArgument,
     PermissionDenied,
@@ -39,7 +40,7 @@ from talos.nodeserver.tls import TlsListener, TlsServer
 from talos.trustd.ratelimit import FailureLimiter
 
 TOKEN_METADATA_KEY = "token"
-ALLOWED_ORGANIZATIONS = frozenset({ROLE_IMPERSONATOR})
+ALLOWED_ORGANIZATIONS = frozenset({role.IMPERSONATOR})
 
 
 def _digest(value: str) -> bytes:
@@ -91,7 +92,7 @@ class SecurityService(security_pb2_grpc.SecurityServiceServicer):
         if not orgs <= ALLOWED_ORGANIZATIONS:
             raise PermissionDenied(
                 f"csr: organizations {sorted(orgs - ALLOWED_ORGANIZATIONS)} may not be "
-                f"requested from trustd (only {ROLE_IMPERSONATOR})")
+                f"requested from trustd (only {role.IMPERSONATOR})")
         cert = self.settings.os_ca.sign_csr(csr, ttl=self.settings.cert_ttl,
                                             server=True, client=True)
         return security_pb2.CertificateResponse(

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from talos.apid.authz import KNOWN_ROLES, authorize, parse_roles
+from talos.apid.authz import authorize
 from talos.apid.methods import known_methods
+from talos.machinery import role
 from talos.machinery.errors import PermissionDenied
 from tests.upstream_roles import (
     DIFFERENCES,
@@ -26,15 +27,15 @@ from tests.upstream_roles import (
 
 
 def test_we_know_every_upstream_role() -> None:
-    assert KNOWN_ROLES == UPSTREAM_ROLES
+    assert frozenset(role.ALL) == UPSTREAM_ROLES
 
 
 @pytest.mark.parametrize("method", METHODS)
 def test_each_role_is_allowed_exactly_what_upstream_allows(method: str) -> None:
     allowed = expected_roles(method)
-    for role in [*sorted(UPSTREAM_ROLES), "os:not-a-role", ""]:
-        roles = parse_roles([role])
-        if role in allowed:
+    for name in [*sorted(UPSTREAM_ROLES), "os:not-a-role", ""]:
+        roles = role.known([name])
+        if name in allowed:
             authorize(method, roles)
         else:
             with pytest.raises(PermissionDenied, match="not authorized"):
@@ -52,7 +53,7 @@ def test_differences_are_real_and_explained() -> None:
 
 
 def test_several_roles_get_the_union() -> None:
-    authorize(M + "MetaWrite", parse_roles([READER, META_WRITER]))
-    authorize(M + "EtcdSnapshot", parse_roles([IMPERSONATOR, ETCD_BACKUP]))
+    authorize(M + "MetaWrite", role.known([READER, META_WRITER]))
+    authorize(M + "EtcdSnapshot", role.known([IMPERSONATOR, ETCD_BACKUP]))
     with pytest.raises(PermissionDenied):
-        authorize(M + "Reboot", parse_roles([READER, ETCD_BACKUP, META_WRITER, IMAGE_VERIFIER]))
+        authorize(M + "Reboot", role.known([READER, ETCD_BACKUP, META_WRITER, IMAGE_VERIFIER]))

@@ -39,7 +39,7 @@ def test_issues_a_certificate_with_the_roles_and_ttl(ca: CertificateAuthority) -
 
 @pytest.mark.parametrize(("roles", "ttl", "match"), [
     ([], dt.timedelta(hours=1), "at least one role"),
-    (["os:root"], dt.timedelta(hours=1), "unknown roles 'os:root'"),
+    (["os:root"], dt.timedelta(hours=1), "unknown roles: os:root"),
     (["os:reader"], dt.timedelta(0), "crt_ttl"),
     (["os:reader"], -dt.timedelta(hours=1), "crt_ttl"),
 ])

@@ -8,7 +8,7 @@ import grpc
 import pytest
 from cryptography import x509
 
-from talos.machinery.constants import ROLE_READER
+from talos.machinery import role
 from talos.machinery.pki import organizations_of
 from talos.machinery.secrets import SecretsBundle
 
@@ -49,7 +49,7 @@ async def served(tmp_path: object) -> AsyncIterator[tuple[SecretsBundle, int]]:
 async def test_mtls_call_with_generated_client_certificate_carries_roles(
         served: tuple[SecretsBundle, int]) -> None:
     bundle, port = served
-    client = bundle.client_certificate((ROLE_READER,))
+    client = bundle.client_certificate((role.READER,))
     creds = grpc.ssl_channel_credentials(root_certificates=bundle.os.crt,
                                          private_key=client.key, certificate_chain=client.crt)
     async with grpc.aio.secure_channel(f"127.0.0.1:{port}", creds) as channel:

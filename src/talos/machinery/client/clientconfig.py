@@ -11,12 +11,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from talos.machinery import role
 from talos.machinery.client.talosconfig import Context, Talosconfig
-from talos.machinery.constants import ALL_ROLES
 from talos.machinery.errors import InvalidArgument
 from talos.machinery.pki import CertificateAuthority, IssueOptions
-
-ROLES = ALL_ROLES
 
 
 @dataclass(frozen=True)
@@ -28,14 +26,8 @@ class ClientConfiguration:
 
 
 def check_roles(roles: Sequence[str]) -> tuple[str, ...]:
-    if not roles:
-        raise InvalidArgument(f"roles: at least one role is required (one of {', '.join(ROLES)})")
-    unknown = [r for r in roles if r not in ROLES]
-    if unknown:
-        raise InvalidArgument(
-            f"roles: unknown roles {', '.join(repr(r) for r in unknown)} (expected "
-            f"{', '.join(ROLES)})")
-    return tuple(dict.fromkeys(roles))
+    """The requested roles (at least one, all known), in order, without repeats."""
+    return role.check(roles, required=True)
 
 
 def generate_client_configuration(

@@ -16,9 +16,8 @@ from typing import Any
 
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from talos.machinery import goyaml
+from talos.machinery import goyaml, role
 from talos.machinery.client.talosconfig import Context, Talosconfig
-from talos.machinery.constants import ROLE_ADMIN
 from talos.machinery.errors import InvalidArgument
 from talos.machinery.pki.certificate import CertificateAndKey, encode_base64
 from talos.machinery.secrets.bundle import SecretsBundle
@@ -102,7 +101,7 @@ class GenerateOptions:
     #: endpoints written into the generated talosconfig context (Talos writes none)
     talosconfig_endpoints: tuple[str, ...] = ()
     #: roles of the generated talosconfig's client certificate
-    roles: tuple[str, ...] = (ROLE_ADMIN,)
+    roles: tuple[str, ...] = (role.ADMIN,)
 
     @property
     def k8s_version(self) -> str:

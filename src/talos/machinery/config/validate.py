@@ -23,7 +23,7 @@ import re
 import urllib.parse
 from typing import Any
 
-from talos.machinery import constants
+from talos.machinery import role
 from talos.machinery.config.config import Config
 from talos.machinery.config.documents import (
     EncryptionSpec,
@@ -286,15 +286,13 @@ def _check_features(report: _Report, m: MachineConfig, mode: str, controlplane: 
         if not controlplane:
             report.error(f"{path}.enabled", "feature Kubernetes Talos API Access can only be "
                          "enabled on control plane machines")
-        for i, role in enumerate(access.allowed_roles or []):
-            if role not in _ROLES:
-                report.error(f"{path}.allowedRoles[{i}]", f'invalid role "{role}" in allowed '
+        for i, name in enumerate(access.allowed_roles or []):
+            if not role.is_known(name):
+                report.error(f"{path}.allowedRoles[{i}]", f'invalid role "{name}" in allowed '
                              "roles for Kubernetes Talos API Access: expected one of "
-                             + ", ".join(_ROLES))
+                             + ", ".join(role.ALL))
 
 
-_ROLES = (constants.ROLE_ADMIN, constants.ROLE_OPERATOR, constants.ROLE_READER,
-          constants.ROLE_ETCD_BACKUP, constants.ROLE_IMPERSONATOR)
 #: kubelet config fields Talos sets itself (upstream kubelet.ProtectedConfigurationFields)
 _KUBELET_PROTECTED = ("apiVersion", "authentication", "authorization", "cgroupRoot", "kind",
                       "kubeletCgroups", "port", "protectKernelDefaults", "resolvConf",

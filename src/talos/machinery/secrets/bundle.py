@@ -20,9 +20,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from talos.machinery import goyaml
+from talos.machinery import goyaml, role
 from talos.machinery.atomic import write_atomic
-from talos.machinery.constants import ROLE_ADMIN
 from talos.machinery.errors import InvalidArgument, InvalidConfig, Problem
 from talos.machinery.pki.ca import (
     CLIENT_CERT_VALIDITY,
@@ -262,7 +261,7 @@ class SecretsBundle:
         """Raise FailedPrecondition if the OS CA is Ed25519 (an upstream bundle)."""
         require_grpc_capable(self.os.certificate, what="the OS CA")
 
-    def client_certificate(self, roles: tuple[str, ...] = (ROLE_ADMIN,), *,
+    def client_certificate(self, roles: tuple[str, ...] = (role.ADMIN,), *,
                            ttl: dt.timedelta = CLIENT_CERT_VALIDITY,
                            now: dt.datetime | None = None) -> CertificateAndKey:
         """An API client certificate (roles in Subject O, ECDSA key, EKU clientAuth)."""
