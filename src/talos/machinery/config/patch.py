@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from talos.machinery.config import json_patch, yamlio
-from talos.machinery.config.config import (
+from talos.machinery.config.parse import (
     V1ALPHA1,
-    Config,
-    config_from_nodes,
+    ConfigDocument,
     document_identity,
+    parse_documents,
 )
 from talos.machinery.config.problems import format_path
 from talos.machinery.errors import InvalidArgument, InvalidConfig, Problem
@@ -255,20 +255,20 @@ def _apply_one(docs: list[Any], text: str | bytes, source: str) -> list[Any]:
                             ) from None
 
 
-def patch_documents(docs: list[Any], style: yamlio.Style, patches: Sequence[str | bytes], *,
+def patch_documents(docs: list[Any], patches: Sequence[str | bytes], *,
                     sources: Sequence[str] | None = None, source: str = "<config>"
-                    ) -> Config:
-    """Apply `patches` in order to round-trip documents (modified in place); each step is
-    validated, an error names the patch (its entry in `sources`, else "patch[i]")."""
+                    ) -> list[ConfigDocument]:
+    """Apply `patches` in order to round-trip documents (modified in place) and return the
+    typed documents of the result; each step is validated, an error names the patch (its
+    entry in `sources`, else "patch[i]")."""
     if sources is not None and len(sources) != len(patches):
         raise InvalidArgument("sources must name every patch")
-    if not patches:
-        return config_from_nodes(docs, style=style, source=source)
+    documents = parse_documents(docs, source=source) if not patches else []
     for i, patch in enumerate(patches):
         name = sources[i] if sources is not None else f"patch[{i}]"
         docs = _apply_one(docs, patch, name)
-        config = config_from_nodes(docs, style=style, source=name)
-    return Config(config.documents, style=style, source=source)
+        documents = parse_documents(docs, source=name)
+    return documents
 
 
 def apply_patches(data: str | bytes, patches: Sequence[str | bytes], *,
@@ -280,8 +280,9 @@ def apply_patches(data: str | bytes, patches: Sequence[str | bytes], *,
     """
     docs, style = yamlio.parse_all(data, source=source)
     docs = [d for d in docs if d is not None]
-    config_from_nodes(docs, style=style, source=source)
-    return patch_documents(docs, style, patches, sources=sources, source=source).dump()
+    parse_documents(docs, source=source)
+    documents = patch_documents(docs, patches, sources=sources, source=source)
+    return yamlio.dump_all([d.raw for d in documents], style)
 
 
 def load_patch_arg(arg: str) -> str:

@@ -21,10 +21,10 @@ import binascii
 import ipaddress
 import re
 import urllib.parse
+from collections.abc import Sequence
 from typing import Any
 
 from talos.machinery import role
-from talos.machinery.config.config import Config
 from talos.machinery.config.documents import (
     EncryptionSpec,
     EthernetConfig,
@@ -39,6 +39,7 @@ from talos.machinery.config.documents import (
     VolumeConfig,
     WatchdogTimerConfig,
 )
+from talos.machinery.config.parse import ConfigDocument, v1alpha1_of
 from talos.machinery.config.types import duration_seconds, size_bytes
 from talos.machinery.config.v1alpha1 import (
     Bond,
@@ -869,19 +870,21 @@ def _is_host_port(value: str) -> bool:
     return ":" not in host
 
 
-def validate_config(config: Config, mode: str = "metal", *, strict: bool = False
-                    ) -> list[str]:
+def validate_documents(documents: Sequence[ConfigDocument], mode: str = "metal", *,
+                       strict: bool = False, source: str = "<config>") -> list[str]:
+    """Check a config's documents for `mode`; the warnings, or InvalidConfig naming every
+    problem (`source` names the config)."""
     if mode not in MODES:
         raise InvalidArgument(f'unknown mode "{mode}": expected one of {", ".join(MODES)}')
     report = _Report()
-    v1 = config.v1alpha1
+    v1 = v1alpha1_of(documents)
     if v1 is not None:
         _check_v1alpha1(report, v1, mode)
-    for doc in config.documents:
+    for doc in documents:
         _check_document(report, doc.label, doc.model, v1)
     if strict:
         report.problems += [Problem(w.path, f"warning: {w.message}") for w in report.warnings]
         report.warnings = []
     if report.problems:
-        raise InvalidConfig(report.problems, source=config.source)
+        raise InvalidConfig(report.problems, source=source)
     return [str(w) for w in report.warnings]
