@@ -11,6 +11,7 @@ COMPONENTS = {
     "trustd": "talos.trustd.__main__",
     "talosctl": "talos.talosctl.main",
     "discovery": "talos.discovery.__main__",
+    "imager": "talos.imager.cli",
 }
 
 USAGE = """usage: python -m talos <component> [args...]
@@ -21,6 +22,7 @@ components:
   trustd     signs node certificates for holders of the cluster trust token on :50001
   talosctl   the CLI (same as the `talosctl` command)
   discovery  the cluster discovery service (sidero.discovery.server.Cluster)
+  imager     builds the boot assets: kernel, initramfs, UKI, installer image, disk image
 """
 
 
