@@ -16,4 +16,6 @@ How the pieces fit (each in its own module):
   Namespaces) from the declared types; call it once at start.
 * `serve.add_services(server, state, runtime, authorize=...)` adds `cosi.resource.State` and
   `inspect.InspectService` to a grpc.aio server.
+* `testing.ControllerHarness(controller, ...)` runs controllers on a fresh State and Runtime
+  with a fake clock for tests: put inputs, wait for outputs (never sleeping), advance time.
 """

@@ -262,6 +262,8 @@ def _describe(fn: Callable[..., Any]) -> str:
     except (OSError, TypeError):
         return getattr(fn, "__name__", "a predicate")
     if "lambda" in src:
-        src = " ".join(src[src.index("lambda"):].split())
+        src = " ".join(src[src.index("lambda"):].split()).rstrip(",:")
+        while src.endswith(")") and src.count(")") > src.count("("):
+            src = src[:-1].rstrip(",")  # the call the lambda was passed to
         return src if len(src) <= 160 else src[:157] + "..."
     return getattr(fn, "__name__", "a predicate")
