@@ -62,7 +62,6 @@ RULES: Mapping[str, frozenset[str]] = {
     _M + "EtcdDowngradeCancel": _A,
     _M + "Events": _AOR,
     _M + "GenerateClientConfiguration": _A,
-    _M + "GenerateConfiguration": _A,
     _M + "Hostname": _AOR,
     _M + "ImageList": _AOR,
     _M + "ImagePull": _AO,
