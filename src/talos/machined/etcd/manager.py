@@ -399,7 +399,9 @@ class EtcdManager:
             return True
 
         up = await asyncio.gather(*(answers(m) for m in others))
-        down = [m for m, ok in zip(others, up, strict=True) if not ok]
+        # named in a stable order (etcd's member list order is by ID, which is random)
+        down = sorted((m for m, ok in zip(others, up, strict=True) if not ok),
+                      key=lambda m: (m.name or f"{m.ID:x}"))
         if not down:
             return (f"etcd has no leader: an election is in progress (all {len(members)} "
                     "members answer)")
