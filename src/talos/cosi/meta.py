@@ -10,8 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from talos.cosi.resource import Resource
 from talos.cosi.state import State
-from talos.machinery.resources import declared
-from talos.machinery.resources.definition import ResourceType
+from talos.machinery.resources.definition import ResourceType, declared
 from talos.machinery.resources.meta import (
     META_NAMESPACE,
     NAMESPACE,

@@ -19,7 +19,7 @@ from talos.cosi.resource import Pointer, Resource
 from talos.cosi.state import Event, EventType, LabelOp, LabelQuery, LabelTerm, Query, State
 from talos.cosi.wire import resource_from_proto, resource_to_proto
 from talos.machinery.errors import InvalidArgument, PermissionDenied, TalosError
-from talos.machinery.resources import lookup
+from talos.machinery.resources.definition import lookup
 
 Authorize = Callable[[grpc.aio.ServicerContext, str, str], None]
 F = TypeVar("F", bound=Callable[..., Any])

@@ -1,7 +1,8 @@
 """Resources to and from the COSI wire form `cosi.resource.Resource`.
 
 `yaml_spec` is always filled (that is what `talosctl get` prints); `proto_spec` is filled for
-every type in `talos.cosi.protospec.TABLE` (the upstream message a stock client decodes).
+every type that declares one (`ResourceType.proto`: the upstream message a stock client
+decodes).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from talos.cosi import protospec
 from talos.cosi.resource import Metadata, Phase, Resource
 from talos.cosi.spec import RawSpec, spec_from_yaml, spec_to_yaml
 from talos.machinery.errors import InvalidArgument
-from talos.machinery.resources import lookup
+from talos.machinery.resources.definition import lookup
 
 
 def metadata_to_proto(md: Metadata) -> resource_pb2.Metadata:

@@ -19,6 +19,7 @@ from talos.machinery.resources import (
 )
 from talos.machinery.resources.definition import (
     PrintColumn,
+    ProtoSpec,
     ResourceType,
     declare,
     declared,
@@ -26,9 +27,9 @@ from talos.machinery.resources.definition import (
     resolve,
 )
 
-__all__ = ["PrintColumn", "ResourceType", "block", "cluster", "config", "declare", "declared",
-           "etcd", "is_sensitive", "k8s", "lookup", "meta", "network", "resolve", "runtime",
-           "v1alpha1"]
+__all__ = ["PrintColumn", "ProtoSpec", "ResourceType", "block", "cluster", "config", "declare",
+           "declared", "etcd", "is_sensitive", "k8s", "lookup", "meta", "network", "resolve",
+           "runtime", "v1alpha1"]
 
 
 def is_sensitive(type_name: str) -> bool:

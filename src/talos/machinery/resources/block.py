@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from talos.machinery.resources.definition import PrintColumn, ResourceType, declare
+from talos.machinery.resources.definition import PrintColumn, ProtoSpec, ResourceType, declare
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+#: the generated module of upstream's spec messages (imported by the converters)
+_PB = "talos.api.resource.definitions.block.block_pb2"
 
 NAMESPACE = "runtime"
 
@@ -59,6 +65,18 @@ class DiskSpec:
     symlinks: tuple[str, ...] = field(default=(), metadata=_omit())
 
 
+def _disk_proto(s: DiskSpec) -> Message:
+    from talos.api.resource.definitions.block import block_pb2 as pb
+
+    return pb.DiskSpec(
+        size=s.size, io_size=s.io_size, sector_size=s.sector_size, readonly=s.readonly,
+        model=s.model, serial=s.serial, modalias=s.modalias, wwid=s.wwid,
+        bus_path=s.bus_path, sub_system=s.sub_system, transport=s.transport,
+        rotational=s.rotational, cdrom=s.cdrom, dev_path=s.dev_path,
+        pretty_size=s.pretty_size, secondary_disks=list(s.secondary_disks), uuid=s.uuid,
+        symlinks=list(s.symlinks))
+
+
 DISK = declare(ResourceType(
     "Disks.block.talos.dev", NAMESPACE, DiskSpec,
     print_columns=(PrintColumn("Size", "{.pretty_size}"),
@@ -66,7 +84,8 @@ DISK = declare(ResourceType(
                    PrintColumn("Transport", "{.transport}"),
                    PrintColumn("Rotational", "{.rotational}"),
                    PrintColumn("WWID", "{.wwid}"), PrintColumn("Model", "{.model}"),
-                   PrintColumn("Serial", "{.serial}"))))
+                   PrintColumn("Serial", "{.serial}")),
+    proto=ProtoSpec(f"{_PB}:DiskSpec", _disk_proto)))
 
 
 @dataclass(frozen=True)
@@ -99,11 +118,25 @@ class DiscoveredVolumeSpec:
     partition_index: int = field(default=0, metadata=_y("partition_index", True))
 
 
+def _discovered_volume_proto(s: DiscoveredVolumeSpec) -> Message:
+    from talos.api.resource.definitions.block import block_pb2 as pb
+
+    return pb.DiscoveredVolumeSpec(
+        size=s.size, sector_size=s.sector_size, io_size=s.io_size, name=s.name,
+        uuid=s.uuid, label=s.label, block_size=s.block_size,
+        filesystem_block_size=s.filesystem_block_size, probed_size=s.probed_size,
+        partition_uuid=s.partition_uuid, partition_type=s.partition_type,
+        partition_label=s.partition_label, partition_index=s.partition_index, type=s.type,
+        device_path=s.device_path, parent=s.parent, dev_path=s.dev_path,
+        parent_dev_path=s.parent_dev_path, pretty_size=s.pretty_size, offset=s.offset)
+
+
 DISCOVERED_VOLUME = declare(ResourceType(
     "DiscoveredVolumes.block.talos.dev", NAMESPACE, DiscoveredVolumeSpec,
     print_columns=(PrintColumn("Type", "{.type}"), PrintColumn("Size", "{.pretty_size}"),
                    PrintColumn("Discovered", "{.name}"), PrintColumn("Label", "{.label}"),
-                   PrintColumn("PartitionLabel", "{.partition_label}"))))
+                   PrintColumn("PartitionLabel", "{.partition_label}")),
+    proto=ProtoSpec(f"{_PB}:DiscoveredVolumeSpec", _discovered_volume_proto)))
 
 
 @dataclass(frozen=True)
@@ -146,11 +179,35 @@ class VolumeStatusSpec:
     error_message: str = field(default="", metadata=_omit())
 
 
+def _volume_status_proto(s: VolumeStatusSpec) -> Message:
+    from talos.api.resource.definitions.block import block_pb2 as pb
+    from talos.machinery.resources import protoconv as pc
+
+    w = "VolumeStatus"
+    mount = None if s.mount_spec is None else pb.MountSpec(
+        target_path=s.mount_spec.target_path, selinux_label=s.mount_spec.selinux_label,
+        project_quota_support=s.mount_spec.project_quota_support,
+        parent_id=s.mount_spec.parent_id, file_mode=s.mount_spec.file_mode,
+        uid=s.mount_spec.uid, gid=s.mount_spec.gid)
+    return pb.VolumeStatusSpec(
+        phase=pc.named(VOLUME_PHASES, s.phase, f"{w}.phase"),
+        pre_fail_phase=pc.named(VOLUME_PHASES, s.pre_fail_phase, f"{w}.preFailPhase"),
+        type=pc.named(VOLUME_TYPES, s.type, f"{w}.type"), parent_id=s.parent_id,
+        location=s.location, mount_location=s.mount_location,
+        partition_index=s.partition_index, parent_location=s.parent_location, uuid=s.uuid,
+        partition_uuid=s.partition_uuid, size=s.size, pretty_size=s.pretty_size,
+        filesystem=pc.named(FILESYSTEMS, s.filesystem, f"{w}.filesystem"),
+        encryption_provider=pc.named(ENCRYPTION_PROVIDERS, s.encryption_provider,
+                                     f"{w}.encryptionProvider"),
+        mount_spec=mount, error_message=s.error_message)
+
+
 VOLUME_STATUS = declare(ResourceType(
     "VolumeStatuses.block.talos.dev", NAMESPACE, VolumeStatusSpec,
     print_columns=(PrintColumn("Type", "{.type}"), PrintColumn("Phase", "{.phase}"),
                    PrintColumn("Location", "{.location}"),
-                   PrintColumn("Size", "{.prettySize}"))))
+                   PrintColumn("Size", "{.prettySize}")),
+    proto=ProtoSpec(f"{_PB}:VolumeStatusSpec", _volume_status_proto)))
 
 #: phase, volume type, filesystem and encryption provider names -> upstream enum numbers
 VOLUME_PHASES = ("waiting", "failed", "missing", "located", "provisioned", "prepared",

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from talos.machinery.resources.definition import PrintColumn, ResourceType, declare
+from talos.machinery.resources.definition import PrintColumn, ProtoSpec, ResourceType, declare
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+#: the generated module of upstream's spec messages (imported by the converters)
+_PB = "talos.api.resource.definitions.cluster.cluster_pb2"
 
 
 @dataclass(frozen=True)
@@ -18,12 +25,25 @@ class MemberSpec:
     operating_system: str = ""
 
 
+def _member_proto(s: MemberSpec) -> Message:
+    from talos.api.resource.definitions.cluster import cluster_pb2 as pb
+    from talos.machinery.resources import protoconv as pc
+
+    return pb.MemberSpec(
+        node_id=s.node_id,
+        addresses=[pc.net_ip(a, f"Member.addresses[{i}]") for i, a in enumerate(s.addresses)],
+        hostname=s.hostname,
+        machine_type=pc.enum(pc.MACHINE_TYPES, s.machine_type, "Member.machineType"),
+        operating_system=s.operating_system)
+
+
 MEMBER = declare(ResourceType(
     "Members.cluster.talos.dev", "cluster", MemberSpec,
     print_columns=(PrintColumn("Hostname", "{.hostname}"),
                    PrintColumn("Machine Type", "{.machineType}"),
                    PrintColumn("OS", "{.operatingSystem}"),
-                   PrintColumn("Addresses", "{.addresses}"))))
+                   PrintColumn("Addresses", "{.addresses}")),
+    proto=ProtoSpec(f"{_PB}:MemberSpec", _member_proto)))
 
 
 @dataclass(frozen=True)
@@ -34,9 +54,16 @@ class IdentitySpec:
     node_id: str = ""
 
 
+def _identity_proto(s: IdentitySpec) -> Message:
+    from talos.api.resource.definitions.cluster import cluster_pb2 as pb
+
+    return pb.IdentitySpec(node_id=s.node_id)
+
+
 IDENTITY = declare(ResourceType(
     "Identities.cluster.talos.dev", "cluster", IdentitySpec,
-    print_columns=(PrintColumn("ID", "{.nodeId}"),)))
+    print_columns=(PrintColumn("ID", "{.nodeId}"),),
+    proto=ProtoSpec(f"{_PB}:IdentitySpec", _identity_proto)))
 
 #: the id of this node's own Identity resource
 LOCAL_IDENTITY = "local"
@@ -63,11 +90,26 @@ class AffiliateSpec:
     control_plane: ControlPlaneSpec | None = None
 
 
+def _affiliate_proto(s: AffiliateSpec) -> Message:
+    from talos.api.resource.definitions.cluster import cluster_pb2 as pb
+    from talos.machinery.resources import protoconv as pc
+
+    return pb.AffiliateSpec(
+        node_id=s.node_id,
+        addresses=[pc.net_ip(a, f"Affiliate.addresses[{i}]")
+                   for i, a in enumerate(s.addresses)],
+        hostname=s.hostname, nodename=s.nodename, operating_system=s.operating_system,
+        machine_type=pc.enum(pc.MACHINE_TYPES, s.machine_type, "Affiliate.machineType"),
+        control_plane=(None if s.control_plane is None else pb.ControlPlane(
+            api_server_port=s.control_plane.api_server_port)))
+
+
 AFFILIATE = declare(ResourceType(
     "Affiliates.cluster.talos.dev", "cluster", AffiliateSpec,
     print_columns=(PrintColumn("Hostname", "{.hostname}"),
                    PrintColumn("Machine Type", "{.machineType}"),
-                   PrintColumn("Addresses", "{.addresses}"))))
+                   PrintColumn("Addresses", "{.addresses}")),
+    proto=ProtoSpec(f"{_PB}:AffiliateSpec", _affiliate_proto)))
 
 
 @dataclass(frozen=True)
@@ -84,8 +126,22 @@ class DiscoveryConfigSpec:
     service_cluster_id: str = ""
 
 
+def _discovery_config_proto(s: DiscoveryConfigSpec) -> Message:
+    from talos.api.resource.definitions.cluster import cluster_pb2 as pb
+
+    return pb.ConfigSpec(
+        discovery_enabled=s.discovery_enabled,
+        registry_kubernetes_enabled=s.registry_kubernetes_enabled,
+        registry_service_enabled=s.registry_service_enabled,
+        service_endpoint=s.service_endpoint,
+        service_endpoint_insecure=s.service_endpoint_insecure,
+        service_encryption_key=s.service_encryption_key,
+        service_cluster_id=s.service_cluster_id)
+
+
 DISCOVERY_CONFIG = declare(ResourceType(
-    "DiscoveryConfigs.cluster.talos.dev", "config", DiscoveryConfigSpec, sensitive=True))
+    "DiscoveryConfigs.cluster.talos.dev", "config", DiscoveryConfigSpec, sensitive=True,
+    proto=ProtoSpec(f"{_PB}:ConfigSpec", _discovery_config_proto)))
 
 #: the id of the discovery config
 DISCOVERY_CONFIG_ID = "cluster"

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from talos.machinery.resources.definition import ResourceType, declare
+from talos.machinery.resources.definition import ProtoSpec, ResourceType, declare
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+#: the generated module of upstream's spec messages (imported by the converters)
+_PB = "talos.api.resource.config.config_pb2"
 
 #: ID of the active machine config resource.
 ACTIVE_ID = "v1alpha1"
@@ -24,9 +31,17 @@ class MachineConfigSpec:
         return cls(text)
 
 
+def _machine_config_proto(s: MachineConfigSpec) -> Message:
+    """Upstream keeps the config document bytes as submitted (`yaml_marshalled`)."""
+    from talos.api.resource.config import config_pb2 as pb
+
+    return pb.MachineConfigSpec(yaml_marshalled=s.text.encode())
+
+
 MACHINE_CONFIG = declare(ResourceType(
     "MachineConfigs.config.talos.dev", "config", MachineConfigSpec,
-    aliases=("mc",), sensitive=True))
+    aliases=("mc",), sensitive=True,
+    proto=ProtoSpec(f"{_PB}:MachineConfigSpec", _machine_config_proto)))
 
 
 @dataclass(frozen=True)
@@ -47,4 +62,13 @@ class MachineTypeSpec:
 #: ID of the node's machine type resource.
 MACHINE_TYPE_ID = "machine-type"
 
-MACHINE_TYPE = declare(ResourceType("MachineTypes.config.talos.dev", "config", MachineTypeSpec))
+def _machine_type_proto(s: MachineTypeSpec) -> Message:
+    from talos.api.resource.config import config_pb2 as pb
+    from talos.machinery.resources import protoconv as pc
+
+    return pb.MachineTypeSpec(
+        machine_type=pc.enum(pc.MACHINE_TYPES, s.machine_type, "MachineType.machineType"))
+
+
+MACHINE_TYPE = declare(ResourceType("MachineTypes.config.talos.dev", "config", MachineTypeSpec,
+    proto=ProtoSpec(f"{_PB}:MachineTypeSpec", _machine_type_proto)))

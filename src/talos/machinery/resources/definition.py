@@ -14,18 +14,31 @@ Declare a type once, next to its spec dataclass, in `talos.machinery.resources.<
 
     SERVICE = declare(ResourceType(
         "Services.v1alpha1.talos.dev", "v1alpha1", ServiceSpec,
-        print_columns=(PrintColumn("Running", "{.running}"), ...)))
+        print_columns=(PrintColumn("Running", "{.running}"), ...),
+        proto=ProtoSpec("talos.api.resource.definitions.v1alpha1.v1alpha1_pb2:ServiceSpec",
+                        _service_pb)))
+
+`proto` is how a stock client decodes the spec (`Resource.spec.proto_spec`): the upstream
+message and a converter from the dataclass, as cosi-project's runtime registers a type with
+its protobuf spec next to its definition. The converter imports the generated module inside
+itself and the message is named by path, so declaring types (which apid and talosctl do at
+import) never imports protobuf.
 """
 
 from __future__ import annotations
 
 import builtins
+import importlib
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from talos.machinery.errors import AlreadyExists, InvalidArgument
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,34 @@ class PrintColumn:
 
     name: str
     json_path: str
+
+
+@dataclass(frozen=True)
+class ProtoSpec:
+    """How one type's spec travels as `proto_spec`: upstream's message and our converter.
+
+    `message_path` is `"<generated module>:<Message>"` (e.g.
+    `"talos.api.resource.definitions.cluster.cluster_pb2:MemberSpec"`), imported on first
+    use; `convert` turns the spec dataclass into that message and raises InvalidArgument
+    naming the field when a value has no wire form.
+    """
+
+    message_path: str
+    convert: Callable[[Any], Message]
+
+    def __post_init__(self) -> None:
+        module, sep, name = self.message_path.partition(":")
+        if not (module and sep and name.isidentifier()):
+            raise InvalidArgument(
+                f"proto message {self.message_path!r}: expected '<module>:<Message>', e.g. "
+                "'talos.api.resource.definitions.cluster.cluster_pb2:MemberSpec'")
+
+    @property
+    def message(self) -> builtins.type[Message]:
+        """The generated message class (imports its module the first time)."""
+        module, _, name = self.message_path.partition(":")
+        cls: builtins.type[Message] = getattr(importlib.import_module(module), name)
+        return cls
 
 
 @dataclass(frozen=True)
@@ -54,6 +95,8 @@ class ResourceType:
     #: API clients may create/update/destroy resources of this type through the State API
     api_writable: bool = False
     display_type: str = field(default="")
+    #: the upstream protobuf form of the spec (None: published as YAML only)
+    proto: ProtoSpec | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Z][A-Za-z0-9]*(\.[a-z0-9-]+)+", self.type):

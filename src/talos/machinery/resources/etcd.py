@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from talos.machinery.resources.argvalues import ArgValues, arg_values, flag_pairs
-from talos.machinery.resources.definition import PrintColumn, ResourceType, declare
+from talos.machinery.resources.definition import PrintColumn, ProtoSpec, ResourceType, declare
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+#: the generated module of upstream's spec messages (imported by the converters)
+_PB = "talos.api.resource.definitions.etcd.etcd_pb2"
 
 __all__ = ["ArgValues", "arg_values"]  # re-exported: etcd was their first home
 
@@ -19,9 +26,16 @@ class EtcdMemberSpec:
     member_id: str = field(default="", metadata={"yaml": "memberID"})
 
 
+def _etcd_member_proto(s: EtcdMemberSpec) -> Message:
+    from talos.api.resource.definitions.etcd import etcd_pb2 as pb
+
+    return pb.MemberSpec(member_id=s.member_id)
+
+
 ETCD_MEMBER = declare(ResourceType(
     "EtcdMembers.etcd.talos.dev", "etcd", EtcdMemberSpec,
-    print_columns=(PrintColumn("Member ID", "{.memberID}"),)))
+    print_columns=(PrintColumn("Member ID", "{.memberID}"),),
+    proto=ProtoSpec(f"{_PB}:MemberSpec", _etcd_member_proto)))
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,19 @@ class EtcdConfigSpec:
 #: ID of the etcd config resource.
 ETCD_CONFIG_ID = "etcd"
 
+def _etcd_config_proto(s: EtcdConfigSpec) -> Message:
+    from talos.api.resource.definitions.etcd import etcd_pb2 as pb
+
+    return pb.ConfigSpec(
+        advertise_valid_subnets=list(s.advertise_valid_subnets),
+        advertise_exclude_subnets=list(s.advertise_exclude_subnets),
+        image=s.image,
+        extra_args={k: pb.ArgValues(values=list(v.values)) for k, v in s.extra_args.items()},
+        listen_valid_subnets=list(s.listen_valid_subnets),
+        listen_exclude_subnets=list(s.listen_exclude_subnets))
+
+
 ETCD_CONFIG = declare(ResourceType(
     "EtcdConfigs.etcd.talos.dev", "etcd", EtcdConfigSpec,
-    print_columns=(PrintColumn("Image", "{.image}"),)))
+    print_columns=(PrintColumn("Image", "{.image}"),),
+    proto=ProtoSpec(f"{_PB}:ConfigSpec", _etcd_config_proto)))

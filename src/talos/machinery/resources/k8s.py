@@ -11,12 +11,20 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 
 from talos.machinery.resources.argvalues import ArgValues, arg_values
-from talos.machinery.resources.definition import ResourceType, declare
+from talos.machinery.resources.definition import ProtoSpec, ResourceType, declare
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from talos.api.resource.definitions.proto import proto_pb2
+
+#: the generated module of upstream's spec messages (imported by the converters)
+_PB = "talos.api.resource.definitions.k8s.k8s_pb2"
 
 K8S_NAMESPACE = "k8s"
 
@@ -55,8 +63,32 @@ class KubeletConfigSpec:
         object.__setattr__(self, "extra_args", arg_values(self.extra_args))
 
 
+def _mounts_proto(mounts: tuple[Mount, ...]) -> list[proto_pb2.Mount]:
+    from talos.api.resource.definitions.proto import proto_pb2
+
+    return [proto_pb2.Mount(destination=m.destination, type=m.type, source=m.source,
+                            options=list(m.options)) for m in mounts]
+
+
+def _kubelet_config_proto(s: KubeletConfigSpec) -> Message:
+    from talos.api.resource.definitions.k8s import k8s_pb2 as pb
+    from talos.machinery.resources import protoconv as pc
+
+    return pb.KubeletConfigSpec(
+        image=s.image, cluster_dns=list(s.cluster_dns), cluster_domain=s.cluster_domain,
+        extra_args={k: pb.ArgValues(values=list(v.values)) for k, v in s.extra_args.items()},
+        extra_mounts=_mounts_proto(s.extra_mounts),
+        extra_config=pc.struct(s.extra_config),
+        cloud_provider_external=s.cloud_provider_external,
+        default_runtime_seccomp_enabled=s.default_runtime_seccomp_enabled,
+        skip_node_registration=s.skip_node_registration,
+        static_pod_list_url=s.static_pod_list_url,
+        disable_manifests_directory=s.disable_manifests_directory)
+
+
 KUBELET_CONFIG = declare(ResourceType(
-    "KubeletConfigs.kubernetes.talos.dev", K8S_NAMESPACE, KubeletConfigSpec))
+    "KubeletConfigs.kubernetes.talos.dev", K8S_NAMESPACE, KubeletConfigSpec,
+    proto=ProtoSpec(f"{_PB}:KubeletConfigSpec", _kubelet_config_proto)))
 
 
 @dataclass(frozen=True)
@@ -67,8 +99,16 @@ class NodeIPConfigSpec:
     exclude_subnets: tuple[str, ...] = ()
 
 
+def _node_ip_config_proto(s: NodeIPConfigSpec) -> Message:
+    from talos.api.resource.definitions.k8s import k8s_pb2 as pb
+
+    return pb.NodeIPConfigSpec(valid_subnets=list(s.valid_subnets),
+                               exclude_subnets=list(s.exclude_subnets))
+
+
 NODE_IP_CONFIG = declare(ResourceType(
-    "NodeIPConfigs.kubernetes.talos.dev", K8S_NAMESPACE, NodeIPConfigSpec))
+    "NodeIPConfigs.kubernetes.talos.dev", K8S_NAMESPACE, NodeIPConfigSpec,
+    proto=ProtoSpec(f"{_PB}:NodeIPConfigSpec", _node_ip_config_proto)))
 
 
 @dataclass(frozen=True)
@@ -83,8 +123,18 @@ class KubeletSpecSpec:
     config: dict[str, Any] = field(default_factory=dict)
 
 
+def _kubelet_spec_proto(s: KubeletSpecSpec) -> Message:
+    from talos.api.resource.definitions.k8s import k8s_pb2 as pb
+    from talos.machinery.resources import protoconv as pc
+
+    return pb.KubeletSpecSpec(
+        image=s.image, args=list(s.args), extra_mounts=_mounts_proto(s.extra_mounts),
+        expected_nodename=s.expected_nodename, config=pc.struct(s.config))
+
+
 KUBELET_SPEC = declare(ResourceType(
-    "KubeletSpecs.kubernetes.talos.dev", K8S_NAMESPACE, KubeletSpecSpec))
+    "KubeletSpecs.kubernetes.talos.dev", K8S_NAMESPACE, KubeletSpecSpec,
+    proto=ProtoSpec(f"{_PB}:KubeletSpecSpec", _kubelet_spec_proto)))
 
 
 def _yaml() -> YAML:
@@ -120,5 +170,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _static_pod_proto(s: StaticPodSpec) -> Message:
+    from talos.api.resource.definitions.k8s import k8s_pb2 as pb
+    from talos.machinery.resources import protoconv as pc
+
+    return pb.StaticPodSpec(pod=pc.struct(s.pod))
+
+
 STATIC_POD = declare(ResourceType(
-    "StaticPods.kubernetes.talos.dev", K8S_NAMESPACE, StaticPodSpec))
+    "StaticPods.kubernetes.talos.dev", K8S_NAMESPACE, StaticPodSpec,
+    proto=ProtoSpec(f"{_PB}:StaticPodSpec", _static_pod_proto)))

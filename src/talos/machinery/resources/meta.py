@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from talos.machinery.resources.definition import PrintColumn, ResourceType, declare
+from talos.machinery.resources.definition import PrintColumn, ProtoSpec, ResourceType, declare
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+#: the generated module of upstream's spec messages (imported by the converters)
+_PB = "talos.api.v1alpha1.meta_pb2"
 
 META_NAMESPACE = "meta"
 
@@ -42,14 +49,34 @@ class NamespaceSpec:
     description: str = ""
 
 
+def _resource_definition_proto(s: ResourceDefinitionSpec) -> Message:
+    from talos.api.v1alpha1 import meta_pb2 as pb
+
+    rd = pb.ResourceDefinitionSpec
+    return rd(resource_type=s.type, display_type=s.display_type,
+              default_namespace=s.default_namespace, aliases=list(s.aliases),
+              all_aliases=list(s.all_aliases),
+              print_columns=[rd.PrintColumn(name=c.name, json_path=c.json_path)
+                             for c in s.print_columns],
+              sensitivity=rd.SENSITIVE if s.sensitivity else rd.NON_SENSITIVE)
+
+
 RESOURCE_DEFINITION = declare(ResourceType(
     "ResourceDefinitions.meta.cosi.dev", META_NAMESPACE, ResourceDefinitionSpec,
-    aliases=("rd",)))
+    aliases=("rd",),
+    proto=ProtoSpec(f"{_PB}:ResourceDefinitionSpec", _resource_definition_proto)))
+
+def _namespace_proto(s: NamespaceSpec) -> Message:
+    from talos.api.v1alpha1 import meta_pb2 as pb
+
+    return pb.NamespaceSpec(description=s.description)
+
 
 NAMESPACE = declare(ResourceType(
     "Namespaces.meta.cosi.dev", META_NAMESPACE, NamespaceSpec,
     aliases=("ns",),
-    print_columns=(PrintColumn("Description", "{.description}"),)))
+    print_columns=(PrintColumn("Description", "{.description}"),),
+    proto=ProtoSpec(f"{_PB}:NamespaceSpec", _namespace_proto)))
 
 #: Talos's namespaces and what they hold.
 NAMESPACES: dict[str, str] = {

@@ -9,9 +9,15 @@ Addresses are text (`10.5.0.2/24`, `10.5.0.1`; an absent one is "").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from talos.machinery.resources.definition import PrintColumn, ResourceType, declare
+from talos.machinery.resources.definition import PrintColumn, ProtoSpec, ResourceType, declare
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+#: the generated module of upstream's spec messages (imported by the converters)
+_PB = "talos.api.resource.definitions.network.network_pb2"
 
 
 @dataclass(frozen=True)
@@ -20,11 +26,18 @@ class HostnameStatusSpec:
     domainname: str = ""
 
 
+def _hostname_status_proto(s: HostnameStatusSpec) -> Message:
+    from talos.api.resource.definitions.network import network_pb2 as pb
+
+    return pb.HostnameStatusSpec(hostname=s.hostname, domainname=s.domainname)
+
+
 HOSTNAME_STATUS = declare(ResourceType(
     "HostnameStatuses.net.talos.dev", "network", HostnameStatusSpec,
     aliases=("hostname",),
     print_columns=(PrintColumn("Hostname", "{.hostname}"),
-                   PrintColumn("Domainname", "{.domainname}"))))
+                   PrintColumn("Domainname", "{.domainname}")),
+    proto=ProtoSpec(f"{_PB}:HostnameStatusSpec", _hostname_status_proto)))
 
 
 @dataclass(frozen=True)
@@ -34,10 +47,17 @@ class TimeServerStatusSpec:
     time_servers: tuple[str, ...] = ()
 
 
+def _time_server_status_proto(s: TimeServerStatusSpec) -> Message:
+    from talos.api.resource.definitions.network import network_pb2 as pb
+
+    return pb.TimeServerStatusSpec(ntp_servers=list(s.time_servers))
+
+
 TIME_SERVER_STATUS = declare(ResourceType(
     "TimeServerStatuses.net.talos.dev", "network", TimeServerStatusSpec,
     aliases=("timeserver", "timeservers"),
-    print_columns=(PrintColumn("Timeservers", "{.timeServers}"),)))
+    print_columns=(PrintColumn("Timeservers", "{.timeServers}"),),
+    proto=ProtoSpec(f"{_PB}:TimeServerStatusSpec", _time_server_status_proto)))
 
 
 @dataclass(frozen=True)
@@ -50,10 +70,23 @@ class NodeAddressSpec:
     sort_algorithm: str = "v1"
 
 
+def _node_address_proto(s: NodeAddressSpec) -> Message:
+    from talos.api.resource.definitions.network import network_pb2 as pb
+    from talos.machinery import nethelpers as nh
+    from talos.machinery.resources import protoconv as pc
+
+    return pb.NodeAddressSpec(
+        addresses=[pc.net_ip_prefix(a, f"NodeAddress.addresses[{i}]")
+                   for i, a in enumerate(s.addresses)],
+        sort_algorithm=pc.number(nh.ADDRESS_SORT_ALGORITHMS, s.sort_algorithm,
+                                 "NodeAddress.sortAlgorithm"))
+
+
 NODE_ADDRESS = declare(ResourceType(
     "NodeAddresses.net.talos.dev", "network", NodeAddressSpec,
     print_columns=(PrintColumn("Addresses", "{.addresses}"),
-                   PrintColumn("SortAlgorithm", "{.sortAlgorithm}"))))
+                   PrintColumn("SortAlgorithm", "{.sortAlgorithm}")),
+    proto=ProtoSpec(f"{_PB}:NodeAddressSpec", _node_address_proto)))
 
 
 def _omit(yaml: str | None = None) -> dict[str, Any]:
@@ -71,8 +104,19 @@ class HostnameSpecSpec:
     config_layer: str = field(default="default", metadata={"yaml": "layer"})
 
 
+def _hostname_spec_proto(s: HostnameSpecSpec) -> Message:
+    from talos.api.resource.definitions.network import network_pb2 as pb
+    from talos.machinery import nethelpers as nh
+    from talos.machinery.resources import protoconv as pc
+
+    return pb.HostnameSpecSpec(
+        hostname=s.hostname, domainname=s.domainname,
+        config_layer=pc.number(nh.CONFIG_LAYERS, s.config_layer, "HostnameSpec.layer"))
+
+
 HOSTNAME_SPEC = declare(ResourceType(
-    "HostnameSpecs.net.talos.dev", "network", HostnameSpecSpec))
+    "HostnameSpecs.net.talos.dev", "network", HostnameSpecSpec,
+    proto=ProtoSpec(f"{_PB}:HostnameSpecSpec", _hostname_spec_proto)))
 
 
 @dataclass(frozen=True)
@@ -137,13 +181,46 @@ class LinkStatusSpec:
     bridge_master: BridgeMasterSpec | None = field(default=None, metadata=_omit())
 
 
+def _link_status_proto(s: LinkStatusSpec) -> Message:
+    from talos.api.resource.definitions.network import network_pb2 as pb
+    from talos.machinery import nethelpers as nh
+    from talos.machinery.resources import protoconv as pc
+
+    w = "LinkStatus"
+    vlan = None if s.vlan is None else pb.VLANSpec(
+        vid=s.vlan.vlan_id,
+        protocol=pc.number({33024: "802.1q", 34984: "802.1ad"}, s.vlan.protocol,
+                           f"{w}.vlan.vlanProtocol"))
+    bridge = None if s.bridge_master is None else pb.BridgeMasterSpec(
+        stp=pb.STPSpec(enabled=s.bridge_master.stp.enabled),
+        vlan=pb.BridgeVLANSpec(filtering_enabled=s.bridge_master.vlan.filtering_enabled))
+    return pb.LinkStatusSpec(
+        index=s.index, type=pc.number(nh.LINK_TYPES, s.type, f"{w}.type"),
+        link_index=s.link_index,
+        flags=pc.flags(nh.LINK_FLAGS, s.flags, f"{w}.flags"),
+        hardware_addr=pc.hardware_addr(s.hardware_addr, f"{w}.hardwareAddr"),
+        broadcast_addr=pc.hardware_addr(s.broadcast_addr, f"{w}.broadcastAddr"),
+        permanent_addr=pc.hardware_addr(s.permanent_addr, f"{w}.permanentAddr"),
+        mtu=s.mtu, queue_disc=s.queue_disc, master_index=s.master_index,
+        operational_state=pc.number(nh.OPER_STATES, s.operational_state,
+                                    f"{w}.operationalState"),
+        kind=s.kind, slave_kind=s.slave_kind, bus_path=s.bus_path, pciid=s.pciid,
+        driver=s.driver, driver_version=s.driver_version,
+        firmware_version=s.firmware_version, product_id=s.product_id,
+        vendor_id=s.vendor_id, product=s.product, vendor=s.vendor, link_state=s.link_state,
+        speed_megabits=s.speed_megabits, port=pc.number(nh.PORTS, s.port, f"{w}.port"),
+        duplex=pc.number(nh.DUPLEXES, s.duplex, f"{w}.duplex"), vlan=vlan,
+        bridge_master=bridge, alias=s.alias, alt_names=list(s.alt_names))
+
+
 LINK_STATUS = declare(ResourceType(
     "LinkStatuses.net.talos.dev", "network", LinkStatusSpec,
     aliases=("link", "links"),
     print_columns=(PrintColumn("Alias", "{.alias}"), PrintColumn("Type", "{.type}"),
                    PrintColumn("Kind", "{.kind}"), PrintColumn("Hw Addr", "{.hardwareAddr}"),
                    PrintColumn("Oper State", "{.operationalState}"),
-                   PrintColumn("Link State", "{.linkState}"))))
+                   PrintColumn("Link State", "{.linkState}")),
+    proto=ProtoSpec(f"{_PB}:LinkStatusSpec", _link_status_proto)))
 
 
 @dataclass(frozen=True)
@@ -163,10 +240,29 @@ class AddressStatusSpec:
     priority: int = 0
 
 
+def _address_status_proto(s: AddressStatusSpec) -> Message:
+    from talos.api.resource.definitions.network import network_pb2 as pb
+    from talos.machinery import nethelpers as nh
+    from talos.machinery.resources import protoconv as pc
+
+    w = "AddressStatus"
+    return pb.AddressStatusSpec(
+        address=pc.opt_prefix(s.address, f"{w}.address"),
+        local=pc.opt_ip(s.local, f"{w}.local"),
+        broadcast=pc.opt_ip(s.broadcast, f"{w}.broadcast"),
+        anycast=pc.opt_ip(s.anycast, f"{w}.anycast"),
+        multicast=pc.opt_ip(s.multicast, f"{w}.multicast"),
+        link_index=s.link_index, link_name=s.link_name,
+        family=pc.number(nh.FAMILIES, s.family, f"{w}.family"),
+        scope=pc.number(nh.SCOPES, s.scope, f"{w}.scope"),
+        flags=pc.flags(nh.ADDRESS_FLAGS, s.flags, f"{w}.flags"), priority=s.priority)
+
+
 ADDRESS_STATUS = declare(ResourceType(
     "AddressStatuses.net.talos.dev", "network", AddressStatusSpec,
     aliases=("address", "addresses"),
-    print_columns=(PrintColumn("Address", "{.address}"), PrintColumn("Link", "{.linkName}"))))
+    print_columns=(PrintColumn("Address", "{.address}"), PrintColumn("Link", "{.linkName}")),
+    proto=ProtoSpec(f"{_PB}:AddressStatusSpec", _address_status_proto)))
 
 
 @dataclass(frozen=True)
@@ -188,12 +284,31 @@ class RouteStatusSpec:
     mtu: int = field(default=0, metadata=_omit())
 
 
+def _route_status_proto(s: RouteStatusSpec) -> Message:
+    from talos.api.resource.definitions.network import network_pb2 as pb
+    from talos.machinery import nethelpers as nh
+    from talos.machinery.resources import protoconv as pc
+
+    w = "RouteStatus"
+    return pb.RouteStatusSpec(
+        family=pc.number(nh.FAMILIES, s.family, f"{w}.family"),
+        destination=pc.opt_prefix(s.destination, f"{w}.dst"),
+        source=pc.opt_ip(s.source, f"{w}.src"), gateway=pc.opt_ip(s.gateway, f"{w}.gateway"),
+        out_link_index=s.out_link_index, out_link_name=s.out_link_name,
+        table=pc.number(nh.ROUTING_TABLES, s.table, f"{w}.table"), priority=s.priority,
+        scope=pc.number(nh.SCOPES, s.scope, f"{w}.scope"),
+        type=pc.number(nh.ROUTE_TYPES, s.type, f"{w}.type"),
+        flags=pc.flags(nh.ROUTE_FLAGS, s.flags, f"{w}.flags", nh.ROUTE_FLAGS_SHIFT),
+        protocol=pc.number(nh.ROUTE_PROTOCOLS, s.protocol, f"{w}.protocol"), mtu=s.mtu)
+
+
 ROUTE_STATUS = declare(ResourceType(
     "RouteStatuses.net.talos.dev", "network", RouteStatusSpec,
     aliases=("route", "routes"),
     print_columns=(PrintColumn("Destination", "{.dst}"), PrintColumn("Gateway", "{.gateway}"),
                    PrintColumn("Link", "{.outLinkName}"),
-                   PrintColumn("Metric", "{.priority}"))))
+                   PrintColumn("Metric", "{.priority}")),
+    proto=ProtoSpec(f"{_PB}:RouteStatusSpec", _route_status_proto)))
 
 
 @dataclass(frozen=True)
@@ -204,8 +319,19 @@ class ResolverStatusSpec:
     search_domains: tuple[str, ...] = ()
 
 
+def _resolver_status_proto(s: ResolverStatusSpec) -> Message:
+    from talos.api.resource.definitions.network import network_pb2 as pb
+    from talos.machinery.resources import protoconv as pc
+
+    return pb.ResolverStatusSpec(
+        dns_servers=[pc.net_ip(a, f"ResolverStatus.dnsServers[{i}]")
+                     for i, a in enumerate(s.dns_servers)],
+        search_domains=list(s.search_domains))
+
+
 RESOLVER_STATUS = declare(ResourceType(
     "ResolverStatuses.net.talos.dev", "network", ResolverStatusSpec,
     aliases=("resolvers",),
     print_columns=(PrintColumn("Resolvers", "{.dnsServers}"),
-                   PrintColumn("Search Domains", "{.searchDomains}"))))
+                   PrintColumn("Search Domains", "{.searchDomains}")),
+    proto=ProtoSpec(f"{_PB}:ResolverStatusSpec", _resolver_status_proto)))

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from talos.machinery.resources.definition import PrintColumn, ResourceType, declare
+from talos.machinery.resources.definition import PrintColumn, ProtoSpec, ResourceType, declare
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+#: the generated module of upstream's spec messages (imported by the converters)
+_PB = "talos.api.resource.definitions.runtime.runtime_pb2"
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,19 @@ class MachineStatusSpec:
     stage: str = "unknown"
     status: MachineStatusStatus = MachineStatusStatus()
 
+def _machine_status_proto(s: MachineStatusSpec) -> Message:
+    from talos.api.resource.definitions.runtime import runtime_pb2 as pb
+    from talos.machinery.resources import protoconv as pc
+
+    return pb.MachineStatusSpec(
+        stage=pc.enum(pc.MACHINE_STAGES, s.stage, "MachineStatus.stage"),
+        status=pb.MachineStatusStatus(
+            ready=s.status.ready,
+            unmet_conditions=[pb.UnmetCondition(name=c.name, reason=c.reason)
+                              for c in s.status.unmet_conditions]))
+
+
 MACHINE_STATUS = declare(ResourceType(
     "MachineStatuses.runtime.talos.dev", "runtime", MachineStatusSpec,
-    print_columns=(PrintColumn("Stage", "{.stage}"), PrintColumn("Ready", "{.status.ready}"))))
+    print_columns=(PrintColumn("Stage", "{.stage}"), PrintColumn("Ready", "{.status.ready}")),
+    proto=ProtoSpec(f"{_PB}:MachineStatusSpec", _machine_status_proto)))
