@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import Descriptor
 
 #: Generated modules that declare the services we serve.
 SERVICE_MODULES = (
@@ -36,7 +36,7 @@ class MethodInfo:
 
 def _has_metadata(msg: Descriptor) -> bool:
     f = msg.fields_by_number.get(1)
-    return (f is not None and f.type == FieldDescriptor.TYPE_MESSAGE
+    return (f is not None and f.message_type is not None
             and f.message_type.full_name == _METADATA_TYPE)
 
 
@@ -44,7 +44,7 @@ def _envelope(msg: Descriptor, streaming: bool) -> bool:
     if streaming:
         return _has_metadata(msg)
     f = msg.fields_by_number.get(1)
-    return (f is not None and f.type == FieldDescriptor.TYPE_MESSAGE
+    return (f is not None and f.message_type is not None
             and f.is_repeated and _has_metadata(f.message_type))
 
 

@@ -86,7 +86,7 @@ async def serve(listen: str, ready: asyncio.Event | None = None,
     state = state or DiscoveryState()
     # the boundary maps the state's TalosErrors and refuses undecodable requests
     server = grpc.aio.server(interceptors=[Boundary()])
-    cluster_pb2_grpc.add_ClusterServicer_to_server(  # type: ignore[no-untyped-call]
+    cluster_pb2_grpc.add_ClusterServicer_to_server(
         ClusterServicer(state), server)
     if server.add_insecure_port(listen) == 0:
         raise OSError(f"discovery: cannot listen on {listen}")

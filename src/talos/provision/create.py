@@ -288,7 +288,7 @@ async def bootstrap(ctx: Context, node: str, wait_timeout: float) -> str:
         await asyncio.sleep(0.05)
     conn = await connect(ConnectionOptions.from_context(ctx, endpoints=(node,)))
     try:
-        stub = machine_pb2_grpc.MachineServiceStub(conn.channel)  # type: ignore[no-untyped-call]
+        stub = machine_pb2_grpc.MachineServiceStub(conn.channel)
         last = ""
         while time.monotonic() < deadline:
             try:

@@ -208,7 +208,7 @@ def _validate_locally(text: str, source: str) -> None:
 async def fetch_config(s: Session, node: str) -> str:
     """The node's current machine config YAML (COSI State Get through apid)."""
     from talos.api.v1alpha1 import state_pb2, state_pb2_grpc
-    stub = state_pb2_grpc.StateStub(s.conn.channel)  # type: ignore[no-untyped-call]
+    stub = state_pb2_grpc.StateStub(s.conn.channel)
     md = (("node", node),) if node else ()
     reply = await stub.Get(state_pb2.GetRequest(namespace=MC_NAMESPACE, type=MC_TYPE,
                                                 id=MC_ID), metadata=md)

@@ -18,7 +18,7 @@ def disks(ctx: click.Context, output: str) -> None:
     from talos.api.storage import storage_pb2, storage_pb2_grpc
 
     async def run(s: Session) -> None:
-        api = storage_pb2_grpc.StorageServiceStub(s.conn.channel)  # type: ignore[no-untyped-call]
+        api = storage_pb2_grpc.StorageServiceStub(s.conn.channel)
         reply = await unimplemented_aware(
             s, api.Disks(empty_pb2.Empty(), metadata=s.md), "disks",
             "the node does not serve its disk list (StorageService) yet")

@@ -211,7 +211,7 @@ class Printer:
 async def _get_node(s: Session, node: str, d: Definition, id: str | None, ns: str,
                     printer: Printer, watch: bool) -> None:
     """One node's resources (or its events, following) through the node API."""
-    stub = state_pb2_grpc.StateStub(s.conn.channel)  # type: ignore[no-untyped-call]
+    stub = state_pb2_grpc.StateStub(s.conn.channel)
     md = node_metadata(node) if node else ()
     if watch:
         req = state_pb2.WatchRequest(namespace=ns, type=d.type, api_version=1,
@@ -247,7 +247,7 @@ async def _get(s: Session, type_name: str, id: str | None, namespace: str | None
     no nodes: the endpoint's own node. A failing node is reported, the others still shown."""
     nodes = s.nodes or [""]
     first = nodes[0]
-    d = await resolve(state_pb2_grpc.StateStub(s.conn.channel),  # type: ignore[no-untyped-call]
+    d = await resolve(state_pb2_grpc.StateStub(s.conn.channel),
                       type_name, node_metadata(first) if first else ())
     ns = namespace or d.default_namespace
     printer = Printer(fmt, d, watch)

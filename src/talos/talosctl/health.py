@@ -117,7 +117,7 @@ async def run_server_health(opts: Any, controlplanes: tuple[str, ...],
 
     conn = await connect(opts)
     try:
-        stub = cluster_pb2_grpc.ClusterServiceStub(conn.channel)  # type: ignore[no-untyped-call]
+        stub = cluster_pb2_grpc.ClusterServiceStub(conn.channel)
         wait = duration_pb2.Duration()
         wait.FromNanoseconds(int(wait_timeout * 1e9))
         request = cluster_pb2.HealthCheckRequest(

@@ -55,7 +55,7 @@ async def _dependencies(s: Session, with_resources: bool) -> str:
     if len(s.nodes) > 1:
         raise click.ClickException("inspect dependencies targets one node; got "
                                    f"{len(s.nodes)}: {', '.join(s.nodes)}")
-    stub = inspect_pb2_grpc.InspectServiceStub(s.conn.channel)  # type: ignore[no-untyped-call]
+    stub = inspect_pb2_grpc.InspectServiceStub(s.conn.channel)
     md = node_metadata(s.nodes[0]) if s.nodes else ()
     resp = await stub.ControllerRuntimeDependencies(empty_pb2.Empty(), metadata=md)
     return to_dot(resp, with_resources)

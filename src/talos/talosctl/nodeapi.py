@@ -68,7 +68,7 @@ class Session:
 
     def machine(self) -> Any:
         from talos.api.machine import machine_pb2_grpc
-        return machine_pb2_grpc.MachineServiceStub(self.conn.channel)  # type: ignore[no-untyped-call]
+        return machine_pb2_grpc.MachineServiceStub(self.conn.channel)
 
     def node_of(self, msg: Any) -> str:
         """The node a message came from (the endpoint's own node when unnamed)."""

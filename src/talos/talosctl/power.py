@@ -70,7 +70,7 @@ def reboot(ctx: click.Context, mode: str, wait: bool, debug: bool, timeout: floa
     """Reboot a node."""
     from talos.api.machine import machine_pb2 as m
     nodes = require_explicit_nodes(ctx, "reboot")
-    req = m.RebootRequest(mode=m.RebootRequest.Mode.Value(mode.upper()))
+    req = m.RebootRequest(mode=mode.upper())  # the enum label (click checked the choice)
 
     async def run(s: Session) -> None:
         async def action(md: Any) -> Any:

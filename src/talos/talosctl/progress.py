@@ -192,7 +192,7 @@ class Tracker:
 
         from talos.api.v1alpha1 import state_pb2, state_pb2_grpc
         from talos.machinery.resources.runtime import MACHINE_STATUS
-        state = state_pb2_grpc.StateStub(self.s.conn.channel)  # type: ignore[no-untyped-call]
+        state = state_pb2_grpc.StateStub(self.s.conn.channel)
         req = state_pb2.GetRequest(namespace=MACHINE_STATUS.default_namespace,
                                    type=MACHINE_STATUS.type, id="machine")
         while True:
@@ -224,7 +224,7 @@ class Tracker:
         except (TalosError, TimeoutError):
             return False
         try:
-            api = machine_pb2_grpc.MachineServiceStub(conn.channel)  # type: ignore[no-untyped-call]
+            api = machine_pb2_grpc.MachineServiceStub(conn.channel)
             await api.Version(empty_pb2.Empty(), timeout=MAINTENANCE_PROBE)
             return True
         except grpc.RpcError:

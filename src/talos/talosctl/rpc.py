@@ -41,7 +41,7 @@ def run_machine(ctx: click.Context, call: Callable[[Any, Any], Awaitable[T]], *,
     async def go() -> T:
         conn = await connect(opts)
         try:
-            stub = machine_pb2_grpc.MachineServiceStub(conn.channel)  # type: ignore[no-untyped-call]
+            stub = machine_pb2_grpc.MachineServiceStub(conn.channel)
             return await call(stub, md)
         except grpc.RpcError as e:
             raise click.ClickException(str(conn.explain(e))) from None

@@ -131,7 +131,7 @@ async def _collect_node(s: Session, node: str, label: str, bundle: Bundle,
     await item("memory", memory)
     await item("mounts", mounts)
 
-    state = state_pb2_grpc.StateStub(s.conn.channel)  # type: ignore[no-untyped-call]
+    state = state_pb2_grpc.StateStub(s.conn.channel)
     defs: list[tuple[str, str, bool]] = []
 
     async def definitions() -> str:

@@ -33,7 +33,7 @@ def time_(ctx: click.Context, check: str, output: str) -> None:
     from talos.api.time import time_pb2, time_pb2_grpc
 
     async def run(s: Session) -> None:
-        api = time_pb2_grpc.TimeServiceStub(s.conn.channel)  # type: ignore[no-untyped-call]
+        api = time_pb2_grpc.TimeServiceStub(s.conn.channel)
         if check:
             reply = await api.TimeCheck(time_pb2.TimeRequest(server=check), metadata=s.md)
         else:

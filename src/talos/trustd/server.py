@@ -117,7 +117,7 @@ class TrustdServer:
         self.settings = settings
         self._tls = TlsServer(
             TlsListener("trustd", settings.listen, settings.serving.crt, settings.serving.key),
-            lambda server: security_pb2_grpc.add_SecurityServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            lambda server: security_pb2_grpc.add_SecurityServiceServicer_to_server(
                 SecurityService(settings), server),
             interceptors=[Boundary()])
 

@@ -391,7 +391,7 @@ async def request_certificate(endpoint: str, *, token: str, csr_pem: bytes, ca_p
     target = endpoint_target(endpoint, port)
     creds = grpc.ssl_channel_credentials(root_certificates=ca_pem)
     async with grpc.aio.secure_channel(target, creds, options=_options()) as channel:
-        stub = security_pb2_grpc.SecurityServiceStub(channel)  # type: ignore[no-untyped-call]
+        stub = security_pb2_grpc.SecurityServiceStub(channel)
         try:
             reply = await stub.Certificate(security_pb2.CertificateRequest(csr=csr_pem),
                                            metadata=(("token", token),), timeout=rpc_timeout)

@@ -94,10 +94,10 @@ class Checker:
         #: sent with every call besides the node targeting (e.g. a node forwarding its
         #: caller's roles in `talos-role`)
         self.metadata = metadata
-        self.machine = machine_pb2_grpc.MachineServiceStub(  # type: ignore[no-untyped-call]
+        self.machine = machine_pb2_grpc.MachineServiceStub(
             conn.channel)
-        self.cosi = state_pb2_grpc.StateStub(conn.channel)  # type: ignore[no-untyped-call]
-        self.time = time_pb2_grpc.TimeServiceStub(conn.channel)  # type: ignore[no-untyped-call]
+        self.cosi = state_pb2_grpc.StateStub(conn.channel)
+        self.time = time_pb2_grpc.TimeServiceStub(conn.channel)
         self.deadline = float("inf")
 
     def timeout(self) -> float:
@@ -353,7 +353,7 @@ async def discover_cluster_info(conn: Connection, node: str | None = None,
     from talos.api.v1alpha1 import state_pb2, state_pb2_grpc
     from talos.machinery.resources.cluster import MEMBER
 
-    stub = state_pb2_grpc.StateStub(conn.channel)  # type: ignore[no-untyped-call]
+    stub = state_pb2_grpc.StateStub(conn.channel)
     md = (*(node_metadata(node) if node else ()), *metadata)
     members: list[Any] = []
     try:
