@@ -31,9 +31,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.root]
 
 def talosctl(*args: str, env: dict[str, str] | None = None, timeout: float = 240
              ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "talos", "talosctl", *args],
-                          capture_output=True, text=True, env=env, timeout=timeout,
-                          check=False)
+    """As a script runs it: stdin is /dev/null (nothing may wait for an answer), and no
+    traceback ever reaches the user."""
+    res = subprocess.run([sys.executable, "-m", "talos", "talosctl", *args],
+                         capture_output=True, text=True, env=env, timeout=timeout,
+                         check=False, stdin=subprocess.DEVNULL)
+    assert "Traceback" not in res.stderr, res.stderr
+    return res
 
 
 def free_cidr() -> str:

@@ -225,3 +225,25 @@ def test_destroy_cleans_up_after_a_crashed_create_without_state_file(
     _ok(gone)
     assert f"destroyed cluster '{c.name}'" in gone.stdout
     assert c.leftovers() == []
+
+
+def test_quickstart_and_daily_commands_run_unattended(make_cluster: MakeCluster) -> None:
+    """The upstream quickstart (`cluster create`, then the commands its docs show next) as a
+    script runs them: stdin /dev/null, no question, no traceback, upstream's exit codes."""
+    c = make_cluster("e2e-quick")
+    _ok(c.create())
+    base = c.cidr.rsplit(".", 1)[0]
+    cp, worker = f"{base}.2", f"{base}.3"
+    for args in (("-n", cp, "version"), ("-n", f"{cp},{worker}", "services"),
+                 ("-n", cp, "get", "members"), ("-n", cp, "get", "addresses"),
+                 ("-n", cp, "etcd", "members"), ("-n", cp, "logs", "machined", "--tail", "5"),
+                 ("-n", worker, "containers"), ("-n", cp, "health", "--wait-timeout", "60s"),
+                 ("-n", worker, "patch", "machineconfig", "--mode", "no-reboot",
+                  "-p", '[{"op": "add", "path": "/machine/nodeLabels", "value": {"q": "1"}}]'),
+                 ("-n", worker, "get", "machineconfig", "-o", "jsonpath={.spec}"),
+                 ("-n", worker, "reboot", "--wait", "--timeout", "2m")):
+        _ok(c.talosctl(*args))
+    unknown = c.talosctl("-n", cp, "get", "no-such-type")
+    assert unknown.returncode == 1 and "no-such-type" in unknown.stderr
+    gone = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))
+    _ok(gone)
