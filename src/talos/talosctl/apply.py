@@ -32,13 +32,9 @@ MC_NAMESPACE = "config"
 MC_ID = "v1alpha1"
 
 
-def _mode_value(mode: str) -> int:
-    from talos.api.machine import machine_pb2 as m
-    return {"auto": m.ApplyConfigurationRequest.AUTO,
-            "no-reboot": m.ApplyConfigurationRequest.NO_REBOOT,
-            "reboot": m.ApplyConfigurationRequest.REBOOT,
-            "staged": m.ApplyConfigurationRequest.STAGED,
-            "try": m.ApplyConfigurationRequest.TRY}[mode]
+#: --mode -> machine.ApplyConfigurationRequest.Mode label
+_MODES = {"auto": "AUTO", "no-reboot": "NO_REBOOT", "reboot": "REBOOT", "staged": "STAGED",
+          "try": "TRY"}
 
 
 def parse_timeout(text: str) -> float:
@@ -48,7 +44,7 @@ def parse_timeout(text: str) -> float:
 
 def _request(data: bytes, mode: str, dry_run: bool, try_timeout: float) -> Any:
     from talos.api.machine import machine_pb2 as m
-    req = m.ApplyConfigurationRequest(data=data, mode=_mode_value(mode),  # type: ignore[arg-type]
+    req = m.ApplyConfigurationRequest(data=data, mode=_MODES[mode],
                                       dry_run=dry_run)
     if mode == "try":
         req.try_mode_timeout.FromTimedelta(dt.timedelta(seconds=try_timeout))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 
@@ -25,9 +26,13 @@ from talos.machinery.client.talosconfig import Context, Talosconfig, resolve_pat
 from talos.machinery.errors import InvalidArgument, TalosError
 from talos.machinery.pki.fingerprint import parse_fingerprint
 
-
-def _global(ctx: click.Context):  # type: ignore[no-untyped-def]
+if TYPE_CHECKING:
     from talos.talosctl.main import GlobalOptions
+
+
+def _global(ctx: click.Context) -> GlobalOptions:
+    from talos.talosctl.main import GlobalOptions
+
     return ctx.find_object(GlobalOptions) or GlobalOptions()
 
 

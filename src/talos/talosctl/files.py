@@ -18,7 +18,8 @@ import click
 from talos.talosctl.nodeapi import Session, call, echo_table, humanize_bytes
 from talos.talosctl.timefmt import lastmod
 
-FILE_TYPES = {"f": 0, "d": 1, "l": 2}  # machine.ListRequest.Type: REGULAR, DIRECTORY, SYMLINK
+#: -t letter -> machine.ListRequest.Type label
+FILE_TYPES = {"f": "REGULAR", "d": "DIRECTORY", "l": "SYMLINK"}
 
 
 def _single_node(ctx: click.Context, what: str) -> None:
@@ -58,7 +59,7 @@ def _mode_string(mode: int) -> str:
     return (out or "-") + perms
 
 
-def _types(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> list[int]:
+def _types(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> list[str]:
     """-t as Talos parses it: `-t f -t l`, `-t f,l` or `-tfl`; l and L both mean symlinks."""
     out = []
     for item in value:
@@ -81,13 +82,13 @@ def _types(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...])
                    "l, L (symbolic link)")
 @click.pass_context
 def list_(ctx: click.Context, path: str, long_: bool, recurse: bool, depth: int,
-          humanize: bool, types: list[int]) -> None:
+          humanize: bool, types: list[str]) -> None:
     """Retrieve a directory listing."""
     from talos.api.machine import machine_pb2 as m
     # as talosctl: -r means unlimited unless a depth > 1 is given
     rdepth = depth if depth > 1 else (-1 if recurse else 1)
     req = m.ListRequest(root=path, recurse=rdepth != 1, recursion_depth=rdepth,
-                        types=types)  # type: ignore[arg-type]
+                        types=types)
 
     async def run(s: Session) -> None:
         rows: list[tuple[str, ...]] = [
