@@ -4,7 +4,8 @@ How the pieces fit (each in its own module):
 
 * Declare a resource type once, in `talos.machinery.resources.<namespace>` (so apid and
   talosctl see it too): a frozen spec dataclass plus `declare(ResourceType(type, namespace,
-  Spec, aliases=..., print_columns=..., sensitive=..., api_writable=...))`.
+  Spec, aliases=..., print_columns=..., sensitive=..., api_writable=..., proto=...))`; `proto`
+  (upstream's message and a converter) is what `wire`/`protospec` put in `proto_spec`.
 * `state.State` stores resources (`resource.Resource(metadata, spec)`), versions them,
   enforces owners and finalizers, answers label/ID queries and serves watches. Namespaces
   named in `State.open(persist_dir=..., persist=[...])` are written atomically to disk.
