@@ -307,6 +307,8 @@ def test_proto_spec_decodes_to_the_spec_values(name: str) -> None:
     entry = case.rt.proto
     assert entry is not None
     assert entry.message.DESCRIPTOR.full_name == case.message
+    # the converter builds the very message the type declares (what decode parses into)
+    assert type(protospec.to_message(case.rt.type, case.spec)) is entry.message
     assert pb.spec.proto_spec, "proto_spec is empty"
     decoded = entry.message.FromString(pb.spec.proto_spec)
     assert _as_json(decoded) == case.expected
