@@ -10,13 +10,17 @@ from talos.imager.errors import ImageBuildError
 
 #: modules the init loads, by name (without .ko); built-in ones are skipped
 WANTED = (
+    # first: libcrc32c, ext4 and xfs ask the kernel for the crc32c algorithm, which it would
+    # load through modprobe (a soft dependency, modules.softdep); there is none, so the
+    # algorithm is loaded before them
+    "crc32c_generic",
     # the root filesystem: a squashfs on a loop device, overlays for containers
     "loop", "squashfs", "overlay",
     # virtual hardware: PCI transport, disks, NICs, entropy, console
     "virtio_pci", "virtio_blk", "virtio_scsi", "virtio_net", "virtio_rng", "virtio_console",
     "e1000", "e1000e",
     # file systems of the install disk (EFI, STATE, EPHEMERAL)
-    "vfat", "nls_cp437", "nls_iso8859-1", "ext4", "xfs", "crc32c_generic",
+    "vfat", "nls_cp437", "nls_iso8859-1", "ext4", "xfs",
 )
 
 

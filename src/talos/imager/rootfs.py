@@ -25,11 +25,11 @@ SITE = "/usr/lib/python3/dist-packages"
 
 #: parts of the standard library a node never imports (tests, GUIs, build tools)
 STDLIB_SKIP_DIRS = {"test", "idlelib", "tkinter", "turtledemo", "lib2to3", "ensurepip",
-                    "pydoc_data", "distutils", "venv", "curses", "dbm", "sqlite3",
+                    "pydoc_data", "distutils", "venv", "curses", "dbm",
                     "site-packages", "dist-packages", "__pycache__"}
 STDLIB_SKIP_FILES = re.compile(
     r"^(sitecustomize\.py|EXPORTED|EXTERNALLY-MANAGED|"
-    r"(_tkinter|_curses|_curses_panel|readline|_dbm|_gdbm|_sqlite3|_test\w*|xxlimited\w*|"
+    r"(_tkinter|_curses|_curses_panel|readline|_dbm|_gdbm|_test\w*|xxlimited\w*|"
     r"_ctypes_test|_xxtestfuzz|xxsubtype)\..*\.so)$")
 #: the project's own package: the editable install's sources are copied, not its metadata
 PROJECT_DIST = "talos-py"

@@ -35,6 +35,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--root", help="run as a plain process with this node root directory")
     mode.add_argument("--sandbox", action="store_true",
                       help="PID 1 of a node sandbox made by the launcher: set up mounts")
+    mode.add_argument("--metal", action="store_true",
+                      help="PID 1 of a machine booted from the image (platform/metal.py)")
     parser.add_argument("--config", help="machine config file to boot with "
                                          "(default: STATE/config.yaml)")
     parser.add_argument("--maintenance-listen", metavar="HOST:PORT",
@@ -58,7 +60,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s [%(levelname)s] %(name)s: %(message)s")
-    if args.sandbox:
+    if args.metal:
+        from talos.machined.platform import metal
+        try:
+            metal.setup_root()
+        except (mounts.MountError, OSError) as exc:
+            print(f"machined: cannot set up the machine's mounts: {exc}", file=sys.stderr)
+            metal.power_off()
+            return 1
+        loopback_up()
+        metal.configure_network()
+        args.sandbox = True  # from here on a machine is run as a sandbox node is
+        paths = NodePaths("/")
+    elif args.sandbox:
         if not mounts.already_set_up():
             try:
                 mounts.setup_sandbox_root()
@@ -101,4 +115,6 @@ def main(argv: list[str] | None = None) -> int:
         argv_full = [sys.executable, "-m", "talos", "machined", *(argv or sys.argv[1:])]
         os.execv(sys.executable, argv_full)
     log.info("machined: powered off")
+    if args.metal:
+        metal.power_off()
     return 0

@@ -1,0 +1,129 @@
+"""machined as PID 1 of a machine booted from the image (platform `metal`).
+
+The initramfs init (talos/imager/init/init.c) hands over with /dev (devtmpfs), /proc and
+/sys mounted on a read-only squashfs root. Here machined adds what a real kernel does not
+give it and a sandbox got from its launcher: /dev/pts, /dev/shm, the cgroup2 hierarchy,
+tmpfs at /run, /tmp and /system (its `state` and `run`), and /var. Until the node is
+installed to a disk (a later step) STATE and EPHEMERAL are tmpfs: a config applied in
+maintenance mode lasts until power-off.
+
+The network: the loopback, and the static address of the kernel's `ip=` argument
+(`ip=<client>::<gateway>:<netmask>:<hostname>:<device>:off`, as the kernel documents in
+nfsroot.txt and upstream Talos reads it). DHCP is not done yet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ipaddress
+import logging
+import os
+from dataclasses import dataclass
+
+from talos.machined.mounts import MS_NODEV, MS_NOSUID, MountError, _mount
+
+log = logging.getLogger("talos.machined.metal")
+
+MS_NOEXEC = 8
+LINUX_REBOOT_CMD_POWER_OFF = 0x4321FEDC
+CMDLINE = "/proc/cmdline"
+
+#: (source, target, fstype, flags, data): mounted in this order when not mounted yet
+MOUNTS = (
+    ("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"),
+    ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None),
+    ("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, None),
+    ("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666"),
+    ("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"),
+    ("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+     "nsdelegate"),
+    ("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"),
+    ("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"),
+    ("tmpfs", "/system", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"),
+    ("tmpfs", "/system/state", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700"),
+    ("tmpfs", "/system/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"),
+    ("tmpfs", "/var", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"),
+)
+
+
+def setup_root() -> None:
+    """Mount what machined needs; each one only if it is not there yet (a re-exec of
+    machined finds them all)."""
+    if os.getpid() != 1:
+        raise MountError("metal mode needs machined to be PID 1 of the machine")
+    for src, target, fstype, flags, data in MOUNTS:
+        if os.path.ismount(target):
+            continue
+        os.makedirs(target, exist_ok=True)
+        _mount(src, target, fstype, flags, data)
+
+
+@dataclass(frozen=True)
+class IpArg:
+    address: str
+    prefixlen: int
+    gateway: str | None
+    hostname: str | None
+    device: str | None
+
+
+def parse_ip_arg(cmdline: str) -> IpArg | None:
+    """The static part of the kernel's `ip=` argument; None when absent or dynamic."""
+    for word in cmdline.split():
+        if not word.startswith("ip="):
+            continue
+        fields = (word[3:].split(":") + [""] * 7)[:7]
+        client, _server, gateway, netmask, hostname, device, _autoconf = fields
+        if not client:
+            return None  # ip=dhcp and friends
+        try:
+            addr = ipaddress.ip_address(client)
+            prefix = (ipaddress.ip_network(f"0.0.0.0/{netmask}").prefixlen if netmask
+                      else (24 if addr.version == 4 else 64))
+        except ValueError:
+            log.warning("ignoring the kernel argument %s: not an address and netmask", word)
+            return None
+        return IpArg(str(addr), prefix, gateway or None, hostname or None, device or None)
+    return None
+
+
+def configure_network() -> None:
+    """Apply the `ip=` kernel argument (address, default route, hostname)."""
+    try:
+        with open(CMDLINE) as f:
+            arg = parse_ip_arg(f.read())
+    except OSError:
+        return
+    if arg is None:
+        return
+    from pyroute2 import IPRoute
+
+    with IPRoute() as ipr:
+        if arg.device:
+            found = ipr.link_lookup(ifname=arg.device)
+        else:  # the first link that is not the loopback
+            found = [link["index"] for link in ipr.get_links()
+                     if link.get_attr("IFLA_IFNAME") != "lo"][:1]
+        if not found:
+            log.warning("ip= names no link that exists (%s)", arg.device or "any")
+            return
+        index = found[0]
+        ipr.link("set", index=index, state="up")
+        with contextlib.suppress(Exception):  # already there after a re-exec
+            ipr.addr("add", index=index, address=arg.address, prefixlen=arg.prefixlen)
+        if arg.gateway:
+            with contextlib.suppress(Exception):
+                ipr.route("add", dst="default", gateway=arg.gateway)
+    if arg.hostname:
+        with contextlib.suppress(OSError):
+            ctypes.CDLL(None, use_errno=True).sethostname(arg.hostname.encode(),
+                                                          len(arg.hostname))
+    log.info("network: %s/%d on link %d from the ip= kernel argument", arg.address,
+             arg.prefixlen, index)
+
+
+def power_off() -> None:
+    """PID 1 must not exit (the kernel would panic): flush and power the machine off."""
+    os.sync()
+    ctypes.CDLL(None, use_errno=True).reboot(LINUX_REBOOT_CMD_POWER_OFF)
