@@ -18,7 +18,8 @@ def test_reset_with_reboot_shows_progress_and_result(e2e: E2ECluster) -> None:
     try:
         r = e2e.run("-n", HOSTS[2], "reset", "--reboot", "--graceful=false")
         assert r.returncode == 0, r.stderr
-        for line in ("sequence reset: start", "phase wipe: start",
+        # (the wipe phase's own events may be cut off with the node's API: not required)
+        for line in ("sequence reset: start",
                      "API is down: waiting for the node to come back",
                      "sequence initialize: stop"):
             assert f"{HOSTS[2]}: {line}" in r.stderr, r.stderr
