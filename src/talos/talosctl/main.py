@@ -54,6 +54,7 @@ COMMANDS: dict[str, str] = {
     "etcd": "talos.talosctl.etcd:etcd",
     "bootstrap": "talos.talosctl.bootstrap:bootstrap",
     "kubeconfig": "talos.talosctl.kubeconfig:kubeconfig",
+    "dashboard": "talos.talosctl.dashboard.command:dashboard",
 }
 
 

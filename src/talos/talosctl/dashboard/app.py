@@ -1,0 +1,192 @@
+"""The dashboard's textual application: layout, keys, and applying the feeds' updates.
+
+Layout as upstream's summary screen (v1.13.9): a header line, three info panels (Talos,
+graphs, network), the services line, the log pane of the selected node, and a footer
+with the nodes and the keys. Keys as upstream's (`talosctl dashboard --help`): h/Left and
+l/Right switch node, j/k (Down/Up) and Ctrl-D/U/F/B scroll the logs, Ctrl-Z pauses, q and
+Ctrl-C quit. Added: s/S follow the next/previous service's log (upstream's pane shows the
+kernel log only).
+
+An unexpected error inside the app ends it with one line on stderr (`error`), never a
+traceback; the terminal is restored by textual on every exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from talos.talosctl.dashboard import panels
+from talos.talosctl.dashboard.logpane import LogPane
+from talos.talosctl.dashboard.model import (
+    LogLine,
+    LogRestarted,
+    NodeSummary,
+    NodeUpdate,
+    Update,
+)
+from talos.talosctl.dashboard.sources import Feeds
+
+#: seconds between header ticks (spinner, uptime): upstream redraws at 2 fps
+TICK = 0.5
+
+
+class DashboardApp(App[int]):
+    ENABLE_COMMAND_PALETTE = False
+    CSS = """
+    Screen { layout: vertical; }
+    #header { height: 1; }
+    #info { height: 7; }
+    #talos { width: 3fr; padding: 1 1 0 1; }
+    #graphs { width: 3fr; padding: 1 1 0 1; }
+    #network { width: 2fr; padding: 1 1 0 1; }
+    #services { height: auto; max-height: 3; padding: 0 1; }
+    #logtitle { height: 1; }
+    #logs { height: 1fr; padding: 0 1; }
+    #footer { height: 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "quit", priority=True),
+        Binding("ctrl+c", "quit", "quit", priority=True),
+        Binding("h,left", "node(-1)", "previous node"),
+        Binding("l,right", "node(1)", "next node"),
+        Binding("s", "service(1)", "next service log"),
+        Binding("S,shift+s", "service(-1)", "previous service log"),
+        Binding("j,down", "scroll(1)", "scroll down"),
+        Binding("k,up", "scroll(-1)", "scroll up"),
+        Binding("ctrl+d", "page(0.5)", "half page down"),
+        Binding("ctrl+u", "page(-0.5)", "half page up"),
+        Binding("ctrl+f", "page(1)", "page down"),
+        Binding("ctrl+b", "page(-1)", "page up"),
+        Binding("ctrl+z", "pause", "pause"),
+    ]
+
+    def __init__(self, nodes: list[str], feeds: Feeds, updates: asyncio.Queue[Update]) -> None:
+        super().__init__()
+        self.nodes = nodes
+        self.feeds = feeds
+        self.updates = updates
+        self.summaries = {n: NodeSummary(n) for n in nodes}
+        self.selected = 0
+        self.paused = False
+        self.ticks = 0
+        #: the one line to print after exiting when something inside the app broke
+        self.error = ""
+
+    @property
+    def node(self) -> str:
+        return self.nodes[self.selected]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="header")
+        with Horizontal(id="info"):
+            yield Static(id="talos")
+            yield Static(id="graphs")
+            yield Static(id="network")
+        yield Static(id="services")
+        yield Static(id="logtitle")
+        yield LogPane(self.nodes, id="logs")
+        yield Static(id="footer")
+
+    def on_mount(self) -> None:
+        self.set_interval(TICK, self._tick)
+        self.run_worker(self._drain(), name="updates", exit_on_error=True)
+        self._redraw()
+
+    # -- updates ---------------------------------------------------------------------------------
+
+    async def _drain(self) -> None:
+        """Apply every update as it comes; panels are redrawn once per batch."""
+        while True:
+            batch = [await self.updates.get()]
+            while not self.updates.empty():
+                batch.append(self.updates.get_nowait())
+            self._apply(batch)
+
+    def _apply(self, batch: list[Update]) -> None:
+        pane = self.query_one(LogPane)
+        redraw = False
+        for u in batch:
+            if isinstance(u, NodeUpdate):
+                if u.node in self.summaries:
+                    self.summaries[u.node] = u.change.apply(self.summaries[u.node])
+                    redraw = True
+            elif isinstance(u, LogRestarted):
+                if u.service == self.feeds.log_service:
+                    pane.reset(u.node)
+            elif isinstance(u, LogLine):
+                pane.add(u.node, u.text, error=u.error)
+        if redraw and not self.paused:
+            self._redraw()
+
+    def _tick(self) -> None:
+        self.ticks += 1
+        if not self.paused:
+            self._redraw()
+
+    def _redraw(self) -> None:
+        s = self.summaries[self.node]
+        self.query_one("#header", Static).update(panels.header(s, time.time(), self.ticks))
+        self.query_one("#talos", Static).update(panels.talos_panel(s))
+        graphs = self.query_one("#graphs", Static)
+        width = max(8, graphs.content_size.width - 12)
+        graphs.update(panels.graphs_panel(s, width))
+        self.query_one("#network", Static).update(panels.network_panel(s))
+        self.query_one("#services", Static).update(panels.services_line(s))
+        self.query_one("#logtitle", Static).update(
+            f"\u2500\u2500\u2500 Logs: {self.feeds.log_service} ({self.node}) \u2500\u2500\u2500")
+        down = [n for n, x in self.summaries.items() if x.unreachable]
+        self.query_one("#footer", Static).update(panels.footer(
+            self.nodes, self.node, self.feeds.log_service, self.paused, down))
+
+    # -- keys --------------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        self.exit(0)
+
+    def action_node(self, step: int) -> None:
+        """As upstream: stops at the first and last node (no wrap-around)."""
+        index = min(len(self.nodes) - 1, max(0, self.selected + step))
+        if index != self.selected:
+            self.selected = index
+            self.query_one(LogPane).show(self.node)
+            self._redraw()
+
+    def action_service(self, step: int) -> None:
+        """Follow the next/previous service of the selected node (machined first)."""
+        ids = ["machined", *(x.id for x in self.summaries[self.node].services
+                             if x.id != "machined")]
+        current = self.feeds.log_service
+        index = ids.index(current) if current in ids else 0
+        service = ids[(index + step) % len(ids)]
+        if service != current:
+            for node in self.nodes:
+                self.query_one(LogPane).reset(node)
+            self.feeds.follow_logs(service)
+            self._redraw()
+
+    def action_scroll(self, lines: int) -> None:
+        pane = self.query_one(LogPane)
+        pane.scroll_relative(y=lines, animate=False)
+
+    def action_page(self, pages: float) -> None:
+        pane = self.query_one(LogPane)
+        pane.scroll_relative(y=round(pane.size.height * pages), animate=False)
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self._redraw()
+
+    # -- failures --------------------------------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """textual would print a traceback after exiting: keep one line instead."""
+        self.error = str(error) or "internal error"
+        self._return_code = 1
+        self._close_messages_no_wait()

@@ -1,0 +1,231 @@
+"""What the dashboard knows of one node, and the changes the data feeds send it.
+
+A `NodeSummary` is immutable: every change (`Change.apply`) returns a new one, so the app
+only ever swaps a node's summary for the next version. The feeds (`sources`) turn API
+replies into changes; nothing here talks to a node or draws anything.
+
+Values not (yet) known are `N_A`, as upstream's dashboard shows them ("n/a").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+N_A = "n/a"
+
+#: points kept per time series (upstream keeps as many as its widest graph shows)
+MAX_POINTS = 120
+
+
+@dataclass(frozen=True)
+class CpuTimes:
+    """Cumulative CPU times of all CPUs (`SystemStat.cpu_total`), in seconds."""
+
+    user: float = 0.0
+    nice: float = 0.0
+    system: float = 0.0
+    idle: float = 0.0
+    iowait: float = 0.0
+    irq: float = 0.0
+    soft_irq: float = 0.0
+    steal: float = 0.0
+
+    @property
+    def idle_total(self) -> float:
+        return self.idle + self.iowait
+
+    @property
+    def total(self) -> float:
+        return (self.user + self.nice + self.system + self.irq + self.steal + self.soft_irq
+                + self.idle_total)
+
+
+def cpu_usage(before: CpuTimes, after: CpuTimes) -> float:
+    """Busy share of the CPU time between two samples, 0..1 (upstream's "usage": non-idle
+    over total of the difference); 0 when no time passed."""
+    total = after.total - before.total
+    if total <= 0:
+        return 0.0
+    busy = total - (after.idle_total - before.idle_total)
+    return min(1.0, max(0.0, busy / total))
+
+
+def mem_usage(total_kib: int, free_kib: int, cached_kib: int, buffers_kib: int) -> float:
+    """Used share of memory, 0..1, as upstream: (total - free - cached - buffers) / total."""
+    if total_kib <= 0:
+        return 0.0
+    used = total_kib - free_kib - cached_kib - buffers_kib
+    return min(1.0, max(0.0, used / total_kib))
+
+
+def _push(series: tuple[float, ...], value: float) -> tuple[float, ...]:
+    return (*series, value)[-MAX_POINTS:]
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    id: str
+    state: str
+    #: "healthy", "unhealthy" or "?" (health unknown)
+    health: str = "?"
+
+
+@dataclass(frozen=True)
+class NodeSummary:
+    """One node as the dashboard shows it. `node` is the name given with `-n` (or the
+    endpoint's node when none was given)."""
+
+    node: str
+    hostname: str = N_A
+    version: str = N_A
+    boot_time: float | None = None
+    stage: str = N_A
+    ready: str = N_A
+    cpu: tuple[float, ...] = ()
+    mem: tuple[float, ...] = ()
+    mem_total_kib: int | None = None
+    load1: float | None = None
+    services: tuple[ServiceState, ...] = ()
+    etcd_member: str = N_A
+    addresses: tuple[str, ...] = ()
+    #: why the node does not answer ("" while it does)
+    unreachable: str = ""
+    #: the last CPU sample, for the next usage point
+    last_cpu: CpuTimes | None = None
+
+    def service(self, sid: str) -> ServiceState | None:
+        return next((s for s in self.services if s.id == sid), None)
+
+
+class Change(Protocol):
+    """Something a feed learned about a node."""
+
+    def apply(self, s: NodeSummary) -> NodeSummary: ...
+
+
+@dataclass(frozen=True)
+class StatsSampled:
+    """One poll of SystemStat, Memory and LoadAvg (they have no stream)."""
+
+    cpu: CpuTimes
+    boot_time: float
+    mem_total_kib: int
+    mem_used: float
+    load1: float
+
+    def apply(self, s: NodeSummary) -> NodeSummary:
+        cpu = s.cpu if s.last_cpu is None else _push(s.cpu, cpu_usage(s.last_cpu, self.cpu))
+        return replace(s, cpu=cpu, last_cpu=self.cpu, mem=_push(s.mem, self.mem_used),
+                       mem_total_kib=self.mem_total_kib, load1=self.load1,
+                       boot_time=self.boot_time or None, unreachable="")
+
+
+@dataclass(frozen=True)
+class VersionSeen:
+    tag: str
+
+    def apply(self, s: NodeSummary) -> NodeSummary:
+        return replace(s, version=self.tag or N_A)
+
+
+@dataclass(frozen=True)
+class HostnameSeen:
+    """`HostnameStatuses.net.talos.dev` (watched); "" when it was destroyed."""
+
+    hostname: str
+
+    def apply(self, s: NodeSummary) -> NodeSummary:
+        return replace(s, hostname=self.hostname or N_A)
+
+
+@dataclass(frozen=True)
+class MachineStatusSeen:
+    """`MachineStatuses.runtime.talos.dev` (watched); stage "" when it was destroyed."""
+
+    stage: str
+    ready: bool
+
+    def apply(self, s: NodeSummary) -> NodeSummary:
+        if not self.stage:
+            return replace(s, stage=N_A, ready=N_A)
+        return replace(s, stage=self.stage, ready="true" if self.ready else "false")
+
+
+@dataclass(frozen=True)
+class AddressesSeen:
+    """The node's addresses (`NodeAddresses.net.talos.dev`, watched)."""
+
+    addresses: tuple[str, ...]
+
+    def apply(self, s: NodeSummary) -> NodeSummary:
+        return replace(s, addresses=tuple(sorted(self.addresses)))
+
+
+@dataclass(frozen=True)
+class EtcdMemberSeen:
+    """The local etcd member ID (`EtcdMembers.etcd.talos.dev`, watched); "" when none."""
+
+    member_id: str
+
+    def apply(self, s: NodeSummary) -> NodeSummary:
+        return replace(s, etcd_member=self.member_id or N_A)
+
+
+@dataclass(frozen=True)
+class ServicesListed:
+    """The full service list (ServiceList, once per events connection)."""
+
+    services: tuple[ServiceState, ...]
+
+    def apply(self, s: NodeSummary) -> NodeSummary:
+        return replace(s, services=tuple(sorted(self.services, key=lambda x: x.id)))
+
+
+@dataclass(frozen=True)
+class ServiceChanged:
+    """One `ServiceStateEvent` from the Events stream."""
+
+    service: ServiceState
+
+    def apply(self, s: NodeSummary) -> NodeSummary:
+        others = [x for x in s.services if x.id != self.service.id]
+        return replace(s, services=tuple(sorted([*others, self.service], key=lambda x: x.id)))
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """A call to the node failed for lack of an answer (deadline, connection)."""
+
+    reason: str
+
+    def apply(self, s: NodeSummary) -> NodeSummary:
+        return replace(s, unreachable=self.reason or "no answer")
+
+
+@dataclass(frozen=True)
+class NodeUpdate:
+    """A change for the node called `node`."""
+
+    node: str
+    change: Change
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """A line of the followed log of `node` (`error`: the stream failed, shown in red)."""
+
+    node: str
+    text: str
+    error: bool = False
+
+
+@dataclass(frozen=True)
+class LogRestarted:
+    """The log stream of `node` (re)started: what came before is replayed by its tail."""
+
+    node: str
+    service: str
+
+
+Update = NodeUpdate | LogLine | LogRestarted
