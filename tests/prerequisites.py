@@ -38,6 +38,14 @@ PACKAGES = {
     "mount": "mount",
     "umount": "mount",
     "ip": "iproute2",
+    "mksquashfs": "squashfs-tools",
+    "objcopy": "binutils",
+    "sfdisk": "fdisk",
+    "mkfs.vfat": "dosfstools",
+    "mcopy": "mtools",
+    "mmd": "mtools",
+    "qemu-system-x86_64": "qemu-system-x86",
+    "ldd": "libc-bin",
 }
 
 

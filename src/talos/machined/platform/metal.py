@@ -57,6 +57,7 @@ def setup_root() -> None:
             continue
         os.makedirs(target, exist_ok=True)
         _mount(src, target, fstype, flags, data)
+    log.info("machined is PID 1 of the machine (platform metal): mounts set up")
 
 
 @dataclass(frozen=True)

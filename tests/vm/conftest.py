@@ -1,0 +1,88 @@
+"""The image under test, built once per session (from the cache when its inputs have not
+changed), and VMs booted from it that the tests always stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from talos.imager import build as imager_build
+from talos.imager import qemu
+
+IMAGE_TOOLS = ("gcc", "ldd", "mksquashfs", "zstd", "objcopy", "sfdisk", "mkfs.vfat",
+               "mcopy", "mmd", "etcd", "containerd", "runc")
+
+
+@pytest.fixture(scope="session")
+def image() -> imager_build.Result:
+    return imager_build.build()
+
+
+def artifact(result: imager_build.Result, name: str) -> str:
+    return os.path.join(result.directory, name)
+
+
+class RunningVM:
+    """A qemu VM in a network namespace of its own (its forwarded ports collide with
+    nothing on the host); `run_in_netns` runs a command beside it."""
+
+    def __init__(self, vm: qemu.VM) -> None:
+        self.vm = vm
+        self.started = time.monotonic()
+        # unshare without --fork execs: the shell, then qemu, keep this pid
+        script = 'ip link set lo up && exec "$@"'
+        self.proc = subprocess.Popen(["unshare", "--net", "--", "sh", "-c", script, "sh",
+                                      *qemu.argv(vm)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def console(self) -> str:
+        try:
+            with open(self.vm.serial_log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def wait_for_console(self, text: str, limit_s: float = 280.0) -> float:
+        """Seconds from qemu's start until `text` appears on the serial console."""
+        while time.monotonic() - self.started < limit_s:
+            if text in self.console():
+                return time.monotonic() - self.started
+            if self.proc.poll() is not None:
+                out = self.proc.stdout.read().decode(errors="replace") if self.proc.stdout \
+                    else ""
+                pytest.fail(f"qemu exited ({self.proc.returncode}) before the console said "
+                            f"{text!r}: {out.strip()}\n--- console ---\n{self.console()[-3000:]}")
+            time.sleep(0.5)
+        pytest.fail(f"the console did not say {text!r} within {limit_s:.0f}s\n"
+                    f"--- console ---\n{self.console()[-3000:]}")
+
+    def run_in_netns(self, argv: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(["nsenter", f"--net=/proc/{self.proc.pid}/ns/net", "--", *argv],
+                              capture_output=True, text=True, timeout=timeout, check=False)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+@pytest.fixture
+def boot_vm(tmp_path) -> Iterator:
+    started: list[RunningVM] = []
+
+    def boot(vm: qemu.VM) -> RunningVM:
+        running = RunningVM(vm)
+        started.append(running)
+        return running
+
+    yield boot
+    for running in started:
+        running.stop()
