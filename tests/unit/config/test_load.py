@@ -97,3 +97,16 @@ def test_metal_requires_install_disk() -> None:
         'machine.install: install instructions are required in "metal" mode']
     assert cfg.validate("container") == []
     assert cfg.validate("cloud") == []
+
+
+def test_surrogate_escapes_join_into_the_character_they_spell() -> None:
+    text = BASE.replace("hostname: worker-1", 'hostname: "w\\ud83d\\ude00"')
+    cfg = load_config(text)
+    assert cfg.v1alpha1 is not None
+    assert cfg.v1alpha1.machine.network.hostname == "w\U0001F600"
+
+
+def test_an_unpaired_surrogate_escape_is_an_error() -> None:
+    text = BASE.replace("hostname: worker-1", 'hostname: "w\\ud83d"')
+    with pytest.raises(InvalidConfig, match="unpaired surrogate"):
+        load_config(text)
