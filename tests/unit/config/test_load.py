@@ -102,8 +102,9 @@ def test_metal_requires_install_disk() -> None:
 def test_surrogate_escapes_join_into_the_character_they_spell() -> None:
     text = BASE.replace("hostname: worker-1", 'hostname: "w\\ud83d\\ude00"')
     cfg = load_config(text)
-    assert cfg.v1alpha1 is not None
-    assert cfg.v1alpha1.machine.network.hostname == "w\U0001F600"
+    v1 = cfg.v1alpha1
+    assert v1 is not None and v1.machine is not None and v1.machine.network is not None
+    assert v1.machine.network.hostname == "w\U0001F600"
 
 
 def test_an_unpaired_surrogate_escape_is_an_error() -> None:
