@@ -7,20 +7,23 @@
   loopback addresses) started by this script and made healthy (every member answers its
   `/health` endpoint, which etcd answers after a linearizable read as `etcdctl endpoint
   health` does; polled every 20 ms without starting a process per poll), in the same run.
-* `rss_mb_per_node`: resident memory of every process of each node (machined, apid,
-  trustd, etcd, containerd), summed per node, and the per-process breakdown of the first
-  control plane.
+* `memory_per_node`: RSS, PSS (from /proc/PID/smaps_rollup: shared pages split between the
+  processes mapping them) and USS (pages only that process maps) of every process of each
+  node (machined, apid, trustd, etcd, containerd), the node's total and its Python total;
+  `memory`: the first control plane's Python and node totals beside the floor, three bare
+  Python processes that import grpc and cryptography (what machined, apid and trustd each
+  need at least) running together, and the ratio of the Python PSS to it. Aims: Python PSS
+  < 120 MB, a control plane node < 180 MB RSS.
 * `destroy_s`: wall time of `talosctl cluster destroy`.
 
 Aim: 1+1 healthy in under 10 s and within 2x the floor. Default deadline 1200 s
 (`--deadline`, `$BENCH_DEADLINE`); everything started (clusters: their nodes, bridge, veths,
 mounts; bare etcds; temp dirs) is removed on every exit, SIGTERM and SIGINT included (see
-_harness.py).
+_harness.py). `BENCH_CLUSTER_SIZES=1+1` measures one size only (default "1+1,3+2").
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import random
@@ -33,22 +36,11 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+from _cidr import free_cidr
 from _harness import Bench, run
 
-from talos.provision import network
 from talos.provision.destroy import destroy_cluster
 from talos.provision.state import ClusterRecord
-
-
-def free_cidr(skip: set[str]) -> str:
-    occupants = network.host_ipv4_networks()
-    # 10.214.x: apart from the e2e tests' 10.213.x, so a bench never races a test run
-    for x in range(200, 250):
-        cidr = f"10.214.{x}.0/24"
-        if cidr not in skip and not network.conflicts(ipaddress.IPv4Network(cidr), occupants):
-            skip.add(cidr)
-            return cidr
-    raise RuntimeError("no free 10.214.x.0/24")
 
 
 def talosctl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -56,36 +48,129 @@ def talosctl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
                           capture_output=True, text=True, check=False, timeout=600)
 
 
-def node_rss(record: ClusterRecord) -> tuple[dict[str, float], dict[str, float]]:
-    per_node: dict[str, float] = {}
-    first: dict[str, float] = {}
-    for i, n in enumerate(record.nodes):
+def smaps_rollup_kb(pid: int) -> dict[str, int]:
+    """Rss, Pss, Private_Clean/Dirty, ... of a process in kB (one read of the kernel's sum)."""
+    out: dict[str, int] = {}
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            parts = rest.split()
+            if len(parts) == 2 and parts[1] == "kB":
+                out[key] = int(parts[0])
+    return out
+
+
+def process_memory(p: psutil.Process) -> dict[str, float]:
+    """RSS (psutil), PSS (/proc/PID/smaps_rollup: shared pages split between their users)
+    and USS (psutil memory_full_info: pages only this process maps), in MB."""
+    full = p.memory_full_info()
+    rollup = smaps_rollup_kb(p.pid)
+    return {"rss_mb": round(full.rss / 2**20, 1),
+            "pss_mb": round(rollup.get("Pss", 0) / 1024, 1),
+            "uss_mb": round(full.uss / 2**20, 1)}
+
+
+def _label(p: psutil.Process) -> str:
+    if p.name().startswith("python"):
+        args = p.cmdline()[1:]
+        # `python -m talos machined ...` -> "machined"
+        if len(args) >= 3 and args[0] == "-m" and args[1] == "talos":
+            return args[2]
+        return " ".join(args[:3])
+    return p.name()
+
+
+def _add(total: dict[str, float], mem: dict[str, float]) -> None:
+    for k, v in mem.items():
+        total[k] = round(total.get(k, 0.0) + v, 1)
+
+
+def node_memory(record: ClusterRecord) -> dict[str, dict[str, object]]:
+    """Per node: every process (RSS, PSS, USS), the node's total and its Python total."""
+    out: dict[str, dict[str, object]] = {}
+    for n in record.nodes:
         try:
             root = psutil.Process(n.pid)
             procs = [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
             continue
-        total = 0.0
+        rows: list[dict[str, object]] = []
+        total: dict[str, float] = {}
+        python: dict[str, float] = {}
         for p in procs:
             try:
-                mb = p.memory_info().rss / 2**20
-                name = " ".join(p.cmdline()[1:4]) if p.name().startswith("python") \
-                    else p.name()
-            except psutil.NoSuchProcess:
+                name = _label(p)
+                mem = process_memory(p)
+                is_python = p.name().startswith("python")
+            except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
                 continue
-            total += mb
-            if i == 0:
-                first[name] = round(first.get(name, 0.0) + mb, 1)
-        per_node[n.name] = round(total, 1)
-    return per_node, first
+            rows.append({"process": name, "pid": p.pid, **mem})
+            _add(total, mem)
+            if is_python:
+                _add(python, mem)
+        out[n.name] = {"processes": rows, "total": total, "python": python}
+    return out
 
 
-def bench_cluster(bench: Bench, cps: int, workers: int, tmp: Path, used: set[str]
-                  ) -> dict[str, object]:
+#: the least a Python process of a node holds: the interpreter with grpc (aio) and
+#: cryptography imported, what machined, apid and trustd each need at least
+FLOOR_PROGRAM = ("import sys, grpc, grpc.aio, cryptography.x509; "
+                 "print('ready', flush=True); sys.stdin.read()")
+
+
+def python_floor(bench: Bench, count: int = 3) -> dict[str, float]:
+    """`count` bare Python processes importing grpc and cryptography, running together (so
+    their shared pages are split as a node's are): summed RSS, PSS and USS."""
+    procs = []
+    try:
+        for _ in range(count):
+            p = subprocess.Popen([sys.executable, "-c", FLOOR_PROGRAM], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE)
+            bench.track(p.pid)
+            procs.append(p)
+        total: dict[str, float] = {}
+        for p in procs:
+            bench.waiting_for("a bare Python floor process to import grpc")
+            assert p.stdout is not None
+            if not p.stdout.readline():
+                raise RuntimeError("a bare Python floor process exited")
+        for p in procs:
+            _add(total, process_memory(psutil.Process(p.pid)))
+        return total
+    finally:
+        for p in procs:
+            if p.stdin is not None:
+                p.stdin.close()
+            p.kill()
+            p.wait()
+            if p.stdout is not None:
+                p.stdout.close()
+
+
+def memory_figures(memory: dict[str, dict[str, object]], floor: dict[str, float]
+                   ) -> dict[str, object]:
+    """The first control plane against the aims (Python PSS < 120 MB, node RSS < 180 MB)
+    and the floor (3 bare Python processes with grpc and cryptography)."""
+    first = next(iter(memory.values()), None)
+    if first is None:
+        return {}
+    python = first["python"]
+    total = first["total"]
+    assert isinstance(python, dict) and isinstance(total, dict)
+    return {
+        "first_controlplane_python": python,
+        "first_controlplane_total": total,
+        "floor_three_bare_pythons": floor,
+        "python_pss_ratio_to_floor": round(python["pss_mb"] / floor["pss_mb"], 2),
+        "aim": "python PSS < 120 MB, node RSS < 180 MB",
+    }
+
+
+def bench_cluster(bench: Bench, cps: int, workers: int, tmp: Path) -> dict[str, object]:
     name = f"bench-{cps}-{workers}"
     state = tmp / "clusters"
     env = {**os.environ, "TALOSCONFIG": str(tmp / f"talosconfig-{name}")}
-    cidr = free_cidr(used)
+    cidr = free_cidr()
     bench.cleanup(f"destroy cluster {name}", lambda: destroy_cluster(state, name, timeout=10))
     bench.waiting_for(f"`talosctl cluster create` of {name} ({cidr}) to return")
     start = time.monotonic()
@@ -97,7 +182,9 @@ def bench_cluster(bench: Bench, cps: int, workers: int, tmp: Path, used: set[str
         if res.returncode != 0:
             return {"error": res.stderr[-2000:]}
         record = ClusterRecord.load(state / name)
-        per_node, first = node_rss(record)
+        memory = node_memory(record)
+        bench.waiting_for("bare Python processes (memory floor)")
+        floor = python_floor(bench)
         bench.waiting_for(f"`talosctl cluster destroy` of {name} to return")
         start = time.monotonic()
         gone = talosctl("cluster", "destroy", "--name", name, "--state", str(state), env=env)
@@ -105,7 +192,7 @@ def bench_cluster(bench: Bench, cps: int, workers: int, tmp: Path, used: set[str
         if gone.returncode != 0:
             return {"error": gone.stderr[-2000:]}
         return {"create_to_healthy_s": round(healthy, 2), "destroy_s": round(destroy_s, 2),
-                "rss_mb_per_node": per_node, "rss_mb_first_controlplane": first}
+                "memory": memory_figures(memory, floor), "memory_per_node": memory}
     finally:
         destroy_cluster(state, name, timeout=10)
 
@@ -168,13 +255,14 @@ def precompile() -> bool:
 
 
 def main(bench: Bench) -> dict[str, object]:
-    used: set[str] = set()
     bench.waiting_for("the talos package to be byte-compiled")
     result: dict[str, object] = {"bytecode_precompiled": precompile()}
     tmp = bench.tempdir("bench-cluster-")
-    for cps, workers in ((1, 1), (3, 2)):
+    sizes = os.environ.get("BENCH_CLUSTER_SIZES", "1+1,3+2")  # e.g. "1+1" for a quick run
+    for size in sizes.split(","):
+        cps, workers = (int(x) for x in size.split("+"))
         key = f"{cps}+{workers}"
-        measured = bench_cluster(bench, cps, workers, tmp, used)
+        measured = bench_cluster(bench, cps, workers, tmp)
         floor = bare_etcd(bench, cps + workers, tmp)
         if "create_to_healthy_s" in measured:
             value = float(measured["create_to_healthy_s"])  # type: ignore[arg-type]
