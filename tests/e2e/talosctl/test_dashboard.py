@@ -126,6 +126,12 @@ def test_dashboard_shows_nodes_and_fresh_logs_switches_node_and_quits_cleanly(
     terminal.wait(f"{a} selected again",
                   lambda s: e2e.nodes[a].hostname in _first_line(s) and line in s)
 
+    terminal.tmux("resize-window", "-t", "dash", "-x", "100", "-y", "30")
+    terminal.wait("the layout redrawn for 100x30: the footer on its last row",
+                  lambda s: len(s.splitlines()) == 30
+                  and s.splitlines()[-1].startswith(f"[{a} | {b}]")
+                  and e2e.nodes[a].hostname in _first_line(s))
+
     terminal.key("q")
     screen = terminal.wait_text("the dashboard to exit 0 and the shell prompt back",
                                 "EXIT=0\n" + PROMPT)
