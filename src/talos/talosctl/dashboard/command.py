@@ -61,10 +61,19 @@ def dashboard(ctx: click.Context, interval: str) -> None:
         raise click.exceptions.Exit(130) from None
     except TalosError as e:
         raise click.ClickException(str(e)) from None
+    except Exception as e:  # never a traceback on the terminal
+        raise click.ClickException(f"dashboard: {_innermost(e)}") from None
     if error:
         raise click.ClickException(f"dashboard: {error}")
     if code:
         raise click.exceptions.Exit(code)
+
+
+def _innermost(e: BaseException) -> str:
+    """The message of the first error inside (task) groups of errors."""
+    while isinstance(e, BaseExceptionGroup) and e.exceptions:
+        e = e.exceptions[0]
+    return str(e) or "internal error"
 
 
 async def _run(opts: object, nodes: list[str], interval: float) -> tuple[int, str]:

@@ -165,7 +165,13 @@ class Feeds:
                 self._lost(node, e)
             except _NodeError:
                 pass
+            except Exception as e:  # a bug here must not end the other feeds or the screen
+                self._broken(node, e)
             await backoff.wait()
+
+    def _broken(self, node: str, error: Exception) -> None:
+        self.updates.put_nowait(LogLine(node, f"dashboard: a data feed failed: "
+                                              f"{error or 'internal error'}", error=True))
 
     # -- the feeds -----------------------------------------------------------------------------
 
@@ -206,6 +212,8 @@ class Feeds:
                 self._put(node, Unreachable(reason))
             except _NodeError as e:
                 self._put(node, Unreachable(str(e)))
+            except Exception as e:  # a bug here must not end the other feeds or the screen
+                self._broken(node, e)
             await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
 
     async def _services(self, node: str, backoff: Backoff) -> None:
@@ -299,6 +307,8 @@ class Feeds:
             except _NodeError as e:
                 self.updates.put_nowait(LogLine(node, f"error reading {service} logs: {e}",
                                                 error=True))
+            except Exception as e:  # a bug here must not end the other feeds or the screen
+                self._broken(node, e)
             await backoff.wait()
 
     async def _follow(self, node: str, service: str, backoff: Backoff) -> None:

@@ -1,0 +1,80 @@
+"""The dashboard's node summary: what each change does to it and how it is drawn."""
+
+from __future__ import annotations
+
+from talos.talosctl.dashboard import panels
+from talos.talosctl.dashboard.model import (
+    MAX_POINTS,
+    N_A,
+    CpuTimes,
+    MachineStatusSeen,
+    NodeSummary,
+    ServiceChanged,
+    ServicesListed,
+    ServiceState,
+    StatsSampled,
+    Unreachable,
+    cpu_usage,
+    mem_usage,
+)
+
+
+def _sample(busy: float, idle: float) -> StatsSampled:
+    return StatsSampled(cpu=CpuTimes(user=busy, idle=idle), boot_time=1000.0,
+                        mem_total_kib=1024, mem_used=0.25, load1=0.5)
+
+
+def test_cpu_usage_is_the_busy_share_of_the_time_between_samples() -> None:
+    assert cpu_usage(CpuTimes(user=10, idle=10), CpuTimes(user=13, idle=11)) == 0.75
+    assert cpu_usage(CpuTimes(user=10), CpuTimes(user=10)) == 0.0  # no time passed
+
+
+def test_memory_use_leaves_out_cache_and_buffers_as_upstream() -> None:
+    assert mem_usage(1000, 500, 200, 100) == 0.2
+    assert mem_usage(0, 0, 0, 0) == 0.0
+
+
+def test_first_sample_gives_no_cpu_point_later_ones_do_and_series_are_bounded() -> None:
+    s = _sample(10, 10).apply(NodeSummary("n"))
+    assert s.cpu == () and s.mem == (0.25,)
+    for i in range(MAX_POINTS + 5):
+        s = _sample(11 + i, 11 + i).apply(s)
+    assert len(s.cpu) == MAX_POINTS and s.cpu[-1] == 0.5
+    assert len(s.mem) == MAX_POINTS
+
+
+def test_an_answer_clears_unreachable() -> None:
+    s = Unreachable("timed out").apply(NodeSummary("n"))
+    assert s.unreachable == "timed out"
+    assert "UNREACHABLE" in panels.header(s, 2000.0, 0).plain
+    s = _sample(1, 1).apply(s)
+    assert s.unreachable == ""
+    assert "UNREACHABLE" not in panels.header(s, 2000.0, 0).plain
+
+
+def test_service_events_update_the_listed_state() -> None:
+    s = ServicesListed((ServiceState("etcd", "Preparing"),
+                        ServiceState("apid", "Running", "healthy"))).apply(NodeSummary("n"))
+    s = ServiceChanged(ServiceState("etcd", "Running", "healthy")).apply(s)
+    assert [(x.id, x.state) for x in s.services] == [("apid", "Running"), ("etcd", "Running")]
+    assert "2/2 running" in panels.talos_panel(s).plain
+
+
+def test_destroyed_machine_status_is_not_available() -> None:
+    s = MachineStatusSeen("running", True).apply(NodeSummary("n"))
+    assert (s.stage, s.ready) == ("running", "true")
+    s = MachineStatusSeen("", False).apply(s)
+    assert (s.stage, s.ready) == (N_A, N_A)
+
+
+def test_sparkline_and_uptime_formats() -> None:
+    assert panels.sparkline([0.0, 0.5, 1.0], 5) == "  \u2581\u2585\u2588"
+    assert panels.sparkline([1.0] * 10, 3) == "\u2588" * 3
+    assert panels.format_uptime(59) == "59s"
+    assert panels.format_uptime(3723) == "1h2m3s"
+    assert panels.format_uptime(90061) == "1d1h1m1s"
+
+
+def test_footer_marks_unreachable_nodes() -> None:
+    text = panels.footer(["a", "b"], "a", "machined", False, ["b"]).plain
+    assert text.startswith("[a | b (unreachable)] --- [Logs: machined]")
