@@ -29,7 +29,7 @@ from talos.imager.plan import Plan, file_digest
 from talos.machinery.version import TAG
 
 #: bump when the imager's output changes for the same inputs in a way its code does not show
-FORMAT = 1
+FORMAT = 2
 #: upstream's default kernel arguments, minus what needs a kernel we do not have (IMA)
 CMDLINE = ("talos.platform=metal console=tty0 console=ttyS0 init_on_alloc=1 slab_nomerge "
            "pti=on consoleblank=0 printk.devkmsg=on random.trust_cpu=on")
@@ -124,7 +124,7 @@ def _build_into(work: str, src: sources_mod.Sources, plan: Plan,
     os.unlink(init)
     os_release = plan.entries["/etc/os-release"].data or b""
     uki_mod.make(out["metal-amd64-uki.efi"], src.sd_stub, out["vmlinuz-amd64"],
-                 out["initramfs-amd64.zst"], CMDLINE, os_release, work)
+                 out["initramfs-amd64.zst"], CMDLINE, os_release, work, when)
     oci.make(out["installer-amd64.tar"], {
         "vmlinuz": out["vmlinuz-amd64"], "initramfs.zst": out["initramfs-amd64.zst"],
         "sd-boot.efi": src.sd_boot, "sd-stub.efi": src.sd_stub,
