@@ -121,7 +121,8 @@ class DashboardApp(App[int]):
                 if u.service == self.feeds.log_service:
                     pane.reset(u.node)
             elif isinstance(u, LogLine):
-                pane.add(u.node, u.text, error=u.error)
+                if u.service == self.feeds.log_service:  # not a late line of the last one
+                    pane.add(u.node, u.text, error=u.error)
         if redraw and not self.paused:
             self._redraw()
 

@@ -213,9 +213,10 @@ class NodeUpdate:
 
 @dataclass(frozen=True)
 class LogLine:
-    """A line of the followed log of `node` (`error`: the stream failed, shown in red)."""
+    """A line of `service`'s log on `node` (`error`: the stream failed, shown in red)."""
 
     node: str
+    service: str
     text: str
     error: bool = False
 

@@ -170,8 +170,8 @@ class Feeds:
             await backoff.wait()
 
     def _broken(self, node: str, error: Exception) -> None:
-        self.updates.put_nowait(LogLine(node, f"dashboard: a data feed failed: "
-                                              f"{error or 'internal error'}", error=True))
+        self.updates.put_nowait(LogLine(node, self.log_service, f"dashboard: a data feed "
+                                        f"failed: {error or 'internal error'}", error=True))
 
     # -- the feeds -----------------------------------------------------------------------------
 
@@ -302,10 +302,11 @@ class Feeds:
             except grpc.RpcError as e:
                 self._lost(node, e)
                 reason = self._reason(e) if isinstance(e, grpc.aio.AioRpcError) else str(e)
-                self.updates.put_nowait(LogLine(node, f"error reading {service} logs: "
-                                                      f"{reason}", error=True))
+                self.updates.put_nowait(LogLine(node, service, f"error reading {service} logs: "
+                                                               f"{reason}", error=True))
             except _NodeError as e:
-                self.updates.put_nowait(LogLine(node, f"error reading {service} logs: {e}",
+                self.updates.put_nowait(LogLine(node, service,
+                                                f"error reading {service} logs: {e}",
                                                 error=True))
             except Exception as e:  # a bug here must not end the other feeds or the screen
                 self._broken(node, e)
@@ -327,7 +328,7 @@ class Feeds:
             lines = (pending + chunk.bytes).split(b"\n")
             pending = lines.pop()
             for line in lines:
-                self.updates.put_nowait(LogLine(node, line.decode("utf-8", "replace")))
+                self.updates.put_nowait(LogLine(node, service, line.decode("utf-8", "replace")))
 
 
 class _NodeError(Exception):
