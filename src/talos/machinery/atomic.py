@@ -37,8 +37,13 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, mode: int = 0o
         except FileNotFoundError:
             pass
         raise
-    dir_fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+    fsync_dir(parent)
+
+
+def fsync_dir(directory: str | os.PathLike[str]) -> None:
+    """Make a rename, creation or removal in `directory` durable."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        os.fsync(dir_fd)
+        os.fsync(fd)
     finally:
-        os.close(dir_fd)
+        os.close(fd)

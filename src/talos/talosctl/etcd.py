@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from talos.machinery.atomic import fsync_dir
 from talos.talosctl.formats import emit, output_option
 from talos.talosctl.rpc import check_errors, run_machine
 
@@ -114,13 +115,6 @@ def snapshot_info(path: str) -> dict[str, Any] | None:
     return info
 
 
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
 
 @etcd.command()
 @click.argument("path")
@@ -157,7 +151,7 @@ def snapshot(ctx: click.Context, path: str) -> None:
             os.unlink(part)
         raise
     os.replace(part, path)
-    _fsync_dir(os.path.dirname(path) or ".")
+    fsync_dir(os.path.dirname(path) or ".")
     click.echo(f"etcd snapshot saved to {path!r} ({size} bytes)")
     info = snapshot_info(path)
     if info is not None:

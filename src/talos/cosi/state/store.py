@@ -15,16 +15,10 @@ from urllib.parse import quote, unquote
 from talos.api.v1alpha1 import resource_pb2
 from talos.cosi.resource import Pointer, Resource
 from talos.cosi.wire import resource_from_proto, resource_to_proto
+from talos.machinery.atomic import fsync_dir
 
 SUFFIX = ".pb"
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class FileStore:
@@ -50,10 +44,10 @@ class FileStore:
         finally:
             os.close(fd)
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         if new_dir:
-            _fsync_dir(path.parent.parent)
-            _fsync_dir(path.parent.parent.parent)
+            fsync_dir(path.parent.parent)
+            fsync_dir(path.parent.parent.parent)
 
     def delete(self, ptr: Pointer) -> None:
         path = self._path(ptr)
@@ -61,7 +55,7 @@ class FileStore:
             path.unlink()
         except FileNotFoundError:
             return
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
     def load(self, namespace: str) -> list[Resource]:
         """Every stored resource of a namespace; leftover temp files are removed."""
