@@ -127,7 +127,7 @@ class State:
         # unpacking (indexing a tuple subclass is slow). Nothing here awaits, so no lock.
         # Any failed check goes through _prepare_update, which raises the precise error.
         md, spec = resource
-        ns, type, id, version, _, _, _, _, _, labels, annotations = md
+        ns, type, id, version, cur_owner, phase, created, _, finalizers, labels, annotations = md
         if ns in self._persist:
             return await self._commit(
                 ns, lambda: self._prepare_update(resource, owner, expected_phase))
@@ -136,9 +136,13 @@ class State:
         if cur is None:
             self._prepare_update(resource, owner, expected_phase)  # raises NotFound
         assert k is not None and cur is not None
-        _, _, _, cur_version, cur_owner, phase, created, _, finalizers, _, _ = cur[0]
-        if cur_owner != owner or version != cur_version or (
-                expected_phase is not None and phase is not expected_phase):
+        cur_md = cur[0]
+        if cur_md is not md:  # (a resource built from the stored one keeps its metadata:
+            # owner, phase, created, finalizers and version are already the current ones)
+            _, _, _, cur_version, cur_owner, phase, created, _, finalizers, _, _ = cur_md
+            if version != cur_version:
+                self._prepare_update(resource, owner, expected_phase)  # raises Conflict
+        if cur_owner != owner or (expected_phase is not None and phase is not expected_phase):
             self._prepare_update(resource, owner, expected_phase)  # raises
         new = _tuple_new(Resource, (
             _tuple_new(Metadata, (ns, type, id, version + 1, owner, phase, created,
