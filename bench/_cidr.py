@@ -18,3 +18,8 @@ from tests import reservations  # noqa: E402  (the repository root is on the pat
 
 def free_cidr() -> str:
     return reservations.free_cidr(prefix="10.214")
+
+
+def cluster_name(base: str) -> str:
+    """`base`, or `base`-2, ...: a cluster name no other test or benchmark process holds."""
+    return reservations.cluster_name(base)

@@ -9,6 +9,13 @@
   `ratio` = measured/floor for latency (aim <= 2) and floor/measured for calls/s.
 * `fanout`: Version p50 with `nodes` = 1 node vs 5 nodes (5 apids on 127.0.0.2-6, each in
   front of its own small backend process serving the MachineService envelope), aim <= 1.5.
+* `fanout_cluster`: the same fan-out against real nodes: a 5-node sandbox cluster (1 control
+  plane + 4 workers, made by `talosctl cluster create` in a reserved 10.214.x.0/24, see
+  _cidr.py) called through the control plane's apid with the project's own client
+  (talosconfig -> Connection): Version p50 with `nodes` = one worker vs all 5 nodes, aim
+  <= 1.5, and the CPU every process of the cluster (and this client) spends per call.
+  Needs root (namespaces, bridges); the cluster is destroyed on every exit.
+  `BENCH_API_CLUSTER=0` leaves it out.
 * `logs_stream`: MB/s of a Logs stream (64 KiB chunks) through apid vs directly from the
   backend's unix socket.
 Every process is separate (apids, backends, echo); all are stopped at the end. Default
@@ -31,12 +38,17 @@ from pathlib import Path
 
 import grpc
 import psutil
+from _cidr import cluster_name, free_cidr
 from _harness import Bench, run_async
 from google.protobuf import empty_pb2
 
 from talos.api.common import common_pb2
 from talos.api.machine import machine_pb2, machine_pb2_grpc
+from talos.machinery.client.connection import Connection, ConnectionOptions
+from talos.machinery.client.talosconfig import Talosconfig
 from talos.machinery.pki import CertificateAuthority, IssueOptions
+from talos.provision.destroy import destroy_cluster
+from talos.provision.state import ClusterRecord
 
 SEQ_CALLS = 1000
 PAR_CALLS = 2000
@@ -134,25 +146,33 @@ async def interleaved(calls: dict[str, Callable[[], Awaitable[object]]], n: int
     return out
 
 
-def _cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> float:
+def _cpu_seconds(pids: Callable[[], list[int]]) -> float:
     total = 0.0
-    for p in [os.getpid(), *(q.pid for q in procs if q.poll() is None)]:
-        t = psutil.Process(p).cpu_times()
+    for p in [os.getpid(), *pids()]:
+        try:
+            t = psutil.Process(p).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
         total += t.user + t.system
     return total
 
 
-async def cpu_per_call(procs: list[subprocess.Popen[bytes]],
+def popen_pids(procs: list[subprocess.Popen[bytes]]) -> Callable[[], list[int]]:
+    return lambda: [q.pid for q in procs if q.poll() is None]
+
+
+async def cpu_per_call(pids: Callable[[], list[int]],
                        call: Callable[[], Awaitable[object]], n: int = 300) -> float:
-    """CPU seconds (user + system, every process of the benchmark) per sequential call,
-    less what the same processes burn idle over as long a time (machined's own work)."""
-    before, t0 = _cpu_seconds(procs), time.perf_counter()
+    """CPU seconds (user + system, this process and every process `pids` names) per
+    sequential call, less what the same processes burn idle over as long a time
+    (machined's own work)."""
+    before, t0 = _cpu_seconds(pids), time.perf_counter()
     for _ in range(n):
         await call()
-    busy, elapsed = _cpu_seconds(procs) - before, time.perf_counter() - t0
-    before = _cpu_seconds(procs)
+    busy, elapsed = _cpu_seconds(pids) - before, time.perf_counter() - t0
+    before = _cpu_seconds(pids)
     await asyncio.sleep(elapsed)
-    idle = _cpu_seconds(procs) - before
+    idle = _cpu_seconds(pids) - before
     return max(0.0, busy - idle) / n
 
 
@@ -191,6 +211,85 @@ async def wait_file(path: Path) -> None:
             return
         await asyncio.sleep(0.01)
     raise RuntimeError(f"{path} never appeared")
+
+
+CLUSTER_WORKERS = 4
+
+
+def _node_pids(record: ClusterRecord) -> Callable[[], list[int]]:
+    """Every process of every node (machined and what it runs), looked up at each call."""
+    def pids() -> list[int]:
+        out: list[int] = []
+        for n in record.nodes:
+            try:
+                root = psutil.Process(n.pid)
+                out += [root.pid, *(c.pid for c in root.children(recursive=True))]
+            except psutil.NoSuchProcess:
+                continue
+        return out
+    return pids
+
+
+async def cluster_fanout(bench: Bench, tmp: Path) -> dict[str, object]:
+    """Version fan-out through a real 5-node sandbox cluster (1 control plane + 4 workers)."""
+    name, cidr = cluster_name("bench-api"), free_cidr()
+    state, talosconfig = tmp / "clusters", tmp / "talosconfig"
+    bench.cleanup(f"destroy cluster {name}", lambda: destroy_cluster(state, name, timeout=10))
+    bench.waiting_for(f"`talosctl cluster create` of {name} ({cidr}, 1+{CLUSTER_WORKERS})")
+    t0 = time.monotonic()
+    res = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "talos", "talosctl", "cluster", "create", "--name", name,
+         "--cidr", cidr, "--state", str(state), "--controlplanes", "1",
+         "--workers", str(CLUSTER_WORKERS), "--skip-kubeconfig", "--wait-timeout", "5m"],
+        env={**os.environ, "TALOSCONFIG": str(talosconfig)}, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, check=False)
+    created_s = time.monotonic() - t0
+    if res.returncode != 0:
+        raise RuntimeError(f"talosctl cluster create failed: {res.stderr[-2000:]}")
+    try:
+        record = ClusterRecord.load(state / name)
+        ctx = Talosconfig.load(talosconfig, missing_ok=False).get()
+        addresses = [n.address for n in record.nodes]
+        worker = record.workers[0].address
+        async with Connection(ConnectionOptions.from_context(ctx)) as conn:
+            api = machine_pb2_grpc.MachineServiceStub(conn.channel)
+            empty = empty_pb2.Empty()
+            one = (("nodes", worker),)
+            five = tuple(("nodes", a) for a in addresses)  # as talosctl -n a,b,... sends it
+            bench.waiting_for("every node of the cluster to answer Version")
+            reply = await api.Version(empty, metadata=five, timeout=60)
+            errors = [m.metadata.error for m in reply.messages if m.metadata.error]
+            if len(reply.messages) != len(addresses) or errors:
+                raise RuntimeError(f"fan-out to the cluster: {len(reply.messages)} replies, "
+                                   f"errors {errors}")
+            bench.waiting_for("Version fan-out to one and to five real nodes")
+            fan = await interleaved({
+                "local": lambda: api.Version(empty),
+                "one": lambda: api.Version(empty, metadata=one),
+                "five": lambda: api.Version(empty, metadata=five)}, FANOUT_CALLS)
+            pids = _node_pids(record)
+            bench.waiting_for("CPU per call of the cluster's processes")
+            cpu_one = await cpu_per_call(pids, lambda: api.Version(empty, metadata=one))
+            cpu_five = await cpu_per_call(pids, lambda: api.Version(empty, metadata=five))
+    finally:
+        bench.waiting_for(f"`talosctl cluster destroy` of {name}")
+        await asyncio.to_thread(destroy_cluster, state, name, timeout=10)
+    lat1, lat5 = statistics.median(fan["one"]), statistics.median(fan["five"])
+    return {
+        "nodes": f"sandbox cluster {name}: 1 control plane + {CLUSTER_WORKERS} workers, "
+                 "called through the control plane's apid",
+        "create_s": round(created_s, 2),
+        "entry_node_local_p50_ms": ms(statistics.median(fan["local"])),
+        "one_node_p50_ms": ms(lat1),
+        "five_nodes_p50_ms": ms(lat5),
+        "five_nodes_p99_ms": ms(pct(fan["five"], 0.99)),
+        "ratio": round(lat5 / lat1, 2),
+        "aim": "ratio <= 1.5",
+        "cpu_ms_per_call": {"one_node": ms(cpu_one), "five_nodes": ms(cpu_five)},
+        # a 5-node call needs cpu_five / cores of wall time even when perfectly parallel
+        "cpu_bound_ratio": round(cpu_five / (os.cpu_count() or 1) / lat1, 2),
+    }
 
 
 async def main(bench: Bench) -> dict[str, object]:
@@ -296,8 +395,10 @@ async def main(bench: Bench) -> dict[str, object]:
                                 FANOUT_CALLS)
         lat1, lat5 = fan["one"], fan["five"]
         # CPU all processes spend per call: what 2 cores must share in a 5-node fan-out
-        cpu_one = await cpu_per_call(procs, lambda: api.Version(empty, metadata=one))
-        cpu_five = await cpu_per_call(procs, lambda: api.Version(empty, metadata=five))
+        cpu_one = await cpu_per_call(popen_pids(procs),
+                                     lambda: api.Version(empty, metadata=one))
+        cpu_five = await cpu_per_call(popen_pids(procs),
+                                      lambda: api.Version(empty, metadata=five))
         reply = await api.Version(empty, metadata=five)
         assert len(reply.messages) == 5 and not any(m.metadata.error
                                                     for m in reply.messages)
@@ -343,6 +444,15 @@ async def main(bench: Bench) -> dict[str, object]:
             if p.stdout is not None:
                 p.stdout.close()
 
+    fanout_cluster: dict[str, object]
+    if os.environ.get("BENCH_API_CLUSTER", "1") == "0":
+        fanout_cluster = {"left_out": "BENCH_API_CLUSTER=0"}
+    elif os.geteuid() != 0:
+        raise SystemExit("fanout_cluster needs root (a sandbox cluster: namespaces, "
+                         "bridges); BENCH_API_CLUSTER=0 leaves it out")
+    else:
+        fanout_cluster = await cluster_fanout(bench, tmp)
+
     p50, f50 = statistics.median(lat), statistics.median(floor_lat)
     return {
         "version": {
@@ -372,6 +482,7 @@ async def main(bench: Bench) -> dict[str, object]:
             "cpu_bound_ratio": round(cpu_five / (os.cpu_count() or 1)
                                      / statistics.median(lat1), 2),
         },
+        "fanout_cluster": fanout_cluster,
         "logs_stream": {
             "through_apid_mb_s": round(proxied_mbs, 1), "direct_mb_s": round(direct_mbs, 1),
             "ratio": round(direct_mbs / proxied_mbs, 2),
