@@ -152,13 +152,24 @@ class ControllerContext:
     async def put(self, ns: str, type: str, id: str, spec: Any, *,
                   labels: Mapping[str, str] | None = None,
                   annotations: Mapping[str, str] | None = None) -> Resource:
-        """Create or update an output owned by this controller; unchanged content is not
-        rewritten (no new version). Records the resource as touched in this pass."""
+        """Create or update an output owned by this controller with `spec` (`modify` with
+        a transform that ignores the current spec)."""
+        return await self.modify(ns, type, id, lambda _: spec, labels=labels,
+                                 annotations=annotations)
+
+    async def modify(self, ns: str, type: str, id: str, transform: Callable[[Any], Any], *,
+                     labels: Mapping[str, str] | None = None,
+                     annotations: Mapping[str, str] | None = None) -> Resource:
+        """Create or update an output owned by this controller (cosi-project's
+        `safe.WriterModify`): `transform(current spec, or None when it does not exist)`
+        returns the wanted spec; unchanged content is not rewritten (no new version).
+        Records the resource as touched in this pass."""
         self._check_write(type)
         ptr = Pointer(ns, type, id)
         if self._touched is not None:
             self._touched.add(ptr)
         cur = self._state.get_nowait(ns, type, id)
+        spec = transform(None if cur is None else cur.spec)
         if cur is None:
             return await self._state.create(
                 Resource.new(ns, type, id, spec, labels=labels, annotations=annotations),

@@ -18,16 +18,18 @@ import grpc
 
 from talos.cosi.clock import Clock, SystemClock
 from talos.cosi.meta import register_definitions
-from talos.cosi.resource import Resource
 from talos.cosi.runtime import Runtime
 from talos.cosi.state import State
-from talos.machined import machine_status
 from talos.machined.apply.applier import Applier
 from talos.machined.config import NodeConfig
+from talos.machined.controllers.config.acquire import RunningConfig
+from talos.machined.controllers.etcd.member import LocalMember
+from talos.machined.controllers.runtime.machine_status import MachineStage, machine_status
 from talos.machined.etcd.factory import etcd_manager
 from talos.machined.etcd.manager import EtcdManager
 from talos.machined.events import EventBus, ServiceStateEvent
 from talos.machined.maintenance import mode as maintenance_hook
+from talos.machined.observed import Observed
 from talos.machined.paths import NodePaths
 from talos.machined.sequencer import Phase, Sequence, Sequencer, Task
 from talos.machined.services.apid import apid_service
@@ -37,14 +39,10 @@ from talos.machined.services.slots import cri_service, kubelet_service
 from talos.machined.services.trustd import trustd_service
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.reaper import Reaper
-from talos.machined.system.service import HealthStatus, ServiceEvent, ServiceSpec, ServiceState
+from talos.machined.system.service import HealthStatus, ServiceEvent, ServiceSpec
 from talos.machined.system.supervisor import Supervisor
-from talos.machinery.resources.v1alpha1 import SERVICE
-from talos.machinery.resources.v1alpha1 import ServiceSpec as ServiceResourceSpec
 
 log = logging.getLogger("talos.machined")
-
-SERVICE_OWNER = "v1alpha1.ServiceController"
 
 
 class ExitAction(enum.Enum):
@@ -85,8 +83,10 @@ class Node:
         self.exit_action: ExitAction | None = None
         self._exit = asyncio.Event()
         self._terminating = False
-        self._service_updates: asyncio.Queue[tuple[str, HealthStatus, ServiceState]] = \
-            asyncio.Queue()
+        #: facts set here and published as resources by their controllers
+        self.machine_stage: MachineStage = Observed(None)
+        self.running_config: RunningConfig = Observed(None)
+        self.etcd_member: LocalMember = Observed(None)
         self.server: grpc.aio.Server | None = None
         self.etcd: EtcdManager | None = None
         self.applier = Applier(self)
@@ -125,7 +125,6 @@ class Node:
                 sup = tg.create_task(self.supervisor.run(), name="supervisor")
                 await self.supervisor.ready()
                 self.supervisor.subscribe(self._on_service_event)
-                svc_sync = tg.create_task(self._sync_services(), name="service-resources")
                 await register_definitions(self.state)
                 maintenance_hook.register_controllers(self)
                 applier = tg.create_task(self.applier.run(), name="config-applier")
@@ -144,7 +143,7 @@ class Node:
                 await maintenance_hook.leave(self)
                 await self.server.stop(grace=0.5)
                 await self.supervisor.stop_all()
-                for t in (sup, svc_sync, rt, applier):
+                for t in (sup, rt, applier):
                     t.cancel()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -161,30 +160,11 @@ class Node:
         # the shutdown wins over a running sequence (as when power is pulled)
         self.sequencer.preempt(self.shutdown_sequence())
 
-    # -- service status as resources ----------------------------------------------------------
+    # -- service events -----------------------------------------------------------------------
 
     def _on_service_event(self, sid: str, ev: ServiceEvent, health: HealthStatus) -> None:
         self.bus.publish(ServiceStateEvent(sid, ev.state, ev.message, health))
-        self._service_updates.put_nowait((sid, health, ev.state))
         log.info("service[%s](%s): %s", sid, ev.state.value, ev.message)
-
-    async def _sync_services(self) -> None:
-        while True:
-            sid, health, state = await self._service_updates.get()
-            spec = ServiceResourceSpec(running=state is ServiceState.RUNNING,
-                                       healthy=health.healthy, unknown=health.unknown)
-            try:
-                cur = self.state.get_nowait(SERVICE.default_namespace, SERVICE.type, sid)
-                if cur is None:
-                    await self.state.create(
-                        Resource.new(SERVICE.default_namespace, SERVICE.type, sid, spec),
-                        owner=SERVICE_OWNER)
-                elif cur.spec != spec:
-                    await self.state.update(cur.with_spec(spec), owner=SERVICE_OWNER)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("updating the service resource of %s failed", sid)
 
     # -- sequences ----------------------------------------------------------------------------
 
@@ -246,20 +226,20 @@ class Node:
 
     def _etcd_service(self) -> ServiceSpec:
         self.etcd = etcd_manager(self.paths, self.supervisor, self.config, self.hostname,
-                                 self.state)
+                                 self.state, self.etcd_member)
         return self.etcd.service_spec()
 
     async def _start_services(self) -> None:
-        await machine_status.publish(self.state, "booting")
+        await self.machine_stage.publish(machine_status("booting"))
         self.supervisor.start_all()
 
     async def _boot_done(self) -> None:
-        await machine_status.publish(self.state, "running", ready=True)
+        await self.machine_stage.publish(machine_status("running", ready=True))
         self.boot_done.set()
         log.info("boot sequence done in %.3fs", time.time() - self.started)
 
     async def _stop_services(self) -> None:
-        await machine_status.publish(self.state, "shuttingDown")
+        await self.machine_stage.publish(machine_status("shuttingDown"))
         order = await self.supervisor.stop_all()
         log.info("services stopped in order: %s", ", ".join(order))
 

@@ -27,7 +27,7 @@ import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from talos.machined import machine_status
+from talos.machined.controllers.runtime.machine_status import machine_status
 from talos.machined.sequencer import Phase, Sequence, Task
 from talos.machinery.errors import FailedPrecondition, InvalidArgument
 
@@ -125,7 +125,7 @@ def reset_sequence(node: Node, p: ResetPlan) -> Sequence:
             await node.etcd.leave_if_member()
 
     async def stop_services() -> None:
-        await machine_status.publish(node.state, "resetting")
+        await node.machine_stage.publish(machine_status("resetting"))
         log.info("reset: %s", p.describe())
         order = await node.supervisor.stop_all()
         log.info("reset: services stopped in order: %s", ", ".join(order))

@@ -31,7 +31,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from talos.machined.apply import machine_config
 from talos.machined.apply.reboot_fields import fields_needing_reboot
 from talos.machined.apply.services import (
     ServiceConfigRule,
@@ -142,7 +141,7 @@ class Applier:
         old = self.node.config
         self.node.config = cfg
         self.service_changes = []
-        await machine_config.publish(self.node.state, cfg)
+        await self.node.running_config.publish(cfg)
         if old is not None and cfg is not None:
             self.service_changes = planned_changes(self.node.supervisor, self.service_rules,
                                                    old, cfg)

@@ -16,8 +16,10 @@ def register_all(node: Node) -> None:
     from talos.machined.controllers.cluster.local_affiliate import LocalAffiliateController
     from talos.machined.controllers.cluster.member import MemberController
     from talos.machined.controllers.cluster.node_identity import NodeIdentityController
+    from talos.machined.controllers.config.acquire import AcquireController
     from talos.machined.controllers.config.machine_type import MachineTypeController
     from talos.machined.controllers.etcd.config import ConfigController
+    from talos.machined.controllers.etcd.member import MemberController as EtcdMemberController
     from talos.machined.controllers.etcd.spec import SpecController
     from talos.machined.controllers.k8s.kubelet_config import KubeletConfigController
     from talos.machined.controllers.k8s.kubelet_spec import KubeletSpecController
@@ -28,9 +30,15 @@ def register_all(node: Node) -> None:
     from talos.machined.controllers.network.time_server_status import (
         TimeServerStatusController,
     )
+    from talos.machined.controllers.runtime.machine_status import MachineStatusController
     from talos.machined.controllers.time.sync import SyncController
+    from talos.machined.controllers.v1alpha1.service import ServiceController
     from talos.machined.ntp import query
 
+    node.runtime.register(AcquireController(node.running_config))
+    node.runtime.register(MachineStatusController(node.machine_stage))
+    node.runtime.register(ServiceController(node.supervisor))
+    node.runtime.register(EtcdMemberController(node.etcd_member))
     set_hostname = socket.sethostname if node.sandbox else None
     node.runtime.register(MachineTypeController())
     node.runtime.register(HostnameStatusController(default=socket.gethostname(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from talos.machined import machine_status
+from talos.machined.controllers.runtime.machine_status import machine_status
 from talos.machined.reset import ENV_STATE_WIPED
 
 if TYPE_CHECKING:
@@ -33,8 +33,8 @@ def register_controllers(node: Node) -> None:
 async def enter(node: Node) -> None:
     from talos.machined.maintenance.server import start
 
-    await machine_status.publish(node.state, "maintenance",
-                                 unmet=(("config", "no machine config: apply one"),))
+    await node.machine_stage.publish(machine_status(
+        "maintenance", unmet=(("config", "no machine config: apply one"),)))
     if node.maintenance_listen:
         node.maintenance_server = await start(node, node.maintenance_listen)
 

@@ -306,8 +306,10 @@ class Supervisor:
     def services(self) -> list[ServiceRunner]:
         return sorted(self._services.values(), key=lambda r: r.id)
 
-    def subscribe(self, listener: Listener) -> None:
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` on every service event; returns the function that removes it."""
         self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     def _emit(self, sid: str, ev: ServiceEvent, health: HealthStatus) -> None:
         for fn in self._listeners:
