@@ -87,17 +87,26 @@ class Metadata(tuple[Any, ...]):
         return tuple.__new__(cls, values)
 
     def evolve(self, **changes: Any) -> Metadata:
-        """A copy with some fields changed (no validation of namespace/type/id changes)."""
+        """A copy with some fields changed (no validation of namespace/type/id changes).
+
+        Nothing changed (an empty map for empty labels included): this very metadata, so
+        the state sees an update of the resource as stored (its fast path)."""
         vals = list(self)
+        changed = False
         for name, value in changes.items():
+            i = _INDEX[name]
             if name in ("labels", "annotations") and not isinstance(value, MappingProxyType):
+                if not value and not vals[i]:
+                    continue  # empty for empty: keep the current map
                 value = _frozen_map(value)
             elif name == "finalizers":
                 value = tuple(value)
             elif name in ("created", "updated"):
                 value = _ns(value)
-            vals[_INDEX[name]] = value
-        return tuple.__new__(Metadata, vals)
+            if value is not vals[i] and value != vals[i]:
+                vals[i] = value
+                changed = True
+        return tuple.__new__(Metadata, vals) if changed else self
 
     @property
     def namespace(self) -> str:
