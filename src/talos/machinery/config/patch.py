@@ -13,6 +13,7 @@ patch scalars win, lists append, except `cluster.network.podSubnets`/`serviceSub
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -232,9 +233,39 @@ def _json_patch(docs: list[Any], ops: list[Any]) -> list[Any]:
     return [_sync(docs[0], current)]
 
 
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("duplicate key")  # the YAML parser names it: parse it that way
+    return out
+
+
+def _reject(_: str) -> Any:
+    raise ValueError("not JSON")  # NaN/Infinity: not JSON; parse it as YAML
+
+
+def _json_ops(text: str | bytes) -> list[Any] | None:
+    """A JSON patch written as JSON (what `talosctl --patch '[{"op": ...}]'` passes), read
+    with the json module: the same values as the YAML parser gives it (JSON is YAML), ~300
+    times faster. Anything else (YAML, duplicate keys, NaN): None, parse it as YAML."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")  # (what the YAML path accepts; it names the error)
+        if not text.lstrip().startswith("["):
+            return None
+        ops = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError included
+        return None
+    return ops if isinstance(ops, list) else None
+
+
 def _apply_one(docs: list[Any], text: str | bytes, source: str) -> list[Any]:
-    patch_docs, _ = yamlio.parse_all(text, source=source)
-    patch_docs = [d for d in patch_docs if d is not None]
+    ops = _json_ops(text)
+    if ops is not None:
+        patch_docs: list[Any] = [ops]
+    else:
+        patch_docs, _ = yamlio.parse_all(text, source=source)
+        patch_docs = [d for d in patch_docs if d is not None]
     if not patch_docs:
         return docs
     try:

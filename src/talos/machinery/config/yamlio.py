@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import io
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,19 @@ def _yaml(style: Style | None = None) -> YAML:
     return y
 
 
+_loaders = threading.local()
+
+
+def _loader() -> YAML:
+    """This thread's round-trip loader, made once: a new YAML instance builds its resolver
+    and constructor again at its first load (~0.1 ms, a fifth of parsing a small patch).
+    Loading leaves nothing behind in it (load_all resets its reader, scanner and parser)."""
+    y: YAML | None = getattr(_loaders, "yaml", None)
+    if y is None:
+        y = _loaders.yaml = _yaml()
+    return y
+
+
 def _decode(data: str | bytes, source: str) -> str:
     if isinstance(data, bytes):
         try:
@@ -99,7 +113,7 @@ def parse_all(data: str | bytes, *, source: str) -> tuple[list[Any], Style]:
     """Every document of a YAML stream (round-trip nodes); syntax errors name line:column."""
     text = _decode(data, source)
     try:
-        docs = list(_yaml().load_all(text))
+        docs = list(_loader().load_all(text))
     except MarkedYAMLError as e:
         raise InvalidConfig([Problem("", "YAML syntax error at "
                                      + describe_error(e, context=True))],
