@@ -40,13 +40,14 @@ def test_machine_boots_into_maintenance_mode_then_serves_mtls_apid_with_an_appli
     vm = boot_vm(qemu.VM(
         serial_log=serial, kernel=artifact(image, "vmlinuz-amd64"),
         initrd=artifact(image, "initramfs-amd64.zst"),
-        cmdline=f"console=ttyS0 random.trust_cpu=on panic=-1 {qemu.USER_NET_IP}",
+        # no ip= argument: machined takes a DHCP lease from qemu's user-mode network
+        cmdline="console=ttyS0 random.trust_cpu=on panic=-1",
         host_forwards=((50000, 50000),), kvm=False))
     to_machined = vm.wait_for_console("talos-init: starting machined")
     to_maintenance = vm.wait_for_console(MAINTENANCE)
     console = vm.console()
     assert "machined is PID 1 of the machine (platform metal)" in console
-    assert f"network: {NODE_IP}/24" in console
+    assert f"network: {NODE_IP}/24 on eth0 from DHCP" in console
 
     out = _talosctl_until_ok(vm, ["version", "--insecure", "-n", "127.0.0.1:50000"])
     assert out.returncode == 0, out.stderr

@@ -9,7 +9,8 @@ maintenance mode lasts until power-off.
 
 The network: the loopback, and the static address of the kernel's `ip=` argument
 (`ip=<client>::<gateway>:<netmask>:<hostname>:<device>:off`, as the kernel documents in
-nfsroot.txt and upstream Talos reads it). DHCP is not done yet.
+nfsroot.txt and upstream Talos reads it), or else a DHCP lease (`dhcp.py`, one-shot: not
+renewed yet) on the first link. Addresses from the machine config are not applied yet.
 """
 
 from __future__ import annotations
@@ -90,38 +91,50 @@ def parse_ip_arg(cmdline: str) -> IpArg | None:
 
 
 def configure_network() -> None:
-    """Apply the `ip=` kernel argument (address, default route, hostname)."""
+    """The `ip=` kernel argument's static address, or a DHCP lease on the first link that
+    is not the loopback when there is no `ip=` (or `ip=dhcp`)."""
     try:
         with open(CMDLINE) as f:
-            arg = parse_ip_arg(f.read())
+            cmdline = f.read()
     except OSError:
-        return
-    if arg is None:
         return
     from pyroute2 import IPRoute
 
+    arg = parse_ip_arg(cmdline)
     with IPRoute() as ipr:
-        if arg.device:
-            found = ipr.link_lookup(ifname=arg.device)
-        else:  # the first link that is not the loopback
-            found = [link["index"] for link in ipr.get_links()
-                     if link.get_attr("IFLA_IFNAME") != "lo"][:1]
-        if not found:
-            log.warning("ip= names no link that exists (%s)", arg.device or "any")
+        links = [(link["index"], link.get_attr("IFLA_IFNAME"), link.get_attr("IFLA_ADDRESS"))
+                 for link in ipr.get_links() if link.get_attr("IFLA_IFNAME") != "lo"]
+        if arg is not None and arg.device:
+            links = [link for link in links if link[1] == arg.device]
+        if not links:
+            log.warning("no network link to configure (%s)",
+                        arg.device if arg and arg.device else "none but the loopback")
             return
-        index = found[0]
+        index, ifname, mac = sorted(links)[0]
         ipr.link("set", index=index, state="up")
+        if arg is not None:
+            address, prefix, gateway, hostname = (arg.address, arg.prefixlen, arg.gateway,
+                                                  arg.hostname)
+            source = "the ip= kernel argument"
+        else:
+            from talos.machined.platform import dhcp
+
+            lease = dhcp.acquire(ifname, bytes.fromhex(mac.replace(":", "")))
+            if lease is None:
+                log.warning("network: no DHCP server answered on %s", ifname)
+                return
+            address, prefix, gateway, hostname = (lease.address, lease.prefixlen,
+                                                  lease.gateway, lease.hostname)
+            source = f"DHCP (server {lease.server}, lease {lease.lease_s}s, not renewed)"
         with contextlib.suppress(Exception):  # already there after a re-exec
-            ipr.addr("add", index=index, address=arg.address, prefixlen=arg.prefixlen)
-        if arg.gateway:
+            ipr.addr("add", index=index, address=address, prefixlen=prefix)
+        if gateway:
             with contextlib.suppress(Exception):
-                ipr.route("add", dst="default", gateway=arg.gateway)
-    if arg.hostname:
+                ipr.route("add", dst="default", gateway=gateway)
+    if hostname:
         with contextlib.suppress(OSError):
-            ctypes.CDLL(None, use_errno=True).sethostname(arg.hostname.encode(),
-                                                          len(arg.hostname))
-    log.info("network: %s/%d on link %d from the ip= kernel argument", arg.address,
-             arg.prefixlen, index)
+            ctypes.CDLL(None, use_errno=True).sethostname(hostname.encode(), len(hostname))
+    log.info("network: %s/%d on %s from %s", address, prefix, ifname, source)
 
 
 def power_off() -> None:
