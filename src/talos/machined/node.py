@@ -1,14 +1,14 @@
-"""The running node: everything machined owns, and the sequences that drive it.
+"""The running node: builds everything machined owns and wires it together.
 
 `Node.serve()` is the whole life of one machined process: install the reaper and signal
-handlers, start the supervisor, the COSI runtime and the API, run `initialize` and `boot`,
-then wait for shutdown or reboot. It returns what the process should do next.
+handlers, start the supervisor, the COSI runtime and the API, run the `initialize` and `boot`
+sequences (`sequencer/sequences.py`), then wait for shutdown or reboot. It returns what the
+process should do next.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import signal
 import socket
@@ -21,17 +21,20 @@ from talos.cosi.meta import register_definitions
 from talos.cosi.runtime import Runtime
 from talos.cosi.state import State
 from talos.machined.apply.applier import Applier
-from talos.machined.config import NodeConfig
+from talos.machined.apply.services import default_rules
+from talos.machined.controllers import register_all
 from talos.machined.controllers.config.acquire import RunningConfig
 from talos.machined.controllers.etcd.member import LocalMember
 from talos.machined.controllers.runtime.machine_status import MachineStage, machine_status
 from talos.machined.etcd.factory import etcd_manager
 from talos.machined.etcd.manager import EtcdManager
 from talos.machined.events import EventBus, ServiceStateEvent
-from talos.machined.maintenance import mode as maintenance_hook
+from talos.machined.maintenance import mode as maintenance
 from talos.machined.observed import Observed
 from talos.machined.paths import NodePaths
-from talos.machined.sequencer import Phase, Sequence, Sequencer, Task
+from talos.machined.sequencer import Sequencer, sequences
+from talos.machined.sequencer.machine import ExitAction
+from talos.machined.server import start_server
 from talos.machined.services.apid import apid_service
 from talos.machined.services.containerd import containerd_service
 from talos.machined.services.extension import load_extensions
@@ -39,15 +42,12 @@ from talos.machined.services.slots import cri_service, kubelet_service
 from talos.machined.services.trustd import trustd_service
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.reaper import Reaper
-from talos.machined.system.service import HealthStatus, ServiceEvent, ServiceSpec
+from talos.machined.system.service import HealthStatus, ServiceEvent
 from talos.machined.system.supervisor import Supervisor
 
 log = logging.getLogger("talos.machined")
 
-
-class ExitAction(enum.Enum):
-    POWEROFF = "poweroff"
-    REBOOT = "reboot"
+__all__ = ["ExitAction", "Node"]
 
 
 class _BufferHandler(logging.Handler):
@@ -63,13 +63,17 @@ class _BufferHandler(logging.Handler):
 
 
 class Node:
+    """Builds the node's parts and wires them: the supervisor, the sequencer, the resource
+    state with its controllers, the applier and the API. It implements the narrow interfaces
+    the others are given (`sequencer.machine.Machine` for the sequences,
+    `server.context.NodeAPI` for the servicers); nothing imports it but PID 1."""
+
     def __init__(self, paths: NodePaths, *, config_path: str | None = None,
                  sandbox: bool = False, clock: Clock | None = None,
                  reaper: Reaper | None = None, maintenance_listen: str | None = None) -> None:
         self.paths = paths
         self.sandbox = sandbox
         self.config_path = config_path
-        self.config: NodeConfig | None = None
         self.clock: Clock = clock or SystemClock()
         self.reaper = reaper or Reaper(reap_all=True)
         self.bus = EventBus()
@@ -79,7 +83,7 @@ class Node:
         self.runtime = Runtime(self.state, clock=self.clock)
         self.machined_log = LogBuffer()
         self.started = time.time()
-        self.boot_done = asyncio.Event()
+        self.booted = asyncio.Event()
         self.exit_action: ExitAction | None = None
         self._exit = asyncio.Event()
         self._terminating = False
@@ -89,7 +93,14 @@ class Node:
         self.etcd_member: LocalMember = Observed(None)
         self.server: grpc.aio.Server | None = None
         self.etcd: EtcdManager | None = None
-        self.applier = Applier(self)
+        self.applier = Applier(
+            paths, self.running_config, supervisor=self.supervisor, sequencer=self.sequencer,
+            reboot=lambda: sequences.reboot(self), clock=self.clock,
+            service_rules=default_rules(paths, lambda: self.hostname, sandbox=sandbox))
+        register_all(self.runtime, paths=paths, sandbox=sandbox, supervisor=self.supervisor,
+                     running_config=self.running_config, machine_stage=self.machine_stage,
+                     etcd_member=self.etcd_member, etcd=lambda: self.etcd,
+                     hostname=lambda: self.hostname)
         #: where maintenance mode serves (host:port); None: not at all (plain mode default)
         self.maintenance_listen = maintenance_listen
         self.maintenance_server: grpc.aio.Server | None = None
@@ -101,8 +112,9 @@ class Node:
 
     @property
     def hostname(self) -> str:
-        if self.config is not None and self.config.hostname:
-            return self.config.hostname
+        cfg = self.running_config.value
+        if cfg is not None and cfg.hostname:
+            return cfg.hostname
         return socket.gethostname()
 
     # -- life ---------------------------------------------------------------------------------
@@ -112,8 +124,6 @@ class Node:
         self._exit.set()
 
     async def serve(self) -> ExitAction:
-        from talos.machined.server import start_server
-
         logging.getLogger("talos").addHandler(self._log_handler)
         loop = asyncio.get_running_loop()
         self.reaper.install(loop)
@@ -126,21 +136,22 @@ class Node:
                 await self.supervisor.ready()
                 self.supervisor.subscribe(self._on_service_event)
                 await register_definitions(self.state)
-                maintenance_hook.register_controllers(self)
                 applier = tg.create_task(self.applier.run(), name="config-applier")
                 rt = tg.create_task(self.runtime.run(), name="cosi-runtime")
                 self.paths.ensure()
                 # a failed initialize is in the events and the log; PID 1 keeps serving
-                await asyncio.wait([self.sequencer.submit(self.initialize_sequence())])
+                await asyncio.wait([self.sequencer.submit(sequences.initialize(self))])
                 booting = "initialize" in self.sequencer.done and not self._terminating
                 self.server = await start_server(self)
                 log.info("machined API listening on %s", self.paths.socket)
-                if booting and self.config is None:
-                    await maintenance_hook.enter(self)
+                if booting and self.running_config.value is None:
+                    self.maintenance_server = await maintenance.enter(
+                        self.machine_stage, self, self.maintenance_listen)
                 elif booting:
-                    self.sequencer.submit(self.boot_sequence())
+                    self.sequencer.submit(sequences.boot(self))
                 await self._exit.wait()
-                await maintenance_hook.leave(self)
+                server, self.maintenance_server = self.maintenance_server, None
+                await maintenance.leave(server)
                 await self.server.stop(grace=0.5)
                 await self.supervisor.stop_all()
                 for t in (sup, rt, applier):
@@ -158,7 +169,7 @@ class Node:
             return
         self._terminating = True
         # the shutdown wins over a running sequence (as when power is pulled)
-        self.sequencer.preempt(self.shutdown_sequence())
+        self.sequencer.preempt(sequences.shutdown(self))
 
     # -- service events -----------------------------------------------------------------------
 
@@ -166,85 +177,53 @@ class Node:
         self.bus.publish(ServiceStateEvent(sid, ev.state, ev.message, health))
         log.info("service[%s](%s): %s", sid, ev.state.value, ev.message)
 
-    # -- sequences ----------------------------------------------------------------------------
+    # -- what the sequences do (sequencer.machine.Machine) ------------------------------------
 
-    def initialize_sequence(self) -> Sequence:
-        return Sequence("initialize", (
-            Phase("config", (Task("loadConfig", self._load_config),)),
-            Phase("system", (Task("setHostname", self._set_hostname),
-                             Task("registerServices", self._register_services))),
-        ))
-
-    def boot_sequence(self) -> Sequence:
-        return Sequence("boot", (
-            Phase("startServices", (Task("startAllServices", self._start_services),)),
-            Phase("done", (Task("bootDone", self._boot_done),)),
-        ))
-
-    def shutdown_sequence(self) -> Sequence:
-        return Sequence("shutdown", (
-            Phase("stopServices", (Task("stopAllServices", self._stop_services),)),
-            Phase("exit", (Task("powerOff", self._power_off),)),
-        ), terminal=True)
-
-    def reboot_sequence(self) -> Sequence:
-        return Sequence("reboot", (
-            Phase("stopServices", (Task("stopAllServices", self._stop_services),)),
-            Phase("exit", (Task("reboot", self._reboot),)),
-        ), terminal=True)
-
-    # -- tasks --------------------------------------------------------------------------------
-
-    async def _load_config(self) -> None:
-        self.config = await self.applier.load_at_boot(maintenance_hook.seed(self))
-        if self.config is None:
+    async def load_config(self) -> None:
+        cfg = await self.applier.load_at_boot(maintenance.seed(self.config_path))
+        if cfg is None:
             log.warning("no machine config in STATE: booting into maintenance mode")
             return
-        log.info("loaded machine config (type %s)", self.config.machine_type or "unknown")
+        log.info("loaded machine config (type %s)", cfg.machine_type or "unknown")
 
-    async def _set_hostname(self) -> None:
-        if self.sandbox and self.config is not None and self.config.hostname:
-            socket.sethostname(self.config.hostname)
-            log.info("hostname set to %s", self.config.hostname)
+    async def set_hostname(self) -> None:
+        cfg = self.running_config.value
+        if self.sandbox and cfg is not None and cfg.hostname:
+            socket.sethostname(cfg.hostname)
+            log.info("hostname set to %s", cfg.hostname)
 
-    async def _register_services(self) -> None:
+    async def register_services(self) -> None:
         """The services of this machine type, as Talos v1.13.9's StartAllServices: trustd and
         etcd exist on control planes only; a worker does not list them at all (clients tell
         the role from the list). The etcd manager exists everywhere: its API refuses
         clearly on a worker."""
-        etcd = self._etcd_service()
+        cfg = self.running_config.value
+        self.etcd = etcd_manager(self.paths, self.supervisor, cfg, self.hostname,
+                                 self.state, self.etcd_member)
         specs = [containerd_service(self.paths),
-                 apid_service(self.config, self.paths, self.hostname, sandbox=self.sandbox)]
-        if self.config is not None and self.config.machine_type in ("controlplane", "init"):
-            specs += [trustd_service(self.config, self.paths, self.hostname,
-                                     sandbox=self.sandbox), etcd]
+                 apid_service(cfg, self.paths, self.hostname, sandbox=self.sandbox)]
+        if cfg is not None and cfg.machine_type in ("controlplane", "init"):
+            specs += [trustd_service(cfg, self.paths, self.hostname, sandbox=self.sandbox),
+                      self.etcd.service_spec()]
         specs += [cri_service(), kubelet_service()]
         specs += await asyncio.to_thread(load_extensions, self.paths.extensions)
         for spec in specs:
             if spec.id not in {r.id for r in self.supervisor.services()}:
                 self.supervisor.register(spec)
 
-    def _etcd_service(self) -> ServiceSpec:
-        self.etcd = etcd_manager(self.paths, self.supervisor, self.config, self.hostname,
-                                 self.state, self.etcd_member)
-        return self.etcd.service_spec()
-
-    async def _start_services(self) -> None:
-        await self.machine_stage.publish(machine_status("booting"))
+    async def start_services(self) -> None:
         self.supervisor.start_all()
 
-    async def _boot_done(self) -> None:
-        await self.machine_stage.publish(machine_status("running", ready=True))
-        self.boot_done.set()
+    async def stop_services(self) -> list[str]:
+        return await self.supervisor.stop_all()
+
+    async def publish_stage(self, stage: str, *, ready: bool = False) -> None:
+        await self.machine_stage.publish(machine_status(stage, ready=ready))
+
+    async def leave_etcd(self) -> None:
+        if self.etcd is not None:
+            await self.etcd.leave_if_member()
+
+    def boot_done(self) -> None:
+        self.booted.set()
         log.info("boot sequence done in %.3fs", time.time() - self.started)
-
-    async def _stop_services(self) -> None:
-        await self.machine_stage.publish(machine_status("shuttingDown"))
-        order = await self.supervisor.stop_all()
-        log.info("services stopped in order: %s", ", ".join(order))
-
-    async def _power_off(self) -> None:
-        self.request_exit(ExitAction.POWEROFF)
-
-    async def _reboot(self) -> None:
-        self.request_exit(ExitAction.REBOOT)

@@ -1,6 +1,8 @@
-"""Reset: leave etcd (graceful), stop services in order, wipe what the request's wipe mode
-names, then reboot or power off. A node whose STATE was wiped comes back in maintenance mode:
-the `--config` file it was first started with is not used again (`ENV_STATE_WIPED`).
+"""Reset plans: what a ResetRequest wipes, checked before anything is stopped (the sequence
+itself is `sequencer.sequences.reset`: leave etcd (graceful), stop services in order, wipe
+what the request's wipe mode names, then reboot or power off). A node whose STATE was
+wiped comes back in maintenance mode: the `--config` file it was first started with is not
+used again (`ENV_STATE_WIPED`).
 
 Wipe modes are Talos's `ResetRequest.WipeMode` (as machined does it in v1.11+):
 
@@ -18,23 +20,13 @@ so naming one is refused (FailedPrecondition) before anything is stopped.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import enum
-import logging
 import os
 import shutil
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from talos.machined.controllers.runtime.machine_status import machine_status
-from talos.machined.sequencer import Phase, Sequence, Task
 from talos.machinery.errors import FailedPrecondition, InvalidArgument
-
-if TYPE_CHECKING:
-    from talos.machined.node import Node
-
-log = logging.getLogger(__name__)
 
 #: set in machined's environment once STATE was wiped, so a re-executed machined does not
 #: seed STATE from its `--config` argument again
@@ -105,7 +97,7 @@ def plan(graceful: bool, reboot: bool, labels: list[tuple[str, bool]],
     return ResetPlan(graceful, reboot, tuple(wipe) if labels else LABELS, wipe_mode)
 
 
-def _empty_directory(path: str) -> None:
+def empty_directory(path: str) -> None:
     try:
         names = os.listdir(path)
     except FileNotFoundError:
@@ -118,36 +110,3 @@ def _empty_directory(path: str) -> None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(p)
 
-
-def reset_sequence(node: Node, p: ResetPlan) -> Sequence:
-    async def leave_etcd() -> None:
-        if node.etcd is not None:
-            await node.etcd.leave_if_member()
-
-    async def stop_services() -> None:
-        await node.machine_stage.publish(machine_status("resetting"))
-        log.info("reset: %s", p.describe())
-        order = await node.supervisor.stop_all()
-        log.info("reset: services stopped in order: %s", ", ".join(order))
-
-    async def wipe(label: str) -> None:
-        path = node.paths.state if label == STATE else node.paths.ephemeral
-        await asyncio.to_thread(_empty_directory, path)
-        log.info("reset: wiped %s (%s)", label, path)
-        if label == STATE:
-            os.environ[ENV_STATE_WIPED] = "1"
-
-    async def finish() -> None:
-        from talos.machined.node import ExitAction
-        node.request_exit(ExitAction.REBOOT if p.reboot else ExitAction.POWEROFF)
-
-    phases = []
-    if p.graceful:
-        phases.append(Phase("leaveEtcd", (Task("leaveEtcd", leave_etcd),)))
-    phases.append(Phase("stopServices", (Task("stopAllServices", stop_services),)))
-    if p.wipe:
-        phases.append(Phase("wipe", tuple(
-            Task(f"wipe{label.capitalize()}", lambda label=label: wipe(label))  # type: ignore[misc]
-            for label in p.wipe)))
-    phases.append(Phase("exit", (Task("reboot" if p.reboot else "powerOff", finish),)))
-    return Sequence("reset", tuple(phases), terminal=True)

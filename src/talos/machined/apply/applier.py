@@ -29,23 +29,23 @@ import difflib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
+from talos.cosi.clock import Clock
 from talos.machined.apply.reboot_fields import fields_needing_reboot
 from talos.machined.apply.services import (
     ServiceConfigRule,
-    default_rules,
     etcd_planned_change,
     planned_changes,
     reconcile,
 )
 from talos.machined.apply.store import ConfigStore
 from talos.machined.config import NodeConfig, parse_config
+from talos.machined.controllers.config.acquire import RunningConfig
+from talos.machined.paths import NodePaths
+from talos.machined.sequencer import Sequence, Sequencer
+from talos.machined.system.supervisor import Supervisor
 from talos.machinery.config.redact import redact_pair
 from talos.machinery.errors import Busy, FailedPrecondition, InvalidArgument
-
-if TYPE_CHECKING:
-    from talos.machined.node import Node
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +100,18 @@ def _duration(seconds: float) -> str:
 
 
 class Applier:
-    def __init__(self, node: Node) -> None:
-        self.node = node
-        self.store = ConfigStore(node.paths)
+    """Owns the running config (`running` is published as the MachineConfig resource by
+    `config.AcquireController`) and STATE's copies of it."""
+
+    def __init__(self, paths: NodePaths, running: RunningConfig, *, supervisor: Supervisor,
+                 sequencer: Sequencer, reboot: Callable[[], Sequence], clock: Clock,
+                 service_rules: list[ServiceConfigRule]) -> None:
+        self.running = running
+        self.supervisor = supervisor
+        self.sequencer = sequencer
+        self.reboot_sequence = reboot
+        self.clock = clock
+        self.store = ConfigStore(paths)
         self._lock = asyncio.Lock()
         self._busy = False
         self._services_lock = asyncio.Lock()
@@ -111,7 +120,7 @@ class Applier:
         #: the persisted config a pending TRY rolls back to
         self._try_rollback: NodeConfig | None = None
         self.rollbacks = 0
-        self.service_rules: list[ServiceConfigRule] = default_rules(node)
+        self.service_rules = service_rules
         #: what the last in-place change did to services (for mode_details)
         self.service_changes: list[str] = []
 
@@ -136,16 +145,15 @@ class Applier:
         return cfg
 
     async def set_running(self, cfg: NodeConfig | None) -> None:
-        """Make `cfg` the running config: node.config and the MachineConfig resource (the
+        """Make `cfg` the running config, published as the MachineConfig resource (the
         controllers take it from there)."""
-        old = self.node.config
-        self.node.config = cfg
+        old = self.running.value
         self.service_changes = []
-        await self.node.running_config.publish(cfg)
+        await self.running.publish(cfg)
         if old is not None and cfg is not None:
-            self.service_changes = planned_changes(self.node.supervisor, self.service_rules,
+            self.service_changes = planned_changes(self.supervisor, self.service_rules,
                                                    old, cfg)
-            etcd = etcd_planned_change(self.node.supervisor, old, cfg)
+            etcd = etcd_planned_change(self.supervisor, old, cfg)
             if self.service_changes:
                 # in the background: a service restarted here may be the one carrying the
                 # reply (apid stops gracefully, finishing the calls in flight)
@@ -159,7 +167,7 @@ class Applier:
     async def _reconcile(self, old: NodeConfig, new: NodeConfig) -> None:
         async with self._services_lock:
             try:
-                await reconcile(self.node.supervisor, self.service_rules, old, new)
+                await reconcile(self.supervisor, self.service_rules, old, new)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -212,7 +220,7 @@ class Applier:
 
     async def _decide(self, new: NodeConfig, mode: int, dry_run: bool,
                       try_timeout: float | None) -> ApplyResult:
-        old = self.node.config
+        old = self.running.value
         if old is None:
             return await self._apply_in_maintenance(new, mode, dry_run)
         reboot_fields = fields_needing_reboot(old.config, new.config)
@@ -303,20 +311,20 @@ class Applier:
         return "; services: " + "; ".join(self.service_changes)
 
     def _check_can_reboot(self) -> None:
-        current = self.node.sequencer.current
+        current = self.sequencer.current
         if current is not None and current not in ("boot",):
             raise Busy(f"sequence {current!r} is in progress; cannot apply a configuration "
                        "that needs a reboot now")
 
     async def _reboot(self) -> None:
         try:
-            self.node.sequencer.submit(self.node.reboot_sequence())
+            self.sequencer.submit(self.reboot_sequence())
         except Busy:
             # boot still running: wait for it, then reboot (the config is already persisted)
             # the sequencer signals no "idle": poll (briefly; boot is short)
-            while self.node.sequencer.current == "boot":  # noqa: ASYNC110
+            while self.sequencer.current == "boot":  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
-            self.node.sequencer.submit(self.node.reboot_sequence())
+            self.sequencer.submit(self.reboot_sequence())
 
     # -- TRY mode -------------------------------------------------------------------------
 
@@ -334,7 +342,7 @@ class Applier:
             self._try_rollback = None
 
     async def _expire(self, seconds: float) -> None:
-        await self.node.clock.sleep(seconds)
+        await self.clock.sleep(seconds)
         async with self._lock:
             target = self._try_rollback
             self._try_rollback = None

@@ -12,16 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from talos.machined.apply.reboot_fields import changed_paths, v1alpha1_tree
 from talos.machined.config import NodeConfig
+from talos.machined.paths import NodePaths
+from talos.machined.services.apid import apid_service
+from talos.machined.services.trustd import trustd_service
 from talos.machined.system.service import ServiceSpec
 from talos.machined.system.supervisor import ServiceRunner, Supervisor
 from talos.machinery.errors import NotFound
-
-if TYPE_CHECKING:
-    from talos.machined.node import Node
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +38,18 @@ class ServiceConfigRule:
                 if any(c == p or c.startswith(p + ".") for p in self.paths)]
 
 
-def default_rules(node: Node) -> list[ServiceConfigRule]:
-    """apid and trustd carry the node's identity (CA, SANs, hostname, token). etcd is not
-    reconfigured in place yet: its member manager keeps cluster state (see the report)."""
-    from talos.machined.services.apid import apid_service
-    from talos.machined.services.trustd import trustd_service
-
+def default_rules(paths: NodePaths, hostname: Callable[[], str], *,
+                  sandbox: bool) -> list[ServiceConfigRule]:
+    """apid and trustd carry the node's identity (CA, SANs, hostname, token); `hostname()`
+    is the node's name when the config names none. etcd is reconfigured by
+    `etcd.SpecController` (its member manager keeps cluster state)."""
     identity = ("machine.ca", "machine.acceptedCAs", "machine.certSANs",
                 "machine.network.hostname")
     return [
         ServiceConfigRule("apid", identity, lambda c: apid_service(
-            c, node.paths, c.hostname or node.hostname, sandbox=node.sandbox)),
+            c, paths, c.hostname or hostname(), sandbox=sandbox)),
         ServiceConfigRule("trustd", (*identity, "machine.token"), lambda c: trustd_service(
-            c, node.paths, c.hostname or node.hostname, sandbox=node.sandbox)),
+            c, paths, c.hostname or hostname(), sandbox=sandbox)),
     ]
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from talos.cosi.state import State
+from talos.machined.apply.reboot_fields import v1alpha1_tree
 from talos.machined.config import NodeConfig
+from talos.machined.controllers.etcd.config import etcd_config_spec
 from talos.machined.controllers.etcd.member import LocalMember
 from talos.machined.etcd.manager import EtcdManager
 from talos.machined.etcd.settings import EtcdSettings, settings_from_config
@@ -42,3 +46,18 @@ def etcd_manager(paths: NodePaths, supervisor: Supervisor, config: NodeConfig | 
                        settings_error=error,
                        on_member=None if member is None else member.publish)
 
+
+
+async def reconfigure(manager: EtcdManager | None, config: NodeConfig | None, hostname: str,
+                      spec: EtcdConfigSpec | None) -> str:
+    """Hand the etcd service the settings of the running config and EtcdConfig `spec`
+    (`etcd.SpecController` calls it on every change); returns what it did ("" nothing).
+    The manager exists once services are registered; before that the service is built from
+    the same resource."""
+    if manager is None or config is None or spec is None:
+        return ""
+    if etcd_config_spec(v1alpha1_tree(config.config)) != spec:
+        return ""  # EtcdConfig has not caught up with the running config yet: next pass
+    # parsing the config and reading the interfaces: off the event loop
+    settings, error = await asyncio.to_thread(settings_for, config, hostname, spec)
+    return await manager.reconfigure(settings, error)

@@ -12,9 +12,10 @@ applied config moves the node to its normal boot (apid then takes over the port)
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 
@@ -22,6 +23,7 @@ from talos.api.machine import machine_pb2_grpc
 from talos.api.storage import storage_pb2_grpc
 from talos.cosi.server import StateServicer, add_to_server
 from talos.machined.maintenance.cert import self_signed
+from talos.machined.server.context import NodeAPI
 from talos.machined.server.machine import MachineServicer
 from talos.machined.server.storage import StorageServicer
 from talos.machined.services.identity import node_addresses
@@ -30,9 +32,6 @@ from talos.machinery.pki.fingerprint import spki_fingerprint
 from talos.machinery.resources import lookup
 from talos.nodeserver.boundary import Boundary
 from talos.nodeserver.tls import TlsListener, start_tls_server
-
-if TYPE_CHECKING:
-    from talos.machined.node import Node
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +116,8 @@ class MaintenanceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         return handler
 
 
-async def start(node: Node, listen: str) -> grpc.aio.Server:
+async def start(node: NodeAPI, listen: str) -> grpc.aio.Server:
     """Serve the maintenance API on `listen` (host:port); stop with `await server.stop()`."""
-    import asyncio
     pair = self_signed(await asyncio.to_thread(node_addresses), node.hostname)
 
     def register(server: grpc.aio.Server) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import TYPE_CHECKING
 
 import grpc
 
@@ -14,6 +13,7 @@ from talos.api.storage import storage_pb2_grpc
 from talos.api.time import time_pb2_grpc
 from talos.cosi.serve import add_services
 from talos.machined.server.cluster import ClusterServicer
+from talos.machined.server.context import NodeAPI
 from talos.machined.server.machine import MachineServicer
 from talos.machined.server.storage import StorageServicer
 from talos.machined.server.time import TimeServicer
@@ -21,14 +21,10 @@ from talos.machinery.constants import GRPC_MESSAGE_SIZE_OPTIONS
 from talos.machinery.errors import FailedPrecondition
 from talos.nodeserver.boundary import Boundary
 
-if TYPE_CHECKING:
-    from talos.machined.node import Node
-
-
 MAX_UNIX_PATH = 107  # sun_path is 108 bytes with the terminating NUL
 
 
-async def start_server(node: Node) -> grpc.aio.Server:
+async def start_server(node: NodeAPI) -> grpc.aio.Server:
     """Serve on `node.paths.socket` (0600, replaced if a stale one exists).
 
     Private from the moment it exists, without touching the process-wide umask (other

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 import grpc
 
 from talos.api.common import common_pb2
 from talos.api.machine import machine_pb2 as m
 from talos.machined import reset
-
-if TYPE_CHECKING:
-    from talos.machined.node import Node
+from talos.machined.sequencer import sequences
+from talos.machined.server.context import NodeAPI
 
 Ctx: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
 class ApplyMethods:
-    node: Node
+    node: NodeAPI
 
     def _md(self) -> common_pb2.Metadata:
         return common_pb2.Metadata(hostname=self.node.hostname)
@@ -41,5 +40,5 @@ class ApplyMethods:
         p = reset.plan(request.graceful, request.reboot,
                        [(s.label, s.wipe) for s in request.system_partitions_to_wipe],
                        list(request.user_disks_to_wipe), int(request.mode))
-        self.node.sequencer.submit(reset.reset_sequence(self.node, p))
+        self.node.sequencer.submit(sequences.reset(self.node, p))
         return m.ResetResponse(messages=[m.Reset(metadata=self._md())])

@@ -17,6 +17,7 @@ import grpc
 
 from talos.api.common import common_pb2
 from talos.api.machine import machine_pb2 as m
+from talos.machined.server.context import NodeAPI
 from talos.machinery.client.clientconfig import (
     ClientConfiguration,
     check_roles,
@@ -27,7 +28,6 @@ from talos.machinery.pki import CertificateAndKey, CertificateAuthority
 
 if TYPE_CHECKING:
     from talos.machined.config import NodeConfig
-    from talos.machined.node import Node
 
 Ctx: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 ROLE_PREFIX = "os:"
@@ -67,14 +67,14 @@ def client_configuration(cfg: NodeConfig | None, roles: list[str],
 
 
 class ClientConfigMethods:
-    node: Node
+    node: NodeAPI
 
     async def GenerateClientConfiguration(
             self, request: m.GenerateClientConfigurationRequest, context: Ctx
     ) -> m.GenerateClientConfigurationResponse:
         ttl = request.crt_ttl.ToTimedelta() if request.HasField("crt_ttl") \
             else dt.timedelta(0)
-        out = await asyncio.to_thread(client_configuration, self.node.config,
+        out = await asyncio.to_thread(client_configuration, self.node.running_config.value,
                                       list(request.roles), ttl)
         return m.GenerateClientConfigurationResponse(messages=[m.GenerateClientConfiguration(
             metadata=common_pb2.Metadata(hostname=self.node.hostname),

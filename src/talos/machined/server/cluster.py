@@ -20,12 +20,12 @@ import grpc
 
 from talos.api.cluster import cluster_pb2, cluster_pb2_grpc
 from talos.api.common import common_pb2
+from talos.machined.server.context import NodeAPI
 from talos.machined.services.apid import identity_files
 from talos.machinery.constants import APID_PORT
 from talos.machinery.errors import FailedPrecondition, TalosError
 
 if TYPE_CHECKING:
-    from talos.machined.node import Node
     from talos.machinery.client.health import ClusterInfo
 
 ROLE_METADATA_KEY = "talos-role"
@@ -33,7 +33,7 @@ DEFAULT_WAIT = 20 * 60.0
 
 
 class ClusterServicer(cluster_pb2_grpc.ClusterServiceServicer):
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: NodeAPI) -> None:
         self.node = node
 
     async def HealthCheck(self, request: cluster_pb2.HealthCheckRequest,

@@ -27,7 +27,6 @@ import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import grpc
 import psutil
@@ -37,11 +36,9 @@ from talos.api.containerd.services.containers.v1 import containers_pb2, containe
 from talos.api.containerd.services.tasks.v1 import tasks_pb2, tasks_pb2_grpc
 from talos.api.containerd.types.task import task_pb2
 from talos.api.machine import machine_pb2 as m
+from talos.machined.server.context import NodeAPI
 from talos.machined.services.containerd import socket_path
 from talos.machinery.errors import FailedPrecondition, InvalidArgument
-
-if TYPE_CHECKING:
-    from talos.machined.node import Node
 
 log = logging.getLogger(__name__)
 
@@ -145,13 +142,13 @@ def service_entries(services: Iterable[tuple[str, int, str]]) -> list[Entry]:
     return out
 
 
-def _process_services(node: Node) -> list[tuple[str, int, str]]:
+def _process_services(node: NodeAPI) -> list[tuple[str, int, str]]:
     """A snapshot, taken on the loop (the supervisor is not thread-safe)."""
     return [(r.id, r.pid or 0, r.spec.process.argv[0]) for r in node.supervisor.services()
             if r.spec.process is not None and not r.spec.skip_reason]
 
 
-async def entries(node: Node, namespace: str, driver: int) -> list[Entry]:
+async def entries(node: NodeAPI, namespace: str, driver: int) -> list[Entry]:
     ns = _namespace(namespace, driver)
     socket = socket_path(node.paths)
     if ns != SYSTEM_NAMESPACE:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 import grpc
 from google.protobuf import empty_pb2
@@ -16,13 +16,11 @@ from google.protobuf import empty_pb2
 from talos.api.common import common_pb2
 from talos.api.machine import machine_pb2 as m
 from talos.machined.etcd.manager import EtcdManager
+from talos.machined.server.context import NodeAPI
 from talos.machinery import kubeconfig
 from talos.machinery.config import load_config
 from talos.machinery.errors import FailedPrecondition
 from talos.machinery.pki import CertificateAndKey
-
-if TYPE_CHECKING:
-    from talos.machined.node import Node
 
 Ctx: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 CHUNK = 64 * 1024
@@ -30,13 +28,13 @@ SNAPSHOT_CHUNK = 1024 * 1024
 
 
 class EtcdMethods:
-    node: Node
+    node: NodeAPI
 
     def _md(self) -> common_pb2.Metadata:
         return common_pb2.Metadata(hostname=self.node.hostname)
 
     def _etcd(self) -> EtcdManager:
-        mgr: EtcdManager | None = getattr(self.node, "etcd", None)
+        mgr = self.node.etcd
         if mgr is None:
             raise FailedPrecondition("etcd is not set up on this node (no machine config yet)")
         return mgr
@@ -131,7 +129,7 @@ class EtcdMethods:
 
     async def Kubeconfig(self, request: empty_pb2.Empty, context: Ctx
                          ) -> AsyncIterator[common_pb2.Data]:
-        cfg = self.node.config
+        cfg = self.node.running_config.value
         if cfg is None or cfg.machine_type not in ("controlplane", "init"):
             raise FailedPrecondition("kubeconfig is only available on control plane nodes")
         data = await asyncio.to_thread(_kubeconfig, cfg.raw)

@@ -15,7 +15,7 @@ import tarfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import grpc
 from google.protobuf import any_pb2, empty_pb2, timestamp_pb2
@@ -23,7 +23,6 @@ from google.protobuf import any_pb2, empty_pb2, timestamp_pb2
 from talos.api.common import common_pb2
 from talos.api.machine import machine_pb2 as m
 from talos.api.machine import machine_pb2_grpc
-from talos.machined import shutdown
 from talos.machined.events import (
     Action,
     Event,
@@ -32,18 +31,17 @@ from talos.machined.events import (
     ServiceStateEvent,
     TaskEvent,
 )
+from talos.machined.sequencer import sequences
 from talos.machined.server import containers, netstat, stats
 from talos.machined.server.apply import ApplyMethods
 from talos.machined.server.clientconfig import ClientConfigMethods
+from talos.machined.server.context import NodeAPI
 from talos.machined.server.etcd import EtcdMethods
 from talos.machined.server.files import FileAccess
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.service import HealthStatus, ServiceState
 from talos.machinery.errors import FailedPrecondition, InvalidArgument, NotFound
 from talos.machinery.version import build_info
-
-if TYPE_CHECKING:
-    from talos.machined.node import Node
 
 Ctx: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 T = TypeVar("T")
@@ -96,7 +94,7 @@ def event_to_proto(ev: Event, hostname: str) -> m.Event:
 
 class MachineServicer(EtcdMethods, ApplyMethods, ClientConfigMethods,
                       machine_pb2_grpc.MachineServiceServicer):
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: NodeAPI) -> None:
         self.node = node
         self.files = FileAccess(node.paths)
 
@@ -422,11 +420,13 @@ class MachineServicer(EtcdMethods, ApplyMethods, ClientConfigMethods,
             name = m.RebootRequest.Mode.Name(mode) if known else str(mode)
             raise InvalidArgument(f"mode: reboot mode {name} is not supported by this node "
                                   "(expected DEFAULT or POWERCYCLE)")
-        self.node.sequencer.submit(self.node.reboot_sequence())
+        self.node.sequencer.submit(sequences.reboot(self.node))
         return m.RebootResponse(messages=[m.Reboot(metadata=self._md())])
 
     async def Shutdown(self, request: m.ShutdownRequest, context: Ctx) -> m.ShutdownResponse:
-        self.node.sequencer.submit(shutdown.shutdown_sequence(self.node, force=request.force))
+        if request.force:
+            log.info("shutdown with force: the cordon/drain phase is skipped")
+        self.node.sequencer.submit(sequences.shutdown(self.node, drain=not request.force))
         return m.ShutdownResponse(messages=[m.Shutdown(metadata=self._md())])
 
 

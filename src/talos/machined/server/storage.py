@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
@@ -12,10 +12,8 @@ from google.protobuf import empty_pb2
 from talos.api.common import common_pb2
 from talos.api.storage import storage_pb2 as s
 from talos.api.storage import storage_pb2_grpc
+from talos.machined.server.context import NodeAPI
 from talos.machinery.errors import FailedPrecondition
-
-if TYPE_CHECKING:
-    from talos.machined.node import Node
 
 SYS_BLOCK = "/sys/block"
 #: virtual devices that are not disks
@@ -76,7 +74,7 @@ def list_disks(sys_block: str = SYS_BLOCK) -> list[s.Disk]:
 
 
 class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: NodeAPI) -> None:
         self.node = node
 
     async def Disks(self, request: empty_pb2.Empty, context: grpc.aio.ServicerContext[Any, Any]

@@ -10,7 +10,6 @@ names: the node never sends packets to arbitrary hosts on a caller's behalf.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import grpc
 from google.protobuf import empty_pb2, timestamp_pb2
@@ -18,11 +17,9 @@ from google.protobuf import empty_pb2, timestamp_pb2
 from talos.api.common import common_pb2
 from talos.api.time import time_pb2, time_pb2_grpc
 from talos.machined.ntp import Sample, query
+from talos.machined.server.context import NodeAPI
 from talos.machinery.errors import FailedPrecondition, TalosError, Unavailable
 from talos.machinery.resources.network import TIME_SERVER_STATUS
-
-if TYPE_CHECKING:
-    from talos.machined.node import Node
 
 
 def _ts(ns: int) -> timestamp_pb2.Timestamp:
@@ -32,7 +29,7 @@ def _ts(ns: int) -> timestamp_pb2.Timestamp:
 
 
 class TimeServicer(time_pb2_grpc.TimeServiceServicer):
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: NodeAPI) -> None:
         self.node = node
 
     def _servers(self) -> tuple[str, ...]:

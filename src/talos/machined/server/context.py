@@ -1,0 +1,41 @@
+"""What machined's API servicers (and the maintenance API) are given: the node's parts they
+serve from, as one typed interface. `talos.machined.node.Node` implements it; a servicer
+never imports the node."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from talos.cosi.runtime import Runtime
+from talos.cosi.state import State
+from talos.machined.apply.applier import Applier
+from talos.machined.controllers.config.acquire import RunningConfig
+from talos.machined.etcd.manager import EtcdManager
+from talos.machined.events import EventBus
+from talos.machined.sequencer import Sequencer
+from talos.machined.sequencer.machine import Machine
+from talos.machined.system.logbuffer import LogBuffer
+from talos.machined.system.supervisor import Supervisor
+
+
+class NodeAPI(Machine, Protocol):
+    #: a node sandbox (PID 1 in its namespaces), not a plain process under a root directory
+    sandbox: bool
+    #: when machined started (time.time())
+    started: float
+    bus: EventBus
+    supervisor: Supervisor
+    sequencer: Sequencer
+    machined_log: LogBuffer
+    state: State
+    runtime: Runtime
+    applier: Applier
+    #: the running config (published as the MachineConfig resource)
+    running_config: RunningConfig
+    #: the etcd manager, once services are registered
+    etcd: EtcdManager | None
+
+    @property
+    def hostname(self) -> str:
+        """The configured hostname, else the kernel's."""
+        ...
