@@ -1,14 +1,24 @@
 """Every method apid knows, from the generated descriptors: its streaming kind and whether
-its replies follow the Talos envelope (so they can be fanned out to several nodes)."""
+its replies follow the Talos envelope (so they can be fanned out to several nodes).
+
+apid reads them from `method_table.py`, written from the descriptors by
+`python -m talos.apid.methods > src/talos/apid/method_table.py` (and checked against them by
+tests/unit/apid/test_method_table.py): loading the descriptors themselves costs a process
+~50 modules and ~2.6 MB of heap, for a table of ~70 rows apid only routes bytes with.
+"""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-from google.protobuf.descriptor import Descriptor
+from talos.apid.method_table import METHODS
+
+if TYPE_CHECKING:
+    from google.protobuf.descriptor import Descriptor
 
 #: Generated modules that declare the services we serve.
 SERVICE_MODULES = (
@@ -48,8 +58,8 @@ def _envelope(msg: Descriptor, streaming: bool) -> bool:
             and f.is_repeated and _has_metadata(f.message_type))
 
 
-@cache
-def known_methods() -> Mapping[str, MethodInfo]:
+def methods_from_descriptors() -> dict[str, MethodInfo]:
+    """The table, read from the generated descriptors of SERVICE_MODULES."""
     out: dict[str, MethodInfo] = {}
     for name in SERVICE_MODULES:
         mod = importlib.import_module(name)
@@ -64,5 +74,31 @@ def known_methods() -> Mapping[str, MethodInfo]:
     return out
 
 
+def render_table(methods: Mapping[str, MethodInfo]) -> str:
+    """The text of method_table.py for `methods`."""
+    lines = ['"""apid\'s method table, written by `python -m talos.apid.methods >',
+             'src/talos/apid/method_table.py` from the generated descriptors (do not edit).',
+             "",
+             "path -> (client_streaming, server_streaming, fanout, request_type)",
+             '"""',
+             "",
+             "METHODS: dict[str, tuple[bool, bool, bool, str]] = {"]
+    for path in sorted(methods):
+        _, *row = astuple(methods[path])
+        lines.append(f"    {path!r}:")
+        lines.append(f"        {tuple(row)!r},")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+@cache
+def known_methods() -> Mapping[str, MethodInfo]:
+    return {path: MethodInfo(path, *row) for path, row in METHODS.items()}
+
+
 def lookup(path: str) -> MethodInfo | None:
     return known_methods().get(path)
+
+
+if __name__ == "__main__":
+    print(render_table(methods_from_descriptors()), end="")

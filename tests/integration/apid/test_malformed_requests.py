@@ -21,7 +21,7 @@ import grpc
 import pytest
 
 from talos.api.machine import machine_pb2 as m
-from talos.apid.methods import MethodInfo, known_methods
+from talos.apid.methods import MethodInfo, methods_from_descriptors
 from talos.apid.server import ApidServer, ApidSettings
 from tests.integration.apid import rawgrpc
 from tests.integration.apid.harness import Pki, free_port
@@ -137,7 +137,7 @@ async def _still_serving(node: Node) -> None:
 async def test_malformed_requests_to_every_method_are_invalid_argument_naming_the_type(
         node: Node) -> None:
     rng = random.Random(14)
-    methods = list(known_methods().values())
+    methods = list(methods_from_descriptors().values())
     assert len(methods) > 60
     calls = [(info, shape, body) for info in methods
              for shape, body in bodies(message_class(info.request_type), rng)]
@@ -176,7 +176,7 @@ async def test_empty_request_to_every_method_is_answered_without_internals(node:
             if details.startswith("malformed request"):
                 problems.append(f"{info.path}: an empty request is a valid message: {details!r}")
         async with asyncio.TaskGroup() as tg:
-            for info in known_methods().values():
+            for info in methods_from_descriptors().values():
                 tg.create_task(one(info))
     assert not problems, "\n".join(problems)
     await _still_serving(node)
@@ -208,7 +208,7 @@ async def test_a_large_valid_request_reaches_machined_through_apid(node: Node) -
     big = m.ApplyConfigurationRequest(data=b"version: v1alpha1\n#" + b"x" * (8 << 20),
                                       dry_run=True).SerializeToString()
     async with node.channel("os:admin") as ch:
-        info = known_methods()["/machine.MachineService/ApplyConfiguration"]
+        info = methods_from_descriptors()["/machine.MachineService/ApplyConfiguration"]
         code, details = await _call(ch, info, big)
     assert code == grpc.StatusCode.INVALID_ARGUMENT, (code, details[:200])
     assert "larger than max" not in details
