@@ -47,7 +47,8 @@ ENTRY_POINTS = frozenset({"talos", "talos.__main__"})
 #: what the generic COSI runtime may use from machinery: errors and the resource type
 #: declaration (plus the COSI `meta` namespace it fills); never a Talos resource domain
 COSI_MACHINERY = frozenset({"talos.machinery.errors", "talos.machinery.resources.definition",
-                            "talos.machinery.resources.meta"})
+                            "talos.machinery.resources.meta",
+                            "talos.machinery.atomic"})  # generic: crash-safe file writes
 #: modules of `cosi` allowed to use Talos API code beyond the generic COSI protos
 #: (`talos.api.v1alpha1`), and why
 COSI_API_EXCEPTIONS: Mapping[str, tuple[tuple[str, ...], str]] = {
