@@ -33,6 +33,7 @@ class RunningVM:
 
     def __init__(self, vm: qemu.VM) -> None:
         self.vm = vm
+        self.beside: list[subprocess.Popen[bytes]] = []
         self.started = time.monotonic()
         # unshare without --fork execs: the shell, then qemu, keep this pid
         script = 'ip link set lo up && exec "$@"'
@@ -40,6 +41,15 @@ class RunningVM:
                                       *qemu.argv(vm)],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
+        # until unshare has run, /proc/PID/ns/net is still the host's
+        host_netns = os.readlink("/proc/self/ns/net")
+        while self.proc.poll() is None:
+            try:
+                if os.readlink(f"/proc/{self.proc.pid}/ns/net") != host_netns:
+                    break
+            except FileNotFoundError:
+                break
+            time.sleep(0.01)
 
     def console(self) -> str:
         try:
@@ -66,7 +76,19 @@ class RunningVM:
         return subprocess.run(["nsenter", f"--net=/proc/{self.proc.pid}/ns/net", "--", *argv],
                               capture_output=True, text=True, timeout=timeout, check=False)
 
+    def start_in_netns(self, argv: list[str]) -> subprocess.Popen[bytes]:
+        """A process beside the VM in its network namespace (a config server: the guest
+        reaches the namespace's 127.0.0.1 as 10.0.2.2), stopped with the VM."""
+        proc = subprocess.Popen(["nsenter", f"--net=/proc/{self.proc.pid}/ns/net", "--",
+                                 *argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.beside.append(proc)
+        return proc
+
     def stop(self) -> None:
+        for proc in self.beside:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait()

@@ -6,6 +6,7 @@ mutual TLS."""
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 
 import pytest
@@ -73,3 +74,34 @@ def test_machine_boots_into_maintenance_mode_then_serves_mtls_apid_with_an_appli
     print(f"\nboot: machined started {to_machined:.1f}s, maintenance API "
           f"{to_maintenance:.1f}s, apid healthy after the config {to_apid:.1f}s "
           "after qemu started")
+
+
+#: a static file server that never resolves names (http.server's HTTPServer calls getfqdn,
+#: which stalls ~10 s in a namespace without DNS)
+FILE_SERVER = ("import functools, http.server, socketserver, sys\n"
+               "h = functools.partial(http.server.SimpleHTTPRequestHandler, "
+               "directory=sys.argv[1])\n"
+               "socketserver.TCPServer(('127.0.0.1', 8080), h).serve_forever()\n")
+
+
+def test_machine_boots_with_the_config_its_talos_config_argument_names(
+        image, boot_vm, tmp_path):
+    cfg = tmp_path / "cfg"
+    gen = subprocess.run(["talosctl", "gen", "config", "vm", f"https://{NODE_IP}:6443",
+                          "-o", str(cfg)], capture_output=True, text=True, check=False)
+    assert gen.returncode == 0, gen.stderr
+    vm = boot_vm(qemu.VM(
+        serial_log=str(tmp_path / "serial.log"), kernel=artifact(image, "vmlinuz-amd64"),
+        initrd=artifact(image, "initramfs-amd64.zst"),
+        cmdline="console=ttyS0 random.trust_cpu=on panic=-1 "
+                "talos.config=http://10.0.2.2:8080/controlplane.yaml",
+        host_forwards=((50000, 50000),)))
+    vm.start_in_netns([sys.executable, "-c", FILE_SERVER, str(cfg)])
+    vm.wait_for_console("talos.config: downloaded the machine config from "
+                        "http://10.0.2.2:8080/controlplane.yaml")
+    vm.wait_for_console(APID_HEALTHY)
+    assert "maintenance mode" not in vm.console()
+    version = _talosctl_until_ok(vm, ["--talosconfig", str(cfg / "talosconfig"), "-e",
+                                      "127.0.0.1:50000", "-n", NODE_IP, "version"])
+    assert version.returncode == 0, version.stderr
+    assert "Traceback" not in vm.console()

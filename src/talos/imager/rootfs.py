@@ -47,6 +47,17 @@ def skeleton(plan: Plan) -> None:
         'HOME_URL="https://www.talos.dev/"\n').encode())
 
 
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def ca_certificates(plan: Plan) -> None:
+    """The build machine's CA bundle (ca-certificates), where OpenSSL looks by default:
+    `talos.config=https://...` needs it."""
+    if os.path.exists(CA_BUNDLE):
+        plan.copy(CA_BUNDLE, CA_BUNDLE)
+        plan.symlink("/usr/lib/ssl/cert.pem", CA_BUNDLE)
+
+
 def python(plan: Plan, src: Sources) -> None:
     exe = f"/usr/bin/python{src.python_version}"
     plan.copy(exe, src.python, 0o755)
@@ -143,6 +154,7 @@ def shared_libraries(plan: Plan) -> None:
 def root_plan(src: Sources) -> Plan:
     plan = Plan()
     skeleton(plan)
+    ca_certificates(plan)
     python(plan, src)
     python_packages(plan)
     binaries(plan, src)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import logging
 import os
 import sys
@@ -62,14 +63,15 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s [%(levelname)s] %(name)s: %(message)s")
     if args.metal:
         from talos.machined.platform import metal
+        atexit.register(metal.power_off)  # PID 1 of a machine never exits (exec is no exit)
         try:
             metal.setup_root()
         except (mounts.MountError, OSError) as exc:
             print(f"machined: cannot set up the machine's mounts: {exc}", file=sys.stderr)
-            metal.power_off()
             return 1
         loopback_up()
         metal.configure_network()
+        args.config = args.config or metal.fetch_config()
         args.sandbox = True  # from here on a machine is run as a sandbox node is
         paths = NodePaths("/")
     elif args.sandbox:
@@ -115,6 +117,4 @@ def main(argv: list[str] | None = None) -> int:
         argv_full = [sys.executable, "-m", "talos", "machined", *(argv or sys.argv[1:])]
         os.execv(sys.executable, argv_full)
     log.info("machined: powered off")
-    if args.metal:
-        metal.power_off()
     return 0

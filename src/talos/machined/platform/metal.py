@@ -29,6 +29,8 @@ log = logging.getLogger("talos.machined.metal")
 MS_NOEXEC = 8
 LINUX_REBOOT_CMD_POWER_OFF = 0x4321FEDC
 CMDLINE = "/proc/cmdline"
+#: where a config named by `talos.config=URL` is downloaded (tmpfs)
+DOWNLOADED_CONFIG = "/run/talos/config.yaml"
 
 #: (source, target, fstype, flags, data): mounted in this order when not mounted yet
 MOUNTS = (
@@ -135,6 +137,55 @@ def configure_network() -> None:
         with contextlib.suppress(OSError):
             ctypes.CDLL(None, use_errno=True).sethostname(hostname.encode(), len(hostname))
     log.info("network: %s/%d on %s from %s", address, prefix, ifname, source)
+
+
+def kernel_arg(cmdline: str, name: str) -> str | None:
+    """The value of the last `name=value` on the kernel command line (the kernel's rule)."""
+    value = None
+    for word in cmdline.split():
+        key, sep, val = word.partition("=")
+        if sep and key == name:
+            value = val
+    return value
+
+
+def fetch_config(timeout_s: float = 120.0) -> str | None:
+    """Download the machine config named by `talos.config=URL` (upstream's kernel argument)
+    into /run, unless STATE holds a config already; the path, to boot with as machined's
+    `--config` (validated and copied into STATE by machined), or None. Retries until the
+    network answers or `timeout_s` passes."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    from talos.machined.paths import NodePaths
+    from talos.machinery.atomic import write_atomic
+
+    try:
+        with open(CMDLINE) as f:
+            url = kernel_arg(f.read(), "talos.config")
+    except OSError:
+        return None
+    if not url or os.path.exists(NodePaths("/").config):
+        return None
+    if not url.startswith(("http://", "https://")):
+        log.warning("talos.config=%s: only http(s) URLs are fetched", url)
+        return None
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                data = resp.read()
+            break
+        except (urllib.error.URLError, OSError) as exc:
+            if time.monotonic() >= deadline:
+                log.warning("talos.config: cannot download the machine config from %s: %s",
+                            url, getattr(exc, "reason", exc))
+                return None
+            time.sleep(2)
+    write_atomic(DOWNLOADED_CONFIG, data)
+    log.info("talos.config: downloaded the machine config from %s", url)
+    return DOWNLOADED_CONFIG
 
 
 def power_off() -> None:
