@@ -19,6 +19,7 @@ import filecmp
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -154,6 +155,13 @@ def main() -> int:
     generate(API_DIR)
     print(f"generated {sum(1 for _ in API_DIR.rglob('*_pb2*.py'))} modules in {API_DIR}",
           file=sys.stderr)
+    # apid reads its method table from a module made from these descriptors (a fresh
+    # interpreter: this one may hold the old generated modules)
+    table = subprocess.run([sys.executable, "-m", "talos.apid.methods"], check=True,
+                           capture_output=True, text=True, cwd=ROOT,
+                           env={**os.environ, "PYTHONPATH": str(ROOT / "src")}).stdout
+    (ROOT / "src/talos/apid/method_table.py").write_text(table)
+    print("wrote src/talos/apid/method_table.py", file=sys.stderr)
     return 0
 
 
