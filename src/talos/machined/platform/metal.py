@@ -50,11 +50,22 @@ MOUNTS = (
 )
 
 
+_active = False
+
+
+def active() -> bool:
+    """True in machined when it runs a machine booted from the image (Version says
+    platform `metal`)."""
+    return _active
+
+
 def setup_root() -> None:
     """Mount what machined needs; each one only if it is not there yet (a re-exec of
     machined finds them all)."""
+    global _active
     if os.getpid() != 1:
         raise MountError("metal mode needs machined to be PID 1 of the machine")
+    _active = True
     for src, target, fstype, flags, data in MOUNTS:
         if os.path.ismount(target):
             continue

@@ -31,6 +31,7 @@ from talos.machined.events import (
     ServiceStateEvent,
     TaskEvent,
 )
+from talos.machined.platform import metal
 from talos.machined.sequencer import sequences
 from talos.machined.server import containers, netstat, stats
 from talos.machined.server.apply import ApplyMethods
@@ -107,6 +108,8 @@ class MachineServicer(EtcdMethods, ApplyMethods, ClientConfigMethods,
         bi = build_info()
         # a sandbox is what Talos calls the container platform (no kernel of its own)
         name, mode = ("container", "container") if self.node.sandbox else ("local", "local")
+        if metal.active():  # a machine booted from the image
+            name, mode = "metal", "metal"
         return m.VersionResponse(messages=[m.Version(
             metadata=self._md(),
             version=m.VersionInfo(tag=bi.tag, sha=bi.sha, built=bi.built,
