@@ -21,11 +21,13 @@ from talos.cosi.meta import register_definitions
 from talos.cosi.runtime import Runtime
 from talos.cosi.state import State
 from talos.machined.apply.applier import Applier
-from talos.machined.apply.services import default_rules
+from talos.machined.config import NodeConfig
 from talos.machined.controllers import register_all
 from talos.machined.controllers.config.acquire import RunningConfig
 from talos.machined.controllers.etcd.member import LocalMember
 from talos.machined.controllers.runtime.machine_status import MachineStage, machine_status
+from talos.machined.controllers.v1alpha1.service_config import stamped
+from talos.machined.controllers.v1alpha1.service_lifecycle import Builder
 from talos.machined.etcd.factory import etcd_manager
 from talos.machined.etcd.manager import EtcdManager
 from talos.machined.events import EventBus, ServiceStateEvent
@@ -42,7 +44,7 @@ from talos.machined.services.slots import cri_service, kubelet_service
 from talos.machined.services.trustd import trustd_service
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.reaper import Reaper
-from talos.machined.system.service import HealthStatus, ServiceEvent
+from talos.machined.system.service import HealthStatus, ServiceEvent, ServiceSpec
 from talos.machined.system.supervisor import Supervisor
 
 log = logging.getLogger("talos.machined")
@@ -93,14 +95,23 @@ class Node:
         self.etcd_member: LocalMember = Observed(None)
         self.server: grpc.aio.Server | None = None
         self.etcd: EtcdManager | None = None
+        #: the services built from the config, by id (rebuilt on a change of their inputs
+        #: by `v1alpha1.ServiceLifecycleController`)
+        self.service_builders: dict[str, Builder] = {
+            "containerd": lambda cfg: containerd_service(paths),
+            "apid": lambda cfg: apid_service(cfg, paths, self._hostname_of(cfg),
+                                             sandbox=sandbox),
+            "trustd": lambda cfg: trustd_service(cfg, paths, self._hostname_of(cfg),
+                                                 sandbox=sandbox),
+        }
         self.applier = Applier(
             paths, self.running_config, supervisor=self.supervisor, sequencer=self.sequencer,
             reboot=lambda: sequences.reboot(self), clock=self.clock,
-            service_rules=default_rules(paths, lambda: self.hostname, sandbox=sandbox))
+            service_builders=self.service_builders)
         register_all(self.runtime, paths=paths, sandbox=sandbox, supervisor=self.supervisor,
                      running_config=self.running_config, machine_stage=self.machine_stage,
                      etcd_member=self.etcd_member, etcd=lambda: self.etcd,
-                     hostname=lambda: self.hostname)
+                     hostname=lambda: self.hostname, service_builders=self.service_builders)
         #: where maintenance mode serves (host:port); None: not at all (plain mode default)
         self.maintenance_listen = maintenance_listen
         self.maintenance_server: grpc.aio.Server | None = None
@@ -112,7 +123,10 @@ class Node:
 
     @property
     def hostname(self) -> str:
-        cfg = self.running_config.value
+        return self._hostname_of(self.running_config.value)
+
+    @staticmethod
+    def _hostname_of(cfg: NodeConfig | None) -> str:
         if cfg is not None and cfg.hostname:
             return cfg.hostname
         return socket.gethostname()
@@ -200,11 +214,12 @@ class Node:
         cfg = self.running_config.value
         self.etcd = etcd_manager(self.paths, self.supervisor, cfg, self.hostname,
                                  self.state, self.etcd_member)
-        specs = [containerd_service(self.paths),
-                 apid_service(cfg, self.paths, self.hostname, sandbox=self.sandbox)]
+        def built(sid: str) -> ServiceSpec:
+            return stamped(self.service_builders[sid](cfg), cfg)
+
+        specs = [built("containerd"), built("apid")]
         if cfg is not None and cfg.machine_type in ("controlplane", "init"):
-            specs += [trustd_service(cfg, self.paths, self.hostname, sandbox=self.sandbox),
-                      self.etcd.service_spec()]
+            specs += [built("trustd"), self.etcd.service_spec()]
         specs += [cri_service(), kubelet_service()]
         specs += await asyncio.to_thread(load_extensions, self.paths.extensions)
         for spec in specs:

@@ -11,6 +11,7 @@ from google.protobuf import empty_pb2
 from talos.api.inspect import inspect_pb2, inspect_pb2_grpc
 from talos.api.machine import machine_pb2 as m
 from talos.api.v1alpha1 import state_pb2
+from talos.machined.controllers.v1alpha1.service_config import SERVICE_CONFIG
 from talos.machinery.resources.definition import declared
 from talos.machinery.resources.meta import META_NAMESPACE, NAMESPACES
 from tests.integration.apply.harness import Machined
@@ -28,10 +29,11 @@ async def published(n: Machined) -> dict[tuple[str, str, str], str]:
     """(namespace, type, id) -> owner of every resource outside `meta` (the definitions and
     namespaces are the registry's, as in cosi-project, not a controller's)."""
     out: dict[tuple[str, str, str], str] = {}
-    namespaces = set(NAMESPACES) | {rt.default_namespace for rt in declared()}
+    types = [*declared(), SERVICE_CONFIG]  # and machined's own (not for `talosctl get`)
+    namespaces = set(NAMESPACES) | {rt.default_namespace for rt in types}
     namespaces.discard(META_NAMESPACE)
     for ns in sorted(namespaces):
-        for rt in declared():
+        for rt in types:
             call = n.cosi.List(state_pb2.ListRequest(namespace=ns, type=rt.type), timeout=10)
             async for item in call:
                 md = item.resource.metadata
@@ -67,7 +69,8 @@ async def test_every_published_resource_is_written_by_a_controller_in_the_graph(
     types = {t for _, t, _ in resources}
     # the ones a direct writer used to publish are among them
     for t in ("MachineConfigs.config.talos.dev", "MachineStatuses.runtime.talos.dev",
-              "Services.v1alpha1.talos.dev", "EtcdMembers.etcd.talos.dev"):
+              "Services.v1alpha1.talos.dev", "EtcdMembers.etcd.talos.dev",
+              "ServiceConfigs.v1alpha1.talos.dev"):
         assert t in types, sorted(types)
     orphans = {f"{ns}/{t}/{i}": owner for (ns, t, i), owner in resources.items()
                if owner not in graph.get(t, set())}

@@ -27,20 +27,16 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from talos.cosi.clock import Clock
+from talos.machined.apply.planned import service_changes
 from talos.machined.apply.reboot_fields import fields_needing_reboot
-from talos.machined.apply.services import (
-    ServiceConfigRule,
-    etcd_planned_change,
-    planned_changes,
-    reconcile,
-)
 from talos.machined.apply.store import ConfigStore
 from talos.machined.config import NodeConfig, parse_config
 from talos.machined.controllers.config.acquire import RunningConfig
+from talos.machined.controllers.v1alpha1.service_lifecycle import Builder
 from talos.machined.paths import NodePaths
 from talos.machined.sequencer import Sequence, Sequencer
 from talos.machined.system.supervisor import Supervisor
@@ -105,7 +101,7 @@ class Applier:
 
     def __init__(self, paths: NodePaths, running: RunningConfig, *, supervisor: Supervisor,
                  sequencer: Sequencer, reboot: Callable[[], Sequence], clock: Clock,
-                 service_rules: list[ServiceConfigRule]) -> None:
+                 service_builders: Mapping[str, Builder]) -> None:
         self.running = running
         self.supervisor = supervisor
         self.sequencer = sequencer
@@ -114,13 +110,12 @@ class Applier:
         self.store = ConfigStore(paths)
         self._lock = asyncio.Lock()
         self._busy = False
-        self._services_lock = asyncio.Lock()
         self._tg: asyncio.TaskGroup | None = None
         self._try_task: asyncio.Task[None] | None = None
         #: the persisted config a pending TRY rolls back to
         self._try_rollback: NodeConfig | None = None
         self.rollbacks = 0
-        self.service_rules = service_rules
+        self.service_builders = service_builders
         #: what the last in-place change did to services (for mode_details)
         self.service_changes: list[str] = []
 
@@ -145,33 +140,17 @@ class Applier:
         return cfg
 
     async def set_running(self, cfg: NodeConfig | None) -> None:
-        """Make `cfg` the running config, published as the MachineConfig resource (the
-        controllers take it from there)."""
+        """Make `cfg` the running config, published as the MachineConfig resource: the
+        controllers take it from there (services whose inputs changed are restarted by
+        `v1alpha1.ServiceLifecycleController` and `etcd.SpecController`, apart from the
+        reply, which a restarting apid still finishes). `service_changes` says what they
+        will do, as seen before the change."""
         old = self.running.value
         self.service_changes = []
-        await self.running.publish(cfg)
         if old is not None and cfg is not None:
-            self.service_changes = planned_changes(self.supervisor, self.service_rules,
+            self.service_changes = service_changes(self.supervisor, self.service_builders,
                                                    old, cfg)
-            etcd = etcd_planned_change(self.supervisor, old, cfg)
-            if self.service_changes:
-                # in the background: a service restarted here may be the one carrying the
-                # reply (apid stops gracefully, finishing the calls in flight)
-                if self._tg is None:
-                    await self._reconcile(old, cfg)
-                else:
-                    self._tg.create_task(self._reconcile(old, cfg), name="service-config")
-            if etcd:
-                self.service_changes.append(etcd)
-
-    async def _reconcile(self, old: NodeConfig, new: NodeConfig) -> None:
-        async with self._services_lock:
-            try:
-                await reconcile(self.supervisor, self.service_rules, old, new)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("reconfiguring services after a config change failed")
+        await self.running.publish(cfg)
 
     # -- ApplyConfiguration ---------------------------------------------------------------
 

@@ -4,10 +4,10 @@ what each needs passed in (no controller sees the node)."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from talos.cosi.runtime import Runtime
-from talos.machined.config import NodeConfig
+from talos.machined.config import NodeConfig, parse_config
 from talos.machined.controllers.block.discovered_volume import DiscoveredVolumeController
 from talos.machined.controllers.block.disk import DiskController
 from talos.machined.controllers.block.volume_status import VolumeStatusController
@@ -40,6 +40,11 @@ from talos.machined.controllers.runtime.machine_status import (
 )
 from talos.machined.controllers.time.sync import SyncController
 from talos.machined.controllers.v1alpha1.service import ServiceController
+from talos.machined.controllers.v1alpha1.service_config import ServiceConfigController
+from talos.machined.controllers.v1alpha1.service_lifecycle import (
+    Builder,
+    ServiceLifecycleController,
+)
 from talos.machined.etcd.factory import reconfigure
 from talos.machined.etcd.manager import EtcdManager
 from talos.machined.ntp import query
@@ -51,9 +56,10 @@ from talos.machinery.resources.etcd import EtcdConfigSpec
 def register_all(runtime: Runtime, *, paths: NodePaths, sandbox: bool, supervisor: Supervisor,
                  running_config: RunningConfig, machine_stage: MachineStage,
                  etcd_member: LocalMember, etcd: Callable[[], EtcdManager | None],
-                 hostname: Callable[[], str]) -> None:
+                 hostname: Callable[[], str], service_builders: Mapping[str, Builder]) -> None:
     """Every controller of a node. `etcd()` is the node's etcd manager once services are
-    registered; `hostname()` the node's name (the configured one, else the kernel's)."""
+    registered; `hostname()` the node's name (the configured one, else the kernel's);
+    `service_builders` build the config-derived services' specs (apid, trustd, containerd)."""
     def config() -> NodeConfig | None:
         return running_config.value
 
@@ -65,6 +71,9 @@ def register_all(runtime: Runtime, *, paths: NodePaths, sandbox: bool, superviso
         AcquireController(running_config),
         MachineStatusController(machine_stage),
         ServiceController(supervisor),
+        ServiceConfigController(),
+        ServiceLifecycleController(supervisor, service_builders,
+                                   lambda raw: parse_config(raw, "MachineConfig")),
         EtcdMemberController(etcd_member),
         MachineTypeController(),
         HostnameStatusController(default=socket.gethostname(), set_hostname=set_hostname),

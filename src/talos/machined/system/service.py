@@ -64,6 +64,9 @@ class ServiceSpec:
     #: started by `start_all` at boot
     autostart: bool = True
     labels: tuple[tuple[str, str], ...] = field(default=())
+    #: the config inputs the spec was built from, as (path, digest) pairs (see
+    #: `controllers/v1alpha1/service_config.py`); () for services not built from the config
+    config_inputs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
