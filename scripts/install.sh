@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(etcd-server etcd-client containerd runc util-linux iproute2 tmux bash-completion)
+DEBIAN_PACKAGES=(etcd-server etcd-client containerd runc util-linux iproute2 tmux bash-completion
+                 tcpdump)
 # the imager (python -m talos imager) and the VM tests: kernel, Debian's python3.11, the tools
 # that make the squashfs, initramfs, UKI and disk image, and qemu with OVMF to boot them
 DEBIAN_PACKAGES+=(linux-image-amd64 python3.11-minimal libpython3.11-stdlib gcc libc6-dev

@@ -31,6 +31,8 @@ COMMANDS: dict[str, str] = {
     "stats": "talos.talosctl.containers:stats",
     "netstat": "talos.talosctl.netstat:netstat",
     "ss": "talos.talosctl.netstat:netstat",
+    "pcap": "talos.talosctl.pcap:pcap",
+    "tcpdump": "talos.talosctl.pcap:pcap",
     "disks": "talos.talosctl.disks:disks",
     "time": "talos.talosctl.timecmd:time_",
     "read": "talos.talosctl.files:read",

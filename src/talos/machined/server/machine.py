@@ -39,6 +39,7 @@ from talos.machined.server.clientconfig import ClientConfigMethods
 from talos.machined.server.context import NodeAPI
 from talos.machined.server.etcd import EtcdMethods
 from talos.machined.server.files import FileAccess
+from talos.machined.server.pcap import PacketCaptureMethods
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.service import HealthStatus, ServiceState
 from talos.machinery.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -93,7 +94,7 @@ def event_to_proto(ev: Event, hostname: str) -> m.Event:
     return m.Event(metadata=common_pb2.Metadata(hostname=hostname), data=data, id=ev.id)
 
 
-class MachineServicer(EtcdMethods, ApplyMethods, ClientConfigMethods,
+class MachineServicer(EtcdMethods, ApplyMethods, ClientConfigMethods, PacketCaptureMethods,
                       machine_pb2_grpc.MachineServiceServicer):
     def __init__(self, node: NodeAPI) -> None:
         self.node = node
