@@ -88,6 +88,7 @@ def build(*, cache_dir: str | None = None, use_cache: bool = True,
     digest = inputs_digest(plan.digest(), src, modules, when)
     final = cache.entry(digest, cache_dir)
     if use_cache and cache.complete(final):
+        os.utime(final)  # used now: the last to be pruned
         with open(os.path.join(final, cache.MANIFEST)) as f:
             return Result(digest, True, final, json.load(f), time.monotonic() - started)
 
@@ -102,6 +103,7 @@ def build(*, cache_dir: str | None = None, use_cache: bool = True,
         os.replace(work, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    cache.prune(base)
     return Result(digest, False, final, manifest, time.monotonic() - started)
 
 

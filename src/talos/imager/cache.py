@@ -7,8 +7,11 @@ so a cache entry is either whole or absent.
 from __future__ import annotations
 
 import os
+import shutil
 
 MANIFEST = "manifest.json"
+#: builds kept (each ~300 MB): every change to the project's sources is a new digest
+KEEP = 3
 
 
 def root() -> str:
@@ -36,3 +39,26 @@ def copy_sparse(src: str, dst: str) -> None:
                 fout.write(chunk)
         fout.truncate()
     os.replace(dst + ".tmp", dst)
+
+
+def prune(base: str, keep: int = KEEP) -> list[str]:
+    """Remove all but the `keep` most recently built entries (and leftovers of builds that
+    died); the paths removed."""
+    try:
+        names = os.listdir(base)
+    except FileNotFoundError:
+        return []
+    entries = [os.path.join(base, n) for n in names if not n.startswith(".")]
+    entries = sorted((p for p in entries if complete(p)), key=os.path.getmtime, reverse=True)
+    doomed = entries[keep:]
+    doomed += [os.path.join(base, n) for n in names if n.startswith(".build-")
+               and not _building(n)]
+    for path in doomed:
+        shutil.rmtree(path, ignore_errors=True)
+    return doomed
+
+
+def _building(name: str) -> bool:
+    """A `.build-<digest>-<pid>` directory whose builder is still alive."""
+    pid = name.rsplit("-", 1)[-1]
+    return pid.isdigit() and os.path.exists(f"/proc/{pid}")
