@@ -1,4 +1,5 @@
-"""`talosctl etcd members|status|snapshot|remove-member|leave|forfeit-leadership`."""
+"""`talosctl etcd members|status|snapshot|remove-member|leave|forfeit-leadership`
+(`etcd downgrade ...` lives in talos.talosctl.etcd_downgrade)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import click
 
 from talos.machinery.atomic import fsync_dir
+from talos.talosctl.etcd_downgrade import downgrade
 from talos.talosctl.formats import emit, output_option
 from talos.talosctl.rpc import check_errors, run_machine
 
@@ -256,3 +258,6 @@ def defrag(ctx: click.Context) -> None:
 
     reply = run_machine(ctx, lambda s, md: s.EtcdDefragment(empty_pb2.Empty(), metadata=md))
     check_errors(reply.messages, "defragmenting etcd")
+
+
+etcd.add_command(downgrade)

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "ss": "talos.talosctl.netstat:netstat",
     "pcap": "talos.talosctl.pcap:pcap",
     "tcpdump": "talos.talosctl.pcap:pcap",
+    "meta": "talos.talosctl.meta:meta",
     "disks": "talos.talosctl.disks:disks",
     "time": "talos.talosctl.timecmd:time_",
     "read": "talos.talosctl.files:read",

@@ -37,8 +37,11 @@ from talos.machined.server import containers, netstat, stats
 from talos.machined.server.apply import ApplyMethods
 from talos.machined.server.clientconfig import ClientConfigMethods
 from talos.machined.server.context import NodeAPI
+from talos.machined.server.cpufreq import CPUFreqMethods
 from talos.machined.server.etcd import EtcdMethods
+from talos.machined.server.etcd_downgrade import EtcdDowngradeMethods
 from talos.machined.server.files import FileAccess
+from talos.machined.server.meta import MetaMethods
 from talos.machined.server.pcap import PacketCaptureMethods
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.service import HealthStatus, ServiceState
@@ -95,6 +98,7 @@ def event_to_proto(ev: Event, hostname: str) -> m.Event:
 
 
 class MachineServicer(EtcdMethods, ApplyMethods, ClientConfigMethods, PacketCaptureMethods,
+                      MetaMethods, CPUFreqMethods, EtcdDowngradeMethods,
                       machine_pb2_grpc.MachineServiceServicer):
     def __init__(self, node: NodeAPI) -> None:
         self.node = node
