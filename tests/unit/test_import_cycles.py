@@ -113,10 +113,31 @@ def imports_of(name: str, path: Path, is_pkg: bool,
     return found
 
 
-def import_graph(root: Path = SRC) -> dict[str, set[str]]:
+def _ancestors(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def with_packages(name: str, targets: set[str], modules: Mapping[str, object]) -> set[str]:
+    """Importing `a.b.c` runs `a/__init__` and `a/b/__init__` first: those packages are
+    imported too, unless they are the importer's own (already initialising) ancestors."""
+    own = set(_ancestors(name)) | {name}
+    out = set(targets)
+    for t in targets:
+        out.update(p for p in _ancestors(t) if p in modules and p not in own)
+    return out
+
+
+def import_graph(root: Path = SRC, *, packages: bool = True) -> dict[str, set[str]]:
+    """Module -> the modules of ours it imports; with `packages`, also the packages whose
+    `__init__` those imports run (what an import really executes: cycles through a package's
+    `__init__` break at run time in one import order and not in another)."""
     modules = modules_under(root)
-    return {name: imports_of(name, path, is_pkg, modules)
-            for name, (path, is_pkg) in modules.items()}
+    graph = {name: imports_of(name, path, is_pkg, modules)
+             for name, (path, is_pkg) in modules.items()}
+    if packages:
+        graph = {name: with_packages(name, targets, modules) for name, targets in graph.items()}
+    return graph
 
 
 def strongly_connected(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:
@@ -213,6 +234,13 @@ def graph() -> dict[str, set[str]]:
     return import_graph()
 
 
+@pytest.fixture(scope="module")
+def direct() -> dict[str, set[str]]:
+    """Only the imports written in each module: what the layering rules are about (a package
+    `__init__` that gathers its modules is the package's own business)."""
+    return import_graph(packages=False)
+
+
 # ------------------------------------------------------------------------- the rules
 
 
@@ -236,7 +264,8 @@ def test_allowlisted_packages_still_have_cycles(graph: dict[str, set[str]]) -> N
     assert not done, f"no cycle left in {done}: remove them from CYCLE_ALLOWLIST"
 
 
-def test_packages_import_only_downward(graph: dict[str, set[str]]) -> None:
+def test_packages_import_only_downward(direct: dict[str, set[str]]) -> None:
+    graph = direct
     tops = {_top(m) for m in graph if m not in ENTRY_POINTS}
     assert tops - {"api"} <= set(LAYERS), (
         f"packages without a layer: {sorted(tops - {'api'} - set(LAYERS))}; add them to "
@@ -257,7 +286,10 @@ def test_api_code_imports_no_talos_package(graph: dict[str, set[str]]) -> None:
     assert not bad, bad
 
 
-def test_cosi_imports_no_talos_domain(graph: dict[str, set[str]]) -> None:
+def test_cosi_imports_no_talos_domain(direct: dict[str, set[str]]) -> None:
+    # TODO(issue 16): talos.machinery.resources/__init__ still declares the whole catalog,
+    # so importing its `definition` module runs every domain: written imports only here
+    graph = direct
     bad = []
     for module, targets in sorted(graph.items()):
         if _top(module) != "cosi":
