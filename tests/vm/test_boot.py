@@ -5,6 +5,8 @@ mutual TLS."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -12,6 +14,7 @@ import time
 import pytest
 
 from talos.imager import qemu
+from tests.prerequisites import in_ci
 from tests.vm.conftest import IMAGE_TOOLS, RunningVM, artifact
 
 pytestmark = [pytest.mark.vm, pytest.mark.root,
@@ -105,3 +108,21 @@ def test_machine_boots_with_the_config_its_talos_config_argument_names(
                                       "127.0.0.1:50000", "-n", NODE_IP, "version"])
     assert version.returncode == 0, version.stderr
     assert "Traceback" not in vm.console()
+
+
+def test_the_metal_disk_image_boots_through_uefi_and_systemd_boot(image, boot_vm, tmp_path):
+    """OVMF finds systemd-boot on the ESP, systemd-boot the UKI under \\EFI\\Linux, and the
+    UKI's own command line and initramfs bring machined up in maintenance mode."""
+    if not (os.path.exists(qemu.OVMF_CODE) and os.path.exists(qemu.OVMF_VARS)):
+        what = f"missing prerequisite: {qemu.OVMF_CODE} (fix: apt-get install ovmf)"
+        (pytest.fail if in_ci() else pytest.skip)(what)
+    vars_copy, disk_copy = tmp_path / "vars.fd", tmp_path / "disk.raw"
+    shutil.copyfile(qemu.OVMF_VARS, vars_copy)
+    subprocess.run(["cp", "--sparse=always", artifact(image, "metal-amd64.raw"),
+                    str(disk_copy)], check=True)
+    vm = boot_vm(qemu.VM(serial_log=str(tmp_path / "serial.log"), uefi=True,
+                         ovmf_vars=str(vars_copy), disk=str(disk_copy)))
+    vm.wait_for_console(MAINTENANCE)
+    console = vm.console()
+    assert "talos.platform=metal" in console  # the UKI's .cmdline section
+    assert "machined is PID 1 of the machine (platform metal)" in console
