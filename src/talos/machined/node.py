@@ -23,7 +23,7 @@ from talos.cosi.state import State
 from talos.machined.apply.applier import Applier
 from talos.machined.config import NodeConfig
 from talos.machined.controllers import register_all
-from talos.machined.controllers.config.acquire import RunningConfig
+from talos.machined.controllers.config.acquire import RunningConfig, running_config
 from talos.machined.controllers.etcd.member import LocalMember
 from talos.machined.controllers.runtime.machine_status import MachineStage, machine_status
 from talos.machined.controllers.v1alpha1.service_config import stamped
@@ -91,7 +91,8 @@ class Node:
         self._terminating = False
         #: facts set here and published as resources by their controllers
         self.machine_stage: MachineStage = Observed(None)
-        self.running_config: RunningConfig = Observed(None)
+        #: the config the applier publishes; read it back with `config()`
+        self.published_config: RunningConfig = Observed(None)
         self.etcd_member: LocalMember = Observed(None)
         self.server: grpc.aio.Server | None = None
         self.etcd: EtcdManager | None = None
@@ -105,11 +106,12 @@ class Node:
                                                  sandbox=sandbox),
         }
         self.applier = Applier(
-            paths, self.running_config, supervisor=self.supervisor, sequencer=self.sequencer,
-            reboot=lambda: sequences.reboot(self), clock=self.clock,
+            paths, self.published_config, self.state, supervisor=self.supervisor,
+            sequencer=self.sequencer, reboot=lambda: sequences.reboot(self), clock=self.clock,
             service_builders=self.service_builders)
         register_all(self.runtime, paths=paths, sandbox=sandbox, supervisor=self.supervisor,
-                     running_config=self.running_config, machine_stage=self.machine_stage,
+                     published_config=self.published_config,
+                     machine_stage=self.machine_stage,
                      etcd_member=self.etcd_member, etcd=lambda: self.etcd,
                      hostname=lambda: self.hostname, service_builders=self.service_builders)
         #: where maintenance mode serves (host:port); None: not at all (plain mode default)
@@ -123,7 +125,11 @@ class Node:
 
     @property
     def hostname(self) -> str:
-        return self._hostname_of(self.running_config.value)
+        return self._hostname_of(self.config())
+
+    def config(self) -> NodeConfig | None:
+        """The running config: the MachineConfig resource (parsed)."""
+        return running_config(self.state)
 
     @staticmethod
     def _hostname_of(cfg: NodeConfig | None) -> str:
@@ -158,7 +164,7 @@ class Node:
                 booting = "initialize" in self.sequencer.done and not self._terminating
                 self.server = await start_server(self)
                 log.info("machined API listening on %s", self.paths.socket)
-                if booting and self.running_config.value is None:
+                if booting and self.config() is None:
                     self.maintenance_server = await maintenance.enter(
                         self.machine_stage, self, self.maintenance_listen)
                 elif booting:
@@ -201,7 +207,7 @@ class Node:
         log.info("loaded machine config (type %s)", cfg.machine_type or "unknown")
 
     async def set_hostname(self) -> None:
-        cfg = self.running_config.value
+        cfg = self.config()
         if self.sandbox and cfg is not None and cfg.hostname:
             socket.sethostname(cfg.hostname)
             log.info("hostname set to %s", cfg.hostname)
@@ -211,7 +217,7 @@ class Node:
         etcd exist on control planes only; a worker does not list them at all (clients tell
         the role from the list). The etcd manager exists everywhere: its API refuses
         clearly on a worker."""
-        cfg = self.running_config.value
+        cfg = self.config()
         self.etcd = etcd_manager(self.paths, self.supervisor, cfg, self.hostname,
                                  self.state, self.etcd_member)
         def built(sid: str) -> ServiceSpec:

@@ -31,11 +31,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from talos.cosi.clock import Clock
+from talos.cosi.state import State
 from talos.machined.apply.planned import service_changes
 from talos.machined.apply.reboot_fields import fields_needing_reboot
 from talos.machined.apply.store import ConfigStore
 from talos.machined.config import NodeConfig, parse_config
-from talos.machined.controllers.config.acquire import RunningConfig
+from talos.machined.controllers.config.acquire import RunningConfig, running_config
 from talos.machined.controllers.v1alpha1.service_lifecycle import Builder
 from talos.machined.paths import NodePaths
 from talos.machined.sequencer import Sequence, Sequencer
@@ -99,10 +100,12 @@ class Applier:
     """Owns the running config (`running` is published as the MachineConfig resource by
     `config.AcquireController`) and STATE's copies of it."""
 
-    def __init__(self, paths: NodePaths, running: RunningConfig, *, supervisor: Supervisor,
+    def __init__(self, paths: NodePaths, running: RunningConfig, state: State, *,
+                 supervisor: Supervisor,
                  sequencer: Sequencer, reboot: Callable[[], Sequence], clock: Clock,
                  service_builders: Mapping[str, Builder]) -> None:
         self.running = running
+        self.state = state
         self.supervisor = supervisor
         self.sequencer = sequencer
         self.reboot_sequence = reboot
@@ -145,7 +148,7 @@ class Applier:
         `v1alpha1.ServiceLifecycleController` and `etcd.SpecController`, apart from the
         reply, which a restarting apid still finishes). `service_changes` says what they
         will do, as seen before the change."""
-        old = self.running.value
+        old = running_config(self.state)
         self.service_changes = []
         if old is not None and cfg is not None:
             self.service_changes = service_changes(self.supervisor, self.service_builders,
@@ -199,7 +202,7 @@ class Applier:
 
     async def _decide(self, new: NodeConfig, mode: int, dry_run: bool,
                       try_timeout: float | None) -> ApplyResult:
-        old = self.running.value
+        old = running_config(self.state)
         if old is None:
             return await self._apply_in_maintenance(new, mode, dry_run)
         reboot_fields = fields_needing_reboot(old.config, new.config)

@@ -16,7 +16,11 @@ from talos.machined.controllers.cluster.discovery_service import DiscoveryServic
 from talos.machined.controllers.cluster.local_affiliate import LocalAffiliateController
 from talos.machined.controllers.cluster.member import MemberController
 from talos.machined.controllers.cluster.node_identity import NodeIdentityController
-from talos.machined.controllers.config.acquire import AcquireController, RunningConfig
+from talos.machined.controllers.config.acquire import (
+    AcquireController,
+    RunningConfig,
+    running_config,
+)
 from talos.machined.controllers.config.machine_type import MachineTypeController
 from talos.machined.controllers.etcd.config import ConfigController
 from talos.machined.controllers.etcd.member import LocalMember
@@ -54,21 +58,21 @@ from talos.machinery.resources.etcd import EtcdConfigSpec
 
 
 def register_all(runtime: Runtime, *, paths: NodePaths, sandbox: bool, supervisor: Supervisor,
-                 running_config: RunningConfig, machine_stage: MachineStage,
+                 published_config: RunningConfig, machine_stage: MachineStage,
                  etcd_member: LocalMember, etcd: Callable[[], EtcdManager | None],
                  hostname: Callable[[], str], service_builders: Mapping[str, Builder]) -> None:
     """Every controller of a node. `etcd()` is the node's etcd manager once services are
     registered; `hostname()` the node's name (the configured one, else the kernel's);
     `service_builders` build the config-derived services' specs (apid, trustd, containerd)."""
     def config() -> NodeConfig | None:
-        return running_config.value
+        return running_config(runtime.state)
 
     async def reconfigure_etcd(spec: EtcdConfigSpec | None) -> str:
         return await reconfigure(etcd(), config(), hostname(), spec)
 
     set_hostname = socket.sethostname if sandbox else None
     for c in (
-        AcquireController(running_config),
+        AcquireController(published_config),
         MachineStatusController(machine_stage),
         ServiceController(supervisor),
         ServiceConfigController(),

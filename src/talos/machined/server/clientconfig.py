@@ -74,7 +74,7 @@ class ClientConfigMethods:
     ) -> m.GenerateClientConfigurationResponse:
         ttl = request.crt_ttl.ToTimedelta() if request.HasField("crt_ttl") \
             else dt.timedelta(0)
-        out = await asyncio.to_thread(client_configuration, self.node.running_config.value,
+        out = await asyncio.to_thread(client_configuration, self.node.config(),
                                       list(request.roles), ttl)
         return m.GenerateClientConfigurationResponse(messages=[m.GenerateClientConfiguration(
             metadata=common_pb2.Metadata(hostname=self.node.hostname),

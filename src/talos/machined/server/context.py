@@ -9,7 +9,7 @@ from typing import Protocol
 from talos.cosi.runtime import Runtime
 from talos.cosi.state import State
 from talos.machined.apply.applier import Applier
-from talos.machined.controllers.config.acquire import RunningConfig
+from talos.machined.config import NodeConfig
 from talos.machined.etcd.manager import EtcdManager
 from talos.machined.events import EventBus
 from talos.machined.sequencer import Sequencer
@@ -30,10 +30,12 @@ class NodeAPI(Machine, Protocol):
     state: State
     runtime: Runtime
     applier: Applier
-    #: the running config (published as the MachineConfig resource)
-    running_config: RunningConfig
     #: the etcd manager, once services are registered
     etcd: EtcdManager | None
+
+    def config(self) -> NodeConfig | None:
+        """The running config (the MachineConfig resource, parsed)."""
+        ...
 
     @property
     def hostname(self) -> str:

@@ -129,7 +129,7 @@ class EtcdMethods:
 
     async def Kubeconfig(self, request: empty_pb2.Empty, context: Ctx
                          ) -> AsyncIterator[common_pb2.Data]:
-        cfg = self.node.running_config.value
+        cfg = self.node.config()
         if cfg is None or cfg.machine_type not in ("controlplane", "init"):
             raise FailedPrecondition("kubeconfig is only available on control plane nodes")
         data = await asyncio.to_thread(_kubeconfig, cfg.raw)
