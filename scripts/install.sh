@@ -9,7 +9,7 @@ DEBIAN_PACKAGES=(etcd-server etcd-client containerd runc util-linux iproute2 tmu
 # that make the squashfs, initramfs, UKI and disk image, and qemu with OVMF to boot them
 DEBIAN_PACKAGES+=(linux-image-amd64 python3.11-minimal libpython3.11-stdlib gcc libc6-dev
                   binutils squashfs-tools zstd systemd-boot-efi fdisk dosfstools mtools
-                  qemu-system-x86 ovmf busybox-static cpio)
+                  qemu-system-x86 ovmf busybox-static cpio xfsprogs)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -18,6 +18,9 @@ BINARIES = {
     "/usr/bin/containerd": ("/usr/bin/containerd", "containerd"),
     "/usr/bin/containerd-shim-runc-v2": ("/usr/bin/containerd-shim-runc-v2", "containerd"),
     "/usr/sbin/runc": ("/usr/sbin/runc", "runc"),
+    # machined formats STATE and EPHEMERAL as xfs when it installs to disk (as upstream);
+    # the one formatting tool shipped (machined writes the partition table itself)
+    "/usr/sbin/mkfs.xfs": ("/usr/sbin/mkfs.xfs", "xfsprogs"),
 }
 
 

@@ -111,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         if guard is not None:
             guard.close()
     if action is ExitAction.REBOOT:
+        if args.metal:
+            from talos.machined.platform import metal
+            metal.reboot()  # returns only when an install failed: re-executes in place
         os.environ[ENV_REBOOTS] = str(reboots + 1)
         sys.stdout.flush()
         sys.stderr.flush()

@@ -117,3 +117,13 @@ def test_partitions_are_found_by_their_gpt_label_in_sysfs(tmp_path):
     assert blockdev.find_by_label("EFI", str(sys_block)) is None
     assert blockdev.partitions("/dev/vda", str(sys_block)) == {"STATE": "/dev/vda3",
                                                               "EPHEMERAL": "/dev/vda4"}
+
+
+def test_the_install_disk_is_read_from_the_stored_machine_config(tmp_path):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("version: v1alpha1\nmachine:\n  type: controlplane\n  install:\n"
+                   "    disk: /dev/vda\n---\napiVersion: v1alpha1\nkind: HostnameConfig\n")
+    assert disk.install_disk(str(cfg)) == "/dev/vda"
+    cfg.write_text("version: v1alpha1\nmachine:\n  type: worker\n")
+    assert disk.install_disk(str(cfg)) is None
+    assert disk.install_disk(str(tmp_path / "missing.yaml")) is None

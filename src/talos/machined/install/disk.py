@@ -125,15 +125,29 @@ def copy_tree(src: str, dst: str) -> None:
                          mode=os.stat(path).st_mode & 0o7777)
 
 
-def mount_installed() -> dict[str, str]:
-    """At boot: mount the STATE and EPHEMERAL partitions found by label (on any disk) when
-    they hold xfs, at /system/state and /var. {mount point: device} of what was mounted."""
-    mounted = {}
-    for label, target in FORMATTED:
-        dev = blockdev.find_by_label(label)
-        if dev is None or not blockdev.is_xfs(dev) or os.path.ismount(target):
-            continue
-        mount(dev, target)
-        mounted[target] = dev
-        log.info("%s: mounted %s (%s)", target, dev, label)
-    return mounted
+def mount_label(label: str, target: str) -> str | None:
+    """At boot: mount the partition labelled `label` (on any disk) at `target` when it holds
+    xfs (an installed machine); its device, or None (then the caller mounts a tmpfs)."""
+    dev = blockdev.find_by_label(label)
+    if dev is None or not blockdev.is_xfs(dev):
+        return None
+    mount(dev, target)
+    log.info("%s: mounted %s (%s)", target, dev, label)
+    return dev
+
+
+def install_disk(config_path: str) -> str | None:
+    """`machine.install.disk` of the machine config at `config_path`, or None."""
+    import yaml
+
+    try:
+        with open(config_path) as f:
+            docs = list(yaml.safe_load_all(f))
+    except (OSError, yaml.YAMLError):
+        return None
+    for doc in docs:
+        if isinstance(doc, dict) and isinstance(doc.get("machine"), dict):
+            inst = doc["machine"].get("install")
+            if isinstance(inst, dict) and isinstance(inst.get("disk"), str) and inst["disk"]:
+                return str(inst["disk"])
+    return None

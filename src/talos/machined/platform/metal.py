@@ -3,9 +3,11 @@
 The initramfs init (talos/imager/init/init.c) hands over with /dev (devtmpfs), /proc and
 /sys mounted on a read-only squashfs root. Here machined adds what a real kernel does not
 give it and a sandbox got from its launcher: /dev/pts, /dev/shm, the cgroup2 hierarchy,
-tmpfs at /run, /tmp and /system (its `state` and `run`), and /var. Until the node is
-installed to a disk (a later step) STATE and EPHEMERAL are tmpfs: a config applied in
-maintenance mode lasts until power-off.
+tmpfs at /run, /tmp and /system (its `state` and `run`), and /var. STATE and
+EPHEMERAL are the xfs partitions labelled STATE and EPHEMERAL when the machine is installed
+(install/disk.py), tmpfs otherwise. A reboot on metal is a real reboot(2); the first one after
+a config naming `machine.install.disk` was applied in maintenance mode installs to that disk
+first.
 
 The network: the loopback, and the static address of the kernel's `ip=` argument
 (`ip=<client>::<gateway>:<netmask>:<hostname>:<device>:off`, as the kernel documents in
@@ -28,6 +30,9 @@ log = logging.getLogger("talos.machined.metal")
 
 MS_NOEXEC = 8
 LINUX_REBOOT_CMD_POWER_OFF = 0x4321FEDC
+LINUX_REBOOT_CMD_RESTART = 0x01234567
+#: mount point -> GPT label of the partition mounted there on an installed machine
+INSTALLED = {"/system/state": "STATE", "/var": "EPHEMERAL"}
 CMDLINE = "/proc/cmdline"
 #: where a config named by `talos.config=URL` is downloaded (tmpfs)
 DOWNLOADED_CONFIG = "/run/talos/config.yaml"
@@ -51,6 +56,7 @@ MOUNTS = (
 
 
 _active = False
+_installed = False
 
 
 def active() -> bool:
@@ -62,14 +68,25 @@ def active() -> bool:
 def setup_root() -> None:
     """Mount what machined needs; each one only if it is not there yet (a re-exec of
     machined finds them all)."""
-    global _active
+    global _active, _installed
     if os.getpid() != 1:
         raise MountError("metal mode needs machined to be PID 1 of the machine")
     _active = True
+    from talos.machined.install import disk
+
     for src, target, fstype, flags, data in MOUNTS:
         if os.path.ismount(target):
+            _installed = _installed or (target == "/system/state"
+                                        and _fstype(target) == "xfs")
             continue
         os.makedirs(target, exist_ok=True)
+        if target in INSTALLED:
+            try:
+                if disk.mount_label(INSTALLED[target], target) is not None:
+                    _installed = _installed or target == "/system/state"
+                    continue
+            except disk.InstallError as exc:
+                log.error("%s; using a tmpfs instead", exc)
         _mount(src, target, fstype, flags, data)
     log.info("machined is PID 1 of the machine (platform metal): mounts set up")
 
@@ -197,6 +214,43 @@ def fetch_config(timeout_s: float = 120.0) -> str | None:
     write_atomic(DOWNLOADED_CONFIG, data)
     log.info("talos.config: downloaded the machine config from %s", url)
     return DOWNLOADED_CONFIG
+
+
+def _fstype(target: str) -> str | None:
+    try:
+        with open("/proc/self/mounts") as f:
+            found = [line.split()[2] for line in f if line.split()[1:2] == [target]]
+    except OSError:
+        return None
+    return found[-1] if found else None
+
+
+def reboot() -> None:
+    """ExitAction.REBOOT on metal: a real reboot(2) through the firmware. When STATE is still
+    the tmpfs of maintenance mode and its config names `machine.install.disk`, install to
+    that disk first (partition, format, store the config). Returns only when the install
+    failed: the caller re-executes machined in place (the config stays in the tmpfs)."""
+    from talos.machined.install import disk
+    from talos.machined.paths import NodePaths
+    from talos.machinery.errors import TalosError
+
+    if not _installed:
+        target = disk.install_disk(NodePaths("/").config)
+        if target is not None:
+            try:
+                disk.install(target, "/system/state")
+            except (TalosError, OSError) as exc:
+                log.error("install to %s failed: %s", target, exc)
+                return
+            log.info("installed to %s: rebooting from it", target)
+    os.sync()
+    for target in ("/var", "/system/state"):
+        if _fstype(target) == "xfs":
+            with contextlib.suppress(Exception):
+                disk.umount(target)
+    os.sync()
+    log.info("rebooting the machine")
+    ctypes.CDLL(None, use_errno=True).reboot(LINUX_REBOOT_CMD_RESTART)
 
 
 def power_off() -> None:
