@@ -22,9 +22,9 @@ from talos.cosi.runtime import Runtime
 from talos.cosi.state import State
 from talos.machined.apply.applier import Applier
 from talos.machined.config import NodeConfig
-from talos.machined.controllers import register_all
 from talos.machined.controllers.config.acquire import RunningConfig, running_config
 from talos.machined.controllers.etcd.member import LocalMember
+from talos.machined.controllers.register import register_all
 from talos.machined.controllers.runtime.machine_status import MachineStage, machine_status
 from talos.machined.controllers.v1alpha1.service_config import stamped
 from talos.machined.controllers.v1alpha1.service_lifecycle import Builder
