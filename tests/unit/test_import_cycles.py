@@ -37,7 +37,8 @@ LAYERS: Mapping[str, frozenset[str]] = {
     "machined": frozenset({"nodeserver", "cosi", "machinery"}),
     # `talosctl cluster create` drives the provisioner, as upstream talosctl uses pkg/provision
     "talosctl": frozenset({"provision", "machinery"}),
-    "provision": frozenset({"machinery"}),
+    # the qemu provisioner boots the imager's assets (built once when missing)
+    "provision": frozenset({"machinery", "imager"}),
     "imager": frozenset({"machinery"}),
 }
 #: `python -m talos` dispatches to every program; the root package holds only a docstring

@@ -32,6 +32,11 @@ class VM:
     host_forwards: tuple[tuple[int, int], ...] = ()  # (host port, guest port) on 127.0.0.1
     nic: str = "virtio-net-pci"
     kvm: bool = False
+    #: a tap device on the host (made beforehand, e.g. on a bridge) instead of user-mode
+    #: networking; host_forwards do not apply to it
+    tap: str = ""
+    #: the NIC's MAC address (VMs on one bridge need distinct ones); qemu's default if empty
+    mac: str = ""
 
 
 def kvm_usable() -> bool:
@@ -47,10 +52,14 @@ def argv(vm: VM) -> list[str]:
     if vm.uefi:
         out += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
                 "-drive", f"if=pflash,format=raw,unit=1,file={vm.ovmf_vars}"]
-    else:
+    if vm.kernel:  # with uefi too: OVMF then boots the kernel qemu hands it (fw_cfg)
         out += ["-kernel", vm.kernel, "-initrd", vm.initrd, "-append", vm.cmdline]
     if vm.disk:
         out += ["-drive", f"if=virtio,format=raw,file={vm.disk}"]
-    fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}" for h, g in vm.host_forwards)
-    out += ["-netdev", f"user,id=n0{fwd}", "-device", f"{vm.nic},netdev=n0"]
+    if vm.tap:
+        out += ["-netdev", f"tap,id=n0,ifname={vm.tap},script=no,downscript=no"]
+    else:
+        fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}" for h, g in vm.host_forwards)
+        out += ["-netdev", f"user,id=n0{fwd}"]
+    out += ["-device", f"{vm.nic},netdev=n0" + (f",mac={vm.mac}" if vm.mac else "")]
     return out

@@ -118,6 +118,16 @@ def cluster_talosconfig(name: str, generated: Talosconfig,
     return Talosconfig(context=name, contexts={name: ctx})
 
 
+def refuse_existing(opts: CreateOptions, p: Plan) -> None:
+    """AlreadyExists when the cluster's directory or bridge is there."""
+    if opts.directory.exists() or network.link_exists(p.net.bridge):
+        raise AlreadyExists(
+            f"cluster {opts.name!r} already exists ({opts.directory}"
+            f"{', link ' + p.net.bridge if network.link_exists(p.net.bridge) else ''}): "
+            f"destroy it first with `talosctl cluster destroy --name {opts.name} "
+            f"--state {opts.state_dir}`")
+
+
 Report = Callable[[str], None]
 
 
@@ -126,12 +136,7 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
     context. On failure everything is removed and CreateFailed raised."""
     p = plan(opts)
     directory = opts.directory
-    if directory.exists() or network.link_exists(p.net.bridge):
-        raise AlreadyExists(
-            f"cluster {opts.name!r} already exists ({directory}"
-            f"{', link ' + p.net.bridge if network.link_exists(p.net.bridge) else ''}): "
-            f"destroy it first with `talosctl cluster destroy --name {opts.name} "
-            f"--state {opts.state_dir}`")
+    refuse_existing(opts, p)
     step = "check network"
     report(f"checking that {p.net.cidr} is free on this host")
     network.check_cidr_free(p.net.cidr)

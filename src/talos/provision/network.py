@@ -285,6 +285,23 @@ def attach_node(net: ClusterNetwork, node: str, pid: int,
     return host_end
 
 
+def attach_tap(net: ClusterNetwork, node: str) -> str:
+    """Make a VM node's persistent tap device (qemu opens it by name) on the bridge, up.
+    It takes the name a sandbox node's host veth end would, so removing links works the
+    same for both; returns it."""
+    name = host_veth_name(net.cluster, node)
+    with _iproute() as ipr:
+        bridge = _index(ipr, net.bridge)
+        if bridge is None:
+            raise FailedPrecondition(f"bridge {net.bridge} is missing")
+        ipr.link("add", ifname=name, kind="tuntap", mode="tap")
+        idx = _index(ipr, name)
+        assert idx is not None
+        ipr.link("set", index=idx, master=bridge)
+        ipr.link("set", index=idx, state="up")
+    return name
+
+
 def delete_link(name: str) -> bool:
     """Remove a link by name if it exists (only names this module made are passed here)."""
     if not (name.startswith(BRIDGE_PREFIX) or name.startswith(VETH_PREFIX)):

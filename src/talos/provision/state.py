@@ -34,12 +34,14 @@ class NodeRecord:
     pid: int = 0
     #: host pid of the `unshare` launcher (machined's parent)
     launcher_pid: int = 0
-    #: host end of the node's veth pair
+    #: host end of the node's veth pair (a VM's: its tap device)
     veth: str = ""
+    #: a VM's serial-console log (empty for a sandbox node: machined.log is its console)
+    console_log: str = ""
 
     @property
     def log_path(self) -> str:
-        return os.path.join(self.directory, "machined.log")
+        return self.console_log or os.path.join(self.directory, "machined.log")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class ClusterRecord:
     nodes: tuple[NodeRecord, ...] = field(default=())
     #: host pid of the cluster's discovery service (0: none)
     discovery_pid: int = 0
+    #: "sandbox" (namespaces) or "qemu" (VMs booted from the image)
+    provisioner: str = "sandbox"
 
     @property
     def controlplanes(self) -> tuple[NodeRecord, ...]:
