@@ -1,0 +1,137 @@
+"""`talosctl cluster create qemu`: a cluster whose nodes are qemu VMs booted from the image,
+on taps on a bridge, configured through `talos.config=`; `cluster show` names each node's
+serial console; `cluster destroy` leaves nothing (process, tap, bridge, route, file).
+
+Runs the real talosctl as a subprocess, as a user would; one control plane and no worker
+(each emulated VM keeps a core busy)."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from talos.provision import network
+from talos.provision.destroy import destroy_cluster, node_processes
+from talos.provision.state import ClusterRecord
+from tests import reservations
+from tests.leftovers import leftovers, snapshot
+from tests.vm.conftest import IMAGE_TOOLS
+
+pytestmark = [pytest.mark.vm, pytest.mark.root,
+              pytest.mark.requires(*IMAGE_TOOLS, "qemu-system-x86_64", "ip")]
+
+
+@dataclass
+class QemuCluster:
+    name: str
+    cidr: str
+    state: Path
+    talosconfig: Path
+
+    @property
+    def directory(self) -> Path:
+        return self.state.resolve() / self.name
+
+    def talosctl(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        res = subprocess.run([sys.executable, "-m", "talos", "talosctl", *args],
+                             capture_output=True, text=True, timeout=timeout, check=False,
+                             stdin=subprocess.DEVNULL,
+                             env={**os.environ, "TALOSCONFIG": str(self.talosconfig)})
+        assert "Traceback" not in res.stderr, res.stderr
+        return res
+
+    def leftovers(self, pids: list[int]) -> list[str]:
+        left = [f"process {p.pid}" for p in node_processes(str(self.directory))]
+        left += [f"qemu pid {pid}" for pid in pids if _alive(pid)]
+        names = {network.bridge_name(self.name)}
+        names |= {network.host_veth_name(self.name, f"{self.name}-controlplane-{i}")
+                  for i in range(1, 4)}
+        left += [f"link {n}" for n in sorted(names) if network.link_exists(n)]
+        cidr = ipaddress.IPv4Network(self.cidr)
+        left += [f"route/address {o.describe()}" for o in network.host_ipv4_networks()
+                 if o.network.overlaps(cidr)]
+        if self.directory.exists():
+            left.append(f"directory {self.directory}: {sorted(os.listdir(self.directory))}")
+        return left
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.fixture
+def qemu_cluster(tmp_path: Path, image) -> Iterator[QemuCluster]:
+    """A cluster name and free CIDR (reserved against other test runs); whatever the test
+    does, the cluster is destroyed afterwards and nothing of it may be left."""
+    c = QemuCluster(name=reservations.cluster_name("qvm"), cidr=reservations.free_cidr("10.213"),
+                    state=tmp_path / "clusters", talosconfig=tmp_path / "talosconfig")
+    taps = {network.host_veth_name(c.name, f"{c.name}-controlplane-{i}") for i in range(1, 4)}
+    before = snapshot(tmp_path, link_names={network.bridge_name(c.name), *taps})
+    yield c
+    destroy_cluster(c.state, c.name, timeout=10)
+    left = c.leftovers([]) + leftovers(before)
+    assert not left, f"the test left behind: {left}"
+
+
+async def _platform(talosconfig: Path, context: str) -> str:
+    """The platform the node's Version reports, asked through mutual-TLS apid."""
+    from google.protobuf import empty_pb2
+
+    from talos.api.machine import machine_pb2_grpc
+    from talos.machinery.client.connection import ConnectionOptions, connect
+    from talos.machinery.client.talosconfig import Talosconfig
+
+    ctx = Talosconfig.load(talosconfig).get(context)
+    conn = await connect(ConnectionOptions.from_context(ctx))
+    try:
+        reply = await machine_pb2_grpc.MachineServiceStub(conn.channel).Version(
+            empty_pb2.Empty(), timeout=120)
+    finally:
+        await conn.close()
+    return str(reply.messages[0].platform.name)
+
+
+def test_qemu_cluster_boots_a_vm_that_serves_mtls_apid_as_metal_and_destroy_leaves_nothing(
+        qemu_cluster: QemuCluster) -> None:
+    c = qemu_cluster
+    created = c.talosctl("cluster", "create", "qemu", "--name", c.name, "--cidr", c.cidr,
+                         "--controlplanes", "1", "--workers", "0", "--state", str(c.state),
+                         "--skip-kubeconfig")
+    assert created.returncode == 0, created.stdout + created.stderr
+    assert "PROVISIONER           qemu (VMs)" in created.stdout
+    record = ClusterRecord.load(c.directory)
+    (node,) = record.nodes
+    assert record.provisioner == "qemu" and node.role == "controlplane"
+    assert ipaddress.IPv4Address(node.address) in ipaddress.IPv4Network(c.cidr)
+    console = Path(node.log_path)
+    # the kernel and machined of the VM wrote there: it is a real machine, not a sandbox
+    text = console.read_text(errors="replace")
+    assert "machined is PID 1 of the machine (platform metal)" in text
+    assert "talos.config: downloaded the machine config" in text
+
+    version = c.talosctl("-n", node.address, "version")
+    assert version.returncode == 0, version.stderr
+    assert f"NODE:        {node.address}" in version.stdout
+    assert asyncio.run(_platform(c.talosconfig, c.name)) == "metal"
+
+    shown = c.talosctl("cluster", "show", "--name", c.name, "--state", str(c.state))
+    assert shown.returncode == 0, shown.stderr
+    assert "qemu (VMs)" in shown.stdout
+    row = next(line for line in shown.stdout.splitlines() if line.startswith(node.name))
+    assert node.address in row and str(console) in row and "running" in row
+
+    destroyed = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))
+    assert destroyed.returncode == 0, destroyed.stderr
+    assert c.leftovers([node.pid]) == []
