@@ -160,6 +160,11 @@ def _create(ctx: click.Context, *, qemu: Any, name: str, controlplanes: int, wor
     from talos.talosctl.connect import _global
 
     timeout = parse_duration(wait_timeout, "--wait-timeout")
+    if qemu is not None:
+        try:
+            qemu.validate()
+        except TalosError as e:
+            _fail(str(e))
     _require_root()
     opts = CreateOptions(name=name, state_dir=Path(state), cidr=cidr,
                          controlplanes=controlplanes, workers=workers,
