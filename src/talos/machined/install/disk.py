@@ -18,7 +18,8 @@ import subprocess
 
 from talos.machined.install import blockdev, gpt
 from talos.machinery.atomic import write_atomic
-from talos.machinery.errors import FailedPrecondition
+from talos.machinery.config import yamlio
+from talos.machinery.errors import FailedPrecondition, TalosError
 
 log = logging.getLogger("talos.machined.install")
 
@@ -138,14 +139,12 @@ def mount_label(label: str, target: str) -> str | None:
 
 def install_disk(config_path: str) -> str | None:
     """`machine.install.disk` of the machine config at `config_path`, or None."""
-    import yaml
-
     try:
-        with open(config_path) as f:
-            docs = list(yaml.safe_load_all(f))
-    except (OSError, yaml.YAMLError):
+        with open(config_path, "rb") as f:
+            docs, _ = yamlio.parse_all(f.read(), source=config_path)
+    except (OSError, TalosError):
         return None
-    for doc in docs:
+    for doc in (yamlio.to_plain(d) for d in docs):
         if isinstance(doc, dict) and isinstance(doc.get("machine"), dict):
             inst = doc["machine"].get("install")
             if isinstance(inst, dict) and isinstance(inst.get("disk"), str) and inst["disk"]:
