@@ -18,7 +18,7 @@ def add_services(server: grpc.aio.Server, state: State, runtime: Runtime | None 
                  authorize: Authorize | None = None, hostname: str = "") -> None:
     add_to_server(StateServicer(state, authorize=authorize), server)
     if runtime is not None:
-        inspect_pb2_grpc.add_InspectServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        inspect_pb2_grpc.add_InspectServiceServicer_to_server(
             InspectServicer(runtime, hostname), server)
 
 

@@ -186,7 +186,7 @@ class StateServicer(state_pb2_grpc.StateServicer):
 
 
 def add_to_server(servicer: StateServicer, server: grpc.aio.Server) -> None:
-    state_pb2_grpc.add_StateServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+    state_pb2_grpc.add_StateServicer_to_server(servicer, server)
 
 
 __all__ = ["StateServicer", "add_to_server", "event_to_proto", "query_from_proto"]

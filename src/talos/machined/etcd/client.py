@@ -63,9 +63,9 @@ class _Conn:
             ("grpc.initial_reconnect_backoff_ms", 100),
             ("grpc.max_reconnect_backoff_ms", 1000),
         ])
-        self.kv = pb_grpc.KVStub(self.channel)  # type: ignore[no-untyped-call]
-        self.cluster = pb_grpc.ClusterStub(self.channel)  # type: ignore[no-untyped-call]
-        self.maintenance = pb_grpc.MaintenanceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.kv = pb_grpc.KVStub(self.channel)
+        self.cluster = pb_grpc.ClusterStub(self.channel)
+        self.maintenance = pb_grpc.MaintenanceStub(self.channel)
 
 
 class EtcdClient:

@@ -121,9 +121,9 @@ async def start(node: NodeAPI, listen: str) -> grpc.aio.Server:
     pair = self_signed(await asyncio.to_thread(node_addresses), node.hostname)
 
     def register(server: grpc.aio.Server) -> None:
-        machine_pb2_grpc.add_MachineServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        machine_pb2_grpc.add_MachineServiceServicer_to_server(
             MachineServicer(node), server)
-        storage_pb2_grpc.add_StorageServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        storage_pb2_grpc.add_StorageServiceServicer_to_server(
             StorageServicer(node), server)
         add_to_server(StateServicer(node.state, authorize=authorize_read), server)
 

@@ -44,13 +44,13 @@ async def start_server(node: NodeAPI) -> grpc.aio.Server:
         os.unlink(sock)
     server = grpc.aio.server(interceptors=[Boundary()],
                              options=[("grpc.so_reuseport", 0), *GRPC_MESSAGE_SIZE_OPTIONS])
-    machine_pb2_grpc.add_MachineServiceServicer_to_server(  # type: ignore[no-untyped-call]
+    machine_pb2_grpc.add_MachineServiceServicer_to_server(
         MachineServicer(node), server)
-    time_pb2_grpc.add_TimeServiceServicer_to_server(  # type: ignore[no-untyped-call]
+    time_pb2_grpc.add_TimeServiceServicer_to_server(
         TimeServicer(node), server)
-    cluster_pb2_grpc.add_ClusterServiceServicer_to_server(  # type: ignore[no-untyped-call]
+    cluster_pb2_grpc.add_ClusterServiceServicer_to_server(
         ClusterServicer(node), server)
-    storage_pb2_grpc.add_StorageServiceServicer_to_server(  # type: ignore[no-untyped-call]
+    storage_pb2_grpc.add_StorageServiceServicer_to_server(
         StorageServicer(node), server)
     add_services(server, node.state, node.runtime, hostname=node.hostname)
     server.add_insecure_port(f"unix:{sock}")

@@ -110,8 +110,8 @@ async def containerd_entries(socket: str, ns: str) -> list[Entry]:
         raise FailedPrecondition(f"containerd is not running on this node (no socket at {socket})")
     md = (("containerd-namespace", ns),)
     async with grpc.aio.insecure_channel(f"unix:{socket}") as ch:
-        cs = containers_pb2_grpc.ContainersStub(ch)  # type: ignore[no-untyped-call]
-        ts = tasks_pb2_grpc.TasksStub(ch)  # type: ignore[no-untyped-call]
+        cs = containers_pb2_grpc.ContainersStub(ch)
+        ts = tasks_pb2_grpc.TasksStub(ch)
         try:
             containers = await cs.List(containers_pb2.ListContainersRequest(), metadata=md,
                                        timeout=CONTAINERD_TIMEOUT)

@@ -95,7 +95,7 @@ class DiscoveryClient:
 
     async def _session(self) -> None:
         async with self._channel() as channel:
-            stub = cluster_pb2_grpc.ClusterStub(channel)  # type: ignore[no-untyped-call]
+            stub = cluster_pb2_grpc.ClusterStub(channel)
             await stub.Hello(pb.HelloRequest(cluster_id=self.cluster_id,
                                              client_version=version.TAG),
                              timeout=CALL_TIMEOUT)
