@@ -10,6 +10,8 @@ DEBIAN_PACKAGES=(etcd-server etcd-client containerd runc util-linux iproute2 tmu
 DEBIAN_PACKAGES+=(linux-image-amd64 python3.11-minimal libpython3.11-stdlib gcc libc6-dev
                   binutils squashfs-tools zstd systemd-boot-efi fdisk dosfstools mtools
                   qemu-system-x86 ovmf busybox-static cpio xfsprogs)
+# the local cluster's OCI registry (provision/registry.py; started by `cluster create`)
+DEBIAN_PACKAGES+=(docker-registry)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

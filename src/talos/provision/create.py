@@ -20,7 +20,7 @@ from talos.machinery.client.talosconfig import Context, Talosconfig
 from talos.machinery.config import apply_patches, load_patch_arg
 from talos.machinery.config.generate import GenerateOptions, generate
 from talos.machinery.errors import AlreadyExists, InvalidArgument, TalosError
-from talos.provision import bytecode, discovery, network, sandbox
+from talos.provision import bytecode, discovery, network, registry, sandbox
 from talos.provision.destroy import destroy_cluster
 from talos.provision.state import ClusterRecord, NodeRecord
 
@@ -97,15 +97,19 @@ def plan(opts: CreateOptions) -> Plan:
     return Plan(net, tuple(nodes))
 
 
-def node_config(base: str, hostname: str, patches: Sequence[str], gateway: str = "") -> str:
+def node_config(base: str, hostname: str, patches: Sequence[str], gateway: str = "",
+                with_registry: bool = False) -> str:
     """The node's config: the generated one, its hostname (and the cluster's discovery
-    service at `gateway`), then the user's patches."""
+    service at `gateway`, and its registry as a mirror when `with_registry`), then the
+    user's patches."""
     own = f"machine:\n  network:\n    hostname: {hostname}\n"
     if gateway:
         own += discovery.config_patch(gateway)
-    loaded = [own, *(load_patch_arg(p) for p in patches)]
-    sources = ["hostname", *(p if p.startswith("@") else f"--config-patch #{i + 1}"
-                             for i, p in enumerate(patches))]
+    mirror = [registry.config_patch(gateway)] if gateway and with_registry else []
+    loaded = [own, *mirror, *(load_patch_arg(p) for p in patches)]
+    sources = ["hostname", *(["registry mirror"] if mirror else []),
+               *(p if p.startswith("@") else f"--config-patch #{i + 1}"
+                 for i, p in enumerate(patches))]
     result: str = apply_patches(base, loaded, sources=sources)
     return result
 
@@ -145,6 +149,8 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
     report("generating PKI, machine configs and the talosconfig")
     cps = p.controlplane_addresses
     try:
+        # the cluster's registry (issue 18) runs when Debian's docker-registry is installed
+        with_registry = registry.available()
         gen_opts = GenerateOptions(cluster_name=opts.name, endpoint=f"https://{cps[0]}:6443",
                                    talosconfig_endpoints=cps)
         generated = generate(gen_opts)
@@ -154,7 +160,8 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
             patches = (*opts.config_patches, *(opts.config_patches_controlplane
                                                if role == "controlplane"
                                                else opts.config_patches_worker))
-            return node_config(base, name, patches, gateway=str(p.net.gateway))
+            return node_config(base, name, patches, gateway=str(p.net.gateway),
+                               with_registry=with_registry)
 
         # Without patches of the user's (which may fail: found out here, before anything is
         # created) a node's config is made just before it is launched (~0.1 s each), so the
@@ -211,6 +218,11 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
         record = replace(record, discovery_pid=discovery.launch(directory, str(p.net.gateway),
                                                                 opts.python))
         record.save()
+        if with_registry:
+            step = "start registry"
+            record = replace(record, registry_pid=registry.launch(directory,
+                                                                  str(p.net.gateway)))
+            record.save()
 
         step = "attach nodes"
         for i, node in enumerate(record.nodes):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from talos.machinery import constants
 from talos.machinery.errors import NotFound
-from talos.provision import discovery, network
+from talos.provision import discovery, network, registry
 from talos.provision.state import ClusterRecord
 
 MNT_DETACH = 2
@@ -133,6 +133,7 @@ def stop_processes(cluster_dir: str, record: ClusterRecord | None, report: Destr
     """SIGTERM each node's machined (graceful shutdown), wait, then SIGKILL what is left."""
     if record is not None:
         discovery.stop(record.discovery_pid, cluster_dir)
+        registry.stop(record.registry_pid, cluster_dir)
     procs = node_processes(cluster_dir)
     inits = {p.pid for p in procs if p.namespace_init}
     if record is not None:

@@ -57,6 +57,8 @@ class ClusterRecord:
     nodes: tuple[NodeRecord, ...] = field(default=())
     #: host pid of the cluster's discovery service (0: none)
     discovery_pid: int = 0
+    #: host pid of the cluster's OCI registry (provision/registry.py; 0: none)
+    registry_pid: int = 0
     #: "sandbox" (namespaces) or "qemu" (VMs booted from the image)
     provisioner: str = "sandbox"
 
