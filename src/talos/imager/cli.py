@@ -4,6 +4,7 @@ cache) and copy them to an output directory."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from talos.imager.build import ARTIFACTS, build, export
@@ -22,7 +23,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def parse_installer_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m talos imager installer",
+        description="build (or take from the cache) the installer image and push it to a "
+                    "registry")
+    p.add_argument("--push", metavar="REF", required=True,
+                   help="push the installer image as REF (HOST[:PORT]/NAME:TAG)")
+    p.add_argument("--plain-http", action="store_true",
+                   help="speak plain HTTP to the registry (a local cluster's registry)")
+    p.add_argument("--kernel-version", help="kernel in /boot to use (default: the newest)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="build even when ~/.cache/talos-py/images holds this build")
+    return p.parse_args(argv)
+
+
+def installer_main(argv: list[str]) -> int:
+    """`python -m talos imager installer --push REF`: the installer OCI archive of this
+    version, pushed with the oras client."""
+    from talos.imager.push import check_registry, push_layout
+    args = parse_installer_args(argv)
+    try:
+        check_registry(args.push, args.plain_http)
+        result = build(use_cache=not args.no_cache, kernel_version=args.kernel_version)
+        pushed = push_layout(os.path.join(result.directory, "installer-amd64.tar"),
+                             args.push, plain_http=args.plain_http)
+    except (ImageBuildError, OSError) as exc:
+        print(f"imager: {exc}", file=sys.stderr)
+        return 1
+    print(f"pushed {pushed.ref}@{pushed.digest} ({pushed.blobs} blobs)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    rest = sys.argv[1:] if argv is None else argv
+    if rest[:1] == ["installer"]:
+        return installer_main(rest[1:])
     args = parse_args(argv)
     try:
         result = build(use_cache=not args.no_cache, kernel_version=args.kernel_version)
