@@ -72,12 +72,19 @@ def process_memory(p: psutil.Process) -> dict[str, float]:
             "uss_mb": round(full.uss / 2**20, 1)}
 
 
+def _is_python(p: psutil.Process) -> bool:
+    # a process forked by machined's fork server is named after its service (apid)
+    return os.path.basename(p.exe()).startswith("python")
+
+
 def _label(p: psutil.Process) -> str:
     if p.name().startswith("python"):
         args = p.cmdline()[1:]
         # `python -m talos machined ...` -> "machined"
         if len(args) >= 3 and args[0] == "-m" and args[1] == "talos":
             return args[2]
+        if len(args) >= 2 and args[0] == "-m" and args[1].endswith(".forkserver"):
+            return "forkserver"
         return " ".join(args[:3])
     return p.name()
 
@@ -103,7 +110,7 @@ def node_memory(record: ClusterRecord) -> dict[str, dict[str, object]]:
             try:
                 name = _label(p)
                 mem = process_memory(p)
-                is_python = p.name().startswith("python")
+                is_python = _is_python(p)
             except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
                 continue
             rows.append({"process": name, "pid": p.pid, **mem})

@@ -12,7 +12,8 @@ inside a node. They get only what running the code needs:
   site-packages directory (so the code runs whether or not it is installed, and an
   installed one never moves site-packages ahead of the standard library), then the
   starter's PYTHONPATH entries; the starter's
-  PYTHONHOME, PYTHONDONTWRITEBYTECODE, PYTHONUNBUFFERED and PYTHONPYCACHEPREFIX when set.
+  PYTHONHOME, PYTHONDONTWRITEBYTECODE, PYTHONUNBUFFERED and PYTHONPYCACHEPREFIX when set;
+- TALOS_FORKSERVER when set (the switch back to spawning apid and trustd).
 
 Callers add their own variables (the sandbox markers, ETCDCTL_API, an extension's
 environment) on top.
@@ -32,6 +33,9 @@ LOCALE = "C.UTF-8"
 #: caches the code; nothing else of the starter's Python settings)
 PYTHON_VARS = ("PYTHONHOME", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED",
                "PYTHONPYCACHEPREFIX")
+#: talos's own switches carried over from the starter when set: TALOS_FORKSERVER=0 makes a
+#: node's machined spawn apid and trustd instead of forking them (machined/system/forkserver)
+TALOS_VARS = ("TALOS_FORKSERVER",)
 
 
 def code_path() -> str | None:
@@ -56,6 +60,6 @@ def process_environment(extra: Mapping[str, str] | None = None, *, home: str = "
                 if p and p not in entries]
     if entries:
         env["PYTHONPATH"] = os.pathsep.join(entries)
-    env.update({k: src[k] for k in PYTHON_VARS if src.get(k)})
+    env.update({k: src[k] for k in (*PYTHON_VARS, *TALOS_VARS) if src.get(k)})
     env.update(extra or {})
     return env

@@ -2,7 +2,8 @@
 
 Both obtain their certificate (see `identity.py`) as the precondition of every start, are
 healthy once their port accepts a connection, and are left alone by a plain-mode machined
-(`--root`, tests), which shares the host network.
+(`--root`, tests), which shares the host network. Both are forked from machined's fork
+server (`system/forkserver.py`) when it works, so they share its imported modules.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def identity_service(service_id: str, config: NodeConfig, hostname: str,
     return ServiceSpec(
         id=service_id,
         process=ProcessSpec(argv=(sys.executable, "-m", "talos", service_id,
-                                  "--listen", f"0.0.0.0:{port}", *args)),
+                                  "--listen", f"0.0.0.0:{port}", *args),
+                            fork=True),
         precondition=identity,
         precondition_description=("the node's address and its certificate"
                                   + ("" if config.machine_type in ("controlplane", "init")

@@ -8,6 +8,10 @@ Each process leads its own process group and dies with machined (see `groupguard
 a parent-death signal, which fires when the spawning thread ends, and the loop thread lives
 as long as machined serves. Once the process has exited, what is left of its group (children
 it did not wait for) is killed, as Talos does with a service's cgroup.
+
+A spec with `fork` set is forked by the fork server (`forkserver.py`) when one is given and
+forking works; its exit status then comes from the server, not from the reaper. Any failure
+of the server falls back to spawning.
 """
 
 from __future__ import annotations
@@ -15,32 +19,75 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import os
 import shutil
 import signal
 import subprocess
 
+from talos.machined.system.forkserver import ForkServer, ForkServerError
 from talos.machined.system.groupguard import kill_group, with_parent_death_signal
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.reaper import Reaper
 from talos.machined.system.service import ProcessSpec
 from talos.machinery.environment import process_environment
 
+logger = logging.getLogger(__name__)
+
 
 class ProcessRunner:
-    def __init__(self, spec: ProcessSpec, reaper: Reaper, log: LogBuffer) -> None:
+    def __init__(self, spec: ProcessSpec, reaper: Reaper, log: LogBuffer,
+                 forkserver: ForkServer | None = None) -> None:
         self.spec = spec
         self.reaper = reaper
         self.log = log
+        self.forkserver = forkserver
+        #: whether the running process came from the fork server
+        self.forked = False
         self.pid: int | None = None
         self._popen: subprocess.Popen[bytes] | None = None
         self._exit: asyncio.Future[int] | None = None
         self._rfd: int | None = None
 
-    def start(self) -> int:
+    async def launch(self) -> int:
+        """Start the process: forked by the fork server when the spec allows it and the
+        server works, spawned otherwise. Its pid."""
+        if self.spec.fork and self.forkserver is not None:
+            try:
+                return await self._fork(self.forkserver)
+            except ForkServerError as exc:
+                logger.warning("cannot fork %s, spawning it: %s", self.spec.argv[-1:], exc)
+        return self.start()
+
+    def _env(self) -> dict[str, str]:
+        return (process_environment(dict(self.spec.env)) if self.spec.base_env
+                else dict(self.spec.env))
+
+    async def _fork(self, server: ForkServer) -> int:
         loop = asyncio.get_running_loop()
-        env = (process_environment(dict(self.spec.env)) if self.spec.base_env
-               else dict(self.spec.env))
+        rfd, wfd = os.pipe()
+        try:
+            pid, exit_fut = await server.spawn(self.spec.argv, self._env(), self.spec.cwd, wfd)
+        except BaseException:
+            os.close(rfd)
+            raise
+        finally:
+            os.close(wfd)
+        if self.reaper.guard is not None:
+            self.reaper.guard.watch(pid)
+        self.forked = True
+        self.pid = pid
+        self._exit = exit_fut
+        self._exit.add_done_callback(self._on_exit)
+        os.set_blocking(rfd, False)
+        self._rfd = rfd
+        loop.add_reader(rfd, self._on_output)
+        return pid
+
+    def start(self) -> int:
+        """Spawn the process (see `launch`). Its pid."""
+        loop = asyncio.get_running_loop()
+        env = self._env()
         argv = self.spec.argv
         # setpriv reports a missing program only in the log: keep the spawn error instead
         if shutil.which(argv[0], path=env.get("PATH", os.defpath)) is None:

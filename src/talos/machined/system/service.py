@@ -33,6 +33,9 @@ class ProcessSpec:
     #: the explicit base environment (PATH, locale, HOME, Python's; see
     #: `talos.machinery.environment`) underneath `env`; never machined's own environment
     base_env: bool = True
+    #: may be forked from machined's fork server (`system/forkserver.py`) instead of spawned:
+    #: argv must be this interpreter with -m or -c; spawned whenever forking fails
+    fork: bool = False
 
 
 HealthCheck = Callable[[], Awaitable[None]]  # returns when healthy, raises when not

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from talos.cosi.clock import Clock, SystemClock
+from talos.machined.system.forkserver import ForkServer
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.reaper import Reaper
 from talos.machined.system.runner import ProcessRunner
@@ -174,9 +175,10 @@ class ServiceRunner:
         assert spec.process is not None
         while True:
             self._record(ServiceState.STARTING, "Starting service")
-            runner = ProcessRunner(spec.process, self.sup.reaper, self.log)
+            runner = ProcessRunner(spec.process, self.sup.reaper, self.log,
+                                   self.sup.forkserver)
             try:
-                pid = runner.start()
+                pid = await runner.launch()
             except OSError as exc:
                 self._record(ServiceState.FAILED, f"Failed to start: {exc}")
                 code: int | None = None
@@ -277,9 +279,12 @@ class ServiceRunner:
 
 
 class Supervisor:
-    def __init__(self, reaper: Reaper, clock: Clock | None = None) -> None:
+    def __init__(self, reaper: Reaper, clock: Clock | None = None,
+                 forkserver: ForkServer | None = None) -> None:
         self.reaper = reaper
         self.clock: Clock = clock or SystemClock()
+        #: forks the services whose process spec allows it (apid, trustd); None: spawn all
+        self.forkserver = forkserver
         self._services: dict[str, ServiceRunner] = {}
         self._listeners: list[Listener] = []
         self._tg: asyncio.TaskGroup | None = None
@@ -322,13 +327,17 @@ class Supervisor:
 
     async def run(self) -> None:
         """Own the lifecycle tasks until cancelled; cancelling kills what still runs."""
-        async with asyncio.TaskGroup() as tg:
-            self._tg = tg
-            self._ready.set()
-            try:
-                await asyncio.Event().wait()
-            finally:
-                self._tg = None
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self._tg = tg
+                self._ready.set()
+                try:
+                    await asyncio.Event().wait()
+                finally:
+                    self._tg = None
+        finally:
+            if self.forkserver is not None:
+                self.forkserver.close()
 
     async def ready(self) -> None:
         await self._ready.wait()
