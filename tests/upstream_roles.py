@@ -132,8 +132,7 @@ DIFFERENCES: dict[str, tuple[frozenset[str], str]] = {
     M + "ApplyConfiguration": (A, MAINTENANCE_ONLY),
     "/storage.StorageService/BlockDeviceWipe": (A, MAINTENANCE_ONLY),
     **{m: (A, NOT_SERVED) for m in (
-        "/machine.ImageService/List", "/machine.ImageService/Pull",
-        "/machine.ImageService/Verify", "/machine.StorageService/Statfs",
+        "/machine.StorageService/Statfs",
         "/machine.LVMService/LogicalVolumeRemove", "/machine.LVMService/VolumeGroupRemove",
         "/machine.LVMService/PhysicalVolumeRemove", "/machine.MDService/Destroy")},
 }

@@ -8,7 +8,7 @@ Follows Talos's published role descriptions and its machined rule table:
   resources; the machine config only redacted);
 - `os:etcd:backup`: etcd snapshots and etcd status/member reads;
 - `os:meta:writer`: META key writes and deletes;
-- `os:image:verifier`: image verification only (a method this implementation does not serve);
+- `os:image:verifier`: image verification only (ImageService.Verify);
 - `os:impersonator`: no method of its own; lets another apid carry the caller's roles.
 A method missing from the table is admin-only.
 
@@ -65,6 +65,11 @@ RULES: Mapping[str, frozenset[str]] = {
     _M + "Hostname": _AOR,
     _M + "ImageList": _AOR,
     _M + "ImagePull": _AO,
+    "/machine.ImageService/List": _AOR,
+    "/machine.ImageService/Pull": _AO,
+    "/machine.ImageService/Import": _A,
+    "/machine.ImageService/Remove": _A,
+    "/machine.ImageService/Verify": _AOR | {role.IMAGE_VERIFIER},
     _M + "Kubeconfig": _A,
     _M + "List": _AOR,
     _M + "LoadAvg": _AOR,

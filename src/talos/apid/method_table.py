@@ -25,6 +25,16 @@ METHODS: dict[str, tuple[bool, bool, bool, str]] = {
         (False, True, False, 'cosi.resource.WatchRequest'),
     '/inspect.InspectService/ControllerRuntimeDependencies':
         (False, False, True, 'google.protobuf.Empty'),
+    '/machine.ImageService/Import':
+        (True, False, False, 'machine.ImageServiceImportRequest'),
+    '/machine.ImageService/List':
+        (False, True, False, 'machine.ImageServiceListRequest'),
+    '/machine.ImageService/Pull':
+        (False, True, False, 'machine.ImageServicePullRequest'),
+    '/machine.ImageService/Remove':
+        (False, False, False, 'machine.ImageServiceRemoveRequest'),
+    '/machine.ImageService/Verify':
+        (False, False, False, 'machine.ImageServiceVerifyRequest'),
     '/machine.MachineService/ApplyConfiguration':
         (False, False, True, 'machine.ApplyConfigurationRequest'),
     '/machine.MachineService/Bootstrap':

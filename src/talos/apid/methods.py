@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 #: Generated modules that declare the services we serve.
 SERVICE_MODULES = (
     "talos.api.machine.machine_pb2",
+    "talos.api.machine.image_pb2",
     "talos.api.cluster.cluster_pb2",
     "talos.api.inspect.inspect_pb2",
     "talos.api.storage.storage_pb2",

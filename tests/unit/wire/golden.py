@@ -718,6 +718,8 @@ COMMON = Schema(
         "common.NetIP": [(1, "bytes", "ip")],
         "common.NetIPPort": [(1, "bytes", "ip"), (2, "int32", "port")],
         "common.NetIPPrefix": [(1, "bytes", "ip"), (2, "int32", "prefix_length")],
+        "common.ContainerdInstance": [(1, "enum:common.ContainerDriver", "driver"),
+                                      (2, "enum:common.ContainerdNamespace", "namespace")],
     },
     enums={
         "common.Code": {"FATAL": 0, "LOCKED": 1, "CANCELED": 2},

@@ -22,6 +22,7 @@ MODULES = {
     "storage": "talos.api.storage.storage_pb2_grpc",
     "time": "talos.api.time.time_pb2_grpc",
     "securityapi": "talos.api.security.security_pb2_grpc",
+    "machine": "talos.api.machine.image_pb2_grpc",  # ImageService (MachineService: elsewhere)
 }
 
 

@@ -112,6 +112,62 @@ MESSAGES: dict[str, str] = {
     "securityapi.CertificateResponse": (
         "ChNDZXJ0aWZpY2F0ZVJlc3BvbnNlEg4KAmNhGAEgASgMUgJjYRIQCgNjcnQYAiABKAxSA2NydA"
         "=="),
+    # common/common.proto and machine/image.proto of v1.13.9 (protoc descriptors of the
+    # upstream files themselves)
+    "common.ContainerdInstance": (
+        "ChJDb250YWluZXJkSW5zdGFuY2USLwoGZHJpdmVyGAEgASgOMhcuY29tbW9uLkNvbnRhaW5lck"
+        "RyaXZlclIGZHJpdmVyEjkKCW5hbWVzcGFjZRgCIAEoDjIbLmNvbW1vbi5Db250YWluZXJkTmFt"
+        "ZXNwYWNlUgluYW1lc3BhY2U="),
+    "machine.ImageServiceListRequest": (
+        "ChdJbWFnZVNlcnZpY2VMaXN0UmVxdWVzdBI6Cgpjb250YWluZXJkGAEgASgLMhouY29tbW9uLk"
+        "NvbnRhaW5lcmRJbnN0YW5jZVIKY29udGFpbmVyZA=="),
+    "machine.ImageServiceListResponse": (
+        "ChhJbWFnZVNlcnZpY2VMaXN0UmVzcG9uc2USEgoEbmFtZRgBIAEoCVIEbmFtZRIWCgZkaWdlc3"
+        "QYAiABKAlSBmRpZ2VzdBISCgRzaXplGAMgASgDUgRzaXplEjkKCmNyZWF0ZWRfYXQYBCABKAsy"
+        "Gi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUgljcmVhdGVkQXQSRQoGbGFiZWxzGAUgAygLMi"
+        "0ubWFjaGluZS5JbWFnZVNlcnZpY2VMaXN0UmVzcG9uc2UuTGFiZWxzRW50cnlSBmxhYmVscxo5"
+        "CgtMYWJlbHNFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6Aj"
+        "gB"),
+    "machine.ImageServicePullRequest": (
+        "ChdJbWFnZVNlcnZpY2VQdWxsUmVxdWVzdBI6Cgpjb250YWluZXJkGAEgASgLMhouY29tbW9uLk"
+        "NvbnRhaW5lcmRJbnN0YW5jZVIKY29udGFpbmVyZBIbCglpbWFnZV9yZWYYAyABKAlSCGltYWdl"
+        "UmVm"),
+    "machine.ImageServicePullResponse": (
+        "ChhJbWFnZVNlcnZpY2VQdWxsUmVzcG9uc2USFAoEbmFtZRgBIAEoCUgAUgRuYW1lEkgKDXB1bG"
+        "xfcHJvZ3Jlc3MYAiABKAsyIS5tYWNoaW5lLkltYWdlU2VydmljZVB1bGxQcm9ncmVzc0gAUgxw"
+        "dWxsUHJvZ3Jlc3NCCgoIcmVzcG9uc2U="),
+    "machine.ImageServiceImportRequest": (
+        "ChlJbWFnZVNlcnZpY2VJbXBvcnRSZXF1ZXN0EjwKCmNvbnRhaW5lcmQYASABKAsyGi5jb21tb2"
+        "4uQ29udGFpbmVyZEluc3RhbmNlSABSCmNvbnRhaW5lcmQSLwoLaW1hZ2VfY2h1bmsYAiABKAsy"
+        "DC5jb21tb24uRGF0YUgAUgppbWFnZUNodW5rQgkKB3JlcXVlc3Q="),
+    "machine.ImageServiceImportResponse": (
+        "ChpJbWFnZVNlcnZpY2VJbXBvcnRSZXNwb25zZRISCgRuYW1lGAEgASgJUgRuYW1l"),
+    "machine.ImageServicePullLayerProgress": (
+        "Ch1JbWFnZVNlcnZpY2VQdWxsTGF5ZXJQcm9ncmVzcxJFCgZzdGF0dXMYASABKA4yLS5tYWNoaW"
+        "5lLkltYWdlU2VydmljZVB1bGxMYXllclByb2dyZXNzLlN0YXR1c1IGc3RhdHVzEjMKB2VsYXBz"
+        "ZWQYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25SB2VsYXBzZWQSFgoGb2Zmc2V0GA"
+        "MgASgDUgZvZmZzZXQSFAoFdG90YWwYBCABKANSBXRvdGFsImoKBlN0YXR1cxIPCgtET1dOTE9B"
+        "RElORxAAEhUKEURPV05MT0FEX0NPTVBMRVRFEAESDgoKRVhUUkFDVElORxACEhQKEEVYVFJBQ1"
+        "RfQ09NUExFVEUQAxISCg5BTFJFQURZX0VYSVNUUxAE"),
+    "machine.ImageServicePullProgress": (
+        "ChhJbWFnZVNlcnZpY2VQdWxsUHJvZ3Jlc3MSGQoIbGF5ZXJfaWQYASABKAlSB2xheWVySWQSQg"
+        "oIcHJvZ3Jlc3MYAiABKAsyJi5tYWNoaW5lLkltYWdlU2VydmljZVB1bGxMYXllclByb2dyZXNz"
+        "Ughwcm9ncmVzcw=="),
+    "machine.ImageServiceRemoveRequest": (
+        "ChlJbWFnZVNlcnZpY2VSZW1vdmVSZXF1ZXN0EjoKCmNvbnRhaW5lcmQYASABKAsyGi5jb21tb2"
+        "4uQ29udGFpbmVyZEluc3RhbmNlUgpjb250YWluZXJkEhsKCWltYWdlX3JlZhgCIAEoCVIIaW1h"
+        "Z2VSZWY="),
+    "machine.ImageServiceVerifyRequest": (
+        "ChlJbWFnZVNlcnZpY2VWZXJpZnlSZXF1ZXN0EhsKCWltYWdlX3JlZhgBIAEoCVIIaW1hZ2VSZW"
+        "YSQgoLY3JlZGVudGlhbHMYAiABKAsyIC5tYWNoaW5lLkltYWdlU2VydmljZUNyZWRlbnRpYWxz"
+        "UgtjcmVkZW50aWFscw=="),
+    "machine.ImageServiceCredentials": (
+        "ChdJbWFnZVNlcnZpY2VDcmVkZW50aWFscxISCgRob3N0GAEgASgJUgRob3N0EhoKCHVzZXJuYW"
+        "1lGAIgASgJUgh1c2VybmFtZRIaCghwYXNzd29yZBgDIAEoCVIIcGFzc3dvcmQ="),
+    "machine.ImageServiceVerifyResponse": (
+        "ChpJbWFnZVNlcnZpY2VWZXJpZnlSZXNwb25zZRIaCgh2ZXJpZmllZBgBIAEoCFIIdmVyaWZpZW"
+        "QSGAoHbWVzc2FnZRgCIAEoCVIHbWVzc2FnZRIsChJkaWdlc3RlZF9pbWFnZV9yZWYYAyABKAlS"
+        "EGRpZ2VzdGVkSW1hZ2VSZWY="),
 }
 
 ENUMS: dict[str, str] = {
@@ -145,4 +201,13 @@ SERVICES: dict[str, str] = {
     "securityapi.SecurityService": (
         "Cg9TZWN1cml0eVNlcnZpY2USUAoLQ2VydGlmaWNhdGUSHy5zZWN1cml0eWFwaS5DZXJ0aWZpY2"
         "F0ZVJlcXVlc3QaIC5zZWN1cml0eWFwaS5DZXJ0aWZpY2F0ZVJlc3BvbnNl"),
+    "machine.ImageService": (
+        "CgxJbWFnZVNlcnZpY2USTQoETGlzdBIgLm1hY2hpbmUuSW1hZ2VTZXJ2aWNlTGlzdFJlcXVlc3"
+        "QaIS5tYWNoaW5lLkltYWdlU2VydmljZUxpc3RSZXNwb25zZTABEk0KBFB1bGwSIC5tYWNoaW5l"
+        "LkltYWdlU2VydmljZVB1bGxSZXF1ZXN0GiEubWFjaGluZS5JbWFnZVNlcnZpY2VQdWxsUmVzcG"
+        "9uc2UwARJTCgZJbXBvcnQSIi5tYWNoaW5lLkltYWdlU2VydmljZUltcG9ydFJlcXVlc3QaIy5t"
+        "YWNoaW5lLkltYWdlU2VydmljZUltcG9ydFJlc3BvbnNlKAESRAoGUmVtb3ZlEiIubWFjaGluZS"
+        "5JbWFnZVNlcnZpY2VSZW1vdmVSZXF1ZXN0GhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5ElEKBlZl"
+        "cmlmeRIiLm1hY2hpbmUuSW1hZ2VTZXJ2aWNlVmVyaWZ5UmVxdWVzdBojLm1hY2hpbmUuSW1hZ2"
+        "VTZXJ2aWNlVmVyaWZ5UmVzcG9uc2U="),
 }

@@ -28,7 +28,7 @@ from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x63ommon/common.proto\x12\x06\x63ommon\x1a\x19google/protobuf/any.proto\x1a google/protobuf/descriptor.proto\x1a\x17google/rpc/status.proto\"[\n\x05\x45rror\x12\x1a\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x0c.common.Code\x12\x0f\n\x07message\x18\x02 \x01(\t\x12%\n\x07\x64\x65tails\x18\x03 \x03(\x0b\x32\x14.google.protobuf.Any\"O\n\x08Metadata\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\r\n\x05\x65rror\x18\x02 \x01(\t\x12\"\n\x06status\x18\x03 \x01(\x0b\x32\x12.google.rpc.Status\"9\n\x04\x44\x61ta\x12\"\n\x08metadata\x18\x01 \x01(\x0b\x32\x10.common.Metadata\x12\r\n\x05\x62ytes\x18\x02 \x01(\x0c\".\n\x0c\x44\x61taResponse\x12\x1e\n\x08messages\x18\x01 \x03(\x0b\x32\x0c.common.Data\"+\n\x05\x45mpty\x12\"\n\x08metadata\x18\x01 \x01(\x0b\x32\x10.common.Metadata\"0\n\rEmptyResponse\x12\x1f\n\x08messages\x18\x01 \x03(\x0b\x32\r.common.Empty\"\x18\n\x03URL\x12\x11\n\tfull_path\x18\x01 \x01(\t\"7\n\x1bPEMEncodedCertificateAndKey\x12\x0b\n\x03\x63rt\x18\x01 \x01(\x0c\x12\x0b\n\x03key\x18\x02 \x01(\x0c\"\x1c\n\rPEMEncodedKey\x12\x0b\n\x03key\x18\x01 \x01(\x0c\"$\n\x15PEMEncodedCertificate\x12\x0b\n\x03\x63rt\x18\x01 \x01(\x0c\"\x13\n\x05NetIP\x12\n\n\x02ip\x18\x01 \x01(\x0c\"%\n\tNetIPPort\x12\n\n\x02ip\x18\x01 \x01(\x0c\x12\x0c\n\x04port\x18\x02 \x01(\x05\"0\n\x0bNetIPPrefix\x12\n\n\x02ip\x18\x01 \x01(\x0c\x12\x15\n\rprefix_length\x18\x02 \x01(\x05*+\n\x04\x43ode\x12\t\n\x05\x46\x41TAL\x10\x00\x12\n\n\x06LOCKED\x10\x01\x12\x0c\n\x08\x43\x41NCELED\x10\x02**\n\x0f\x43ontainerDriver\x12\x0e\n\nCONTAINERD\x10\x00\x12\x07\n\x03\x43RI\x10\x01*@\n\x13\x43ontainerdNamespace\x12\x0e\n\nNS_UNKNOWN\x10\x00\x12\r\n\tNS_SYSTEM\x10\x01\x12\n\n\x06NS_CRI\x10\x02:D\n\x19remove_deprecated_message\x12\x1f.google.protobuf.MessageOptions\x18\xbd\xd7\x05 \x01(\t:@\n\x17remove_deprecated_field\x12\x1d.google.protobuf.FieldOptions\x18\xbd\xd7\x05 \x01(\t:>\n\x16remove_deprecated_enum\x12\x1c.google.protobuf.EnumOptions\x18\xbd\xd7\x05 \x01(\t:I\n\x1cremove_deprecated_enum_value\x12!.google.protobuf.EnumValueOptions\x18\xbd\xd7\x05 \x01(\t:B\n\x18remove_deprecated_method\x12\x1e.google.protobuf.MethodOptions\x18\xbd\xd7\x05 \x01(\t:D\n\x19remove_deprecated_service\x12\x1f.google.protobuf.ServiceOptions\x18\xbd\xd7\x05 \x01(\tB6Z4github.com/siderolabs/talos/pkg/machinery/api/commonb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x63ommon/common.proto\x12\x06\x63ommon\x1a\x19google/protobuf/any.proto\x1a google/protobuf/descriptor.proto\x1a\x17google/rpc/status.proto\"[\n\x05\x45rror\x12\x1a\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x0c.common.Code\x12\x0f\n\x07message\x18\x02 \x01(\t\x12%\n\x07\x64\x65tails\x18\x03 \x03(\x0b\x32\x14.google.protobuf.Any\"O\n\x08Metadata\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\r\n\x05\x65rror\x18\x02 \x01(\t\x12\"\n\x06status\x18\x03 \x01(\x0b\x32\x12.google.rpc.Status\"9\n\x04\x44\x61ta\x12\"\n\x08metadata\x18\x01 \x01(\x0b\x32\x10.common.Metadata\x12\r\n\x05\x62ytes\x18\x02 \x01(\x0c\".\n\x0c\x44\x61taResponse\x12\x1e\n\x08messages\x18\x01 \x03(\x0b\x32\x0c.common.Data\"+\n\x05\x45mpty\x12\"\n\x08metadata\x18\x01 \x01(\x0b\x32\x10.common.Metadata\"0\n\rEmptyResponse\x12\x1f\n\x08messages\x18\x01 \x03(\x0b\x32\r.common.Empty\"m\n\x12\x43ontainerdInstance\x12\'\n\x06\x64river\x18\x01 \x01(\x0e\x32\x17.common.ContainerDriver\x12.\n\tnamespace\x18\x02 \x01(\x0e\x32\x1b.common.ContainerdNamespace\"\x18\n\x03URL\x12\x11\n\tfull_path\x18\x01 \x01(\t\"7\n\x1bPEMEncodedCertificateAndKey\x12\x0b\n\x03\x63rt\x18\x01 \x01(\x0c\x12\x0b\n\x03key\x18\x02 \x01(\x0c\"\x1c\n\rPEMEncodedKey\x12\x0b\n\x03key\x18\x01 \x01(\x0c\"$\n\x15PEMEncodedCertificate\x12\x0b\n\x03\x63rt\x18\x01 \x01(\x0c\"\x13\n\x05NetIP\x12\n\n\x02ip\x18\x01 \x01(\x0c\"%\n\tNetIPPort\x12\n\n\x02ip\x18\x01 \x01(\x0c\x12\x0c\n\x04port\x18\x02 \x01(\x05\"0\n\x0bNetIPPrefix\x12\n\n\x02ip\x18\x01 \x01(\x0c\x12\x15\n\rprefix_length\x18\x02 \x01(\x05*+\n\x04\x43ode\x12\t\n\x05\x46\x41TAL\x10\x00\x12\n\n\x06LOCKED\x10\x01\x12\x0c\n\x08\x43\x41NCELED\x10\x02**\n\x0f\x43ontainerDriver\x12\x0e\n\nCONTAINERD\x10\x00\x12\x07\n\x03\x43RI\x10\x01*@\n\x13\x43ontainerdNamespace\x12\x0e\n\nNS_UNKNOWN\x10\x00\x12\r\n\tNS_SYSTEM\x10\x01\x12\n\n\x06NS_CRI\x10\x02:D\n\x19remove_deprecated_message\x12\x1f.google.protobuf.MessageOptions\x18\xbd\xd7\x05 \x01(\t:@\n\x17remove_deprecated_field\x12\x1d.google.protobuf.FieldOptions\x18\xbd\xd7\x05 \x01(\t:>\n\x16remove_deprecated_enum\x12\x1c.google.protobuf.EnumOptions\x18\xbd\xd7\x05 \x01(\t:I\n\x1cremove_deprecated_enum_value\x12!.google.protobuf.EnumValueOptions\x18\xbd\xd7\x05 \x01(\t:B\n\x18remove_deprecated_method\x12\x1e.google.protobuf.MethodOptions\x18\xbd\xd7\x05 \x01(\t:D\n\x19remove_deprecated_service\x12\x1f.google.protobuf.ServiceOptions\x18\xbd\xd7\x05 \x01(\tB6Z4github.com/siderolabs/talos/pkg/machinery/api/commonb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,12 +36,12 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'common.common_pb2', _global
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z4github.com/siderolabs/talos/pkg/machinery/api/common'
-  _globals['_CODE']._serialized_start=754
-  _globals['_CODE']._serialized_end=797
-  _globals['_CONTAINERDRIVER']._serialized_start=799
-  _globals['_CONTAINERDRIVER']._serialized_end=841
-  _globals['_CONTAINERDNAMESPACE']._serialized_start=843
-  _globals['_CONTAINERDNAMESPACE']._serialized_end=907
+  _globals['_CODE']._serialized_start=865
+  _globals['_CODE']._serialized_end=908
+  _globals['_CONTAINERDRIVER']._serialized_start=910
+  _globals['_CONTAINERDRIVER']._serialized_end=952
+  _globals['_CONTAINERDNAMESPACE']._serialized_start=954
+  _globals['_CONTAINERDNAMESPACE']._serialized_end=1018
   _globals['_ERROR']._serialized_start=117
   _globals['_ERROR']._serialized_end=208
   _globals['_METADATA']._serialized_start=210
@@ -54,18 +54,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EMPTY']._serialized_end=441
   _globals['_EMPTYRESPONSE']._serialized_start=443
   _globals['_EMPTYRESPONSE']._serialized_end=491
-  _globals['_URL']._serialized_start=493
-  _globals['_URL']._serialized_end=517
-  _globals['_PEMENCODEDCERTIFICATEANDKEY']._serialized_start=519
-  _globals['_PEMENCODEDCERTIFICATEANDKEY']._serialized_end=574
-  _globals['_PEMENCODEDKEY']._serialized_start=576
-  _globals['_PEMENCODEDKEY']._serialized_end=604
-  _globals['_PEMENCODEDCERTIFICATE']._serialized_start=606
-  _globals['_PEMENCODEDCERTIFICATE']._serialized_end=642
-  _globals['_NETIP']._serialized_start=644
-  _globals['_NETIP']._serialized_end=663
-  _globals['_NETIPPORT']._serialized_start=665
-  _globals['_NETIPPORT']._serialized_end=702
-  _globals['_NETIPPREFIX']._serialized_start=704
-  _globals['_NETIPPREFIX']._serialized_end=752
+  _globals['_CONTAINERDINSTANCE']._serialized_start=493
+  _globals['_CONTAINERDINSTANCE']._serialized_end=602
+  _globals['_URL']._serialized_start=604
+  _globals['_URL']._serialized_end=628
+  _globals['_PEMENCODEDCERTIFICATEANDKEY']._serialized_start=630
+  _globals['_PEMENCODEDCERTIFICATEANDKEY']._serialized_end=685
+  _globals['_PEMENCODEDKEY']._serialized_start=687
+  _globals['_PEMENCODEDKEY']._serialized_end=715
+  _globals['_PEMENCODEDCERTIFICATE']._serialized_start=717
+  _globals['_PEMENCODEDCERTIFICATE']._serialized_end=753
+  _globals['_NETIP']._serialized_start=755
+  _globals['_NETIP']._serialized_end=774
+  _globals['_NETIPPORT']._serialized_start=776
+  _globals['_NETIPPORT']._serialized_end=813
+  _globals['_NETIPPREFIX']._serialized_start=815
+  _globals['_NETIPPREFIX']._serialized_end=863
 # @@protoc_insertion_point(module_scope)

@@ -94,6 +94,14 @@ class EmptyResponse(_message.Message):
     messages: _containers.RepeatedCompositeFieldContainer[Empty]
     def __init__(self, messages: _Optional[_Iterable[_Union[Empty, _Mapping]]] = ...) -> None: ...
 
+class ContainerdInstance(_message.Message):
+    __slots__ = ("driver", "namespace")
+    DRIVER_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    driver: ContainerDriver
+    namespace: ContainerdNamespace
+    def __init__(self, driver: _Optional[_Union[ContainerDriver, str]] = ..., namespace: _Optional[_Union[ContainerdNamespace, str]] = ...) -> None: ...
+
 class URL(_message.Message):
     __slots__ = ("full_path",)
     FULL_PATH_FIELD_NUMBER: _ClassVar[int]
