@@ -135,3 +135,37 @@ def test_qemu_cluster_boots_a_vm_that_serves_mtls_apid_as_metal_and_destroy_leav
     destroyed = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))
     assert destroyed.returncode == 0, destroyed.stderr
     assert c.leftovers([node.pid]) == []
+
+
+def test_a_vm_that_cannot_start_fails_the_create_naming_qemus_reason_and_leaves_nothing(
+        tmp_path: Path) -> None:
+    """qemu refuses a kernel that is not one: the create stops at its step, says what qemu
+    said, and removes the bridge, the tap and the files it had made."""
+    c = QemuCluster(name=reservations.cluster_name("qvmbad"),
+                    cidr=reservations.free_cidr("10.213"), state=tmp_path / "clusters",
+                    talosconfig=tmp_path / "talosconfig")
+    bogus = tmp_path / "image"
+    bogus.mkdir()
+    (bogus / "vmlinuz-amd64").write_bytes(b"not a kernel")
+    (bogus / "initramfs-amd64.zst").write_bytes(b"not an initramfs")
+    try:
+        res = c.talosctl("cluster", "create", "qemu", "--name", c.name, "--cidr", c.cidr,
+                         "--workers", "0", "--image", str(bogus), "--state", str(c.state),
+                         timeout=120)
+        assert res.returncode == 1
+        assert "cluster create failed at step 'launch VMs'" in res.stderr
+        assert f"(node {c.name}-controlplane-1): qemu exited with 1" in res.stderr
+        assert c.leftovers([]) == []
+    finally:
+        destroy_cluster(c.state, c.name, timeout=10)
+
+
+def test_an_image_directory_without_the_boot_assets_is_named_before_anything_is_created(
+        tmp_path: Path) -> None:
+    c = QemuCluster(name="qvm-noimage", cidr="10.213.250.0/24", state=tmp_path / "clusters",
+                    talosconfig=tmp_path / "talosconfig")
+    res = c.talosctl("cluster", "create", "qemu", "--name", c.name, "--cidr", c.cidr,
+                     "--image", str(tmp_path), "--state", str(c.state), timeout=60)
+    assert res.returncode == 1
+    assert f"--image {tmp_path}: vmlinuz-amd64 is missing" in res.stderr
+    assert not c.state.exists() and not network.link_exists(network.bridge_name(c.name))
