@@ -41,6 +41,7 @@ from talos.machined.server.cpufreq import CPUFreqMethods
 from talos.machined.server.etcd import EtcdMethods
 from talos.machined.server.etcd_downgrade import EtcdDowngradeMethods
 from talos.machined.server.files import FileAccess
+from talos.machined.server.images import ImageMethods
 from talos.machined.server.meta import MetaMethods
 from talos.machined.server.pcap import PacketCaptureMethods
 from talos.machined.system.logbuffer import LogBuffer
@@ -98,7 +99,7 @@ def event_to_proto(ev: Event, hostname: str) -> m.Event:
 
 
 class MachineServicer(EtcdMethods, ApplyMethods, ClientConfigMethods, PacketCaptureMethods,
-                      MetaMethods, CPUFreqMethods, EtcdDowngradeMethods,
+                      MetaMethods, CPUFreqMethods, EtcdDowngradeMethods, ImageMethods,
                       machine_pb2_grpc.MachineServiceServicer):
     def __init__(self, node: NodeAPI) -> None:
         self.node = node
