@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "mounts": "talos.talosctl.mounts:mounts",
     "containers": "talos.talosctl.containers:containers",
     "stats": "talos.talosctl.containers:stats",
+    "image": "talos.talosctl.image:image",
+    "images": "talos.talosctl.image:image",
     "netstat": "talos.talosctl.netstat:netstat",
     "ss": "talos.talosctl.netstat:netstat",
     "pcap": "talos.talosctl.pcap:pcap",
