@@ -81,8 +81,8 @@ class Node:
         self.clock: Clock = clock or SystemClock()
         self.reaper = reaper or Reaper(reap_all=True)
         self.bus = EventBus()
-        # apid and trustd are forked from a process that has imported their modules (shared
-        # pages: about 20 MB less per node); TALOS_FORKSERVER=0 spawns them instead
+        # a control plane's apid and trustd are forked from a process that has imported
+        # their modules (shared pages); TALOS_FORKSERVER=0 spawns them instead
         self.supervisor = Supervisor(
             self.reaper, self.clock,
             forkserver=(ForkServer(self.reaper.register, self.reaper.guard)

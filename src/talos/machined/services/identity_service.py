@@ -2,8 +2,9 @@
 
 Both obtain their certificate (see `identity.py`) as the precondition of every start, are
 healthy once their port accepts a connection, and are left alone by a plain-mode machined
-(`--root`, tests), which shares the host network. Both are forked from machined's fork
-server (`system/forkserver.py`) when it works, so they share its imported modules.
+(`--root`, tests), which shares the host network. On control planes both are forked from
+machined's fork server (`system/forkserver.py`) when it works, so they share its imported
+modules.
 """
 
 from __future__ import annotations
@@ -48,7 +49,10 @@ def identity_service(service_id: str, config: NodeConfig, hostname: str,
         id=service_id,
         process=ProcessSpec(argv=(sys.executable, "-m", "talos", service_id,
                                   "--listen", f"0.0.0.0:{port}", *args),
-                            fork=True),
+                            # forking pays only where two services share the server
+                            # (control planes: apid and trustd; bench/cluster.py: USS
+                            # -17 MB there, PSS +10 MB on a worker with apid alone)
+                            fork=config.machine_type in ("controlplane", "init")),
         precondition=identity,
         precondition_description=("the node's address and its certificate"
                                   + ("" if config.machine_type in ("controlplane", "init")
