@@ -1,0 +1,82 @@
+"""A local cluster's OCI registry (issue 18): `cluster create` starts Debian's
+docker-registry on the bridge gateway and points the nodes at it through
+machine.registries.mirrors; an image pushed there with the oras client is pulled by the
+node's own containerd through `talosctl image pull`, `image list` shows it with the digest
+the registry gave it, and `cluster destroy` stops the registry and leaves nothing."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from talos.imager import oci
+from talos.imager.push import push_layout
+from talos.provision import registry
+from tests.e2e.cluster.conftest import Cluster
+from tests.prerequisites import require
+
+pytestmark = [pytest.mark.e2e, pytest.mark.root]
+
+
+def _tiny_layout(tmp: Path) -> str:
+    """A one-layer OCI image layout tarball (a single small file)."""
+    payload = tmp / "hello.txt"
+    payload.write_text("hello from the cluster registry\n")
+    out = tmp / "tiny.tar"
+    oci.make(str(out), {"hello.txt": str(payload)}, "tiny:v1", "v1", 1_700_000_000)
+    return str(out)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def test_image_pushed_to_the_cluster_registry_is_pulled_by_the_node(
+        make_cluster: Callable[[str], Cluster], tmp_path: Path) -> None:
+    require("docker-registry", "ctr", "containerd")
+    c = make_cluster("e2e-reg")
+    res = c.create("--workers", "0")
+    assert res.returncode == 0, res.stderr[-3000:]
+    record = c.record()
+    assert record.registry_pid and _alive(record.registry_pid)
+    base = c.cidr.rsplit(".", 1)[0]
+    gateway, cp = f"{base}.1", f"{base}.2"
+    assert registry.wait_ready(gateway, timeout=30)
+
+    ref = f"{registry.address(gateway)}/talos-e2e/tiny:v1"
+    pushed = push_layout(_tiny_layout(tmp_path), ref, plain_http=True)
+    assert pushed.digest.startswith("sha256:")
+
+    # the node's containerd may still be starting: retry the pull until it answers
+    deadline = time.monotonic() + 120
+    pull = c.talosctl("-n", cp, "image", "pull", "--namespace", "system", ref)
+    while pull.returncode != 0 and time.monotonic() < deadline:
+        time.sleep(1)
+        pull = c.talosctl("-n", cp, "image", "pull", "--namespace", "system", ref)
+    assert pull.returncode == 0, pull.stderr[-3000:]
+
+    listed = c.talosctl("-n", cp, "image", "list", "--namespace", "system")
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    assert listed.stdout.split("\n")[0].split() == ["NODE", "IMAGE", "DIGEST", "SIZE",
+                                                    "CREATED"]
+    rows = [line.split() for line in listed.stdout.splitlines()[1:]]
+    assert [cp, ref, pushed.digest] in [r[:3] for r in rows], listed.stdout
+
+    # the Kubernetes namespace does not hold it
+    cri = c.talosctl("-n", cp, "image", "list")
+    assert cri.returncode == 0, cri.stderr[-3000:]
+    assert ref not in cri.stdout
+
+    pid = record.registry_pid
+    gone = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))
+    assert gone.returncode == 0, gone.stderr[-3000:]
+    assert not _alive(pid)
+    assert not os.path.exists(c.directory)
