@@ -6,6 +6,7 @@ the registry gave it, and `cluster destroy` stops the registry and leaves nothin
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable
@@ -13,8 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from talos.api.common import common_pb2
+from talos.api.machine import image_pb2, image_pb2_grpc
 from talos.imager import oci
 from talos.imager.push import push_layout
+from talos.machinery.client.connection import ConnectionOptions, connect, node_metadata
+from talos.machinery.client.talosconfig import Talosconfig
 from talos.provision import registry
 from tests.e2e.cluster.conftest import Cluster
 from tests.prerequisites import require
@@ -29,6 +34,30 @@ def _tiny_layout(tmp: Path) -> str:
     out = tmp / "tiny.tar"
     oci.make(str(out), {"hello.txt": str(payload)}, "tiny:v1", "v1", 1_700_000_000)
     return str(out)
+
+
+async def _image_service(c: Cluster, node: str, ref: str
+                         ) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """ImageService through apid: List (name, digest) in `system`; Remove `ref` and the
+    names List gives then; Pull `ref` again and the names the pull streams."""
+    conn = await connect(ConnectionOptions.from_context(Talosconfig.load(c.talosconfig).get()))
+    try:
+        stub = image_pb2_grpc.ImageServiceStub(conn.channel)
+        inst = common_pb2.ContainerdInstance(driver=common_pb2.CONTAINERD,
+                                             namespace=common_pb2.NS_SYSTEM)
+        md = node_metadata(node)
+        before = [(i.name, i.digest) async for i in stub.List(
+            image_pb2.ImageServiceListRequest(containerd=inst), metadata=md)]
+        await stub.Remove(image_pb2.ImageServiceRemoveRequest(containerd=inst, image_ref=ref),
+                          metadata=md)
+        after = [i.name async for i in stub.List(
+            image_pb2.ImageServiceListRequest(containerd=inst), metadata=md)]
+        pulled = [r.name async for r in stub.Pull(
+            image_pb2.ImageServicePullRequest(containerd=inst, image_ref=ref), metadata=md)
+            if r.WhichOneof("response") == "name"]
+    finally:
+        await conn.close()
+    return before, after, pulled
 
 
 def _alive(pid: int) -> bool:
@@ -74,6 +103,12 @@ def test_image_pushed_to_the_cluster_registry_is_pulled_by_the_node(
     cri = c.talosctl("-n", cp, "image", "list")
     assert cri.returncode == 0, cri.stderr[-3000:]
     assert ref not in cri.stdout
+
+    # machine.ImageService answers too (apid proxies it to the one node named)
+    before, after, pulled = asyncio.run(_image_service(c, cp, ref))
+    assert (ref, pushed.digest) in before
+    assert ref not in after
+    assert pulled == [ref]
 
     pid = record.registry_pid
     gone = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))
