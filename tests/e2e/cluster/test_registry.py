@@ -27,19 +27,23 @@ from tests.prerequisites import require
 pytestmark = [pytest.mark.e2e, pytest.mark.root]
 
 
-def _tiny_layout(tmp: Path) -> str:
-    """A one-layer OCI image layout tarball (a single small file)."""
+def _tiny_layout(tmp: Path, ref: str = "tiny:v1") -> str:
+    """A one-layer OCI image layout tarball (a single small file) named `ref`."""
     payload = tmp / "hello.txt"
     payload.write_text("hello from the cluster registry\n")
-    out = tmp / "tiny.tar"
-    oci.make(str(out), {"hello.txt": str(payload)}, "tiny:v1", "v1", 1_700_000_000)
+    out = tmp / f"tiny-{len(list(tmp.iterdir()))}.tar"
+    oci.make(str(out), {"hello.txt": str(payload)}, ref, "v1", 1_700_000_000)
     return str(out)
 
 
-async def _image_service(c: Cluster, node: str, ref: str
-                         ) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+IMPORTED = "example.org/talos-e2e/imported:v1"
+
+
+async def _image_service(c: Cluster, node: str, ref: str, tarball: str
+                         ) -> tuple[list[tuple[str, str]], list[str], list[str], str]:
     """ImageService through apid: List (name, digest) in `system`; Remove `ref` and the
-    names List gives then; Pull `ref` again and the names the pull streams."""
+    names List gives then; Pull `ref` again and the names the pull streams; Import
+    `tarball` and the name the node gives."""
     conn = await connect(ConnectionOptions.from_context(Talosconfig.load(c.talosconfig).get()))
     try:
         stub = image_pb2_grpc.ImageServiceStub(conn.channel)
@@ -55,9 +59,15 @@ async def _image_service(c: Cluster, node: str, ref: str
         pulled = [r.name async for r in stub.Pull(
             image_pb2.ImageServicePullRequest(containerd=inst, image_ref=ref), metadata=md)
             if r.WhichOneof("response") == "name"]
+        data = Path(tarball).read_bytes()
+        chunks = [image_pb2.ImageServiceImportRequest(containerd=inst)] + [
+            image_pb2.ImageServiceImportRequest(
+                image_chunk=common_pb2.Data(bytes=data[i:i + 4096]))
+            for i in range(0, len(data), 4096)]
+        imported = await stub.Import(iter(chunks), metadata=md)
     finally:
         await conn.close()
-    return before, after, pulled
+    return before, after, pulled, imported.name
 
 
 def _alive(pid: int) -> bool:
@@ -105,10 +115,14 @@ def test_image_pushed_to_the_cluster_registry_is_pulled_by_the_node(
     assert ref not in cri.stdout
 
     # machine.ImageService answers too (apid proxies it to the one node named)
-    before, after, pulled = asyncio.run(_image_service(c, cp, ref))
+    before, after, pulled, imported = asyncio.run(_image_service(
+        c, cp, ref, _tiny_layout(tmp_path, IMPORTED)))
     assert (ref, pushed.digest) in before
     assert ref not in after
     assert pulled == [ref]
+    assert imported == IMPORTED
+    again = c.talosctl("-n", cp, "image", "list", "--namespace", "system")
+    assert IMPORTED in again.stdout, again.stdout
 
     pid = record.registry_pid
     gone = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))

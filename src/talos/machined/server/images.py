@@ -13,15 +13,20 @@ images of the node's own containerd (`services/containerd.py`), namespaces `syst
   node's /etc/cri/conf.d/hosts (where Talos keeps them) right before each pull.
   Pull reports no per-layer progress yet, only the pulled image's name at the end.
 
-Import and Verify answer UNIMPLEMENTED (not done yet: issue 18).
+- **Import** writes the streamed tarball to the node's EPHEMERAL tmp directory and runs
+  `ctr images import` on it (OCI layout or docker save tarballs).
+
+Verify answers UNIMPLEMENTED (no image verification rules here yet: issue 18).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -222,36 +227,85 @@ def write_hosts(directory: str, files: Mapping[str, str]) -> None:
         write_atomic(os.path.join(d, "hosts.toml"), text.encode())
 
 
-async def pull(node: NodeAPI, ns: str, ref: str) -> Image:
-    """Pull `ref` into namespace `ns` with `ctr`; the image containerd then holds."""
-    name = normalize(ref)
-    sock = _socket(node)
+async def _ctr(sock: str, ns: str, *args: str, limit: float) -> tuple[int, str, str]:
+    """Run `ctr --address SOCK --namespace NS ARGS` with a clean environment; (rc, stdout,
+    stderr). The process is killed if the call is cancelled or takes over `limit` s."""
     ctr = shutil.which("ctr")
     if ctr is None:
         raise FailedPrecondition("ctr (Debian package containerd) is not installed on this "
-                                 "node: images cannot be pulled")
-    hosts = os.path.join(node.paths.ephemeral, *HOSTS_DIR)
-    await asyncio.to_thread(write_hosts, hosts, hosts_files(_mirrors(node)))
+                                 "node: images cannot be pulled or imported")
     proc = await asyncio.create_subprocess_exec(
-        ctr, "--address", sock, "--namespace", ns, "images", "pull", "--hosts-dir", hosts,
-        name, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE, env={"PATH": os.environ.get("PATH", ""),
-                                             "HOME": "/"})
+        ctr, "--address", sock, "--namespace", ns, *args, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": "/"})
     try:
-        _, err = await asyncio.wait_for(proc.communicate(), PULL_TIMEOUT)
+        out, err = await asyncio.wait_for(proc.communicate(), limit)
     except (TimeoutError, asyncio.CancelledError):
         proc.kill()
         await proc.wait()
         raise
-    if proc.returncode != 0:
-        text = err.decode(errors="replace").strip().splitlines()
-        reason = text[-1] if text else f"ctr exited with {proc.returncode}"
-        # ctr's last line reads 'ctr: failed to resolve reference "...": ...'
-        reason = reason.removeprefix("ctr: ")
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def _ctr_reason(err: str, rc: int) -> str:
+    lines = err.strip().splitlines()
+    # ctr's last line reads 'ctr: failed to resolve reference "...": ...'
+    return (lines[-1] if lines else f"ctr exited with {rc}").removeprefix("ctr: ")
+
+
+async def pull(node: NodeAPI, ns: str, ref: str) -> Image:
+    """Pull `ref` into namespace `ns` with `ctr`; the image containerd then holds."""
+    name = normalize(ref)
+    sock = _socket(node)
+    hosts = os.path.join(node.paths.ephemeral, *HOSTS_DIR)
+    await asyncio.to_thread(write_hosts, hosts, hosts_files(_mirrors(node)))
+    rc, _, err = await _ctr(sock, ns, "images", "pull", "--hosts-dir", hosts, name,
+                            limit=PULL_TIMEOUT)
+    if rc != 0:
+        reason = _ctr_reason(err, rc)
         if "not found" in reason:
             raise NotFound(f"pull {name}: {reason}")
         raise FailedPrecondition(f"pull {name}: {reason}")
     return await get_image(node, ns, name)
+
+
+# -- import -----------------------------------------------------------------------------------
+
+async def import_image(node: NodeAPI,
+                       requests: AsyncIterator[image_pb2.ImageServiceImportRequest]) -> str:
+    """The tarball streamed in `requests` (first the containerd instance, then chunks),
+    imported with `ctr images import`; the name of the (first) image it held."""
+    first = await anext(requests, None)
+    if first is None or first.WhichOneof("request") != "containerd":
+        raise InvalidArgument("the first message must name the containerd instance")
+    ns = instance_namespace(first.containerd)
+    sock = _socket(node)
+    tmpdir = os.path.join(node.paths.ephemeral, "tmp")
+    await asyncio.to_thread(os.makedirs, tmpdir, 0o700, True)
+    fd, path = await asyncio.to_thread(tempfile.mkstemp, ".tar", "image-import-", tmpdir)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            async for req in requests:
+                if req.WhichOneof("request") != "image_chunk":
+                    raise InvalidArgument("after the first message only image_chunk may come")
+                await asyncio.to_thread(f.write, req.image_chunk.bytes)
+        rc, out, err = await _ctr(sock, ns, "images", "import", path, limit=PULL_TIMEOUT)
+    finally:
+        await asyncio.to_thread(_unlink, path)
+    if rc != 0:
+        raise InvalidArgument(f"import: {_ctr_reason(err, rc)}")
+    # ctr prints 'unpacking NAME (sha256:...)...done' per image
+    names = [line.split()[1] for line in out.splitlines()
+             if line.startswith("unpacking ") and len(line.split()) > 2]
+    if not names:
+        raise InvalidArgument("import: the tarball held no named image")
+    return names[0]
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 # -- the services -----------------------------------------------------------------------------
@@ -276,6 +330,12 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
                    ) -> AsyncIterator[image_pb2.ImageServicePullResponse]:
         img = await pull(self.node, instance_namespace(request.containerd), request.image_ref)
         yield image_pb2.ImageServicePullResponse(name=img.name)
+
+    async def Import(self, request_iterator: AsyncIterator[
+                         image_pb2.ImageServiceImportRequest], context: Ctx
+                     ) -> image_pb2.ImageServiceImportResponse:
+        return image_pb2.ImageServiceImportResponse(
+            name=await import_image(self.node, request_iterator))
 
     async def Remove(self, request: image_pb2.ImageServiceRemoveRequest, context: Ctx
                      ) -> empty_pb2.Empty:
