@@ -39,7 +39,7 @@ def _tiny_layout(tmp: Path, ref: str = "tiny:v1") -> str:
 IMPORTED = "example.org/talos-e2e/imported:v1"
 
 
-async def _image_service(c: Cluster, node: str, ref: str, tarball: str
+async def _image_service(c: Cluster, node: str, ref: str, tarball: bytes
                          ) -> tuple[list[tuple[str, str]], list[str], list[str], str]:
     """ImageService through apid: List (name, digest) in `system`; Remove `ref` and the
     names List gives then; Pull `ref` again and the names the pull streams; Import
@@ -59,7 +59,7 @@ async def _image_service(c: Cluster, node: str, ref: str, tarball: str
         pulled = [r.name async for r in stub.Pull(
             image_pb2.ImageServicePullRequest(containerd=inst, image_ref=ref), metadata=md)
             if r.WhichOneof("response") == "name"]
-        data = Path(tarball).read_bytes()
+        data = tarball
         chunks = [image_pb2.ImageServiceImportRequest(containerd=inst)] + [
             image_pb2.ImageServiceImportRequest(
                 image_chunk=common_pb2.Data(bytes=data[i:i + 4096]))
@@ -116,7 +116,7 @@ def test_image_pushed_to_the_cluster_registry_is_pulled_by_the_node(
 
     # machine.ImageService answers too (apid proxies it to the one node named)
     before, after, pulled, imported = asyncio.run(_image_service(
-        c, cp, ref, _tiny_layout(tmp_path, IMPORTED)))
+        c, cp, ref, Path(_tiny_layout(tmp_path, IMPORTED)).read_bytes()))
     assert (ref, pushed.digest) in before
     assert ref not in after
     assert pulled == [ref]
