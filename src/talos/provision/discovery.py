@@ -6,17 +6,15 @@ environment (see `talos.machinery.environment`)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from talos.machinery import constants
 from talos.machinery.environment import process_environment
+from talos.provision import marked
 
 PORT = 3000
 
@@ -48,29 +46,15 @@ def launch(directory: Path, gateway: str, python: str | None = None) -> int:
     return proc.pid
 
 
+def _marker(directory: str) -> str:
+    return f"{constants.SANDBOX_ENV_STATE}={os.path.join(directory, 'discovery')}"
+
+
 def is_ours(pid: int, directory: str) -> bool:
-    """Is `pid` this cluster's discovery service (checked before signalling it)?"""
-    marker = f"{constants.SANDBOX_ENV_STATE}={os.path.join(directory, 'discovery')}".encode()
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            return marker in f.read().split(b"\0")
-    except OSError:
-        return False
+    """Is `pid` this cluster's service (checked before signalling it)?"""
+    return marked.carries(pid, _marker(directory))
 
 
 def stop(pid: int, directory: str, timeout: float = 5.0) -> None:
     """SIGTERM the service (SIGKILL after `timeout`) if it is still this cluster's."""
-    if not pid or not is_ours(pid, directory):
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while is_ours(pid, directory) and time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-        time.sleep(0.02)
-    if is_ours(pid, directory):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+    marked.stop(pid, _marker(directory), timeout)

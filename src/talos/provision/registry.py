@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from talos.machinery import constants
 from talos.machinery.environment import process_environment
+from talos.provision import marked
 
 PORT = 5000
 BINARY = "docker-registry"
@@ -91,27 +91,9 @@ def wait_ready(gateway: str, timeout: float = 10.0) -> bool:
 
 def is_ours(pid: int, directory: str) -> bool:
     """Is `pid` this cluster's registry (checked before signalling it)?"""
-    marker = _marker(directory).encode()
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            return marker in f.read().split(b"\0")
-    except OSError:
-        return False
+    return marked.carries(pid, _marker(directory))
 
 
 def stop(pid: int, directory: str, timeout: float = 5.0) -> None:
     """SIGTERM the registry (SIGKILL after `timeout`) if it is still this cluster's."""
-    if not pid or not is_ours(pid, directory):
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while is_ours(pid, directory) and time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-        time.sleep(0.02)
-    if is_ours(pid, directory):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+    marked.stop(pid, _marker(directory), timeout)
