@@ -37,6 +37,9 @@ class VM:
     tap: str = ""
     #: the NIC's MAC address (VMs on one bridge need distinct ones); qemu's default if empty
     mac: str = ""
+    #: end qemu when the guest reboots (tests that watch each boot); False: a guest
+    #: reboot resets the VM in place and only a power-off ends qemu
+    no_reboot: bool = True
 
 
 def kvm_usable() -> bool:
@@ -47,8 +50,8 @@ def argv(vm: VM) -> list[str]:
     qemu = shutil.which("qemu-system-x86_64") or "qemu-system-x86_64"
     out = [qemu, "-machine", "q35" + (",accel=kvm" if vm.kvm else ",accel=tcg"),
            "-cpu", "host" if vm.kvm else "max", "-m", str(vm.memory_mib),
-           "-smp", str(vm.cpus), "-nographic", "-no-reboot", "-monitor", "none",
-           "-serial", f"file:{vm.serial_log}", "-nodefaults", "-no-user-config"]
+           "-smp", str(vm.cpus), "-nographic", *(["-no-reboot"] if vm.no_reboot else []),
+           "-monitor", "none", "-serial", f"file:{vm.serial_log}", "-nodefaults", "-no-user-config"]
     if vm.uefi:
         out += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
                 "-drive", f"if=pflash,format=raw,unit=1,file={vm.ovmf_vars}"]

@@ -4,8 +4,10 @@ The steps are the sandbox provisioner's (talos.provision.create) with VMs for no
 check the CIDR, generate the configs, record the state, create the bridge, then for each
 node a tap on the bridge, a disk, and qemu booting the kernel and initramfs directly (with
 `uefi`, through OVMF: the firmware boots the kernel qemu hands it) with the node's static
-address (`ip=`) and `talos.config=` naming its config on the config server the caller keeps
-running on the bridge gateway. Any failure removes everything (`destroy_cluster`) and
+address (`ip=`) and `talos.config=` naming its config on the config server of its launcher
+(talos.provision.qemu.launcher: it runs qemu, which resets the VM in place when the guest
+reboots, and serves the config on the bridge gateway until the VM powers off or
+`cluster destroy` stops it). Any failure removes everything (`destroy_cluster`) and
 raises CreateFailed naming the step and, when a node is at fault, its console tail.
 Bootstrap, health and the talosconfig merge are the caller's, as for sandbox clusters.
 """
@@ -40,14 +42,16 @@ from talos.provision.create import (
     refuse_existing,
 )
 from talos.provision.qemu import vm
-from talos.provision.qemu.configserver import ConfigServer
+from talos.provision.qemu.launcher import FETCHED, LaunchSpec
 from talos.provision.qemu.network import ip_argument, mac_address
 from talos.provision.state import ClusterRecord, NodeRecord
 
 KERNEL = "vmlinuz-amd64"
 INITRAMFS = "initramfs-amd64.zst"
-#: the image's own kernel arguments, and a panic powers the VM off (qemu -no-reboot)
-CMDLINE = imager_build.CMDLINE + " panic=-1"
+#: the image's own kernel arguments. No `panic=-1`: qemu runs without -no-reboot (a reboot
+#: resets the VM in place), so a panic that rebooted would boot again and panic forever;
+#: the kernel's default halts, the panic stays last on the console
+CMDLINE = imager_build.CMDLINE
 QEMU = "qemu-system-x86_64"
 
 
@@ -109,10 +113,11 @@ def check_host(q: QemuOptions) -> None:
 
 
 def provision_qemu(opts: CreateOptions, q: QemuOptions, report: Report
-                   ) -> tuple[ClusterRecord, Talosconfig, ConfigServer]:
-    """Create the cluster's files, bridge, taps and VMs; returns the record, its talosconfig
-    context and the running config server (the caller stops it when the nodes have their
-    configs). On failure everything is removed and CreateFailed raised."""
+                   ) -> tuple[ClusterRecord, Talosconfig, ConfigsFetched]:
+    """Create the cluster's files, bridge, taps and VMs (each with its launcher, which
+    serves the node its config for as long as the VM lives); returns the record, its
+    talosconfig context and what tells when every node has downloaded its config. On
+    failure everything is removed and CreateFailed raised."""
     p = plan(opts)
     q.validate()
     refuse_existing(opts, p)
@@ -147,7 +152,6 @@ def provision_qemu(opts: CreateOptions, q: QemuOptions, report: Report
         nodes=tuple(NodeRecord(n, r, a, str(directory / n),
                                console_log=str(directory / n / vm.CONSOLE_LOG))
                     for n, r, a in p.nodes))
-    server: ConfigServer | None = None
     failed_node = ""
     try:
         step = "record state"
@@ -161,10 +165,6 @@ def provision_qemu(opts: CreateOptions, q: QemuOptions, report: Report
         step = "create bridge"
         report(f"creating bridge {p.net.bridge} ({p.net.gateway}/{p.net.cidr.prefixlen})")
         network.create_bridge(p.net)
-        step = "start config server"
-        server = ConfigServer(str(p.net.gateway), configs).start()
-        report(f"serving the machine configs on http://{p.net.gateway}:{server.port}/")
-
         step = "launch VMs"
         for i, node in enumerate(record.nodes):
             failed_node = node.name
@@ -178,23 +178,26 @@ def provision_qemu(opts: CreateOptions, q: QemuOptions, report: Report
             if q.uefi:
                 ovmf_vars = str(node_dir / vm.OVMF_VARS)
                 imager_cache.copy_sparse(qemu.OVMF_VARS, ovmf_vars)
-            cmdline = " ".join((CMDLINE, ip_argument(p.net, p.net.node_address(i), node.name),
-                                f"talos.config={server.url(node.name)}"))
+            # the launcher appends talos.config=<its own config server's URL>
+            cmdline = " ".join((CMDLINE, ip_argument(p.net, p.net.node_address(i), node.name)))
             spec = qemu.VM(serial_log=node.log_path, kernel=boot.kernel,
                            initrd=boot.initramfs, cmdline=cmdline, disk=str(node_dir / vm.DISK),
                            uefi=q.uefi, ovmf_vars=ovmf_vars, memory_mib=q.memory_mib,
                            cpus=q.cpus, tap=tap, mac=mac_address(opts.name, node.name),
-                           kvm=qemu.kvm_usable() and os.environ.get("TALOS_QEMU_KVM") == "1")
+                           kvm=qemu.kvm_usable() and os.environ.get("TALOS_QEMU_KVM") == "1",
+                           no_reboot=False)
             report(f"booting {node.name} ({node.role}, {node.address}, "
                    f"{'UEFI' if q.uefi else 'direct kernel boot'}, "
-                   f"{'KVM' if spec.kvm else 'software emulation'})")
-            pid = vm.launch(node_dir, spec)
-            record = record.with_node(replace(record.node(node.name), pid=pid))
+                   f"{'KVM' if spec.kvm else 'software emulation'}; its launcher serves "
+                   f"its config on {p.net.gateway})")
+            launched = vm.launch(node_dir, LaunchSpec(node.name, node.address,
+                                                      str(p.net.gateway), spec),
+                                 configs[node.name][1])
+            record = record.with_node(replace(record.node(node.name), pid=launched.qemu_pid,
+                                              launcher_pid=launched.launcher_pid))
             record.save()
         failed_node = ""
     except BaseException as e:
-        if server is not None:
-            server.stop()
         cleanup(opts, report)
         if isinstance(e, CreateFailed):
             raise
@@ -203,7 +206,29 @@ def provision_qemu(opts: CreateOptions, q: QemuOptions, report: Report
                                log_tail=vm.console_tail(record.node(failed_node).log_path)
                                if failed_node else "") from None
         raise
-    return record, talosconfig, server
+    return record, talosconfig, ConfigsFetched(record)
+
+
+class ConfigsFetched:
+    """Whether every VM has downloaded its config from its launcher (the launcher marks it
+    in the node directory). `stop` is for symmetry with a server the caller owns: the
+    launchers keep serving until `cluster destroy`."""
+
+    def __init__(self, record: ClusterRecord) -> None:
+        self._marks = [Path(n.directory) / FETCHED for n in record.nodes]
+
+    def wait_all_fetched(self, timeout: float | None = None) -> bool:
+        """Block until every node has its config or `timeout` passed (run it in a thread
+        from async code)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not all(m.exists() for m in self._marks):
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def stop(self) -> None:
+        pass
 
 
 T = TypeVar("T")
