@@ -44,9 +44,10 @@ async def print_lines(s: Session, stream: AsyncIterator[Any]) -> None:
               help="lines of log file to display (default is to show from the beginning)")
 @click.option("-k", "--kubernetes", is_flag=True,
               help="use the k8s.io containerd namespace")
+@click.option("--use-cri", is_flag=True, hidden=True, help="use the CRI driver")
 @click.pass_context
 def logs(ctx: click.Context, service_id: str, follow: bool, tail: int,
-         kubernetes: bool) -> None:
+         kubernetes: bool, use_cri: bool) -> None:
     """Retrieve logs for a service."""
     from talos.api.common import common_pb2
     from talos.api.machine import machine_pb2 as m

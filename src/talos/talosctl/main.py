@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "service": "talos.talosctl.services:service",
     "logs": "talos.talosctl.logs:logs",
     "dmesg": "talos.talosctl.logs:dmesg",
+    "restart": "talos.talosctl.restart:restart",
     "events": "talos.talosctl.events:events",
     "processes": "talos.talosctl.processes:processes",
     "ps": "talos.talosctl.processes:processes",

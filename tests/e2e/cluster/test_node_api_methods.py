@@ -29,7 +29,7 @@ MakeCluster = Callable[[str], Cluster]
 
 #: still UNIMPLEMENTED here; upstream v1.13.9 still has them all (Upgrade deprecated there,
 #: to be removed in v1.18, as ImageList and ImagePull, which work here: machined/server/images)
-NOT_YET = {"LogsContainers", "Restart", "Upgrade", "Rollback"}
+NOT_YET = {"Upgrade", "Rollback"}
 #: implemented, but an empty request would reboot, stop or wipe the node: not called
 DESTRUCTIVE = {"Reboot", "Shutdown", "Reset", "EtcdLeaveCluster", "EtcdForfeitLeadership",
                "EtcdRecover"}

@@ -97,13 +97,14 @@ def test_containers_lists_the_node_services_with_their_pids(e2e: E2ECluster) -> 
 
 
 @contextlib.contextmanager
-def _ctr_container(sock: str, rootfs: Path, cid: str, *argv: str) -> Iterator[None]:
-    """A real runc container started with `ctr` in the node containerd's `system`
-    namespace (rootfs: symlinks onto a read-only bind of the host's /usr); always removed."""
+def _ctr_container(sock: str, rootfs: Path, cid: str, *argv: str,
+                   namespace: str = "system") -> Iterator[None]:
+    """A real runc container started with `ctr` in the node containerd's `namespace`
+    (rootfs: symlinks onto a read-only bind of the host's /usr); always removed."""
     (rootfs / "usr").mkdir(parents=True)
     for link in ("bin", "lib", "lib64", "sbin"):
         (rootfs / link).symlink_to(f"usr/{link}")
-    ctr = ["ctr", "--address", sock, "-n", "system"]
+    ctr = ["ctr", "--address", sock, "-n", namespace]
     try:
         subprocess.run([*ctr, "run", "--detach", "--null-io", "--mount",
                         "type=bind,src=/usr,dst=/usr,options=rbind:ro", "--rootfs",

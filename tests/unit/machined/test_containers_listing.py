@@ -34,13 +34,13 @@ def test_tasks_join_containers_and_pods_group_their_containers() -> None:
 
 
 def test_namespace_defaults_and_validation() -> None:
-    assert c._namespace("", common_pb2.CONTAINERD) == "system"
-    assert c._namespace("", common_pb2.CRI) == "k8s.io"
-    assert c._namespace("k8s.io", common_pb2.CONTAINERD) == "k8s.io"
+    assert c.resolve_namespace("", common_pb2.CONTAINERD) == "system"
+    assert c.resolve_namespace("", common_pb2.CRI) == "k8s.io"
+    assert c.resolve_namespace("k8s.io", common_pb2.CONTAINERD) == "k8s.io"
     with pytest.raises(InvalidArgument, match="namespace: '-x' is not a containerd namespace"):
-        c._namespace("-x", common_pb2.CONTAINERD)
+        c.resolve_namespace("-x", common_pb2.CONTAINERD)
     with pytest.raises(InvalidArgument, match="driver: unknown container driver 5"):
-        c._namespace("system", 5)
+        c.resolve_namespace("system", 5)
 
 
 def test_stats_skip_entries_without_a_live_process() -> None:

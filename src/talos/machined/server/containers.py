@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ from talos.api.containerd.types.task import task_pb2
 from talos.api.machine import machine_pb2 as m
 from talos.machined.server.context import NodeAPI
 from talos.machined.services.containerd import socket_path
-from talos.machinery.errors import FailedPrecondition, InvalidArgument
+from talos.machinery.errors import FailedPrecondition, InvalidArgument, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ class Entry:
                                name=self.name)
 
 
-def _namespace(ns: str, driver: int) -> str:
+def resolve_namespace(ns: str, driver: int) -> str:
+    """The containerd namespace a request names (its driver's default when empty)."""
     if driver not in common_pb2.ContainerDriver.values():
         raise InvalidArgument(f"driver: unknown container driver {driver} "
                               "(expected CONTAINERD or CRI)")
@@ -149,7 +151,7 @@ def _process_services(node: NodeAPI) -> list[tuple[str, int, str]]:
 
 
 async def entries(node: NodeAPI, namespace: str, driver: int) -> list[Entry]:
-    ns = _namespace(namespace, driver)
+    ns = resolve_namespace(namespace, driver)
     socket = socket_path(node.paths)
     if ns != SYSTEM_NAMESPACE:
         return await containerd_entries(socket, ns)
@@ -161,6 +163,32 @@ async def entries(node: NodeAPI, namespace: str, driver: int) -> list[Entry]:
         log.info("containers: system namespace without containerd: %s", exc)
         from_containerd = []
     return sorted(own + from_containerd, key=lambda e: e.id)
+
+
+# -- one container ----------------------------------------------------------------------------
+
+async def containerd_container(node: NodeAPI, ns: str, cid: str) -> Entry:
+    """The containerd container `cid` of namespace `ns`; NotFound naming both when absent
+    (k8s.io holds nothing while no kubelet runs)."""
+    found = [e for e in await containerd_entries(socket_path(node.paths), ns) if e.id == cid]
+    if not found:
+        raise NotFound(f"container {cid!r} not found in namespace {ns!r}")
+    return found[0]
+
+
+def terminate(entry: Entry) -> None:
+    """Restart as upstream does it: SIGTERM to the container's task, whose owner (the
+    kubelet, a restart policy) starts it again. Tasks.Kill is not in this project's
+    containerd stubs; the task's init process (the pid Tasks.List reports) gets the signal
+    directly, which is what Tasks.Kill without `all` delivers."""
+    if not entry.pid:
+        raise FailedPrecondition(f"container {entry.id!r} in namespace {entry.namespace!r} "
+                                 f"is not running ({entry.status})")
+    try:
+        os.kill(entry.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        raise FailedPrecondition(f"container {entry.id!r} in namespace {entry.namespace!r} "
+                                 "exited meanwhile") from None
 
 
 # -- stats ------------------------------------------------------------------------------------

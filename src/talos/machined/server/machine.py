@@ -192,9 +192,16 @@ class MachineServicer(EtcdMethods, ApplyMethods, ClientConfigMethods, PacketCapt
 
     async def Logs(self, request: m.LogsRequest, context: Ctx
                    ) -> AsyncIterator[common_pb2.Data]:
-        if request.namespace not in ("", "system"):
-            raise NotFound(f"namespace: {request.namespace!r} has no logs on this node "
-                           "(only the system namespace)")
+        ns = containers.resolve_namespace(request.namespace, request.driver)
+        if ns != containers.SYSTEM_NAMESPACE:
+            if not request.id:
+                raise InvalidArgument("id: a container id is required")
+            entry = await containers.containerd_container(self.node, ns, request.id)
+            # upstream reads the log file the CRI reports for the container; this node has
+            # no CRI client (and no kubelet writing /var/log/pods) yet
+            raise FailedPrecondition(f"container {entry.id!r} in namespace {ns!r}: logs of "
+                                     "containerd containers are not readable on this node "
+                                     "yet (only the system namespace's services)")
         buf = self._log_buffer(request.id)
         md = self._md()
         async for chunk in buf.read(tail_lines=request.tail_lines, follow=request.follow):
@@ -230,6 +237,14 @@ class MachineServicer(EtcdMethods, ApplyMethods, ClientConfigMethods, PacketCapt
                 yield common_pb2.Data(metadata=md, bytes=_format_kmsg(rec))
         finally:
             os.close(fd)
+
+    async def LogsContainers(self, request: empty_pb2.Empty, context: Ctx
+                             ) -> m.LogsContainersResponse:
+        """The ids `Logs` answers for in the system namespace: machined and every service
+        (each has its log buffer from registration on; upstream: the registered logs)."""
+        ids = ["machined", *(r.id for r in self.node.supervisor.services())]
+        return m.LogsContainersResponse(messages=[m.LogsContainer(metadata=self._md(),
+                                                                  ids=ids)])
 
     async def Events(self, request: m.EventsRequest, context: Ctx) -> AsyncIterator[m.Event]:
         host = self.node.hostname
@@ -300,6 +315,36 @@ class MachineServicer(EtcdMethods, ApplyMethods, ClientConfigMethods, PacketCapt
         items = await containers.entries(self.node, request.namespace, request.driver)
         return m.ContainersResponse(messages=[m.Container(
             metadata=self._md(), containers=[e.info() for e in items])])
+
+    async def Restart(self, request: m.RestartRequest, context: Ctx) -> m.RestartResponse:
+        """Restart a container by id (upstream v1.13.9). In the system namespace the
+        "containers" are machined's services: the supervisor restarts them exactly as
+        ServiceRestart does. Anything else is a containerd container, sent SIGTERM for its
+        owner to start again, as upstream."""
+        if not request.id:
+            raise InvalidArgument("id: a container id is required")
+        ns = containers.resolve_namespace(request.namespace, request.driver)
+        if ns == containers.SYSTEM_NAMESPACE and self._is_service(request.id):
+            await self.ServiceRestart(m.ServiceRestartRequest(id=request.id), context)
+        else:
+            try:
+                entry = await containers.containerd_container(self.node, ns, request.id)
+            except FailedPrecondition as exc:
+                if ns != containers.SYSTEM_NAMESPACE:
+                    raise
+                raise NotFound(f"container {request.id!r} not found in namespace {ns!r} "
+                               f"(no such service; {exc})") from None
+            await asyncio.to_thread(containers.terminate, entry)
+        return m.RestartResponse(messages=[m.Restart(metadata=self._md())])
+
+    def _is_service(self, sid: str) -> bool:
+        if sid == "machined":
+            return True
+        try:
+            self.node.supervisor.get(sid)
+        except NotFound:
+            return False
+        return True
 
     async def Stats(self, request: m.StatsRequest, context: Ctx) -> m.StatsResponse:
         items = await containers.entries(self.node, request.namespace, request.driver)
