@@ -137,6 +137,50 @@ def test_qemu_cluster_boots_a_vm_that_serves_mtls_apid_as_metal_and_destroy_leav
     assert c.leftovers([node.pid]) == []
 
 
+def _hostname(c: QemuCluster, address: str) -> str:
+    got = c.talosctl("-n", address, "get", "hostname", "-o", "jsonpath={.spec.hostname}",
+                     timeout=300)
+    assert got.returncode == 0, got.stderr
+    return got.stdout.strip()
+
+
+def test_a_vm_node_rebooted_by_talosctl_comes_back_with_its_config_and_destroy_leaves_nothing(
+        qemu_cluster: QemuCluster) -> None:
+    """`talosctl reboot` on a VM is a guest reboot(2): qemu resets the VM in place (no
+    -no-reboot) and the node's launcher still serves its config, so the node boots again
+    with the same config (mutual TLS with the same PKI answers) and the same hostname."""
+    c = qemu_cluster
+    created = c.talosctl("cluster", "create", "qemu", "--name", c.name, "--cidr", c.cidr,
+                         "--controlplanes", "1", "--workers", "0", "--state", str(c.state),
+                         "--skip-kubeconfig")
+    assert created.returncode == 0, created.stdout + created.stderr
+    record = ClusterRecord.load(c.directory)
+    (node,) = record.nodes
+    assert node.launcher_pid and _alive(node.launcher_pid) and _alive(node.pid)
+    hostname = _hostname(c, node.address)
+    assert hostname == node.name
+    console = Path(node.log_path)
+
+    rebooted = c.talosctl("-n", node.address, "reboot", timeout=900)
+    assert rebooted.returncode == 0, rebooted.stdout + rebooted.stderr
+    text = console.read_text(errors="replace")
+    assert text.count("machined is PID 1 of the machine (platform metal)") == 2, text[-3000:]
+    # a real reboot(2): the firmware ran again inside the same qemu; the first reboot
+    # installed to the VM's disk (machine.install.disk /dev/vda), so the second boot reads
+    # the config from the installed STATE (talos.config= is fetched only without one)
+    assert "installed to /dev/vda: rebooting from it" in text, text[-3000:]
+    assert text.count("SeaBIOS") == 2, text[-3000:]
+    assert _alive(node.pid) and _alive(node.launcher_pid)  # the same qemu, reset in place
+    version = c.talosctl("-n", node.address, "version", timeout=300)
+    assert version.returncode == 0, version.stderr
+    assert asyncio.run(_platform(c.talosconfig, c.name)) == "metal"
+    assert _hostname(c, node.address) == hostname
+
+    destroyed = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))
+    assert destroyed.returncode == 0, destroyed.stderr
+    assert c.leftovers([node.pid, node.launcher_pid]) == []
+
+
 def test_a_vm_that_cannot_start_fails_the_create_naming_qemus_reason_and_leaves_nothing(
         tmp_path: Path) -> None:
     """qemu refuses a kernel that is not one: the create stops at its step, says what qemu

@@ -53,6 +53,9 @@ INITRAMFS = "initramfs-amd64.zst"
 #: the kernel's default halts, the panic stays last on the console
 CMDLINE = imager_build.CMDLINE
 QEMU = "qemu-system-x86_64"
+#: the VM's virtio disk, as upstream's qemu provisioner (GenOptions) names it: the first
+#: reboot installs to it, later boots mount STATE and EPHEMERAL from it
+INSTALL_DISK = "/dev/vda"
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,8 @@ def provision_qemu(opts: CreateOptions, q: QemuOptions, report: Report
         cps = p.controlplane_addresses
         generated = generate(GenerateOptions(cluster_name=opts.name,
                                              endpoint=f"https://{cps[0]}:6443",
-                                             talosconfig_endpoints=cps))
+                                             talosconfig_endpoints=cps,
+                                             install_disk=INSTALL_DISK))
         configs: dict[str, tuple[str, bytes]] = {}
         for name, role, addr in p.nodes:
             base = generated.controlplane if role == "controlplane" else generated.worker
