@@ -211,8 +211,9 @@ def _create(ctx: click.Context, *, qemu: Any, name: str, controlplanes: int, wor
                     conn_opts, tuple(n.address for n in record.controlplanes),
                     tuple(n.address for n in record.workers), remaining, view)))
         if server is not None:
-            # every VM must have its config before the server goes (with --no-wait too);
-            # waited on in short slices so that a VM's exit ends the wait at once
+            # every VM has fetched its config from its launcher before create reports the
+            # cluster (with --no-wait too); waited on in short slices so that a VM's exit
+            # ends the wait at once
             async def configs_fetched() -> None:
                 while not await asyncio.to_thread(server.wait_all_fetched, 0.5):
                     if time.monotonic() - started >= timeout:
