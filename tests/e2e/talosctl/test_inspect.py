@@ -86,7 +86,8 @@ def test_logs_are_prefixed_by_node_and_tailed(e2e: E2ECluster) -> None:
     assert r.stderr == f"Error: {HOSTS[0]}: service 'nope' not found\n"
     r = e2e.run("logs", "-k", "kube-system/coredns")
     assert r.returncode == 1
-    assert r.stderr.startswith(f"Error: {HOSTS[0]}: namespace: 'k8s.io'"), r.stderr
+    assert r.stderr == (f"Error: {HOSTS[0]}: container 'kube-system/coredns' not found in "
+                        "namespace 'k8s.io'\n"), r.stderr
     r = e2e.run("logs", "machined", "--tail", "-5")
     assert r.returncode == 2
     assert "--tail: expected -1 (everything) or a line count >= 0, got -5" in r.stderr
