@@ -28,7 +28,7 @@ from .node import CONFIG, ext
 
 @contextlib.asynccontextmanager
 async def _plain_machined(tmp_path: Path, config: bytes) -> AsyncIterator[subprocess.Popen[bytes]]:
-    """`machined --root tmp_path/root` with `config`, once its socket exists; killed (if
+    """`machined --root tmp_path/root` with `config`, once its socket answers; killed (if
     still running) on exit. Its output goes to tmp_path/machined.log."""
     root = tmp_path / "root"
     cfg = tmp_path / "config.yaml"
@@ -43,6 +43,9 @@ async def _plain_machined(tmp_path: Path, config: bytes) -> AsyncIterator[subpro
             while not sock.exists():
                 assert proc.poll() is None, (tmp_path / "machined.log").read_text()
                 await asyncio.sleep(0.02)
+            # the socket file exists from the bind; gRPC listens a moment later
+            async with grpc.aio.insecure_channel(f"unix:{sock}") as ch:
+                await asyncio.wait_for(ch.channel_ready(), 60)
             yield proc
         finally:
             if proc.poll() is None:
