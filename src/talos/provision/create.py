@@ -20,6 +20,7 @@ from talos.machinery.client.talosconfig import Context, Talosconfig
 from talos.machinery.config import apply_patches, load_patch_arg
 from talos.machinery.config.generate import GenerateOptions, generate
 from talos.machinery.errors import AlreadyExists, InvalidArgument, TalosError
+from talos.machinery.secrets.bundle import SecretsBundle
 from talos.provision import bytecode, discovery, network, registry, sandbox
 from talos.provision.destroy import destroy_cluster
 from talos.provision.state import ClusterRecord, NodeRecord
@@ -122,6 +123,20 @@ def cluster_talosconfig(name: str, generated: Talosconfig,
     return Talosconfig(context=name, contexts={name: ctx})
 
 
+def write_cluster_state(record: ClusterRecord, secrets: SecretsBundle,
+                        talosconfig: Talosconfig) -> ClusterRecord:
+    """The cluster's directory (0700) with its record, secrets and talosconfig; the record
+    naming that talosconfig."""
+    directory = Path(record.directory)
+    directory.mkdir(parents=True, mode=0o700)
+    record.save()
+    secrets.save(directory / "secrets.yaml")
+    talosconfig.save(directory / "talosconfig")
+    record = replace(record, talosconfig=str(directory / "talosconfig"))
+    record.save()
+    return record
+
+
 def refuse_existing(opts: CreateOptions, p: Plan) -> None:
     """AlreadyExists when the cluster's directory or bridge is there."""
     if opts.directory.exists() or network.link_exists(p.net.bridge):
@@ -181,12 +196,7 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
     failed_node = ""
     try:
         step = "record state"
-        directory.mkdir(parents=True, mode=0o700)
-        record.save()
-        generated.secrets.save(directory / "secrets.yaml")
-        talosconfig.save(directory / "talosconfig")
-        record = replace(record, talosconfig=str(directory / "talosconfig"))
-        record.save()
+        record = write_cluster_state(record, generated.secrets, talosconfig)
 
         # Nodes first: machined's start-up (a second or more of imports) then overlaps the
         # bridge and veths being made here; a node waits for its eth0 address anyway.

@@ -40,6 +40,7 @@ from talos.provision.create import (
     node_config,
     plan,
     refuse_existing,
+    write_cluster_state,
 )
 from talos.provision.qemu import vm
 from talos.provision.qemu.launcher import FETCHED, LaunchSpec
@@ -159,12 +160,7 @@ def provision_qemu(opts: CreateOptions, q: QemuOptions, report: Report
     failed_node = ""
     try:
         step = "record state"
-        directory.mkdir(parents=True, mode=0o700)
-        record.save()
-        generated.secrets.save(directory / "secrets.yaml")
-        talosconfig.save(directory / "talosconfig")
-        record = replace(record, talosconfig=str(directory / "talosconfig"))
-        record.save()
+        record = write_cluster_state(record, generated.secrets, talosconfig)
 
         step = "create bridge"
         report(f"creating bridge {p.net.bridge} ({p.net.gateway}/{p.net.cidr.prefixlen})")
