@@ -9,8 +9,22 @@ from functools import cache
 from pathlib import Path
 
 #: The Talos release whose API, config format and CLI we follow.
-TAG = "v1.10.0-py.0.1.0"
+DEFAULT_TAG = "v1.10.0-py.0.1.0"
 NAME = "Talos"
+#: written next to this module by `python -m talos imager --tag TAG`: the version an image
+#: reports (two builds of one tree can carry different tags, e.g. to test an upgrade)
+TAG_FILE = Path(__file__).with_name("build-tag")
+
+
+def _tag() -> str:
+    try:
+        tag = TAG_FILE.read_text().strip()
+    except OSError:
+        return DEFAULT_TAG
+    return tag or DEFAULT_TAG
+
+
+TAG = _tag()
 
 
 @dataclass(frozen=True)
