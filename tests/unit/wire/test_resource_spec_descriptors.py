@@ -263,6 +263,7 @@ SCHEMA = Schema(
         f"{RD}.runtime.MachineStatusStatus": [
             (1, "bool", "ready"),
             (2, f"repeated msg:{RD}.runtime.UnmetCondition", "unmet_conditions")],
+        f"{RD}.runtime.MetaKeySpec": [(1, "string", "value")],
         f"{RD}.runtime.UnmetCondition": [(1, "string", "name"), (2, "string", "reason")],
         # time
         f"{RD}.time.StatusSpec": [

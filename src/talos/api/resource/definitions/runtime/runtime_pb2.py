@@ -26,7 +26,7 @@ _sym_db = _symbol_database.Default()
 from talos.api.resource.definitions.enums import enums_pb2 as resource_dot_definitions_dot_enums_dot_enums__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*resource/definitions/runtime/runtime.proto\x12\"talos.resource.definitions.runtime\x1a&resource/definitions/enums/enums.proto\"\xa2\x01\n\x11MachineStatusSpec\x12\x44\n\x05stage\x18\x01 \x01(\x0e\x32\x35.talos.resource.definitions.enums.RuntimeMachineStage\x12G\n\x06status\x18\x02 \x01(\x0b\x32\x37.talos.resource.definitions.runtime.MachineStatusStatus\"r\n\x13MachineStatusStatus\x12\r\n\x05ready\x18\x01 \x01(\x08\x12L\n\x10unmet_conditions\x18\x02 \x03(\x0b\x32\x32.talos.resource.definitions.runtime.UnmetCondition\".\n\x0eUnmetCondition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\tBLZJgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/runtimeb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*resource/definitions/runtime/runtime.proto\x12\"talos.resource.definitions.runtime\x1a&resource/definitions/enums/enums.proto\"\xa2\x01\n\x11MachineStatusSpec\x12\x44\n\x05stage\x18\x01 \x01(\x0e\x32\x35.talos.resource.definitions.enums.RuntimeMachineStage\x12G\n\x06status\x18\x02 \x01(\x0b\x32\x37.talos.resource.definitions.runtime.MachineStatusStatus\"r\n\x13MachineStatusStatus\x12\r\n\x05ready\x18\x01 \x01(\x08\x12L\n\x10unmet_conditions\x18\x02 \x03(\x0b\x32\x32.talos.resource.definitions.runtime.UnmetCondition\"\x1c\n\x0bMetaKeySpec\x12\r\n\x05value\x18\x01 \x01(\t\".\n\x0eUnmetCondition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\tBLZJgithub.com/siderolabs/talos/pkg/machinery/api/resource/definitions/runtimeb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,6 +38,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MACHINESTATUSSPEC']._serialized_end=285
   _globals['_MACHINESTATUSSTATUS']._serialized_start=287
   _globals['_MACHINESTATUSSTATUS']._serialized_end=401
-  _globals['_UNMETCONDITION']._serialized_start=403
-  _globals['_UNMETCONDITION']._serialized_end=449
+  _globals['_METAKEYSPEC']._serialized_start=403
+  _globals['_METAKEYSPEC']._serialized_end=431
+  _globals['_UNMETCONDITION']._serialized_start=433
+  _globals['_UNMETCONDITION']._serialized_end=479
 # @@protoc_insertion_point(module_scope)

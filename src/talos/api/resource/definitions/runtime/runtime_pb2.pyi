@@ -24,6 +24,12 @@ class MachineStatusStatus(_message.Message):
     unmet_conditions: _containers.RepeatedCompositeFieldContainer[UnmetCondition]
     def __init__(self, ready: _Optional[bool] = ..., unmet_conditions: _Optional[_Iterable[_Union[UnmetCondition, _Mapping]]] = ...) -> None: ...
 
+class MetaKeySpec(_message.Message):
+    __slots__ = ("value",)
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    value: str
+    def __init__(self, value: _Optional[str] = ...) -> None: ...
+
 class UnmetCondition(_message.Message):
     __slots__ = ("name", "reason")
     NAME_FIELD_NUMBER: _ClassVar[int]
