@@ -7,7 +7,9 @@ Artifacts (upstream's names, `-amd64`):
     initramfs-amd64.zst    init + kernel modules + rootfs.sqsh (zstd-compressed newc cpio)
     rootfs-amd64.sqsh      the root filesystem alone (also inside the initramfs)
     metal-amd64-uki.efi    the unified kernel image (stub + kernel + initramfs + cmdline)
-    installer-amd64.tar    the installer image (OCI layout tarball)
+    installer-amd64.tar    the installer image (OCI layout tarball): the kernel, initramfs,
+                           systemd-boot and its stub, the rootfs, the UKI (talos.efi) and
+                           their SHA256SUMS under /usr/install/amd64
     metal-amd64.raw        the metal disk image (GPT, systemd-boot + UKI on the ESP)
     manifest.json          sizes and sha256 of the above, the executables shipped, inputs
 """
@@ -29,7 +31,7 @@ from talos.imager.plan import Plan, file_digest
 from talos.machinery.version import TAG
 
 #: bump when the imager's output changes for the same inputs in a way its code does not show
-FORMAT = 2
+FORMAT = 3
 #: upstream's default kernel arguments, minus what needs a kernel we do not have (IMA)
 CMDLINE = ("talos.platform=metal console=tty0 console=ttyS0 init_on_alloc=1 slab_nomerge "
            "pti=on consoleblank=0 printk.devkmsg=on random.trust_cpu=on")
@@ -37,7 +39,11 @@ CMDLINE = ("talos.platform=metal console=tty0 console=ttyS0 init_on_alloc=1 slab
 DEFAULT_EPOCH = 1700000000
 ARTIFACTS = ("vmlinuz-amd64", "initramfs-amd64.zst", "rootfs-amd64.sqsh",
              "metal-amd64-uki.efi", "installer-amd64.tar", "metal-amd64.raw")
-INSTALLER_REF = f"ghcr.io/siderolabs/installer:{TAG}"
+INSTALLER_REPO = "ghcr.io/siderolabs/installer"
+INSTALLER_REF = f"{INSTALLER_REPO}:{TAG}"
+#: what an upgrade finds under /usr/install/amd64 of the installer image (besides SHA256SUMS)
+INSTALLER_ROOTFS = "rootfs.sqsh"
+INSTALLER_UKI = "talos.efi"
 
 
 @dataclass(frozen=True)
@@ -79,11 +85,14 @@ def inputs_digest(plan_digest: str, src: sources_mod.Sources,
 
 
 def build(*, cache_dir: str | None = None, use_cache: bool = True,
-          kernel_version: str | None = None) -> Result:
+          kernel_version: str | None = None, tag: str | None = None) -> Result:
+    """`tag`: the version the image reports (default: this checkout's); it is in the root
+    filesystem, so in the digest."""
     started = time.monotonic()
     when = epoch()
+    tag = tag or TAG
     src = sources_mod.discover(kernel_version)
-    plan = rootfs.root_plan(src)
+    plan = rootfs.root_plan(src, tag)
     modules = kmod.resolve(src.modules_dir)
     digest = inputs_digest(plan.digest(), src, modules, when)
     final = cache.entry(digest, cache_dir)
@@ -98,7 +107,7 @@ def build(*, cache_dir: str | None = None, use_cache: bool = True,
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     try:
-        manifest = _build_into(work, src, plan, modules, digest, when)
+        manifest = _build_into(work, src, plan, modules, digest, when, tag)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(work, final)
     finally:
@@ -108,7 +117,8 @@ def build(*, cache_dir: str | None = None, use_cache: bool = True,
 
 
 def _build_into(work: str, src: sources_mod.Sources, plan: Plan,
-                modules: list[tuple[str, str]], digest: str, when: int) -> dict[str, object]:
+                modules: list[tuple[str, str]], digest: str, when: int,
+                tag: str) -> dict[str, object]:
     stage = os.path.join(work, "rootfs")
     os.makedirs(stage)
     plan.materialize(stage, when)
@@ -130,19 +140,20 @@ def _build_into(work: str, src: sources_mod.Sources, plan: Plan,
     oci.make(out["installer-amd64.tar"], {
         "vmlinuz": out["vmlinuz-amd64"], "initramfs.zst": out["initramfs-amd64.zst"],
         "sd-boot.efi": src.sd_boot, "sd-stub.efi": src.sd_stub,
-    }, INSTALLER_REF, TAG, when)
+        INSTALLER_ROOTFS: out["rootfs-amd64.sqsh"], INSTALLER_UKI: out["metal-amd64-uki.efi"],
+    }, f"{INSTALLER_REPO}:{tag}", tag, when)
     loader_conf = os.path.join(work, "loader.conf")
     with open(loader_conf, "w") as f:
         f.write("timeout 0\n")
     disk.make(out["metal-amd64.raw"], {
         "/EFI/BOOT/BOOTX64.EFI": src.sd_boot,
-        f"/EFI/Linux/Talos-{TAG}.efi": out["metal-amd64-uki.efi"],
+        f"/EFI/Linux/Talos-{tag}.efi": out["metal-amd64-uki.efi"],
         "/loader/loader.conf": loader_conf,
     }, digest, when, work)
     os.unlink(loader_conf)
 
     manifest: dict[str, object] = {
-        "version": TAG,
+        "version": tag,
         "inputs": digest,
         "kernel": src.kernel_version,
         "cmdline": CMDLINE,

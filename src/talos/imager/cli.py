@@ -5,10 +5,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 from talos.imager.build import ARTIFACTS, build, export
 from talos.imager.errors import ImageBuildError
+from talos.machinery.version import TAG
+
+#: a tag is one line of printable characters a file name and an OCI tag can carry
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+def _tag(value: str) -> str:
+    if not TAG_RE.match(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a version tag (letters, digits, '_', '.', '-'; "
+            "at most 128)")
+    return value
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -18,6 +31,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     "image of this version from the build machine's Debian packages")
     p.add_argument("--output", default="_out", help="where to put the assets (default _out)")
     p.add_argument("--kernel-version", help="kernel in /boot to use (default: the newest)")
+    p.add_argument("--tag", type=_tag, help="the version the image reports "
+                   f"(default: {TAG})")
     p.add_argument("--no-cache", action="store_true",
                    help="build even when ~/.cache/talos-py/images holds this build")
     return p.parse_args(argv)
@@ -33,19 +48,22 @@ def parse_installer_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--plain-http", action="store_true",
                    help="speak plain HTTP to the registry (a local cluster's registry)")
     p.add_argument("--kernel-version", help="kernel in /boot to use (default: the newest)")
+    p.add_argument("--tag", type=_tag, help="the version the image reports "
+                   f"(default: {TAG})")
     p.add_argument("--no-cache", action="store_true",
                    help="build even when ~/.cache/talos-py/images holds this build")
     return p.parse_args(argv)
 
 
 def installer_main(argv: list[str]) -> int:
-    """`python -m talos imager installer --push REF`: the installer OCI archive of this
-    version, pushed with the oras client."""
+    """`python -m talos imager installer [--tag TAG] --push REF`: the installer OCI archive
+    of this version (or of TAG), pushed with the oras client."""
     from talos.imager.push import check_registry, push_layout
     args = parse_installer_args(argv)
     try:
         check_registry(args.push, args.plain_http)
-        result = build(use_cache=not args.no_cache, kernel_version=args.kernel_version)
+        result = build(use_cache=not args.no_cache, kernel_version=args.kernel_version,
+                       tag=args.tag)
         pushed = push_layout(os.path.join(result.directory, "installer-amd64.tar"),
                              args.push, plain_http=args.plain_http)
     except (ImageBuildError, OSError) as exc:
@@ -61,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return installer_main(rest[1:])
     args = parse_args(argv)
     try:
-        result = build(use_cache=not args.no_cache, kernel_version=args.kernel_version)
+        result = build(use_cache=not args.no_cache, kernel_version=args.kernel_version,
+                       tag=args.tag)
         export(result, args.output)
     except (ImageBuildError, OSError) as exc:
         print(f"imager: {exc}", file=sys.stderr)

@@ -35,7 +35,11 @@ STDLIB_SKIP_FILES = re.compile(
 PROJECT_DIST = "talos-py"
 
 
-def skeleton(plan: Plan) -> None:
+#: the image's copy of the version tag file (talos.machinery.version.TAG_FILE)
+BUILD_TAG = f"{SITE}/talos/machinery/build-tag"
+
+
+def skeleton(plan: Plan, tag: str = TAG) -> None:
     for d in MOUNT_POINTS:
         plan.dir(d)
     for d in ("/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib64"):
@@ -43,7 +47,7 @@ def skeleton(plan: Plan) -> None:
     for link, target in MERGED_USR.items():
         plan.symlink(link, target)
     plan.write("/etc/os-release", (
-        f'NAME="{NAME}"\nID=talos\nVERSION_ID={TAG}\nPRETTY_NAME="{NAME} ({TAG})"\n'
+        f'NAME="{NAME}"\nID=talos\nVERSION_ID={tag}\nPRETTY_NAME="{NAME} ({tag})"\n'
         'HOME_URL="https://www.talos.dev/"\n').encode())
 
 
@@ -119,7 +123,9 @@ def python_packages(plan: Plan) -> None:
         dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
         rel = os.path.relpath(dirpath, os.path.dirname(project))
         for name in sorted(filenames):
-            if not name.endswith((".pyc", ".pyo")):
+            # the build-tag file is the build's (version_tag), never the checkout's own
+            if not name.endswith((".pyc", ".pyo")) and not (
+                    name == "build-tag" and rel == os.path.join("talos", "machinery")):
                 plan.copy(os.path.normpath(os.path.join(SITE, rel, name)),
                           os.path.join(dirpath, name))
     for dist in dependency_closure():
@@ -151,12 +157,19 @@ def shared_libraries(plan: Plan) -> None:
         plan.copy(elf.image_path(lib), lib, 0o755 if is_loader else 0o644)
 
 
-def root_plan(src: Sources) -> Plan:
+def version_tag(plan: Plan, tag: str) -> None:
+    """The tag the image's machined reports (`python -m talos imager --tag`); part of the
+    plan, so of the build's cache digest."""
+    plan.write(BUILD_TAG, f"{tag}\n".encode())
+
+
+def root_plan(src: Sources, tag: str = TAG) -> Plan:
     plan = Plan()
-    skeleton(plan)
+    skeleton(plan, tag)
     ca_certificates(plan)
     python(plan, src)
     python_packages(plan)
+    version_tag(plan, tag)
     binaries(plan, src)
     shared_libraries(plan)
     return plan
