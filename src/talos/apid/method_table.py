@@ -35,6 +35,10 @@ METHODS: dict[str, tuple[bool, bool, bool, str]] = {
         (False, False, False, 'machine.ImageServiceRemoveRequest'),
     '/machine.ImageService/Verify':
         (False, False, False, 'machine.ImageServiceVerifyRequest'),
+    '/machine.LifecycleService/Install':
+        (False, True, False, 'machine.LifecycleServiceInstallRequest'),
+    '/machine.LifecycleService/Upgrade':
+        (False, True, False, 'machine.LifecycleServiceUpgradeRequest'),
     '/machine.MachineService/ApplyConfiguration':
         (False, False, True, 'machine.ApplyConfigurationRequest'),
     '/machine.MachineService/Bootstrap':

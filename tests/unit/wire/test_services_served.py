@@ -15,14 +15,17 @@ from filecheck import call_raw, served_channel
 from google.protobuf import descriptor_pb2
 from upstream_descriptors import SERVICES
 
-# upstream package -> our generated grpc module (file paths keep upstream's names)
+# upstream package (or full service name) -> our generated grpc module (file paths keep
+# upstream's names)
 MODULES = {
     "cluster": "talos.api.cluster.cluster_pb2_grpc",
     "inspect": "talos.api.inspect.inspect_pb2_grpc",
     "storage": "talos.api.storage.storage_pb2_grpc",
     "time": "talos.api.time.time_pb2_grpc",
     "securityapi": "talos.api.security.security_pb2_grpc",
-    "machine": "talos.api.machine.image_pb2_grpc",  # ImageService (MachineService: elsewhere)
+    # package machine: one module per service (MachineService: elsewhere)
+    "machine.ImageService": "talos.api.machine.image_pb2_grpc",
+    "machine.LifecycleService": "talos.api.machine.lifecycle_pb2_grpc",
 }
 
 
@@ -34,7 +37,7 @@ def _upstream(full_name: str) -> descriptor_pb2.ServiceDescriptorProto:
 def _add_servicers(server: grpc.aio.Server) -> None:
     for full_name in SERVICES:
         package, name = full_name.rsplit(".", 1)
-        module = importlib.import_module(MODULES[package])
+        module = importlib.import_module(MODULES.get(full_name) or MODULES[package])
         getattr(module, f"add_{name}Servicer_to_server")(getattr(module, f"{name}Servicer")(),
                                                          server)
 
@@ -46,7 +49,8 @@ async def channel() -> AsyncIterator[grpc.aio.Channel]:
 
 
 def test_every_stored_upstream_service_has_a_module() -> None:
-    assert {name.rsplit(".", 1)[0] for name in SERVICES} == set(MODULES)
+    assert {name if name in MODULES else name.rsplit(".", 1)[0]
+            for name in SERVICES} == set(MODULES)
 
 
 @pytest.mark.parametrize("full_name", sorted(SERVICES))

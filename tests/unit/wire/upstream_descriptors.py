@@ -168,6 +168,30 @@ MESSAGES: dict[str, str] = {
         "ChpJbWFnZVNlcnZpY2VWZXJpZnlSZXNwb25zZRIaCgh2ZXJpZmllZBgBIAEoCFIIdmVyaWZpZW"
         "QSGAoHbWVzc2FnZRgCIAEoCVIHbWVzc2FnZRIsChJkaWdlc3RlZF9pbWFnZV9yZWYYAyABKAlS"
         "EGRpZ2VzdGVkSW1hZ2VSZWY="),
+    # machine/lifecycle.proto of v1.13.9 (protoc descriptors of the upstream file)
+    "machine.InstallArtifactsSource": (
+        "ChZJbnN0YWxsQXJ0aWZhY3RzU291cmNlEh0KCmltYWdlX25hbWUYASABKAlSCWltYWdlTmFtZQ"
+        "=="),
+    "machine.InstallDestination": (
+        "ChJJbnN0YWxsRGVzdGluYXRpb24SEgoEZGlzaxgBIAEoCVIEZGlzaw=="),
+    "machine.LifecycleServiceInstallRequest": (
+        "Ch5MaWZlY3ljbGVTZXJ2aWNlSW5zdGFsbFJlcXVlc3QSOgoKY29udGFpbmVyZBgBIAEoCzIaLm"
+        "NvbW1vbi5Db250YWluZXJkSW5zdGFuY2VSCmNvbnRhaW5lcmQSNwoGc291cmNlGAIgASgLMh8u"
+        "bWFjaGluZS5JbnN0YWxsQXJ0aWZhY3RzU291cmNlUgZzb3VyY2USPQoLZGVzdGluYXRpb24YAy"
+        "ABKAsyGy5tYWNoaW5lLkluc3RhbGxEZXN0aW5hdGlvblILZGVzdGluYXRpb24="),
+    "machine.LifecycleServiceInstallProgress": (
+        "Ch9MaWZlY3ljbGVTZXJ2aWNlSW5zdGFsbFByb2dyZXNzEhoKB21lc3NhZ2UYASABKAlIAFIHbW"
+        "Vzc2FnZRIdCglleGl0X2NvZGUYAiABKAVIAFIIZXhpdENvZGVCCgoIcmVzcG9uc2U="),
+    "machine.LifecycleServiceInstallResponse": (
+        "Ch9MaWZlY3ljbGVTZXJ2aWNlSW5zdGFsbFJlc3BvbnNlEkQKCHByb2dyZXNzGAEgASgLMigubW"
+        "FjaGluZS5MaWZlY3ljbGVTZXJ2aWNlSW5zdGFsbFByb2dyZXNzUghwcm9ncmVzcw=="),
+    "machine.LifecycleServiceUpgradeRequest": (
+        "Ch5MaWZlY3ljbGVTZXJ2aWNlVXBncmFkZVJlcXVlc3QSOgoKY29udGFpbmVyZBgBIAEoCzIaLm"
+        "NvbW1vbi5Db250YWluZXJkSW5zdGFuY2VSCmNvbnRhaW5lcmQSNwoGc291cmNlGAIgASgLMh8u"
+        "bWFjaGluZS5JbnN0YWxsQXJ0aWZhY3RzU291cmNlUgZzb3VyY2U="),
+    "machine.LifecycleServiceUpgradeResponse": (
+        "Ch9MaWZlY3ljbGVTZXJ2aWNlVXBncmFkZVJlc3BvbnNlEkQKCHByb2dyZXNzGAEgASgLMigubW"
+        "FjaGluZS5MaWZlY3ljbGVTZXJ2aWNlSW5zdGFsbFByb2dyZXNzUghwcm9ncmVzcw=="),
 }
 
 ENUMS: dict[str, str] = {
@@ -210,4 +234,9 @@ SERVICES: dict[str, str] = {
         "5JbWFnZVNlcnZpY2VSZW1vdmVSZXF1ZXN0GhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5ElEKBlZl"
         "cmlmeRIiLm1hY2hpbmUuSW1hZ2VTZXJ2aWNlVmVyaWZ5UmVxdWVzdBojLm1hY2hpbmUuSW1hZ2"
         "VTZXJ2aWNlVmVyaWZ5UmVzcG9uc2U="),
+    "machine.LifecycleService": (
+        "ChBMaWZlY3ljbGVTZXJ2aWNlEl4KB0luc3RhbGwSJy5tYWNoaW5lLkxpZmVjeWNsZVNlcnZpY2"
+        "VJbnN0YWxsUmVxdWVzdBooLm1hY2hpbmUuTGlmZWN5Y2xlU2VydmljZUluc3RhbGxSZXNwb25z"
+        "ZTABEl4KB1VwZ3JhZGUSJy5tYWNoaW5lLkxpZmVjeWNsZVNlcnZpY2VVcGdyYWRlUmVxdWVzdB"
+        "ooLm1hY2hpbmUuTGlmZWN5Y2xlU2VydmljZVVwZ3JhZGVSZXNwb25zZTAB"),
 }
