@@ -7,6 +7,15 @@ holding read-only bind mounts of the host's top-level directories, the node's ST
 pivot_root into it. /sys is a fresh sysfs (so it shows the node's own network devices)
 with the host's cgroup hierarchy bound in. Every remount carries MS_BIND, so it changes
 only our copy of a mount, never the host's file system.
+
+A node booted from the OS image (`cluster create --image`; its firmware sets
+TALOS_SANDBOX_IMAGE to the chosen slot's squashfs) gets the same mounts with the image in
+place of the host: this host-side "stage 0" attaches the squashfs to a loop device
+(read-only, autoclear: util-linux `mount -o loop,ro`) at the node directory's `image/`, binds
+its top-level entries read-only into the new root instead of the host's, adds the node's
+boot directory read-write at /boot (`SANDBOX_BOOT_MOUNT`: the boot record and the A/B slots),
+and after pivot_root `image_machined()` names the image's own machined to exec, in the clean
+node environment (talos.machinery.environment) with nothing of the host's Python.
 """
 
 from __future__ import annotations
@@ -14,9 +23,11 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import subprocess
 import sys
 
 from talos.machinery import constants
+from talos.machinery.environment import process_environment
 
 MS_RDONLY = 1
 MS_NOSUID = 2
@@ -36,6 +47,14 @@ ENV_HOST_MNTNS = constants.SANDBOX_ENV_HOST_MNTNS
 ENV_ROOTFS = constants.SANDBOX_ENV_ROOTFS
 ENV_STATE = constants.SANDBOX_ENV_STATE
 ENV_EPHEMERAL = constants.SANDBOX_ENV_EPHEMERAL
+ENV_IMAGE = constants.SANDBOX_ENV_IMAGE
+ENV_BOOT = constants.SANDBOX_ENV_BOOT
+
+#: the image's interpreter and PATH (as its initramfs init starts machined on a machine)
+IMAGE_PYTHON = "/usr/bin/python3"
+IMAGE_PATH = "/usr/bin:/usr/sbin"
+#: node-directory entry where stage 0 mounts the squashfs before binding its entries
+IMAGE_STAGING = "image"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -89,31 +108,69 @@ def already_set_up() -> bool:
     return os.path.ismount(constants.STATE_MOUNT) and os.path.ismount(constants.EPHEMERAL_MOUNT)
 
 
-def setup_sandbox_root() -> None:
-    host_ns = os.environ.get(ENV_HOST_MNTNS)
-    rootfs = os.environ.get(ENV_ROOTFS)
-    state = os.environ.get(ENV_STATE)
-    ephemeral = os.environ.get(ENV_EPHEMERAL)
-    if not (host_ns and rootfs and state and ephemeral):
-        raise MountError("sandbox mode needs the launcher's environment "
-                         f"({ENV_HOST_MNTNS}, {ENV_ROOTFS}, {ENV_STATE}, {ENV_EPHEMERAL})")
-    if mount_namespace_id() == host_ns:
-        raise MountError("refusing to set up mounts: still in the host's mount namespace")
-    if os.getpid() != 1:
-        raise MountError("sandbox mode needs machined to be PID 1 of its own PID namespace")
+def image_stage0() -> bool:
+    """True in the host's machined of an image node before the image's machined runs."""
+    return bool(os.environ.get(ENV_IMAGE)) and not already_set_up()
 
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _mount("tmpfs", rootfs, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
-    for name in sorted(os.listdir("/")):
-        if name in SKIP or name.startswith("."):
+
+def image_node() -> bool:
+    """True in machined of a node booted from the image (stage 0 and the image's own)."""
+    return bool(os.environ.get(ENV_IMAGE))
+
+
+def _mount_squashfs(image: str, target: str) -> None:
+    """Attach `image` to a loop device (read-only, autoclear) and mount it at `target`."""
+    try:
+        out = subprocess.run(["mount", "-t", "squashfs", "-o", "loop,ro,nodev", image, target],
+                             capture_output=True, text=True, check=False, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MountError(f"mounting the image {image}: {exc}") from None
+    if out.returncode != 0:
+        raise MountError(f"mounting the image {image}: "
+                         f"{(out.stderr or out.stdout).strip() or f'exit {out.returncode}'}")
+
+
+def _populate_from(source: str, rootfs: str, skip: set[str]) -> None:
+    """Read-only binds (and symlinks) of `source`'s top-level entries in `rootfs`."""
+    for name in sorted(os.listdir(source)):
+        if name in skip or name.startswith("."):
             continue
-        src = "/" + name
+        src = os.path.join(source, name)
         dst = os.path.join(rootfs, name)
         if os.path.islink(src):
             os.symlink(os.readlink(src), dst)
         elif os.path.isdir(src):
             os.mkdir(dst)
             _bind_ro(src, dst)
+
+
+def setup_sandbox_root() -> None:
+    host_ns = os.environ.get(ENV_HOST_MNTNS)
+    rootfs = os.environ.get(ENV_ROOTFS)
+    state = os.environ.get(ENV_STATE)
+    ephemeral = os.environ.get(ENV_EPHEMERAL)
+    image = os.environ.get(ENV_IMAGE)
+    boot = os.environ.get(ENV_BOOT)
+    if not (host_ns and rootfs and state and ephemeral):
+        raise MountError("sandbox mode needs the launcher's environment "
+                         f"({ENV_HOST_MNTNS}, {ENV_ROOTFS}, {ENV_STATE}, {ENV_EPHEMERAL})")
+    if image and not boot:
+        raise MountError(f"{ENV_IMAGE} needs {ENV_BOOT} (the node's boot directory)")
+    if mount_namespace_id() == host_ns:
+        raise MountError("refusing to set up mounts: still in the host's mount namespace")
+    if os.getpid() != 1:
+        raise MountError("sandbox mode needs machined to be PID 1 of its own PID namespace")
+
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    if image:
+        staging = os.path.join(os.path.dirname(rootfs), IMAGE_STAGING)
+        os.makedirs(staging, mode=0o700, exist_ok=True)
+        _mount_squashfs(image, staging)
+    _mount("tmpfs", rootfs, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+    if image:
+        _populate_from(staging, rootfs, SKIP)
+    else:
+        _populate_from("/", rootfs, SKIP)
     for d in ("proc", "sys", "dev", "run", "tmp", "var", "system"):
         os.mkdir(os.path.join(rootfs, d))
     _mount("/dev", os.path.join(rootfs, "dev"), None, MS_BIND | MS_REC)
@@ -132,10 +189,15 @@ def setup_sandbox_root() -> None:
     _mount("tmpfs", os.path.join(rootfs, "system", "run"), "tmpfs", MS_NOSUID | MS_NODEV,
            "mode=0755")
     _mount(ephemeral, os.path.join(rootfs, "var"), None, MS_BIND)
-    for path in code_paths_hidden_by_node_mounts():
-        target = os.path.join(rootfs, path.lstrip("/"))
-        os.makedirs(target, exist_ok=True)
-        _bind_ro(path, target, recursive=True)
+    if image and boot:
+        target = os.path.join(rootfs, constants.SANDBOX_BOOT_MOUNT.lstrip("/"))
+        os.mkdir(target)
+        _mount(boot, target, None, MS_BIND)
+    else:
+        for path in code_paths_hidden_by_node_mounts():
+            target = os.path.join(rootfs, path.lstrip("/"))
+            os.makedirs(target, exist_ok=True)
+            _bind_ro(path, target, recursive=True)
 
     os.chdir(rootfs)
     if _libc.syscall(SYS_PIVOT_ROOT, b".", b".") != 0:
@@ -150,3 +212,15 @@ def setup_sandbox_root() -> None:
     _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
     for var in (ENV_ROOTFS, ENV_STATE, ENV_EPHEMERAL):
         os.environ.pop(var, None)
+
+
+def image_machined() -> tuple[list[str], dict[str, str]]:
+    """argv and environment of the image's machined, for stage 0 to exec once the image is
+    the root: the clean node environment with the image's PATH and none of the host's
+    Python settings (the image's interpreter finds its own packages);
+    TALOS_SANDBOX_IMAGE stays to say the node runs from an image (machined then exits
+    with REBOOT_EXIT_CODE on reboot for its firmware to boot it again)."""
+    starter = {"PATH": IMAGE_PATH, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = process_environment({ENV_IMAGE: os.environ.get(ENV_IMAGE, "")}, starter=starter)
+    env.pop("PYTHONPATH", None)  # the host's code path: the image has its own copy
+    return [IMAGE_PYTHON, "-m", "talos", "machined", "--sandbox"], env

@@ -3,6 +3,12 @@
 In a sandbox machined first builds its own mounts (see `mounts.py`), then runs the node. When
 the node asks for a reboot, machined re-executes itself in place (same PID, same namespaces,
 STATE kept); on power-off it exits, which ends the PID namespace and everything in it.
+
+A sandbox node booted from the OS image (TALOS_SANDBOX_IMAGE, set by its firmware,
+talos.provision.firmware): the host's machined is only stage 0, which builds the mounts with
+the image's squashfs as the root and execs the image's machined (same PID). That one exits
+with REBOOT_EXIT_CODE on reboot, so the firmware boots the node again in fresh namespaces
+(possibly from another slot), and with 0 on power-off.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from talos.machined.node import ExitAction, Node
 from talos.machined.paths import NodePaths
 from talos.machined.system.groupguard import GroupGuard
 from talos.machined.system.reaper import Reaper, become_subreaper
-from talos.machinery.constants import APID_PORT
+from talos.machinery.constants import APID_PORT, REBOOT_EXIT_CODE
 from talos.machinery.errors import TalosError
 from talos.machinery.version import build_info
 
@@ -76,11 +82,22 @@ def main(argv: list[str] | None = None) -> int:
         paths = NodePaths("/")
     elif args.sandbox:
         if not mounts.already_set_up():
+            stage0 = mounts.image_stage0()
             try:
                 mounts.setup_sandbox_root()
             except (mounts.MountError, OSError) as exc:
                 print(f"machined: cannot set up the node's mounts: {exc}", file=sys.stderr)
                 return 1
+            if stage0:
+                image_argv, image_env = mounts.image_machined()
+                sys.stdout.flush()
+                sys.stderr.flush()
+                try:
+                    os.execve(image_argv[0], image_argv, image_env)
+                except OSError as exc:
+                    print(f"machined: cannot start the image's machined {image_argv[0]}: "
+                          f"{exc}", file=sys.stderr)
+                    return 1
         try:
             loopback_up()
         except OSError as exc:
@@ -110,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if guard is not None:
             guard.close()
+    if action is ExitAction.REBOOT and mounts.image_node():
+        log.info("machined: rebooting (the node's firmware boots it again)")
+        return REBOOT_EXIT_CODE
     if action is ExitAction.REBOOT:
         if args.metal:
             from talos.machined.platform import metal

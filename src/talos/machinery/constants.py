@@ -34,3 +34,15 @@ SANDBOX_ENV_HOST_MNTNS = "TALOS_HOST_MNTNS"
 SANDBOX_ENV_ROOTFS = "TALOS_SANDBOX_ROOTFS"
 SANDBOX_ENV_STATE = "TALOS_SANDBOX_STATE"
 SANDBOX_ENV_EPHEMERAL = "TALOS_SANDBOX_EPHEMERAL"
+
+# A sandbox node booted from the OS image's root squashfs (`cluster create --image`): the
+# per-node firmware (talos.provision.firmware) chooses a boot slot and hands stage 0 (the
+# host's machined, still outside the image) the slot's squashfs and the node's boot
+# directory; stage 0 makes the squashfs the node's root and execs the image's machined.
+SANDBOX_ENV_IMAGE = "TALOS_SANDBOX_IMAGE"
+SANDBOX_ENV_BOOT = "TALOS_SANDBOX_BOOT"
+#: where the node's boot directory (boot.json and the A/B slots) is mounted read-write
+SANDBOX_BOOT_MOUNT = "/boot"
+#: machined of an image node exits with this on reboot: its firmware boots it again (a
+#: power-off exits 0, which ends the firmware; any other exit is a crash)
+REBOOT_EXIT_CODE = 10

@@ -30,14 +30,18 @@ class NodeRecord:
     role: str  # "controlplane" | "worker"
     address: str
     directory: str
-    #: host pid of machined (PID 1 inside the node); 0 before launch
+    #: host pid of machined (PID 1 inside the node); 0 before launch, and always for a node
+    #: booted from the image (its machined changes at each boot: sandbox.node_machined_pid)
     pid: int = 0
-    #: host pid of the `unshare` launcher (machined's parent)
+    #: host pid of the `unshare` launcher (machined's parent), or of the node's firmware
+    #: (talos.provision.firmware) for a node booted from the image
     launcher_pid: int = 0
     #: host end of the node's veth pair (a VM's: its tap device)
     veth: str = ""
     #: a VM's serial-console log (empty for a sandbox node: machined.log is its console)
     console_log: str = ""
+    #: a sandbox node booted from the image: its boot directory (boot record and slots)
+    boot_dir: str = ""
 
     @property
     def log_path(self) -> str:
