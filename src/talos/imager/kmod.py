@@ -21,6 +21,8 @@ WANTED = (
     "e1000", "e1000e",
     # file systems of the install disk (EFI, STATE, EPHEMERAL)
     "vfat", "nls_cp437", "nls_iso8859-1", "ext4", "xfs",
+    # systemd-boot's Loader* variables (which UKI entry booted: A/B boot counting)
+    "efivarfs",
 )
 
 

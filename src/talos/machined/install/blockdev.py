@@ -51,6 +51,20 @@ def find_by_label(label: str, root: str = SYS_BLOCK) -> str | None:
     return None
 
 
+def find_all_by_label(label: str, root: str = SYS_BLOCK) -> list[str]:
+    """The /dev paths of every partition labelled `label`, in sysfs name order."""
+    try:
+        names = sorted(os.listdir(root))
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        ev = _uevent(name, root)
+        if ev.get("DEVTYPE") == "partition" and ev.get("PARTNAME") == label:
+            out.append("/dev/" + ev.get("DEVNAME", name))
+    return out
+
+
 def reread(disk: str, want: set[str], timeout_s: float = 10.0) -> dict[str, str]:
     """Ask the kernel to re-read `disk`'s partition table and wait until the partitions
     labelled `want` and their device nodes exist."""
@@ -75,3 +89,22 @@ def is_xfs(dev: str) -> bool:
             return f.read(4) == XFS_MAGIC
     except OSError:
         return False
+
+
+def disk_of(partition: str, root: str = SYS_BLOCK) -> str | None:
+    """The /dev path of the disk holding `partition` (e.g. /dev/vda3 -> /dev/vda)."""
+    name = os.path.basename(os.path.realpath(partition))
+    path = os.path.realpath(os.path.join(root, name))
+    if not os.path.exists(os.path.join(path, "partition")):
+        return None
+    return "/dev/" + os.path.basename(os.path.dirname(path))
+
+
+def partition_start(partition: str, root: str = SYS_BLOCK) -> int:
+    """The first sector (512 bytes) of `partition` on its disk, 0 when unknown."""
+    name = os.path.basename(os.path.realpath(partition))
+    try:
+        with open(os.path.join(root, name, "start")) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return 0
