@@ -27,12 +27,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.root]
 
 MakeCluster = Callable[[str], Cluster]
 
-#: still UNIMPLEMENTED here; upstream v1.13.9 still has them all (Upgrade deprecated there,
-#: to be removed in v1.18, as ImageList and ImagePull, which work here: machined/server/images)
-NOT_YET = {"Upgrade", "Rollback"}
+#: still UNIMPLEMENTED here (upstream v1.13.9 has them all)
+NOT_YET: set[str] = set()
 #: implemented, but an empty request would reboot, stop or wipe the node: not called
+#: (Rollback reboots a node started from an image)
 DESTRUCTIVE = {"Reboot", "Shutdown", "Reset", "EtcdLeaveCluster", "EtcdForfeitLeadership",
-               "EtcdRecover"}
+               "EtcdRecover", "Rollback"}
 
 
 async def _codes(c: Cluster, node: str) -> dict[str, grpc.StatusCode]:

@@ -95,10 +95,11 @@ async def test_node_api_surface(tmp_path):
         after.cancel()
         assert first_after.id == past[1].id
 
-        # methods this node does not implement say so
+        # a node not booted from an image has no boot slots to roll back to, and says so
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            await node.api.Rollback(m.RollbackRequest())  # needs A/B boot partitions
-        assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+            await node.api.Rollback(m.RollbackRequest())
+        assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "no boot slots" in (err.value.details() or "")
 
 
 async def test_a_second_reboot_request_is_refused_while_one_runs(tmp_path):

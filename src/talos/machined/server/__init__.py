@@ -8,7 +8,7 @@ import os
 import grpc
 
 from talos.api.cluster import cluster_pb2_grpc
-from talos.api.machine import image_pb2_grpc, machine_pb2_grpc
+from talos.api.machine import image_pb2_grpc, lifecycle_pb2_grpc, machine_pb2_grpc
 from talos.api.storage import storage_pb2_grpc
 from talos.api.time import time_pb2_grpc
 from talos.cosi.serve import add_services
@@ -18,6 +18,7 @@ from talos.machined.server.images import ImageServicer
 from talos.machined.server.machine import MachineServicer
 from talos.machined.server.storage import StorageServicer
 from talos.machined.server.time import TimeServicer
+from talos.machined.server.upgrade import LifecycleServicer
 from talos.machinery.constants import GRPC_MESSAGE_SIZE_OPTIONS
 from talos.machinery.errors import FailedPrecondition
 from talos.nodeserver.boundary import Boundary
@@ -54,6 +55,7 @@ async def start_server(node: NodeAPI) -> grpc.aio.Server:
     storage_pb2_grpc.add_StorageServiceServicer_to_server(
         StorageServicer(node), server)
     image_pb2_grpc.add_ImageServiceServicer_to_server(ImageServicer(node), server)
+    lifecycle_pb2_grpc.add_LifecycleServiceServicer_to_server(LifecycleServicer(node), server)
     add_services(server, node.state, node.runtime, hostname=node.hostname)
     server.add_insecure_port(f"unix:{sock}")
     await server.start()

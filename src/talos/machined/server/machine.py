@@ -44,6 +44,7 @@ from talos.machined.server.files import FileAccess
 from talos.machined.server.images import ImageMethods
 from talos.machined.server.meta import MetaMethods
 from talos.machined.server.pcap import PacketCaptureMethods
+from talos.machined.server.upgrade import UpgradeMethods
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.service import HealthStatus, ServiceState
 from talos.machinery.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -100,7 +101,7 @@ def event_to_proto(ev: Event, hostname: str) -> m.Event:
 
 class MachineServicer(EtcdMethods, ApplyMethods, ClientConfigMethods, PacketCaptureMethods,
                       MetaMethods, CPUFreqMethods, EtcdDowngradeMethods, ImageMethods,
-                      machine_pb2_grpc.MachineServiceServicer):
+                      UpgradeMethods, machine_pb2_grpc.MachineServiceServicer):
     def __init__(self, node: NodeAPI) -> None:
         self.node = node
         self.files = FileAccess(node.paths)
