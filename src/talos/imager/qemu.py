@@ -37,6 +37,8 @@ class VM:
     tap: str = ""
     #: the NIC's MAC address (VMs on one bridge need distinct ones); qemu's default if empty
     mac: str = ""
+    #: more virtio disks after `disk` (e.g. boot media next to a blank install disk)
+    extra_disks: tuple[str, ...] = ()
     #: end qemu when the guest reboots (tests that watch each boot); False: a guest
     #: reboot resets the VM in place and only a power-off ends qemu
     no_reboot: bool = True
@@ -59,6 +61,8 @@ def argv(vm: VM) -> list[str]:
         out += ["-kernel", vm.kernel, "-initrd", vm.initrd, "-append", vm.cmdline]
     if vm.disk:
         out += ["-drive", f"if=virtio,format=raw,file={vm.disk}"]
+    for extra in vm.extra_disks:
+        out += ["-drive", f"if=virtio,format=raw,file={extra}"]
     if vm.tap:
         out += ["-netdev", f"tap,id=n0,ifname={vm.tap},script=no,downscript=no"]
     else:
