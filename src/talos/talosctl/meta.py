@@ -2,7 +2,8 @@
 
 Keys are uint8, parsed as Go's `strconv.ParseUint(s, 0, 8)`: decimal, `0x0a`, `0o12`,
 `0b1010` (a leading `0` is octal). `-i/--insecure` goes through the maintenance API, as
-upstream (the maintenance API here does not serve META yet: the node refuses, naming why).
+upstream; there, as upstream, only a SideroLink peer may write META (this node has no
+SideroLink: it refuses, naming why). `talosctl get meta` lists the keys.
 Every targeted node is written; one failing fails the command.
 """
 

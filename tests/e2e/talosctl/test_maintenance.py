@@ -214,3 +214,31 @@ def test_apid_itself_says_a_proxied_node_is_in_maintenance_mode(
                              timeout=30)
         errors = {msg.metadata.hostname: msg.metadata.error for msg in reply.messages}
         assert f"node {HOST} is in maintenance mode" in errors[HOST], errors
+
+
+@pytest.fixture
+def maintenance_node_with_meta(tmp_path: Path) -> Iterator[str]:
+    """A maintenance-mode node whose STATE already holds META (as after an installer wrote
+    it): key 0x0a."""
+    state = tmp_path / "root" / "system" / "state"
+    state.mkdir(parents=True)
+    (state / "meta.json").write_text('{"0x0a": "aW5zdGFsbGVk"}\n')  # b"installed"
+    yield from _start_maintenance(tmp_path, free_port([HOST]))
+
+
+def test_maintenance_lists_meta_keys_and_refuses_writes_naming_why(
+        e2e: E2ECluster, maintenance_node_with_meta: str) -> None:
+    """As upstream v1.13.9: a maintenance client is a reader (reads runtime resources such as
+    the META keys); only a SideroLink peer may write META, and this node has none."""
+    ep = ("-n", maintenance_node_with_meta)
+    r = e2e.run(*ep, "--insecure", "get", "meta", endpoint=False)
+    assert r.returncode == 0, r.stderr
+    row = r.stdout.splitlines()[1].split()
+    assert row[-5:] == ["runtime", "MetaKey", "0x0a", "1", "installed"], r.stdout
+    for args in (("write", "0x0b", "x"), ("delete", "0x0a")):
+        r = e2e.run(*ep, "meta", "--insecure", *args, endpoint=False)
+        assert r.returncode == 1
+        assert "maintenance mode" in r.stderr and "SideroLink" in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    r = e2e.run(*ep, "--insecure", "get", "meta", endpoint=False)
+    assert r.stdout.splitlines()[1].split()[-3:] == ["0x0a", "1", "installed"], r.stdout

@@ -11,7 +11,8 @@ import pytest
 
 from talos.machined.server.cpufreq import cpufreq_stats
 from talos.machined.server.etcd_downgrade import validate_version
-from talos.machined.server.meta import DATA_LENGTH, MetaFull, MetaStore, check_key
+from talos.machined.server.meta import check_key
+from talos.machined.server.metastore import DATA_LENGTH, MetaFull, MetaStore
 from talos.machinery.errors import InvalidArgument, NotFound
 
 

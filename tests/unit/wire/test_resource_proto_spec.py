@@ -215,6 +215,29 @@ CASES = {
         {"family": "FAMILY_INET4", "gateway": {"ip": _b64(bytes([10, 5, 0, 1]))},
          "out_link_index": 4, "out_link_name": "eth0", "table": "TABLE_MAIN",
          "priority": 1024, "type": "TYPE_UNICAST", "protocol": "PROTOCOL_BOOT"}),
+    "AddressSpec": Case(
+        network.ADDRESS_SPEC,
+        network.AddressSpecSpec(address="10.5.0.2/24", link_name="eth0",
+                                config_layer="configuration"),
+        "talos.resource.definitions.network.AddressSpecSpec",
+        {"address": {"ip": _b64(bytes([10, 5, 0, 2])), "prefix_length": 24},
+         "link_name": "eth0", "family": "FAMILY_INET4", "flags": 0x80,
+         "config_layer": "CONFIG_MACHINE_CONFIGURATION"}),
+    "RouteSpec": Case(
+        network.ROUTE_SPEC,
+        network.RouteSpecSpec(gateway="10.5.0.1", out_link_name="eth0", priority=1024,
+                              protocol="dhcp", config_layer="operator"),
+        "talos.resource.definitions.network.RouteSpecSpec",
+        {"family": "FAMILY_INET4", "gateway": {"ip": _b64(bytes([10, 5, 0, 1]))},
+         "out_link_name": "eth0", "table": "TABLE_MAIN", "priority": 1024,
+         "type": "TYPE_UNICAST", "protocol": "PROTOCOL_DHCP",
+         "config_layer": "CONFIG_OPERATOR"}),
+    "LinkSpec": Case(
+        network.LINK_SPEC,
+        network.LinkSpecSpec(name="eth0", mtu=1400, config_layer="cmdline"),
+        "talos.resource.definitions.network.LinkSpecSpec",
+        {"name": "eth0", "up": True, "mtu": 1400, "type": "LINK_ETHER",
+         "config_layer": "CONFIG_CMDLINE"}),
     "ResolverStatus": Case(
         network.RESOLVER_STATUS,
         network.ResolverStatusSpec(dns_servers=("10.5.0.1",), search_domains=("lan",)),
@@ -259,6 +282,9 @@ CASES = {
         "talos.resource.definitions.runtime.MachineStatusSpec",
         {"stage": "MACHINE_STAGE_RUNNING",
          "status": {"unmet_conditions": [{"name": "etcd", "reason": "not ready"}]}}),
+    "MetaKey": Case(
+        runtime.META_KEY, runtime.MetaKeySpec("hello world"),
+        "talos.resource.definitions.runtime.MetaKeySpec", {"value": "hello world"}),
     "Service": Case(
         v1alpha1.SERVICE, v1alpha1.ServiceSpec(running=True, healthy=True),
         "talos.resource.definitions.v1alpha1.ServiceSpec", {"running": True, "healthy": True}),

@@ -3,11 +3,18 @@ certificates, and only these methods:
 
 - machine.MachineService: Version, ApplyConfiguration, Dmesg, Logs (of machined only)
 - storage.StorageService: Disks
-- cosi.resource.State: Get, List, Watch of hardware and network resources (and `meta`, so
-  clients can resolve type names)
+- cosi.resource.State: Get, List, Watch of hardware, network and runtime resources (disks,
+  volumes, the machine status, META keys: what upstream's maintenance readers see) and `meta`,
+  so clients can resolve type names
 
 Every other method, known or not, is refused with PERMISSION_DENIED saying why. A valid
 applied config moves the node to its normal boot (apid then takes over the port).
+
+MetaWrite/MetaDelete (`talosctl meta --insecure`): upstream v1.13.9 serves maintenance mode
+from apid in read-only role mode (`authz.ReadOnlyWithAdminOnSiderolink`): a client gets the
+Reader role, and only a SideroLink peer gets Admin, the role META writes need. A node here has
+no SideroLink, so every maintenance client is a reader and the writes are refused, naming
+that (`talosctl get meta --insecure` reads the keys).
 """
 
 from __future__ import annotations
@@ -45,14 +52,24 @@ ALLOWED = frozenset({
     "/cosi.resource.State/List",
     "/cosi.resource.State/Watch",
 })
-READABLE_NAMESPACES = ("hardware", "network", "meta")
+READABLE_NAMESPACES = ("hardware", "network", "runtime", "meta")
+#: upstream gives these to SideroLink peers only (they need the admin role)
+SIDEROLINK_ONLY = frozenset({
+    "/machine.MachineService/MetaWrite",
+    "/machine.MachineService/MetaDelete",
+})
 
 
 def denial(method: str) -> str:
     short = method.rsplit("/", 1)[-1] or method
+    if method in SIDEROLINK_ONLY:
+        return (f"node is in maintenance mode: {short} needs the admin role, which Talos gives "
+                "a maintenance client only over SideroLink (this node has none; every "
+                "maintenance client is a reader): apply a config, then write META with "
+                "an admin or os:meta:writer talosconfig")
     return (f"node is in maintenance mode: {short} is not available until a machine config is "
             "applied (only Version, ApplyConfiguration, Disks, Dmesg, Logs of machined and "
-            "reading hardware and network resources are served; apply one with "
+            "reading hardware, network and runtime resources are served; apply one with "
             "`talosctl apply-config --insecure`)")
 
 

@@ -14,6 +14,7 @@ from talos.machined.etcd.manager import EtcdManager
 from talos.machined.events import EventBus
 from talos.machined.sequencer import Sequencer
 from talos.machined.sequencer.machine import Machine
+from talos.machined.server.metastore import MetaStore
 from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.supervisor import Supervisor
 
@@ -32,6 +33,8 @@ class NodeAPI(Machine, Protocol):
     applier: Applier
     #: the etcd manager, once services are registered
     etcd: EtcdManager | None
+    #: the node's META keys (a file in STATE)
+    meta: MetaStore
 
     def config(self) -> NodeConfig | None:
         """The running config (the MachineConfig resource, parsed)."""

@@ -47,3 +47,23 @@ MACHINE_STATUS = declare(ResourceType(
     "MachineStatuses.runtime.talos.dev", "runtime", MachineStatusSpec,
     print_columns=(PrintColumn("Stage", "{.stage}"), PrintColumn("Ready", "{.status.ready}")),
     proto=ProtoSpec(f"{_PB}:MachineStatusSpec", _machine_status_proto)))
+
+
+@dataclass(frozen=True)
+class MetaKeySpec:
+    """The value of one key in META (`talosctl get meta`); id `0x0a` (upstream's
+    `MetaKeyTagToID`). Upstream keeps the value as a string: bytes that are not UTF-8 show
+    with U+FFFD in their place (a protobuf string cannot carry them)."""
+
+    value: str = ""
+
+def _meta_key_proto(s: MetaKeySpec) -> Message:
+    from talos.api.resource.definitions.runtime import runtime_pb2 as pb
+
+    return pb.MetaKeySpec(value=s.value)
+
+
+META_KEY = declare(ResourceType(
+    "MetaKeys.runtime.talos.dev", "runtime", MetaKeySpec, aliases=("meta",),
+    print_columns=(PrintColumn("Value", "{.value}"),),
+    proto=ProtoSpec(f"{_PB}:MetaKeySpec", _meta_key_proto)))
