@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from talos.machined.platform.metal import IpArg, parse_ip_arg
+from talos.machined.platform.cmdline import IpArg, parse_ip_arg
 
 
 def test_a_static_ip_argument_gives_address_prefix_gateway_and_device():

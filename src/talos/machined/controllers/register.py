@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Mapping
 
+from talos.cosi.controller import Controller
 from talos.cosi.runtime import Runtime
 from talos.machined.config import NodeConfig, parse_config
 from talos.machined.controllers.block.discovered_volume import DiscoveredVolumeController
@@ -30,12 +31,22 @@ from talos.machined.controllers.k8s.kubelet_config import KubeletConfigControlle
 from talos.machined.controllers.k8s.kubelet_spec import KubeletSpecController
 from talos.machined.controllers.k8s.nodeip_config import NodeIPConfigController
 from talos.machined.controllers.k8s.static_pods import StaticPodController
+from talos.machined.controllers.network.address_spec import AddressSpecController
 from talos.machined.controllers.network.address_status import AddressStatusController
+from talos.machined.controllers.network.config_controllers import (
+    AddressConfigController,
+    LinkConfigController,
+    RouteConfigController,
+)
+from talos.machined.controllers.network.dhcp_operator import DHCPOperatorController
 from talos.machined.controllers.network.hostname_spec import HostnameSpecController
 from talos.machined.controllers.network.hostname_status import HostnameStatusController
+from talos.machined.controllers.network.link_spec import LinkSpecController
 from talos.machined.controllers.network.link_status import LinkStatusController
+from talos.machined.controllers.network.merge import merge_controllers
 from talos.machined.controllers.network.node_address import NodeAddressController
 from talos.machined.controllers.network.resolver_status import ResolverStatusController
+from talos.machined.controllers.network.route_spec import RouteSpecController
 from talos.machined.controllers.network.route_status import RouteStatusController
 from talos.machined.controllers.network.time_server_status import TimeServerStatusController
 from talos.machined.controllers.runtime.machine_status import (
@@ -106,3 +117,22 @@ def register_all(runtime: Runtime, *, paths: NodePaths, sandbox: bool, superviso
         VolumeStatusController({"STATE": paths.state, "EPHEMERAL": paths.ephemeral}),
     ):
         runtime.register(c)
+    for network in _machine_network():
+        runtime.register(network)
+
+
+def _machine_network() -> tuple[Controller, ...]:
+    """On a machine (platform metal) machined owns the network: the config/cmdline/DHCP
+    specs, their merge, and the spec controllers that apply them to the kernel. A sandbox
+    node's links are made by its provisioner (and a plain-mode node shares the host's,
+    which it must never change), so they run only there."""
+    from talos.machined.platform import cmdline, metal
+
+    if not metal.active():
+        return ()
+    line = cmdline.read()
+    return (AddressConfigController(line), RouteConfigController(line),
+            LinkConfigController(line),
+            DHCPOperatorController(line, boot_leases=metal.boot_leases()),
+            *merge_controllers(),
+            LinkSpecController(), AddressSpecController(), RouteSpecController())

@@ -9,31 +9,41 @@ EPHEMERAL are the xfs partitions labelled STATE and EPHEMERAL when the machine i
 a config naming `machine.install.disk` was applied in maintenance mode installs to that disk
 first.
 
-The network: the loopback, and the static address of the kernel's `ip=` argument
-(`ip=<client>::<gateway>:<netmask>:<hostname>:<device>:off`, as the kernel documents in
-nfsroot.txt and upstream Talos reads it), or else a DHCP lease (`dhcp.py`, one-shot: not
-renewed yet) on the first link. Addresses from the machine config are not applied yet.
+The network at boot (before machined has a config, which `talos.config=` may need the
+network to download): the loopback, and the static address of the kernel's `ip=` argument
+(`cmdline.py`), or else a DHCP lease (`dhcp.py`) on the first link, recorded in
+`BOOT_LEASES`. From then on the network controllers (machined/controllers/network) own it:
+the `ip=` address, the machine config's `machine.network.interfaces` and the DHCP operator,
+which adopts the boot's lease and renews it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import ipaddress
+import json
 import logging
 import os
-from dataclasses import dataclass
+import time
+from typing import TYPE_CHECKING
 
 from talos.machined.mounts import MS_NODEV, MS_NOSUID, MountError, _mount
+from talos.machined.platform.cmdline import CMDLINE, kernel_arg, parse_ip_arg
+
+if TYPE_CHECKING:
+    from talos.machined.platform.dhcp import Lease
 
 log = logging.getLogger("talos.machined.metal")
 
 MS_NOEXEC = 8
+#: upstream's DefaultRouteMetric (the boot's default route carries it, as its spec does)
+DEFAULT_ROUTE_METRIC = 1024
 LINUX_REBOOT_CMD_POWER_OFF = 0x4321FEDC
 LINUX_REBOOT_CMD_RESTART = 0x01234567
 #: mount point -> GPT label of the partition mounted there on an installed machine
 INSTALLED = {"/system/state": "STATE", "/var": "EPHEMERAL"}
-CMDLINE = "/proc/cmdline"
+#: the boot's DHCP leases, one JSON file per link, adopted by the DHCP operator
+BOOT_LEASES = "/run/talos/network/dhcp"
 #: where a config named by `talos.config=URL` is downloaded (tmpfs)
 DOWNLOADED_CONFIG = "/run/talos/config.yaml"
 
@@ -91,35 +101,6 @@ def setup_root() -> None:
     log.info("machined is PID 1 of the machine (platform metal): mounts set up")
 
 
-@dataclass(frozen=True)
-class IpArg:
-    address: str
-    prefixlen: int
-    gateway: str | None
-    hostname: str | None
-    device: str | None
-
-
-def parse_ip_arg(cmdline: str) -> IpArg | None:
-    """The static part of the kernel's `ip=` argument; None when absent or dynamic."""
-    for word in cmdline.split():
-        if not word.startswith("ip="):
-            continue
-        fields = (word[3:].split(":") + [""] * 7)[:7]
-        client, _server, gateway, netmask, hostname, device, _autoconf = fields
-        if not client:
-            return None  # ip=dhcp and friends
-        try:
-            addr = ipaddress.ip_address(client)
-            prefix = (ipaddress.ip_network(f"0.0.0.0/{netmask}").prefixlen if netmask
-                      else (24 if addr.version == 4 else 64))
-        except ValueError:
-            log.warning("ignoring the kernel argument %s: not an address and netmask", word)
-            return None
-        return IpArg(str(addr), prefix, gateway or None, hostname or None, device or None)
-    return None
-
-
 def configure_network() -> None:
     """The `ip=` kernel argument's static address, or a DHCP lease on the first link that
     is not the loopback when there is no `ip=` (or `ip=dhcp`)."""
@@ -155,26 +136,51 @@ def configure_network() -> None:
                 return
             address, prefix, gateway, hostname = (lease.address, lease.prefixlen,
                                                   lease.gateway, lease.hostname)
-            source = f"DHCP (server {lease.server}, lease {lease.lease_s}s, not renewed)"
+            source = f"DHCP (server {lease.server}, lease {lease.lease_s}s)"
+            _record_lease(ifname, lease)
         with contextlib.suppress(Exception):  # already there after a re-exec
             ipr.addr("add", index=index, address=address, prefixlen=prefix)
         if gateway:
             with contextlib.suppress(Exception):
-                ipr.route("add", dst="default", gateway=gateway)
+                # the metric and link of the RouteSpec that adopts it (config_specs.route)
+                ipr.route("add", dst="default", gateway=gateway, oif=index,
+                          priority=DEFAULT_ROUTE_METRIC)
     if hostname:
         with contextlib.suppress(OSError):
             ctypes.CDLL(None, use_errno=True).sethostname(hostname.encode(), len(hostname))
     log.info("network: %s/%d on %s from %s", address, prefix, ifname, source)
 
 
-def kernel_arg(cmdline: str, name: str) -> str | None:
-    """The value of the last `name=value` on the kernel command line (the kernel's rule)."""
-    value = None
-    for word in cmdline.split():
-        key, sep, val = word.partition("=")
-        if sep and key == name:
-            value = val
-    return value
+def _record_lease(ifname: str, lease: Lease) -> None:
+    from talos.machinery.atomic import write_atomic
+
+    raw = {"lease": lease.to_json(), "obtained": time.monotonic()}
+    try:
+        os.makedirs(BOOT_LEASES, exist_ok=True)
+        write_atomic(os.path.join(BOOT_LEASES, f"{ifname}.json"), json.dumps(raw))
+    except OSError as exc:
+        log.warning("cannot record the DHCP lease of %s: %s", ifname, exc)
+
+
+def boot_leases(directory: str = BOOT_LEASES) -> dict[str, tuple[Lease, float]]:
+    """The boot's DHCP leases by link: (lease, when it was obtained, monotonic)."""
+    from talos.machined.platform.dhcp import Lease
+
+    out: dict[str, tuple[Lease, float]] = {}
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return out
+    for name in names:
+        if not name.endswith(".json"):
+            continue
+        try:
+            with open(os.path.join(directory, name)) as f:
+                raw = json.load(f)
+            out[name[:-5]] = (Lease.from_json(raw["lease"]), float(raw["obtained"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring the recorded DHCP lease %s: %s", name, exc)
+    return out
 
 
 def fetch_config(timeout_s: float = 120.0) -> str | None:

@@ -335,3 +335,121 @@ RESOLVER_STATUS = declare(ResourceType(
     print_columns=(PrintColumn("Resolvers", "{.dnsServers}"),
                    PrintColumn("Search Domains", "{.searchDomains}")),
     proto=ProtoSpec(f"{_PB}:ResolverStatusSpec", _resolver_status_proto)))
+
+
+#: where the per-source specs live before they are merged (upstream's `network-config`)
+CONFIG_NAMESPACE = "network-config"
+#: config layers, lowest first: a higher layer wins when two specs have the same id
+#: (nethelpers.CONFIG_LAYERS in order)
+CONFIG_LAYERS = ("default", "cmdline", "platform", "operator", "configuration")
+
+
+@dataclass(frozen=True)
+class AddressSpecSpec:
+    """An address the node should have (id `<link>/<address>/<prefix>`, as upstream's
+    AddressID; in `network-config` prefixed with its layer: `configuration/eth0/...`)."""
+
+    address: str = ""
+    link_name: str = ""
+    family: str = "inet4"
+    scope: str = "global"
+    flags: str = "permanent"
+    announce_with_arp: bool = field(default=False, metadata=_omit("announceWithARP"))
+    priority: int = field(default=0, metadata=_omit())
+    config_layer: str = field(default="default", metadata={"yaml": "layer"})
+
+
+def _address_spec_proto(s: AddressSpecSpec) -> Message:
+    from talos.api.resource.definitions.network import network_pb2 as pb
+    from talos.machinery import nethelpers as nh
+    from talos.machinery.resources import protoconv as pc
+
+    w = "AddressSpec"
+    return pb.AddressSpecSpec(
+        address=pc.opt_prefix(s.address, f"{w}.address"), link_name=s.link_name,
+        family=pc.number(nh.FAMILIES, s.family, f"{w}.family"),
+        scope=pc.number(nh.SCOPES, s.scope, f"{w}.scope"),
+        flags=pc.flags(nh.ADDRESS_FLAGS, s.flags, f"{w}.flags"),
+        announce_with_arp=s.announce_with_arp,
+        config_layer=pc.number(nh.CONFIG_LAYERS, s.config_layer, f"{w}.layer"),
+        priority=s.priority)
+
+
+ADDRESS_SPEC = declare(ResourceType(
+    "AddressSpecs.net.talos.dev", "network", AddressSpecSpec,
+    proto=ProtoSpec(f"{_PB}:AddressSpecSpec", _address_spec_proto)))
+
+
+@dataclass(frozen=True)
+class RouteSpecSpec:
+    """A route the node should have (id as upstream's RouteID:
+    `[table/][link/]family/gateway/destination/metric`)."""
+
+    family: str = "inet4"
+    destination: str = field(default="", metadata={"yaml": "dst"})
+    source: str = field(default="", metadata={"yaml": "src"})
+    gateway: str = ""
+    out_link_name: str = field(default="", metadata=_omit())
+    table: str = "main"
+    priority: int = field(default=0, metadata=_omit())
+    scope: str = "global"
+    type: str = "unicast"
+    flags: str = ""
+    protocol: str = "static"
+    config_layer: str = field(default="default", metadata={"yaml": "layer"})
+    mtu: int = field(default=0, metadata=_omit())
+
+
+def _route_spec_proto(s: RouteSpecSpec) -> Message:
+    from talos.api.resource.definitions.network import network_pb2 as pb
+    from talos.machinery import nethelpers as nh
+    from talos.machinery.resources import protoconv as pc
+
+    w = "RouteSpec"
+    return pb.RouteSpecSpec(
+        family=pc.number(nh.FAMILIES, s.family, f"{w}.family"),
+        destination=pc.opt_prefix(s.destination, f"{w}.dst"),
+        source=pc.opt_ip(s.source, f"{w}.src"), gateway=pc.opt_ip(s.gateway, f"{w}.gateway"),
+        out_link_name=s.out_link_name,
+        table=pc.number(nh.ROUTING_TABLES, s.table, f"{w}.table"), priority=s.priority,
+        scope=pc.number(nh.SCOPES, s.scope, f"{w}.scope"),
+        type=pc.number(nh.ROUTE_TYPES, s.type, f"{w}.type"),
+        flags=pc.flags(nh.ROUTE_FLAGS, s.flags, f"{w}.flags", nh.ROUTE_FLAGS_SHIFT),
+        protocol=pc.number(nh.ROUTE_PROTOCOLS, s.protocol, f"{w}.protocol"),
+        config_layer=pc.number(nh.CONFIG_LAYERS, s.config_layer, f"{w}.layer"), mtu=s.mtu)
+
+
+ROUTE_SPEC = declare(ResourceType(
+    "RouteSpecs.net.talos.dev", "network", RouteSpecSpec,
+    proto=ProtoSpec(f"{_PB}:RouteSpecSpec", _route_spec_proto)))
+
+
+@dataclass(frozen=True)
+class LinkSpecSpec:
+    """A link the node should have up, with its MTU (0: as the kernel has it); id the
+    link's name. Logical links (bonds, VLANs, bridges) are not created yet."""
+
+    name: str = ""
+    logical: bool = False
+    up: bool = True
+    mtu: int = 0
+    kind: str = ""
+    type: str = "ether"
+    config_layer: str = field(default="default", metadata={"yaml": "layer"})
+
+
+def _link_spec_proto(s: LinkSpecSpec) -> Message:
+    from talos.api.resource.definitions.network import network_pb2 as pb
+    from talos.machinery import nethelpers as nh
+    from talos.machinery.resources import protoconv as pc
+
+    w = "LinkSpec"
+    return pb.LinkSpecSpec(
+        name=s.name, logical=s.logical, up=s.up, mtu=s.mtu, kind=s.kind,
+        type=pc.number(nh.LINK_TYPES, s.type, f"{w}.type"),
+        config_layer=pc.number(nh.CONFIG_LAYERS, s.config_layer, f"{w}.layer"))
+
+
+LINK_SPEC = declare(ResourceType(
+    "LinkSpecs.net.talos.dev", "network", LinkSpecSpec,
+    proto=ProtoSpec(f"{_PB}:LinkSpecSpec", _link_spec_proto)))

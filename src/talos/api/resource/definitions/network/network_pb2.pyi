@@ -299,3 +299,113 @@ class WireguardSpec(_message.Message):
     firewall_mark: int
     peers: _containers.RepeatedCompositeFieldContainer[WireguardPeer]
     def __init__(self, private_key: _Optional[str] = ..., public_key: _Optional[str] = ..., listen_port: _Optional[int] = ..., firewall_mark: _Optional[int] = ..., peers: _Optional[_Iterable[_Union[WireguardPeer, _Mapping]]] = ...) -> None: ...
+
+class AddressSpecSpec(_message.Message):
+    __slots__ = ("address", "link_name", "family", "scope", "flags", "announce_with_arp", "config_layer", "priority")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    LINK_NAME_FIELD_NUMBER: _ClassVar[int]
+    FAMILY_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    ANNOUNCE_WITH_ARP_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_LAYER_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    address: _common_pb2.NetIPPrefix
+    link_name: str
+    family: _enums_pb2.NethelpersFamily
+    scope: _enums_pb2.NethelpersScope
+    flags: int
+    announce_with_arp: bool
+    config_layer: _enums_pb2.NetworkConfigLayer
+    priority: int
+    def __init__(self, address: _Optional[_Union[_common_pb2.NetIPPrefix, _Mapping]] = ..., link_name: _Optional[str] = ..., family: _Optional[_Union[_enums_pb2.NethelpersFamily, str]] = ..., scope: _Optional[_Union[_enums_pb2.NethelpersScope, str]] = ..., flags: _Optional[int] = ..., announce_with_arp: _Optional[bool] = ..., config_layer: _Optional[_Union[_enums_pb2.NetworkConfigLayer, str]] = ..., priority: _Optional[int] = ...) -> None: ...
+
+class BondSlave(_message.Message):
+    __slots__ = ("master_name", "slave_index")
+    MASTER_NAME_FIELD_NUMBER: _ClassVar[int]
+    SLAVE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    master_name: str
+    slave_index: int
+    def __init__(self, master_name: _Optional[str] = ..., slave_index: _Optional[int] = ...) -> None: ...
+
+class BridgeSlave(_message.Message):
+    __slots__ = ("master_name",)
+    MASTER_NAME_FIELD_NUMBER: _ClassVar[int]
+    master_name: str
+    def __init__(self, master_name: _Optional[str] = ...) -> None: ...
+
+class VRFSlave(_message.Message):
+    __slots__ = ("master_name",)
+    MASTER_NAME_FIELD_NUMBER: _ClassVar[int]
+    master_name: str
+    def __init__(self, master_name: _Optional[str] = ...) -> None: ...
+
+class LinkSpecSpec(_message.Message):
+    __slots__ = ("name", "logical", "up", "mtu", "kind", "type", "parent_name", "bond_slave", "bridge_slave", "vlan", "bond_master", "bridge_master", "wireguard", "config_layer", "hardware_address", "multicast", "vrf_master", "vrf_slave")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LOGICAL_FIELD_NUMBER: _ClassVar[int]
+    UP_FIELD_NUMBER: _ClassVar[int]
+    MTU_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    PARENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    BOND_SLAVE_FIELD_NUMBER: _ClassVar[int]
+    BRIDGE_SLAVE_FIELD_NUMBER: _ClassVar[int]
+    VLAN_FIELD_NUMBER: _ClassVar[int]
+    BOND_MASTER_FIELD_NUMBER: _ClassVar[int]
+    BRIDGE_MASTER_FIELD_NUMBER: _ClassVar[int]
+    WIREGUARD_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_LAYER_FIELD_NUMBER: _ClassVar[int]
+    HARDWARE_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    MULTICAST_FIELD_NUMBER: _ClassVar[int]
+    VRF_MASTER_FIELD_NUMBER: _ClassVar[int]
+    VRF_SLAVE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    logical: bool
+    up: bool
+    mtu: int
+    kind: str
+    type: _enums_pb2.NethelpersLinkType
+    parent_name: str
+    bond_slave: BondSlave
+    bridge_slave: BridgeSlave
+    vlan: VLANSpec
+    bond_master: BondMasterSpec
+    bridge_master: BridgeMasterSpec
+    wireguard: WireguardSpec
+    config_layer: _enums_pb2.NetworkConfigLayer
+    hardware_address: bytes
+    multicast: bool
+    vrf_master: VRFMasterSpec
+    vrf_slave: VRFSlave
+    def __init__(self, name: _Optional[str] = ..., logical: _Optional[bool] = ..., up: _Optional[bool] = ..., mtu: _Optional[int] = ..., kind: _Optional[str] = ..., type: _Optional[_Union[_enums_pb2.NethelpersLinkType, str]] = ..., parent_name: _Optional[str] = ..., bond_slave: _Optional[_Union[BondSlave, _Mapping]] = ..., bridge_slave: _Optional[_Union[BridgeSlave, _Mapping]] = ..., vlan: _Optional[_Union[VLANSpec, _Mapping]] = ..., bond_master: _Optional[_Union[BondMasterSpec, _Mapping]] = ..., bridge_master: _Optional[_Union[BridgeMasterSpec, _Mapping]] = ..., wireguard: _Optional[_Union[WireguardSpec, _Mapping]] = ..., config_layer: _Optional[_Union[_enums_pb2.NetworkConfigLayer, str]] = ..., hardware_address: _Optional[bytes] = ..., multicast: _Optional[bool] = ..., vrf_master: _Optional[_Union[VRFMasterSpec, _Mapping]] = ..., vrf_slave: _Optional[_Union[VRFSlave, _Mapping]] = ...) -> None: ...
+
+class RouteSpecSpec(_message.Message):
+    __slots__ = ("family", "destination", "source", "gateway", "out_link_name", "table", "priority", "scope", "type", "flags", "protocol", "config_layer", "mtu")
+    FAMILY_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    OUT_LINK_NAME_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_LAYER_FIELD_NUMBER: _ClassVar[int]
+    MTU_FIELD_NUMBER: _ClassVar[int]
+    family: _enums_pb2.NethelpersFamily
+    destination: _common_pb2.NetIPPrefix
+    source: _common_pb2.NetIP
+    gateway: _common_pb2.NetIP
+    out_link_name: str
+    table: _enums_pb2.NethelpersRoutingTable
+    priority: int
+    scope: _enums_pb2.NethelpersScope
+    type: _enums_pb2.NethelpersRouteType
+    flags: int
+    protocol: _enums_pb2.NethelpersRouteProtocol
+    config_layer: _enums_pb2.NetworkConfigLayer
+    mtu: int
+    def __init__(self, family: _Optional[_Union[_enums_pb2.NethelpersFamily, str]] = ..., destination: _Optional[_Union[_common_pb2.NetIPPrefix, _Mapping]] = ..., source: _Optional[_Union[_common_pb2.NetIP, _Mapping]] = ..., gateway: _Optional[_Union[_common_pb2.NetIP, _Mapping]] = ..., out_link_name: _Optional[str] = ..., table: _Optional[_Union[_enums_pb2.NethelpersRoutingTable, str]] = ..., priority: _Optional[int] = ..., scope: _Optional[_Union[_enums_pb2.NethelpersScope, str]] = ..., type: _Optional[_Union[_enums_pb2.NethelpersRouteType, str]] = ..., flags: _Optional[int] = ..., protocol: _Optional[_Union[_enums_pb2.NethelpersRouteProtocol, str]] = ..., config_layer: _Optional[_Union[_enums_pb2.NetworkConfigLayer, str]] = ..., mtu: _Optional[int] = ...) -> None: ...
