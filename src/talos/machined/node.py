@@ -52,6 +52,8 @@ from talos.machined.system.logbuffer import LogBuffer
 from talos.machined.system.reaper import Reaper
 from talos.machined.system.service import HealthStatus, ServiceEvent, ServiceSpec
 from talos.machined.system.supervisor import Supervisor
+from talos.machined.upgrade import detect as upgrade_detect
+from talos.machined.upgrade.assess import mark_good_when_healthy
 from talos.machinery.errors import TalosError
 
 log = logging.getLogger("talos.machined")
@@ -182,6 +184,7 @@ class Node:
                 await self._load_meta()
                 self.server = await start_server(self)
                 log.info("machined API listening on %s", self.paths.socket)
+                assess = self._boot_assessment(tg) if booting else None
                 if booting and self.config() is None:
                     self.maintenance_server = await maintenance.enter(
                         self.machine_stage, self, self.maintenance_listen)
@@ -192,14 +195,26 @@ class Node:
                 await maintenance.leave(server)
                 await self.server.stop(grace=0.5)
                 await self.supervisor.stop_all()
-                for t in (sup, rt, applier):
-                    t.cancel()
+                for t in (sup, rt, applier, assess):
+                    if t is not None:
+                        t.cancel()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             self.reaper.uninstall()
             logging.getLogger("talos").removeHandler(self._log_handler)
         return self.exit_action or ExitAction.POWEROFF
+
+    def _boot_assessment(self, tg: asyncio.TaskGroup) -> asyncio.Task[bool] | None:
+        """A node booted from an installed image (boot slots): log this boot's selection and
+        mark the boot good once it runs healthy (an upgrade's trial boot that never gets
+        there falls back at the next boot)."""
+        target = upgrade_detect.boot_target(self.sandbox)
+        if target is None:
+            return None
+        return tg.create_task(mark_good_when_healthy(target, self.booted,
+                                                     self.supervisor.services),
+                              name="boot-assessment")
 
     async def _load_meta(self) -> None:
         # after initialize: STATE is there (a metal node mounts it); an unreadable store is

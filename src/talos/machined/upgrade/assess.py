@@ -53,8 +53,12 @@ def note_selection(target: BootTarget) -> str:
 async def mark_good_when_healthy(target: BootTarget, booted: asyncio.Event,
                                  services: Callable[[], Iterable[Service]]) -> bool:
     """Wait for the boot sequence to finish and the core services to be up, then mark the
-    boot good; True when that changed the record (the boot was on trial)."""
-    await asyncio.to_thread(note_selection, target)
+    boot good; True when that changed the record (the boot was on trial). A record it
+    cannot read or write is logged, never raised: the node runs on regardless."""
+    try:
+        await asyncio.to_thread(note_selection, target)
+    except (TalosError, OSError) as e:
+        log.warning("boot: cannot read the boot record: %s", e)
     await booted.wait()
     said: list[str] | None = None
     while True:
@@ -69,12 +73,10 @@ async def mark_good_when_healthy(target: BootTarget, booted: asyncio.Event,
         changed = await asyncio.to_thread(target.mark_good)
     except NotFound:
         return False
-    except TalosError as e:
+    except (TalosError, OSError) as e:
         log.warning("boot assessment: cannot mark this boot good: %s", e)
         return False
     if changed:
-        state = await asyncio.to_thread(target.state)
-        cur = state.current_image()
-        log.info("boot assessment: slot %s (%s) is good", state.current,
-                 cur.tag if cur else "?")
+        log.info("boot assessment: this boot is good (the previous image stays the "
+                 "fallback)")
     return changed

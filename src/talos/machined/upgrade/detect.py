@@ -1,5 +1,5 @@
 """The boot target of this node, if it has one: the sandbox slots when the launcher booted
-it from an image (TALOS_SANDBOX_BOOT), else the ESP entries of a metal/VM install
+it from an image (its boot record at /boot), else the ESP entries of a metal/VM install
 (talos.machined.upgrade.metal), else none (a node run from the source tree)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from functools import cache
 
 from talos.machined.upgrade import sandbox
 from talos.machined.upgrade.target import BootTarget
-from talos.machinery import bootslots
+from talos.machinery import bootslots, constants
 from talos.machinery.errors import FailedPrecondition, TalosError
 
 log = logging.getLogger("talos.machined.upgrade")
@@ -19,7 +19,7 @@ log = logging.getLogger("talos.machined.upgrade")
 @cache
 def boot_target(is_sandbox: bool) -> BootTarget | None:
     """Detected once per machined (the booted slot is this process's)."""
-    if os.environ.get("TALOS_SANDBOX_BOOT") or (
+    if os.environ.get(constants.SANDBOX_ENV_BOOT) or (
             is_sandbox and os.path.exists(os.path.join(sandbox.DEFAULT_BOOT_DIR,
                                                        bootslots.RECORD_FILE))):
         return sandbox.from_env()

@@ -11,24 +11,24 @@ import tempfile
 from typing import BinaryIO
 
 from talos.machined.upgrade.target import BootImage, BootState, DigestMismatch
-from talos.machinery import bootslots
+from talos.machinery import bootslots, constants
 from talos.machinery.atomic import fsync_dir
 from talos.machinery.errors import InvalidArgument
 
-#: where the launcher mounts the node's boot directory (owner A's
-#: talos.machinery.constants.SANDBOX_BOOT_MOUNT; its env TALOS_SANDBOX_BOOT wins)
-DEFAULT_BOOT_DIR = "/boot"
+#: where the launcher mounts the node's boot directory inside the node (TALOS_SANDBOX_BOOT,
+#: when set, names it instead: stage 0 and tests outside the node's root)
+DEFAULT_BOOT_DIR = constants.SANDBOX_BOOT_MOUNT
 CHUNK = 1 << 20
 
 
 def boot_dir_from_env() -> str:
-    return os.environ.get("TALOS_SANDBOX_BOOT") or DEFAULT_BOOT_DIR
+    return os.environ.get(constants.SANDBOX_ENV_BOOT) or DEFAULT_BOOT_DIR
 
 
 def booted_slot_from_env() -> str | None:
     """The slot this boot came from: the launcher's TALOS_SANDBOX_IMAGE is
     <boot dir>/<slot>/rootfs.sqsh."""
-    image = os.environ.get("TALOS_SANDBOX_IMAGE", "")
+    image = os.environ.get(constants.SANDBOX_ENV_IMAGE, "")
     slot = os.path.basename(os.path.dirname(image)) if image else ""
     return slot if slot in bootslots.SLOTS else None
 
