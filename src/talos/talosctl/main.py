@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "logs": "talos.talosctl.logs:logs",
     "dmesg": "talos.talosctl.logs:dmesg",
     "restart": "talos.talosctl.restart:restart",
+    "upgrade": "talos.talosctl.upgrade:upgrade",
+    "rollback": "talos.talosctl.upgrade:rollback",
     "events": "talos.talosctl.events:events",
     "processes": "talos.talosctl.processes:processes",
     "ps": "talos.talosctl.processes:processes",
