@@ -21,7 +21,7 @@ from talos.machinery.config import apply_patches, load_patch_arg
 from talos.machinery.config.generate import GenerateOptions, generate
 from talos.machinery.errors import AlreadyExists, InvalidArgument, TalosError
 from talos.machinery.secrets.bundle import SecretsBundle
-from talos.provision import bytecode, discovery, network, registry, sandbox
+from talos.provision import bytecode, discovery, image, network, registry, sandbox
 from talos.provision.destroy import destroy_cluster
 from talos.provision.state import ClusterRecord, NodeRecord
 
@@ -40,6 +40,9 @@ class CreateOptions:
     config_patches_worker: tuple[str, ...] = ()
     #: interpreter for machined inside the nodes (default: this one)
     python: str | None = None
+    #: `--image`: nodes boot the OS image's root squashfs through their firmware
+    #: (provision/image.py says what the value may be); empty: they run the host's root
+    image: str = ""
 
     def validate(self) -> None:
         if not _NAME.match(self.name):
@@ -188,6 +191,13 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
     except TalosError as e:
         raise CreateFailed(step, str(e)) from None
     talosconfig = cluster_talosconfig(opts.name, generated.talosconfig, cps)
+    boot_image = None
+    if opts.image:
+        step = "find image"
+        try:
+            boot_image = image.sandbox_boot_image(opts.image, report)
+        except TalosError as e:
+            raise CreateFailed(step, str(e)) from None
 
     record = ClusterRecord(name=opts.name, cidr=str(p.net.cidr), bridge=p.net.bridge,
                            directory=str(directory), created=time.time(),
@@ -208,13 +218,15 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
             sb = sandbox.launch(node.directory, name=node.name,
                                 config=(configs.get(node.name)
                                         or config_of(node.name, node.role)).encode(),
-                                python=opts.python)
-            if not sb.pid:
+                                python=opts.python, image=boot_image)
+            if not sb.firmware and not sb.pid:
                 raise CreateFailed("launch nodes", "machined did not start", node=node.name,
                                    log_tail=sb.log_tail())
             veth = network.host_veth_name(opts.name, node.name)
-            record = record.with_node(replace(node, pid=sb.pid, launcher_pid=sb.process.pid,
-                                              veth=veth))
+            # a node with firmware: its machined changes with each boot, none is recorded
+            record = record.with_node(replace(
+                node, pid=0 if sb.firmware else sb.pid, launcher_pid=sb.process.pid,
+                veth=veth, boot_dir=str(sb.directory / "boot") if sb.firmware else ""))
             record.save()
             # the node outlives this process by design (destroy stops it by pid): tell the
             # Popen object not to warn about a child still running when it is collected
@@ -237,11 +249,13 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
         step = "attach nodes"
         for i, node in enumerate(record.nodes):
             failed_node = node.name
-            network.attach_node(p.net, node.name, node.pid, p.net.node_address(i))
+            # the network namespace's holder: the firmware of a node booted from the image
+            network.attach_node(p.net, node.name, node.launcher_pid if node.boot_dir
+                                else node.pid, p.net.node_address(i))
         failed_node = ""
         step = "nodes running"
         for node in record.nodes:
-            if not _alive(node.pid):
+            if not _alive(node.launcher_pid if node.boot_dir else node.pid):
                 failed_node = node.name
                 raise CreateFailed(step, "machined exited", node=node.name,
                                    log_tail=node_log_tail(node.log_path))

@@ -101,8 +101,9 @@ def _catches_sigterm(pid: int) -> bool:
 
 def node_processes(cluster_dir: str) -> list[NodeProcess]:
     """Every live process of the cluster's nodes: those whose environment names a sandbox
-    STATE under `cluster_dir` (the `unshare` launchers, and machined until it cleans its
-    environment), and their descendants (machined after a reboot re-exec, services)."""
+    STATE under `cluster_dir` (the `unshare` launchers, the firmware of nodes booted from
+    the image, and machined until it cleans its environment), and their descendants
+    (machined after a reboot re-exec or the image's machined, services)."""
     key = f"{constants.SANDBOX_ENV_STATE}=".encode()
     roots: set[int] = set()
     for entry in os.listdir("/proc"):
@@ -136,10 +137,15 @@ def stop_processes(cluster_dir: str, record: ClusterRecord | None, report: Destr
         registry.stop(record.registry_pid, cluster_dir)
     procs = node_processes(cluster_dir)
     inits = {p.pid for p in procs if p.namespace_init}
+    firmwares: set[int] = set()
     if record is not None:
         for n in record.nodes:
             if n.pid and n.pid in {p.pid for p in procs}:
                 inits.add(n.pid)
+            # a node booted from the image: its firmware stops it and boots it no more
+            if n.boot_dir and n.launcher_pid and _launcher_of(n.launcher_pid, cluster_dir):
+                firmwares.add(n.launcher_pid)
+    inits |= firmwares
     # A PID 1 ignores SIGTERM until it installs a handler (machined still starting up):
     # SIGTERM is repeated until it is caught, and a node that never catches it within
     # STARTUP_GRACE is killed rather than waited on for the whole timeout.
@@ -163,7 +169,7 @@ def stop_processes(cluster_dir: str, record: ClusterRecord | None, report: Destr
                     report.killed.append(pid)
         time.sleep(0.02)
     inits -= set(report.killed)
-    report.stopped_gracefully.extend(pid for pid in inits if not _alive(pid))
+    report.stopped_gracefully.extend(pid for pid in inits - firmwares if not _alive(pid))
     # machined gone takes its PID namespace along and its launcher exits by itself; give
     # them a moment, then whatever remains (a stuck machined) gets SIGKILL, by pid
     settle = time.monotonic() + 2
@@ -192,7 +198,8 @@ def stop_processes(cluster_dir: str, record: ClusterRecord | None, report: Destr
 
 
 def _launcher_of(pid: int, cluster_dir: str) -> bool:
-    """Is `pid` an `unshare` launcher of this cluster (checked before killing by pid)?"""
+    """Is `pid` an `unshare` launcher or a node's firmware of this cluster (checked before
+    signalling by pid)?"""
     try:
         with open(f"/proc/{pid}/environ", "rb") as f:
             env = f.read().split(b"\0")

@@ -81,7 +81,9 @@ def _qemu_options(f: Any) -> Any:
         click.option("--image", default="",
                      help="directory of the image's assets (`python -m talos imager "
                           "--output DIR`); default: this version's image, built once and "
-                          "cached"),
+                          "cached. Sandbox nodes boot the image's root squashfs with it: "
+                          "such a directory, a .sqsh file, or ghcr.io/siderolabs/talos:<this "
+                          "version> (default: the host's root)"),
         click.option("--with-uefi", is_flag=True,
                      help="boot through UEFI firmware (OVMF; ~6.5 s slower under software "
                           "emulation) instead of the faster direct kernel boot"),
@@ -112,7 +114,8 @@ def create(ctx: click.Context, /, provisioner: str, **kw: Any) -> None:
         _create(ctx, qemu=_qemu_opts(kw), **kw)
         return
     given = [f"--{k.replace('_', '-')}" for k in _QEMU_KEYS
-             if ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT]
+             if k not in _SANDBOX_KEYS
+             and ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT]
     if given:
         _fail(f"{', '.join(given)}: only with the qemu provisioner "
               "(`talosctl cluster create qemu`)")
@@ -120,6 +123,8 @@ def create(ctx: click.Context, /, provisioner: str, **kw: Any) -> None:
 
 
 _QEMU_KEYS = ("image", "with_uefi", "cpus", "memory", "disk")
+#: qemu options the sandbox provisioner takes too
+_SANDBOX_KEYS = ("image",)
 
 
 def _qemu_opts(kw: dict[str, Any]) -> Any:
@@ -143,7 +148,8 @@ def _create(ctx: click.Context, *, qemu: Any, name: str, controlplanes: int, wor
             cidr: str, config_patch: tuple[str, ...],
             config_patch_control_plane: tuple[str, ...],
             config_patch_worker: tuple[str, ...], wait: bool, wait_timeout: str,
-            skip_kubeconfig: bool, state: str, **_qemu_defaults: Any) -> None:
+            skip_kubeconfig: bool, state: str, image: str = "",
+            **_qemu_defaults: Any) -> None:
     """One cluster create: provision (sandbox, or qemu when `qemu` holds its options),
     bootstrap etcd, wait for health, merge the talosconfig, print the summary."""
     from talos.machinery.client.talosconfig import Talosconfig, resolve_path
@@ -170,7 +176,8 @@ def _create(ctx: click.Context, *, qemu: Any, name: str, controlplanes: int, wor
                          controlplanes=controlplanes, workers=workers,
                          config_patches=config_patch,
                          config_patches_controlplane=config_patch_control_plane,
-                         config_patches_worker=config_patch_worker)
+                         config_patches_worker=config_patch_worker,
+                         image=image if qemu is None else "")
     view = ProgressView()
     say = view.console.print
     started = time.monotonic()
@@ -301,9 +308,14 @@ def _provisioner(record: Any) -> str:
 
 def _nodes_table(record: Any, status: dict[str, str] | None = None) -> str:
     rows = [("NAME", "TYPE", "IP", "PID", "STATE", "LOG")]
+    from talos.provision.sandbox import node_machined_pid
+
     for n in record.nodes:
-        state = (status or {}).get(n.name, "running" if _alive(n.pid) else "stopped")
-        rows.append((n.name, n.role, n.address, str(n.pid or "-"), state, n.log_path))
+        # a node booted from the image has a new machined at each boot: the current one
+        pid = node_machined_pid(n) if n.boot_dir else n.pid
+        alive = _alive(n.launcher_pid if n.boot_dir else pid)
+        state = (status or {}).get(n.name, "running" if alive else "stopped")
+        rows.append((n.name, n.role, n.address, str(pid or "-"), state, n.log_path))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join("   ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True))
                      + "   " + r[-1] for r in rows)

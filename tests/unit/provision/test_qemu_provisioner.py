@@ -84,7 +84,8 @@ def test_both_upstream_forms_reach_the_qemu_provisioner(form: list[str], tmp_pat
 
 
 def test_qemu_options_are_refused_for_sandbox_clusters(tmp_path) -> None:
+    """--image is not among them: sandbox nodes can boot the image's squashfs."""
     res = CliRunner().invoke(cli, ["cluster", "create", "--image", str(tmp_path),
-                                   "--with-uefi", "--state", str(tmp_path)])
+                                   "--with-uefi", "--cpus", "2", "--state", str(tmp_path)])
     assert res.exit_code == 1
-    assert "--image, --with-uefi: only with the qemu provisioner" in res.output
+    assert "--with-uefi, --cpus: only with the qemu provisioner" in res.output

@@ -26,11 +26,10 @@ from typing import TypeVar
 from talos.imager import build as imager_build
 from talos.imager import cache as imager_cache
 from talos.imager import qemu
-from talos.imager.errors import ImageBuildError
 from talos.machinery.client.talosconfig import Talosconfig
 from talos.machinery.config.generate import GenerateOptions, generate
 from talos.machinery.errors import FailedPrecondition, InvalidArgument, TalosError
-from talos.provision import network
+from talos.provision import image, network
 from talos.provision.create import (
     CreateFailed,
     CreateOptions,
@@ -88,18 +87,8 @@ class Assets:
 
 def assets(q: QemuOptions, report: Report) -> Assets:
     """The kernel and initramfs to boot: from --image, or the imager's cached build."""
-    if q.image:
-        directory = os.path.abspath(os.path.expanduser(q.image))
-    else:
-        report("finding this version's image (built once, then cached by the digest of "
-               "its inputs)")
-        try:
-            result = imager_build.build()
-        except (ImageBuildError, OSError) as e:
-            raise FailedPrecondition(f"building this version's image failed: {e}") from None
-        directory = result.directory
-        report(f"image {result.digest[:16]} "
-               f"{'from the cache' if result.cached else 'built'} ({directory})")
+    directory = (os.path.abspath(os.path.expanduser(q.image)) if q.image
+                 else image.this_version(report))
     found = Assets(os.path.join(directory, KERNEL), os.path.join(directory, INITRAMFS))
     for path in (found.kernel, found.initramfs):
         if not os.path.isfile(path):
