@@ -1,0 +1,248 @@
+"""Upgrades and rollback of sandbox nodes booted from the image (issue 18), as a user runs
+them: two builds of this tree with different version tags, the second (and a deliberately
+broken third) pushed to the cluster's registry as installer images with the imager's push,
+then `talosctl upgrade --image`, `talosctl rollback`, and a trial boot that never gets
+healthy falling back by itself."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from talos.imager import build as imager_build
+from talos.imager import squashfs
+from talos.machinery import bootslots
+from talos.machinery.version import TAG
+from talos.provision import network, registry
+from talos.provision.destroy import destroy_cluster, node_processes
+from talos.provision.state import ClusterRecord, NodeRecord
+from tests import reservations
+from tests.leftovers import leftovers, snapshot
+from tests.vm.conftest import IMAGE_TOOLS
+
+pytestmark = [pytest.mark.vm, pytest.mark.root,
+              pytest.mark.requires(*IMAGE_TOOLS, "unshare", "setpriv", "mount", "ip",
+                                   "docker-registry", "ctr", "unsquashfs")]
+
+OLD_TAG = f"{TAG}-upg1"
+NEW_TAG = f"{TAG}-upg2"
+BROKEN_TAG = f"{TAG}-broken"
+#: bound on waiting for a node (not a timing requirement)
+BOUND = 300.0
+
+
+@dataclass
+class UpgradeCluster:
+    name: str
+    cidr: str
+    state: Path
+    talosconfig: Path
+
+    @property
+    def directory(self) -> Path:
+        return self.state.resolve() / self.name
+
+    @property
+    def gateway(self) -> str:
+        return str(next(ipaddress.IPv4Network(self.cidr).hosts()))
+
+    def talosctl(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        res = subprocess.run([sys.executable, "-m", "talos", "talosctl", *args],
+                             capture_output=True, text=True, timeout=timeout, check=False,
+                             stdin=subprocess.DEVNULL,
+                             env={**os.environ, "TALOSCONFIG": str(self.talosconfig)})
+        assert "Traceback" not in res.stderr, res.stderr
+        return res
+
+    def create(self, image: str, workers: int) -> list[NodeRecord]:
+        created = self.talosctl("cluster", "create", "--name", self.name, "--cidr", self.cidr,
+                                "--controlplanes", "1", "--workers", str(workers),
+                                "--image", image, "--state", str(self.state),
+                                "--skip-kubeconfig")
+        assert created.returncode == 0, created.stdout + created.stderr
+        return list(ClusterRecord.load(self.directory).nodes)
+
+    def push(self, tag: str, layout: str | None = None) -> str:
+        """The installer of the build tagged `tag` pushed with `imager installer --push`
+        (from the build cache), or the layout tarball `layout` pushed with the same
+        client; the reference."""
+        from talos.imager.push import push_layout
+        ref = f"{registry.address(self.gateway)}/siderolabs/installer:{tag}"
+        assert registry.wait_ready(self.gateway, timeout=30)
+        if layout is not None:
+            push_layout(layout, ref, plain_http=True)
+            return ref
+        pushed = subprocess.run([sys.executable, "-m", "talos", "imager", "installer",
+                                 "--tag", tag, "--plain-http", "--push", ref],
+                                capture_output=True, text=True, check=False, timeout=900,
+                                stdin=subprocess.DEVNULL)
+        assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+        return ref
+
+    def version(self, address: str) -> str:
+        res = self.talosctl("-n", address, "version", timeout=60)
+        if res.returncode != 0:
+            return ""
+        server = res.stdout.split("Server:", 1)[-1]
+        return next((line.split(":", 1)[1].strip() for line in server.splitlines()
+                     if line.strip().startswith("Tag:")), "")
+
+    def wait_version(self, node: NodeRecord, tag: str) -> None:
+        deadline = time.monotonic() + BOUND
+        seen = ""
+        while time.monotonic() < deadline:
+            seen = self.version(node.address)
+            if seen == tag:
+                return
+            time.sleep(1)
+        pytest.fail(f"{node.name} did not answer on {tag} (last: {seen or 'no answer'})\n"
+                    + Path(node.log_path).read_text(errors="replace")[-4000:])
+
+    def leftovers(self, nodes: list[str]) -> list[str]:
+        left = [f"process {p.pid}" for p in node_processes(str(self.directory))]
+        names = {network.bridge_name(self.name),
+                 *(network.host_veth_name(self.name, n) for n in nodes)}
+        left += [f"link {n}" for n in sorted(names) if network.link_exists(n)]
+        cidr = ipaddress.IPv4Network(self.cidr)
+        left += [f"route/address {o.describe()}" for o in network.host_ipv4_networks()
+                 if o.network.overlaps(cidr)]
+        if self.directory.exists():
+            left.append(f"directory {self.directory}")
+        return left
+
+
+def _node_names(name: str) -> list[str]:
+    return [f"{name}-controlplane-1", f"{name}-worker-1"]
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[UpgradeCluster]:
+    c = UpgradeCluster(name=reservations.cluster_name("upg"),
+                       cidr=reservations.free_cidr("10.213"), state=tmp_path / "clusters",
+                       talosconfig=tmp_path / "talosconfig")
+    names = _node_names(c.name)
+    before = snapshot(tmp_path, link_names={network.bridge_name(c.name),
+                                            *(network.host_veth_name(c.name, n)
+                                              for n in names)})
+    yield c
+    destroy_cluster(c.state, c.name, timeout=10)
+    deadline = time.monotonic() + 10
+    left = c.leftovers(names)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = c.leftovers(names)
+    left += leftovers(before)
+    assert not left, f"the test left behind: {left}"
+
+
+@pytest.fixture(scope="module")
+def old_image() -> imager_build.Result:
+    return imager_build.build(tag=OLD_TAG)
+
+
+@pytest.fixture(scope="module")
+def new_image() -> imager_build.Result:
+    return imager_build.build(tag=NEW_TAG)
+
+
+def _settled(node: NodeRecord, slot: str) -> bootslots.BootRecord:
+    """The node's boot record once `slot` is the default and marked good."""
+    deadline = time.monotonic() + BOUND
+    rec = bootslots.load(node.boot_dir)
+    while time.monotonic() < deadline and (rec.default != slot or rec.on_trial):
+        time.sleep(0.5)
+        rec = bootslots.load(node.boot_dir)
+    return rec
+
+
+def test_upgrade_to_a_new_tag_then_rollback_brings_the_old_one_back(
+        cluster: UpgradeCluster, old_image: imager_build.Result,
+        new_image: imager_build.Result) -> None:
+    c = cluster
+    nodes = c.create(old_image.directory, workers=1)
+    cp, worker = nodes
+    addresses = ",".join(n.address for n in nodes)
+    for n in nodes:
+        c.wait_version(n, OLD_TAG)
+    c.push(OLD_TAG)
+    ref = c.push(NEW_TAG)
+
+    up = c.talosctl("-n", addresses, "upgrade", "--image", ref)
+    assert up.returncode == 0, up.stdout + up.stderr
+    rows = [line.split() for line in up.stdout.splitlines()]
+    assert ["NODE", "FROM", "TO"] in rows, up.stdout
+    for n in nodes:
+        assert [n.address, OLD_TAG, NEW_TAG] in rows, up.stdout
+        assert c.version(n.address) == NEW_TAG
+        rec = _settled(n, "B")
+        assert (rec.default, rec.on_trial, rec.image("B").tag) == ("B", False, NEW_TAG)
+        assert rec.fallback == "A"
+    etcd = c.talosctl("-n", cp.address, "etcd", "status")
+    assert etcd.returncode == 0, etcd.stdout + etcd.stderr
+    assert cp.address in etcd.stdout
+
+    back = c.talosctl("-n", addresses, "rollback")
+    assert back.returncode == 0, back.stdout + back.stderr
+    for n in nodes:
+        c.wait_version(n, OLD_TAG)
+        assert bootslots.load(n.boot_dir).default == "A"
+    etcd = c.talosctl("-n", cp.address, "etcd", "status")
+    assert etcd.returncode == 0, etcd.stdout + etcd.stderr
+    del worker
+
+
+def _broken_layout(src: imager_build.Result, work: Path) -> str:
+    """An installer image of `src` whose machined exits 3 at once: the image's
+    `python -m talos` entry point replaced (its compiled copy removed)."""
+    from talos.imager import oci
+    tree = work / "tree"
+    subprocess.run(["unsquashfs", "-q", "-no-progress", "-d", str(tree),
+                    os.path.join(src.directory, "rootfs-amd64.sqsh")],
+                   check=True, capture_output=True)
+    pkg = tree / "usr/lib/python3/dist-packages/talos"
+    (pkg / "__main__.py").write_text("import sys\nsys.exit(3)\n")
+    for pyc in (pkg / "__pycache__").glob("__main__.*"):
+        pyc.unlink()
+    (pkg / "machinery" / "build-tag").write_text(f"{BROKEN_TAG}\n")
+    rootfs = work / "rootfs.sqsh"
+    squashfs.make(str(tree), str(rootfs), imager_build.epoch())
+    shutil.rmtree(tree)
+    out = work / "installer-broken.tar"
+    oci.make(str(out), {"rootfs.sqsh": str(rootfs)},
+             f"ghcr.io/siderolabs/installer:{BROKEN_TAG}", BROKEN_TAG, imager_build.epoch())
+    return str(out)
+
+
+def test_a_build_that_never_gets_healthy_falls_back_by_itself(
+        cluster: UpgradeCluster, old_image: imager_build.Result, tmp_path: Path) -> None:
+    c = cluster
+    (node,) = c.create(old_image.directory, workers=0)
+    c.wait_version(node, OLD_TAG)
+    ref = c.push(BROKEN_TAG, _broken_layout(old_image, tmp_path))
+
+    up = c.talosctl("-n", node.address, "upgrade", "--image", ref, "--wait=false")
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert up.stdout.split("\n")[0].split() == ["NODE", "ACK", "STARTED"]
+    # the trial boot of slot B crashes; the firmware's next selection falls back to A
+    deadline = time.monotonic() + BOUND
+    rec = bootslots.load(node.boot_dir)
+    while time.monotonic() < deadline and not rec.last_selection:
+        time.sleep(0.5)
+        rec = bootslots.load(node.boot_dir)
+    assert "falling back to slot A" in rec.last_selection, rec
+    c.wait_version(node, OLD_TAG)
+    rec = bootslots.load(node.boot_dir)
+    assert (rec.default, rec.on_trial, rec.image("B").tag) == ("A", False, BROKEN_TAG)
+    logs = c.talosctl("-n", node.address, "logs", "machined")
+    assert logs.returncode == 0, logs.stderr
+    assert f"did not reach a healthy running node: falling back to slot A ({OLD_TAG})" \
+        in logs.stdout, logs.stdout[-3000:]
