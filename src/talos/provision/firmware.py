@@ -206,10 +206,12 @@ def _signal(pid: int, sig: int) -> None:
 
 class Firmware:
     def __init__(self, node: NodeDir, *, python: str | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, handle_signals: bool = True) -> None:
         self.node = node
+        #: the interpreter of stage 0 (the host's machined): the firmware's own
         self.python = python or sys.executable
         self.env = dict(os.environ if env is None else env)
+        self.handle_signals = handle_signals
         self._stopping = asyncio.Event()
 
     def request_stop(self) -> None:
@@ -218,9 +220,10 @@ class Firmware:
         self._stopping.set()
 
     async def run(self) -> int:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.request_stop)
+        if self.handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.request_stop)
         crashes = 0
         while not self._stopping.is_set():
             try:
