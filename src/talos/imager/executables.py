@@ -5,8 +5,9 @@ an interpreter) whatever its mode, except a shared library without an exec bit (
 libc.so.6 has an entry point, but the kernel will not run a file without an exec bit and the
 root is read-only). Upstream Talos ships about a dozen; this image ships the
 init, the Python interpreter that runs machined and every other node component, the
-programs machined supervises (etcd, containerd, its runc shim, runc), mkfs.xfs for the install
-to disk and the dynamic loader they need. Python's own modules and the shared libraries are
+programs machined supervises (etcd, containerd, its runc shim, runc), containerd's client
+`ctr` (containerd 1.6 pulls images client-side: image pull and upgrades), mkfs.xfs for the
+install to disk and the dynamic loader they need. Python's own modules and the shared libraries are
 data, never executables.
 """
 
@@ -25,6 +26,7 @@ ALLOWED = frozenset({
     "/usr/bin/containerd",
     "/usr/bin/containerd-shim-runc-v2",
     "/usr/sbin/runc",
+    "/usr/bin/ctr",  # containerd's client: image pulls/imports and upgrades pull through it
     # the install to disk formats STATE and EPHEMERAL as xfs, as upstream does (Python has
     # no xfs writer; the GPT is written by machined itself, so no sfdisk)
     "/usr/sbin/mkfs.xfs",

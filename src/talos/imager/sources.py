@@ -18,6 +18,9 @@ BINARIES = {
     "/usr/bin/containerd": ("/usr/bin/containerd", "containerd"),
     "/usr/bin/containerd-shim-runc-v2": ("/usr/bin/containerd-shim-runc-v2", "containerd"),
     "/usr/sbin/runc": ("/usr/sbin/runc", "runc"),
+    # containerd 1.6 pulls client-side: ImageService Pull/Import and an upgrade's pull of
+    # the installer image run containerd's own client (machined/server/images.py)
+    "/usr/bin/ctr": ("/usr/bin/ctr", "containerd"),
     # machined formats STATE and EPHEMERAL as xfs when it installs to disk (as upstream);
     # the one formatting tool shipped (machined writes the partition table itself)
     "/usr/sbin/mkfs.xfs": ("/usr/sbin/mkfs.xfs", "xfsprogs"),
