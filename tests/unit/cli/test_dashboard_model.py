@@ -77,4 +77,38 @@ def test_sparkline_and_uptime_formats() -> None:
 
 def test_footer_marks_unreachable_nodes() -> None:
     text = panels.footer(["a", "b"], "a", "machined", False, ["b"]).plain
-    assert text.startswith("[a | b (unreachable)] --- [Logs: machined]")
+    assert text.startswith("[a | b (unreachable)] --- [Summary] --- [F2: Monitor] --- "
+                           "[Logs: machined]")
+    # upstream's footer: the selected screen in brackets, the others with their key
+    text = panels.footer(["a"], "a", "machined", False, screen="Monitor").plain
+    assert text.startswith("[a] --- [F1: Summary] --- [Monitor] --- ")
+
+
+def test_monitor_shares_and_process_cpu_are_differences_of_two_polls() -> None:
+    from talos.talosctl.dashboard import monitor_panels as mp
+    from talos.talosctl.dashboard.model import MonitorSampled
+    from talos.talosctl.dashboard.monitor_model import MemFigures, MonitorSample, Proc
+
+    def sample(user: float, idle: float, ctx: int, proc_cpu: float, rx: int
+               ) -> MonitorSampled:
+        return MonitorSampled(MonitorSample(
+            cpu=CpuTimes(user=user, idle=idle), context_switches=ctx, process_created=10,
+            process_running=2, process_blocked=0, load=(0.5, 0.25, 0.1),
+            mem=MemFigures(total=1000, free=500, cached=100, buffers=100),
+            net_rx=rx, net_tx=0, disk_read=0, disk_write=0,
+            processes=(Proc(1, "S", 1, 1.0, 4096, 2048, "init", "/sbin/init", "init"),
+                       Proc(7, "R", 3, proc_cpu, 10_000_000, 409_600, "python3",
+                            "/usr/bin/python3", "python3 -m talos machined")),
+            cpu_count=2))
+
+    s = sample(10.0, 90.0, 1000, 5.0, 100).apply(NodeSummary("n"))
+    assert s.monitor.shares.usage == 0.0 and s.monitor.series["netrxbytes"] == (0.0,)
+    s = sample(15.0, 95.0, 3500, 7.0, 1100).apply(s)
+    m = s.monitor
+    assert m.shares.user == 0.5 and m.shares.usage == 0.5 and m.context_switches == 2500
+    assert m.series["user"] == (0.0, 0.5) and m.series["netrxbytes"] == (0.0, 1000.0)
+    rows = mp.process_rows(m)
+    # busiest first; 2 s of CPU over 10 s total on 2 CPUs = 40%; MEM% of 1000 KiB
+    assert rows[0][:4] == ("7", "R", "40.0", "40.0")
+    assert rows[0][4:] == ("10 MB", "410 kB", "7s", "3", "/usr/bin/python3 -m talos machined")
+    assert "2.5k" in mp.cpu_info(m).plain and "15 min" in mp.load_info(m).plain

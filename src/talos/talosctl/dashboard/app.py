@@ -1,11 +1,13 @@
 """The dashboard's textual application: layout, keys, and applying the feeds' updates.
 
-Layout as upstream's summary screen (v1.13.9): a header line, three info panels (Talos,
-graphs, network), the services line, the log pane of the selected node, and a footer
-with the nodes and the keys. Keys as upstream's (`talosctl dashboard --help`): h/Left and
-l/Right switch node, j/k (Down/Up) and Ctrl-D/U/F/B scroll the logs, Ctrl-Z pauses, q and
-Ctrl-C quit. Added: s/S follow the next/previous service's log (upstream's pane shows the
-kernel log only).
+Two of upstream's screens (v1.13.9), between a shared header line and footer (the nodes,
+the screens, the keys): Summary (F1: three info panels, Talos, graphs, network; the
+services line; the log pane of the selected node) and Monitor (F2: figures, graphs,
+network/disk sparklines, the process table; `monitor_view`). Upstream's third screen, the
+resource explorer (F3), is not done. Keys as upstream's (`talosctl dashboard --help`):
+F1/F2 switch screen, h/Left and l/Right switch node, j/k (Down/Up) and Ctrl-D/U/F/B scroll
+the logs (on Monitor: move in the process table), Ctrl-Z pauses, q and Ctrl-C quit. Added:
+s/S follow the next/previous service's log (upstream's pane shows the kernel log only).
 
 An unexpected error inside the app ends it with one line on stderr (`error`), never a
 traceback; the terminal is restored by textual on every exit.
@@ -19,8 +21,8 @@ from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.widgets import Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import ContentSwitcher, Static
 
 from talos.talosctl.dashboard import panels
 from talos.talosctl.dashboard.logpane import LogPane
@@ -31,6 +33,7 @@ from talos.talosctl.dashboard.model import (
     NodeUpdate,
     Update,
 )
+from talos.talosctl.dashboard.monitor_view import MonitorView
 from talos.talosctl.dashboard.sources import Feeds
 
 #: seconds between header ticks (spinner, uptime): upstream redraws at 2 fps
@@ -42,6 +45,9 @@ class DashboardApp(App[int]):
     CSS = """
     Screen { layout: vertical; }
     #header { height: 1; }
+    #screens { height: 1fr; }
+    #summary { height: 1fr; }
+    #monitor { height: 1fr; }
     #info { height: 7; }
     #talos { width: 3fr; padding: 1 1 0 1; }
     #graphs { width: 3fr; padding: 1 1 0 1; }
@@ -53,6 +59,8 @@ class DashboardApp(App[int]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "quit", priority=True),
+        Binding("f1", "screen('Summary')", "summary screen", priority=True),
+        Binding("f2", "screen('Monitor')", "monitor screen", priority=True),
         Binding("ctrl+c", "quit", "quit", priority=True),
         Binding("h,left", "node(-1)", "previous node"),
         Binding("l,right", "node(1)", "next node"),
@@ -74,6 +82,7 @@ class DashboardApp(App[int]):
         self.updates = updates
         self.summaries = {n: NodeSummary(n) for n in nodes}
         self.selected = 0
+        self.screen_name = "Summary"
         self.paused = False
         self.ticks = 0
         #: the one line to print after exiting when something inside the app broke
@@ -85,13 +94,16 @@ class DashboardApp(App[int]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
-        with Horizontal(id="info"):
-            yield Static(id="talos")
-            yield Static(id="graphs")
-            yield Static(id="network")
-        yield Static(id="services")
-        yield Static(id="logtitle")
-        yield LogPane(self.nodes, id="logs")
+        with ContentSwitcher(id="screens", initial="summary"):
+            with Vertical(id="summary"):
+                with Horizontal(id="info"):
+                    yield Static(id="talos")
+                    yield Static(id="graphs")
+                    yield Static(id="network")
+                yield Static(id="services")
+                yield Static(id="logtitle")
+                yield LogPane(self.nodes, id="logs")
+            yield MonitorView(id="monitor")
         yield Static(id="footer")
 
     def on_mount(self) -> None:
@@ -134,6 +146,13 @@ class DashboardApp(App[int]):
     def _redraw(self) -> None:
         s = self.summaries[self.node]
         self.query_one("#header", Static).update(panels.header(s, time.time(), self.ticks))
+        down = [n for n, x in self.summaries.items() if x.unreachable]
+        self.query_one("#footer", Static).update(panels.footer(
+            self.nodes, self.node, self.feeds.log_service, self.paused, down,
+            self.screen_name))
+        if self.screen_name == "Monitor":
+            self.query_one(MonitorView).show(self.node, s.monitor)
+            return
         self.query_one("#talos", Static).update(panels.talos_panel(s))
         graphs = self.query_one("#graphs", Static)
         width = max(8, graphs.content_size.width - 12)
@@ -142,9 +161,6 @@ class DashboardApp(App[int]):
         self.query_one("#services", Static).update(panels.services_line(s))
         self.query_one("#logtitle", Static).update(
             f"\u2500\u2500\u2500 Logs: {self.feeds.log_service} ({self.node}) \u2500\u2500\u2500")
-        down = [n for n, x in self.summaries.items() if x.unreachable]
-        self.query_one("#footer", Static).update(panels.footer(
-            self.nodes, self.node, self.feeds.log_service, self.paused, down))
 
     # -- keys --------------------------------------------------------------------------------------
 
@@ -172,11 +188,25 @@ class DashboardApp(App[int]):
             self.feeds.follow_logs(service)
             self._redraw()
 
+    def action_screen(self, name: str) -> None:
+        """F1/F2: show the Summary or the Monitor screen (as upstream's F-keys)."""
+        if name != self.screen_name:
+            self.screen_name = name
+            self.query_one(ContentSwitcher).current = name.lower()
+            self._redraw()
+
     def action_scroll(self, lines: int) -> None:
+        if self.screen_name == "Monitor":
+            self.query_one(MonitorView).move(lines)
+            return
         pane = self.query_one(LogPane)
         pane.scroll_relative(y=lines, animate=False)
 
     def action_page(self, pages: float) -> None:
+        if self.screen_name == "Monitor":
+            view = self.query_one(MonitorView)
+            view.move(round(view.query_one("#procs").size.height * pages))
+            return
         pane = self.query_one(LogPane)
         pane.scroll_relative(y=round(pane.size.height * pages), animate=False)
 

@@ -9,55 +9,15 @@ Values not (yet) known are `N_A`, as upstream's dashboard shows them ("n/a").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from talos.talosctl.dashboard.monitor_model import Monitor, MonitorSample, advance
+from talos.talosctl.dashboard.stats import MAX_POINTS, CpuTimes, cpu_usage, mem_usage
+
+__all__ = ["MAX_POINTS", "N_A", "CpuTimes", "NodeSummary", "cpu_usage", "mem_usage"]
+
 N_A = "n/a"
-
-#: points kept per time series (upstream keeps as many as its widest graph shows)
-MAX_POINTS = 120
-
-
-@dataclass(frozen=True)
-class CpuTimes:
-    """Cumulative CPU times of all CPUs (`SystemStat.cpu_total`), in seconds."""
-
-    user: float = 0.0
-    nice: float = 0.0
-    system: float = 0.0
-    idle: float = 0.0
-    iowait: float = 0.0
-    irq: float = 0.0
-    soft_irq: float = 0.0
-    steal: float = 0.0
-
-    @property
-    def idle_total(self) -> float:
-        return self.idle + self.iowait
-
-    @property
-    def total(self) -> float:
-        return (self.user + self.nice + self.system + self.irq + self.steal + self.soft_irq
-                + self.idle_total)
-
-
-def cpu_usage(before: CpuTimes, after: CpuTimes) -> float:
-    """Busy share of the CPU time between two samples, 0..1 (upstream's "usage": non-idle
-    over total of the difference); 0 when no time passed."""
-    total = after.total - before.total
-    if total <= 0:
-        return 0.0
-    busy = total - (after.idle_total - before.idle_total)
-    return min(1.0, max(0.0, busy / total))
-
-
-def mem_usage(total_kib: int, free_kib: int, cached_kib: int, buffers_kib: int) -> float:
-    """Used share of memory, 0..1, as upstream: (total - free - cached - buffers) / total."""
-    if total_kib <= 0:
-        return 0.0
-    used = total_kib - free_kib - cached_kib - buffers_kib
-    return min(1.0, max(0.0, used / total_kib))
-
 
 def _push(series: tuple[float, ...], value: float) -> tuple[float, ...]:
     return (*series, value)[-MAX_POINTS:]
@@ -93,6 +53,8 @@ class NodeSummary:
     unreachable: str = ""
     #: the last CPU sample, for the next usage point
     last_cpu: CpuTimes | None = None
+    #: what the Monitor screen shows (`monitor_model`)
+    monitor: Monitor = field(default_factory=Monitor)
 
     def service(self, sid: str) -> ServiceState | None:
         return next((s for s in self.services if s.id == sid), None)
@@ -119,6 +81,16 @@ class StatsSampled:
         return replace(s, cpu=cpu, last_cpu=self.cpu, mem=_push(s.mem, self.mem_used),
                        mem_total_kib=self.mem_total_kib, load1=self.load1,
                        boot_time=self.boot_time or None, unreachable="")
+
+
+@dataclass(frozen=True)
+class MonitorSampled:
+    """One poll of what the Monitor screen shows (`monitor_model`)."""
+
+    sample: MonitorSample
+
+    def apply(self, s: NodeSummary) -> NodeSummary:
+        return replace(s, monitor=advance(s.monitor, self.sample), unreachable="")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from talos.talosctl.dashboard.model import N_A, NodeSummary
 SPINNER = ("\u2510", "\u2518", "\u2514", "\u250c")
 _BARS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
 
-KEYS_HELP = "h/\u2190 l/\u2192 node   s/S log service   j/k scroll   ^Z pause   q quit"
+KEYS_HELP = ("h/\u2190 l/\u2192 node   F1/F2 screen   s/S log service   j/k scroll   "
+             "^Z pause   q quit")
 
 
 def sparkline(values: Sequence[float], width: int) -> str:
@@ -146,10 +147,16 @@ def services_line(s: NodeSummary) -> Text:
     return text
 
 
+#: the screens, by key, as upstream's talosctl dashboard (v1.13.9: Summary, Monitor,
+#: Resources; the resource explorer is not done here)
+SCREENS = (("F1", "Summary"), ("F2", "Monitor"))
+
+
 def footer(nodes: Sequence[str], selected: str, log_service: str, paused: bool,
-           unreachable: Sequence[str] = ()) -> Text:
-    """`[node1 | node2 (unreachable)] --- [Logs: machined] --- keys`; the selected node
-    in red, nodes that do not answer marked."""
+           unreachable: Sequence[str] = (), screen: str = "Summary") -> Text:
+    """`[node1 | node2 (unreachable)] --- [Summary] --- [F2: Monitor] --- [Logs: machined]
+    --- keys`; the selected node and screen in red (upstream's footer), nodes that do not
+    answer marked."""
     text = Text("[")
     for i, node in enumerate(nodes):
         if i:
@@ -157,7 +164,17 @@ def footer(nodes: Sequence[str], selected: str, log_service: str, paused: bool,
         text.append(node or "(local)", style="bold red" if node == selected else "")
         if node in unreachable:
             text.append(" (unreachable)", style="red")
-    text.append(f"] --- [Logs: {log_service}] --- {KEYS_HELP}")
+    text.append("] --- ")
+    for i, (key, name) in enumerate(SCREENS):
+        if i:
+            text.append(" --- ")
+        if name == screen:
+            text.append("[")
+            text.append(name, style="bold red")
+            text.append("]")
+        else:
+            text.append(f"[{key}: {name}]")
+    text.append(f" --- [Logs: {log_service}] --- {KEYS_HELP}")
     if paused:
         text.append(" --- ")
         text.append("[PAUSED]", style="yellow")

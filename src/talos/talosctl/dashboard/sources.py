@@ -3,9 +3,11 @@
 Per node, as upstream's `apidata`, `resourcedata` and `logdata` sources (v1.13.9), but
 streaming wherever the node API streams:
 
-- statistics (SystemStat, Memory, LoadAvg) have no stream: polled every
-  `--update-interval` (Version too, until it answers). The poll decides reachability: a
-  failed poll marks the node unreachable, the next answer clears it;
+- statistics (SystemStat, Memory, LoadAvg, and for the Monitor screen NetworkDeviceStats,
+  DiskStats, Processes; CPUInfo once for the CPU count) have no stream: polled every
+  `--update-interval` (Version too, until it answers), as upstream's `apidata` polls them.
+  The poll decides reachability: a failed poll marks the node unreachable, the next answer
+  clears it; a node that fails only the Monitor's calls keeps its summary;
 - services: ServiceList once per connection, then the Events stream (full history, then
   live `ServiceStateEvent`s);
 - hostname, machine stage/ready, addresses, etcd member: COSI State `Watch` of
@@ -45,6 +47,7 @@ from talos.talosctl.dashboard.model import (
     LogLine,
     LogRestarted,
     MachineStatusSeen,
+    MonitorSampled,
     NodeUpdate,
     ServiceChanged,
     ServicesListed,
@@ -55,6 +58,7 @@ from talos.talosctl.dashboard.model import (
     VersionSeen,
     mem_usage,
 )
+from talos.talosctl.dashboard.monitor_model import MemFigures, MonitorSample, Proc
 
 #: deadline of every unary call (a node that does not answer within it is unreachable)
 RPC_TIMEOUT = 5.0
@@ -188,6 +192,7 @@ class Feeds:
     async def _poll(self, node: str) -> None:
         """Statistics every interval; the node is unreachable while they fail."""
         version_known = False
+        cpu_count = 0
         while True:
             started = time.monotonic()
             try:
@@ -207,6 +212,7 @@ class Feeds:
                     boot_time=float(st.boot_time), mem_total_kib=int(mi.memtotal),
                     mem_used=mem_usage(mi.memtotal, mi.memfree, mi.cached, mi.buffers),
                     load1=float(load.load1)))
+                cpu_count = await self._poll_monitor(node, st, mi, load, cpu_count)
             except grpc.RpcError as e:
                 reason = self._reason(e) if isinstance(e, grpc.aio.AioRpcError) else str(e)
                 self._put(node, Unreachable(reason))
@@ -215,6 +221,46 @@ class Feeds:
             except Exception as e:  # a bug here must not end the other feeds or the screen
                 self._broken(node, e)
             await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
+
+    async def _poll_monitor(self, node: str, st: Any, mi: Any, load: Any, cpu_count: int
+                            ) -> int:
+        """The Monitor screen's part of a poll (after the summary's SystemStat, Memory and
+        LoadAvg); returns the CPU count (asked once). Its failure leaves the summary as
+        it is: no answer marks the node unreachable, a refusal only leaves the screen
+        without data."""
+        c = st.cpu_total
+        try:
+            if not cpu_count:
+                info = await self._unary(node, self.machine.CPUInfo, empty_pb2.Empty())
+                cpu_count = len(info.cpu_info)
+            net, disk, procs = await asyncio.gather(
+                self._unary(node, self.machine.NetworkDeviceStats, empty_pb2.Empty()),
+                self._unary(node, self.machine.DiskStats, empty_pb2.Empty()),
+                self._unary(node, self.machine.Processes, empty_pb2.Empty()))
+            self._put(node, MonitorSampled(MonitorSample(
+                cpu=CpuTimes(c.user, c.nice, c.system, c.idle, c.iowait, c.irq,
+                             c.soft_irq, c.steal),
+                context_switches=int(st.context_switches),
+                process_created=int(st.process_created),
+                process_running=int(st.process_running),
+                process_blocked=int(st.process_blocked),
+                load=(float(load.load1), float(load.load5), float(load.load15)),
+                mem=MemFigures(int(mi.memtotal), int(mi.memfree), int(mi.memavailable),
+                               int(mi.buffers), int(mi.cached), int(mi.shmem),
+                               int(mi.swaptotal), int(mi.swapfree)),
+                net_rx=int(net.total.rx_bytes), net_tx=int(net.total.tx_bytes),
+                disk_read=int(disk.total.read_sectors),
+                disk_write=int(disk.total.write_sectors),
+                processes=tuple(
+                    Proc(p.pid, p.state, p.threads, p.cpu_time, p.virtual_memory,
+                         p.resident_memory, p.command, p.executable, p.args)
+                    for p in procs.processes),
+                cpu_count=cpu_count)))
+        except grpc.RpcError as e:
+            self._lost(node, e)
+        except _NodeError:
+            pass
+        return cpu_count
 
     async def _services(self, node: str, backoff: Backoff) -> None:
         """ServiceList, then every ServiceStateEvent the node still has and those to come
