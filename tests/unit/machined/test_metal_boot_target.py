@@ -92,7 +92,9 @@ def test_upgrade_writes_b_with_one_try_and_a_healthy_boot_blesses_it(node):
     assert node.target.state().default == "B" and node.target.state().on_trial
     assert node.boot() == "Talos-v2~B+0-1.efi"
     state = node.target.state()
-    assert (state.current, state.on_trial) == ("B", False)  # no try left, none needed
+    assert (state.current, state.default, state.on_trial) == ("B", "B", True)
+    with pytest.raises(FailedPrecondition, match="slot A holds the only known-good image"):
+        node.target.slot_to_write()
     assert node.target.mark_good() is True
     assert node.linux() == ["Talos-unknown.efi", "Talos-v2~B.efi"]
     assert esp.read_default(node.root) == "talos-v2~b.efi"
@@ -137,6 +139,14 @@ def test_rollback_names_the_previous_entry_the_default(node):
     # the next upgrade replaces B, the entry rolled back from
     assert node.upgrade("v3") == "B"
     assert node.linux() == ["Talos-unknown.efi", "Talos-v3~B+1.efi"]
+
+
+def test_rollback_during_a_trial_boot_names_the_old_entry(node):
+    node.upgrade("v2")
+    node.boot()  # B on trial, running
+    assert node.target.rollback().tag == "unknown"
+    assert node.boot() == "Talos-unknown.efi"
+    assert node.target.state().current == "A"
 
 
 def test_rollback_to_an_entry_that_failed_its_trial_is_refused(node):

@@ -86,9 +86,11 @@ class MetalTarget:
         images: dict[str, BootImage] = {}
         for e in all_entries:
             info = record.get(e.slot)
-            if isinstance(info, dict):
-                images[e.slot] = BootImage(str(info.get("tag", e.tag)),
-                                           str(info.get("digest", "")))
+            # the record names what machined wrote; a file put there otherwise wins
+            if isinstance(info, dict) and esp.entry_name(str(info.get("tag", "")),
+                                                         e.slot) == esp.entry_name(e.tag,
+                                                                                   e.slot):
+                images[e.slot] = BootImage(str(info["tag"]), str(info.get("digest", "")))
             else:
                 images[e.slot] = BootImage(e.tag, "")
         named = next((e for e in all_entries if pattern and e.stem == esp.stem_of(pattern)),
@@ -98,23 +100,25 @@ class MetalTarget:
             note = (f"slot {named.slot} ({images[named.slot].tag}) did not reach a healthy "
                     f"running node: systemd-boot fell back to slot {booted.slot} "
                     f"({images[booted.slot].tag})")
-        default = nxt if nxt is not None else booted
+        default: esp.Entry | None
+        if booted is not None and booted.counting:
+            # a trial boot in progress: it stays the default once it is marked good
+            default, on_trial = booted, True
+        else:
+            default = nxt if nxt is not None else booted
+            on_trial = bool(default is not None and default.counting and not default.bad)
         staged = record.get("staged")
         return BootState(current=_slot_of(booted), default=_slot_of(default), images=images,
-                         on_trial=bool(default is not None and default.counting
-                                       and not default.bad),
-                         staged=staged if isinstance(staged, str) else None,
+                         on_trial=on_trial, staged=staged if isinstance(staged, str) else None,
                          last_selection=note)
 
     def slot_to_write(self) -> str:
-        with self.access.open() as root:
-            _, _, _, nxt, _ = self._view(root)
-        default = _slot_of(nxt)
-        target = bootslots.other(default)
-        if nxt is not None and nxt.counting and not nxt.bad:
+        state = self.state()
+        target = bootslots.other(state.default)
+        if state.on_trial:
             raise FailedPrecondition(
-                f"slot {target} holds the only known-good image while slot {default} is on "
-                "trial: finish that boot (or roll back) before upgrading again")
+                f"slot {target} holds the only known-good image while slot {state.default} "
+                "is on trial: finish that boot (or roll back) before upgrading again")
         return target
 
     def free_bytes(self, slot: str) -> int:
@@ -185,9 +189,9 @@ class MetalTarget:
             esp.write_slots(root, record)
 
     def rollback(self) -> BootImage:
+        target = bootslots.other(self.state().default)
         with self.access.open() as root:
-            all_entries, _, _, nxt, record = self._view(root)
-            target = bootslots.other(_slot_of(nxt))
+            all_entries, _, _, _, record = self._view(root)
             entry = next((e for e in all_entries if e.slot == target), None)
             if entry is None:
                 raise FailedPrecondition("there is no previous image to roll back to "
@@ -226,7 +230,8 @@ class MetalTarget:
 
 def boot_esp_device() -> str | None:
     """The EFI partition of the disk whose STATE is mounted at /system/state (an installed
-    machine), else the first partition labelled EFI."""
+    machine); None in maintenance mode (STATE is a tmpfs): the boot media's ESP is never
+    written."""
     try:
         with open("/proc/self/mounts") as f:
             state_dev = next((line.split()[0] for line in f
@@ -239,7 +244,7 @@ def boot_esp_device() -> str | None:
             dev = blockdev.partitions(disk).get("EFI")
             if dev is not None:
                 return dev
-    return blockdev.find_by_label("EFI")
+    return None
 
 
 def detect() -> MetalTarget | None:
