@@ -27,7 +27,7 @@ from talos.machined.controllers.config.acquire import RunningConfig, running_con
 from talos.machined.controllers.etcd.member import LocalMember
 from talos.machined.controllers.register import register_all
 from talos.machined.controllers.runtime.machine_status import MachineStage, machine_status
-from talos.machined.controllers.runtime.meta_key import MetaKeyController, MetaKeys
+from talos.machined.controllers.runtime.meta_key import MetaKeys
 from talos.machined.controllers.v1alpha1.service_config import stamped
 from talos.machined.controllers.v1alpha1.service_lifecycle import Builder
 from talos.machined.etcd.factory import etcd_manager
@@ -128,11 +128,9 @@ class Node:
         register_all(self.runtime, paths=paths, sandbox=sandbox, supervisor=self.supervisor,
                      published_config=self.published_config,
                      machine_stage=self.machine_stage,
-                     etcd_member=self.etcd_member, etcd=lambda: self.etcd,
+                     etcd_member=self.etcd_member, meta_keys=self.meta_keys,
+                     etcd=lambda: self.etcd,
                      hostname=lambda: self.hostname, service_builders=self.service_builders)
-        # TODO(meta): into register_all with the others (register.py had another helper's
-        # uncommitted work when this landed)
-        self.runtime.register(MetaKeyController(self.meta_keys))
         #: where maintenance mode serves (host:port); None: not at all (plain mode default)
         self.maintenance_listen = maintenance_listen
         self.maintenance_server: grpc.aio.Server | None = None

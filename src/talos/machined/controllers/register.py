@@ -53,6 +53,7 @@ from talos.machined.controllers.runtime.machine_status import (
     MachineStage,
     MachineStatusController,
 )
+from talos.machined.controllers.runtime.meta_key import MetaKeyController, MetaKeys
 from talos.machined.controllers.time.sync import SyncController
 from talos.machined.controllers.v1alpha1.service import ServiceController
 from talos.machined.controllers.v1alpha1.service_config import ServiceConfigController
@@ -70,7 +71,8 @@ from talos.machinery.resources.etcd import EtcdConfigSpec
 
 def register_all(runtime: Runtime, *, paths: NodePaths, sandbox: bool, supervisor: Supervisor,
                  published_config: RunningConfig, machine_stage: MachineStage,
-                 etcd_member: LocalMember, etcd: Callable[[], EtcdManager | None],
+                 etcd_member: LocalMember, meta_keys: MetaKeys,
+                 etcd: Callable[[], EtcdManager | None],
                  hostname: Callable[[], str], service_builders: Mapping[str, Builder]) -> None:
     """Every controller of a node. `etcd()` is the node's etcd manager once services are
     registered; `hostname()` the node's name (the configured one, else the kernel's);
@@ -85,6 +87,7 @@ def register_all(runtime: Runtime, *, paths: NodePaths, sandbox: bool, superviso
     for c in (
         AcquireController(published_config),
         MachineStatusController(machine_stage),
+        MetaKeyController(meta_keys),
         ServiceController(supervisor),
         ServiceConfigController(),
         ServiceLifecycleController(supervisor, service_builders,
