@@ -96,11 +96,16 @@ def start_server(tmp: str) -> subprocess.Popen[bytes]:
               f"exec busybox udhcpd -f {conf}")
     server = subprocess.Popen(["unshare", "--net", "sh", "-c", script],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    mine = os.readlink("/proc/self/ns/net")
-    while os.readlink(f"/proc/{server.pid}/ns/net") == mine:
-        time.sleep(0.01)
-    ip("link", "add", "v0", "type", "veth", "peer", "name", "v1")
-    ip("link", "set", "v1", "netns", str(server.pid))
+    try:
+        mine = os.readlink("/proc/self/ns/net")
+        while os.readlink(f"/proc/{server.pid}/ns/net") == mine:
+            time.sleep(0.01)
+        ip("link", "add", "v0", "type", "veth", "peer", "name", "v1")
+        ip("link", "set", "v1", "netns", str(server.pid))
+    except BaseException:
+        server.kill()
+        server.wait()
+        raise
     return server
 
 
