@@ -24,6 +24,7 @@ from talos.imager import build as imager_build
 from talos.machinery import bootslots
 from talos.provision import network
 from talos.provision.destroy import destroy_cluster, node_processes
+from talos.provision.image import DEFAULT_REF
 from talos.provision.sandbox import node_machined_pid
 from talos.provision.state import ClusterRecord, NodeRecord
 from tests import reservations
@@ -184,12 +185,18 @@ def test_sandbox_node_from_the_image_serves_its_os_release_and_a_reboot_boots_it
                        "jsonpath={.spec.hostname}")
     assert again.returncode == 0 and again.stdout.strip() == node.name
     assert _tag(c, node.address) == image.manifest["version"]
+    shown = c.talosctl("cluster", "show", "--name", c.name, "--state", str(c.state))
+    assert shown.returncode == 0, shown.stderr
+    row = next(line for line in shown.stdout.splitlines() if line.startswith(node.name))
+    assert f"   {after}   running" in row  # the machined of this boot, not the first one
 
 
 def test_firmware_boots_a_killed_node_again_and_destroy_leaves_nothing(
         image_cluster: ImageCluster, image: imager_build.Result) -> None:
     c = image_cluster
-    node = c.create(image.directory)
+    # upstream's form of the option: this version's image by reference (the cached build)
+    node = c.create(DEFAULT_REF)
+    assert bootslots.load(node.boot_dir).image("A").tag == image.manifest["version"]
     first = node_machined_pid(node)
     assert first
     assert loop_devices_under(str(c.directory))  # the node's root is its slot's squashfs

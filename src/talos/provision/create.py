@@ -159,6 +159,13 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
     p = plan(opts)
     directory = opts.directory
     refuse_existing(opts, p)
+    boot_image = None
+    if opts.image:
+        step = "find image"
+        try:
+            boot_image = image.sandbox_boot_image(opts.image, report)
+        except (TalosError, OSError) as e:
+            raise CreateFailed(step, str(e)) from None
     step = "check network"
     report(f"checking that {p.net.cidr} is free on this host")
     network.check_cidr_free(p.net.cidr)
@@ -191,13 +198,6 @@ def provision(opts: CreateOptions, report: Report) -> tuple[ClusterRecord, Talos
     except TalosError as e:
         raise CreateFailed(step, str(e)) from None
     talosconfig = cluster_talosconfig(opts.name, generated.talosconfig, cps)
-    boot_image = None
-    if opts.image:
-        step = "find image"
-        try:
-            boot_image = image.sandbox_boot_image(opts.image, report)
-        except TalosError as e:
-            raise CreateFailed(step, str(e)) from None
 
     record = ClusterRecord(name=opts.name, cidr=str(p.net.cidr), bridge=p.net.bridge,
                            directory=str(directory), created=time.time(),
