@@ -70,6 +70,7 @@ RULES: Mapping[str, frozenset[str]] = {
     "/machine.ImageService/Import": _A,
     "/machine.ImageService/Remove": _A,
     "/machine.ImageService/Verify": _AOR | {role.IMAGE_VERIFIER},
+    "/machine.DebugService/ContainerRun": _A,
     "/machine.LifecycleService/Install": _A,
     "/machine.LifecycleService/Upgrade": _A,
     _M + "Kubeconfig": _A,

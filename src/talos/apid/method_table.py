@@ -25,6 +25,8 @@ METHODS: dict[str, tuple[bool, bool, bool, str]] = {
         (False, True, False, 'cosi.resource.WatchRequest'),
     '/inspect.InspectService/ControllerRuntimeDependencies':
         (False, False, True, 'google.protobuf.Empty'),
+    '/machine.DebugService/ContainerRun':
+        (True, True, False, 'machine.DebugContainerRunRequest'),
     '/machine.ImageService/Import':
         (True, False, False, 'machine.ImageServiceImportRequest'),
     '/machine.ImageService/List':

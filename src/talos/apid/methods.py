@@ -25,6 +25,7 @@ SERVICE_MODULES = (
     "talos.api.machine.machine_pb2",
     "talos.api.machine.image_pb2",
     "talos.api.machine.lifecycle_pb2",
+    "talos.api.machine.debug_pb2",
     "talos.api.cluster.cluster_pb2",
     "talos.api.inspect.inspect_pb2",
     "talos.api.storage.storage_pb2",

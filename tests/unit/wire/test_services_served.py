@@ -26,6 +26,7 @@ MODULES = {
     # package machine: one module per service (MachineService: elsewhere)
     "machine.ImageService": "talos.api.machine.image_pb2_grpc",
     "machine.LifecycleService": "talos.api.machine.lifecycle_pb2_grpc",
+    "machine.DebugService": "talos.api.machine.debug_pb2_grpc",
 }
 
 

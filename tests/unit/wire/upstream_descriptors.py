@@ -192,6 +192,28 @@ MESSAGES: dict[str, str] = {
     "machine.LifecycleServiceUpgradeResponse": (
         "Ch9MaWZlY3ljbGVTZXJ2aWNlVXBncmFkZVJlc3BvbnNlEkQKCHByb2dyZXNzGAEgASgLMigubW"
         "FjaGluZS5MaWZlY3ljbGVTZXJ2aWNlSW5zdGFsbFByb2dyZXNzUghwcm9ncmVzcw=="),
+    # machine/debug.proto of v1.13.9 (protoc descriptors of the upstream file)
+    "machine.DebugContainerRunRequest": (
+        "ChhEZWJ1Z0NvbnRhaW5lclJ1blJlcXVlc3QSOwoEc3BlYxgBIAEoCzIlLm1hY2hpbmUuRGVidWdD"
+        "b250YWluZXJSdW5SZXF1ZXN0U3BlY0gAUgRzcGVjEh8KCnN0ZGluX2RhdGEYAiABKAxIAFIJc3Rk"
+        "aW5EYXRhEhgKBnNpZ25hbBgDIAEoBUgAUgZzaWduYWwSSAoLdGVybV9yZXNpemUYBCABKAsyJS5t"
+        "YWNoaW5lLkRlYnVnQ29udGFpbmVyVGVybWluYWxSZXNpemVIAFIKdGVybVJlc2l6ZUIJCgdyZXF1"
+        "ZXN0"),
+    "machine.DebugContainerRunRequestSpec": (
+        "ChxEZWJ1Z0NvbnRhaW5lclJ1blJlcXVlc3RTcGVjEjoKCmNvbnRhaW5lcmQYASABKAsyGi5jb21t"
+        "b24uQ29udGFpbmVyZEluc3RhbmNlUgpjb250YWluZXJkEh0KCmltYWdlX25hbWUYAiABKAlSCWlt"
+        "YWdlTmFtZRISCgRhcmdzGAMgAygJUgRhcmdzEkAKA2VudhgEIAMoCzIuLm1hY2hpbmUuRGVidWdD"
+        "b250YWluZXJSdW5SZXF1ZXN0U3BlYy5FbnZFbnRyeVIDZW52EkcKB3Byb2ZpbGUYBSABKA4yLS5t"
+        "YWNoaW5lLkRlYnVnQ29udGFpbmVyUnVuUmVxdWVzdFNwZWMuUHJvZmlsZVIHcHJvZmlsZRIQCgN0"
+        "dHkYBiABKAhSA3R0eRo2CghFbnZFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEo"
+        "CVIFdmFsdWU6AjgBIjoKB1Byb2ZpbGUSFwoTUFJPRklMRV9VTlNQRUNJRklFRBAAEhYKElBST0ZJ"
+        "TEVfUFJJVklMRUdFRBAB"),
+    "machine.DebugContainerTerminalResize": (
+        "ChxEZWJ1Z0NvbnRhaW5lclRlcm1pbmFsUmVzaXplEhQKBXdpZHRoGAEgASgFUgV3aWR0aBIWCgZo"
+        "ZWlnaHQYAiABKAVSBmhlaWdodA=="),
+    "machine.DebugContainerRunResponse": (
+        "ChlEZWJ1Z0NvbnRhaW5lclJ1blJlc3BvbnNlEiEKC3N0ZG91dF9kYXRhGAIgASgMSABSCnN0ZG91"
+        "dERhdGESHQoJZXhpdF9jb2RlGAMgASgFSABSCGV4aXRDb2RlQgYKBHJlc3A="),
 }
 
 ENUMS: dict[str, str] = {
@@ -239,4 +261,8 @@ SERVICES: dict[str, str] = {
         "VJbnN0YWxsUmVxdWVzdBooLm1hY2hpbmUuTGlmZWN5Y2xlU2VydmljZUluc3RhbGxSZXNwb25z"
         "ZTABEl4KB1VwZ3JhZGUSJy5tYWNoaW5lLkxpZmVjeWNsZVNlcnZpY2VVcGdyYWRlUmVxdWVzdB"
         "ooLm1hY2hpbmUuTGlmZWN5Y2xlU2VydmljZVVwZ3JhZGVSZXNwb25zZTAB"),
+    # machine/debug.proto of v1.13.9
+    "machine.DebugService": (
+        "CgxEZWJ1Z1NlcnZpY2USWQoMQ29udGFpbmVyUnVuEiEubWFjaGluZS5EZWJ1Z0NvbnRhaW5lclJ1"
+        "blJlcXVlc3QaIi5tYWNoaW5lLkRlYnVnQ29udGFpbmVyUnVuUmVzcG9uc2UoATAB"),
 }

@@ -8,12 +8,18 @@ import os
 import grpc
 
 from talos.api.cluster import cluster_pb2_grpc
-from talos.api.machine import image_pb2_grpc, lifecycle_pb2_grpc, machine_pb2_grpc
+from talos.api.machine import (
+    debug_pb2_grpc,
+    image_pb2_grpc,
+    lifecycle_pb2_grpc,
+    machine_pb2_grpc,
+)
 from talos.api.storage import storage_pb2_grpc
 from talos.api.time import time_pb2_grpc
 from talos.cosi.serve import add_services
 from talos.machined.server.cluster import ClusterServicer
 from talos.machined.server.context import NodeAPI
+from talos.machined.server.debug import DebugServicer
 from talos.machined.server.images import ImageServicer
 from talos.machined.server.machine import MachineServicer
 from talos.machined.server.storage import StorageServicer
@@ -56,6 +62,7 @@ async def start_server(node: NodeAPI) -> grpc.aio.Server:
         StorageServicer(node), server)
     image_pb2_grpc.add_ImageServiceServicer_to_server(ImageServicer(node), server)
     lifecycle_pb2_grpc.add_LifecycleServiceServicer_to_server(LifecycleServicer(node), server)
+    debug_pb2_grpc.add_DebugServiceServicer_to_server(DebugServicer(node), server)
     add_services(server, node.state, node.runtime, hostname=node.hostname)
     server.add_insecure_port(f"unix:{sock}")
     await server.start()
