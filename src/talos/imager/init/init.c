@@ -66,8 +66,12 @@ static void load_modules(void) {
         snprintf(path, sizeof(path), "%s%s", MODULES_DIR, name);
         int mfd = open(path, O_RDONLY | O_CLOEXEC);
         if (mfd < 0) fail("cannot open module", path);
-        if (syscall(SYS_finit_module, mfd, "", 0) != 0 && errno != EEXIST)
-            fail("cannot load module", name);
+        if (syscall(SYS_finit_module, mfd, "", 0) != 0 && errno != EEXIST) {
+            /* ENODEV: the module's init found nothing to drive (efivarfs on a machine
+             * booted without UEFI): not needed here, not fatal */
+            if (errno != ENODEV) fail("cannot load module", name);
+            say("module not used on this machine:", name);
+        }
         close(mfd);
         unlink(path); /* the initramfs is RAM: free what is no longer needed */
     }
