@@ -27,7 +27,7 @@ import subprocess
 import sys
 
 from talos.machinery import constants
-from talos.machinery.environment import process_environment
+from talos.machinery.environment import TALOS_VARS, process_environment
 
 MS_RDONLY = 1
 MS_NOSUID = 2
@@ -220,7 +220,8 @@ def image_machined() -> tuple[list[str], dict[str, str]]:
     Python settings (the image's interpreter finds its own packages);
     TALOS_SANDBOX_IMAGE stays to say the node runs from an image (machined then exits
     with REBOOT_EXIT_CODE on reboot for its firmware to boot it again)."""
-    starter = {"PATH": IMAGE_PATH, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    starter = {"PATH": IMAGE_PATH, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
+               **{k: os.environ[k] for k in TALOS_VARS if os.environ.get(k)}}
     env = process_environment({ENV_IMAGE: os.environ.get(ENV_IMAGE, "")}, starter=starter)
     env.pop("PYTHONPATH", None)  # the host's code path: the image has its own copy
     return [IMAGE_PYTHON, "-m", "talos", "machined", "--sandbox"], env
