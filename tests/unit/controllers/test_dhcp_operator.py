@@ -137,3 +137,30 @@ async def test_boot_lease_is_adopted_not_taken_again_and_no_dhcp_with_a_static_i
         await h.put(LINK_STATUS, "eth0", _link(2))
         await h.settled()
         assert server.calls == [] and h.outputs(ADDRESS_SPEC, namespace=NS) == {}
+
+
+def test_boot_lease_record_round_trips_through_run(tmp_path) -> None:
+    import json
+
+    from talos.machined.platform import metal
+
+    lease = replace(LEASE, dns=("10.0.2.3",), renewal_s=100.0)
+    (tmp_path / "eth0.json").write_text(json.dumps({"lease": lease.to_json(),
+                                                    "obtained": 12.5}))
+    (tmp_path / "eth1.json").write_text("{not json")
+    assert metal.boot_leases(str(tmp_path)) == {"eth0": (lease, 12.5)}
+    assert lease.t1 == 100.0 and lease.t2 == 525.0
+
+
+def test_renewal_request_comes_from_the_leased_address_without_the_broadcast_flag() -> None:
+    import socket
+    import struct
+
+    from talos.machined.platform import dhcp
+
+    renewal = dhcp.message(dhcp.REQUEST, 7, b"\x52\x54\x00\x00\x00\x02", ciaddr="10.0.2.15")
+    _op, _htype, _hlen, _hops, xid, _secs, flags, ciaddr = struct.unpack_from(
+        "!BBBBIHH4s", renewal)
+    assert (xid, flags, socket.inet_ntoa(ciaddr)) == (7, 0, "10.0.2.15")
+    discover = dhcp.message(dhcp.DISCOVER, 8, b"\x52\x54\x00\x00\x00\x02")
+    assert struct.unpack_from("!H", discover, 10)[0] == 0x8000
