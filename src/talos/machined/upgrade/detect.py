@@ -23,7 +23,11 @@ def boot_target(is_sandbox: bool) -> BootTarget | None:
             is_sandbox and os.path.exists(os.path.join(sandbox.DEFAULT_BOOT_DIR,
                                                        bootslots.RECORD_FILE))):
         return sandbox.from_env()
-    if is_sandbox:
+    from talos.machined.platform import metal as metal_platform
+
+    # a machine booted from the image runs its node as a sandbox too (is_sandbox): metal
+    # first, then a sandbox without a boot record has none
+    if is_sandbox and not metal_platform.active():
         return None
     try:
         from talos.machined.upgrade import metal
