@@ -16,6 +16,7 @@ from talos.machined.sequencer import Sequencer
 from talos.machined.sequencer.machine import Machine
 from talos.machined.server.metastore import MetaStore
 from talos.machined.system.logbuffer import LogBuffer
+from talos.machined.system.reaper import Reaper
 from talos.machined.system.supervisor import Supervisor
 
 
@@ -35,6 +36,8 @@ class NodeAPI(Machine, Protocol):
     etcd: EtcdManager | None
     #: the node's META keys (a file in STATE)
     meta: MetaStore
+    #: the one reaper of the node's children (commands machined runs register with it)
+    reaper: Reaper
 
     def config(self) -> NodeConfig | None:
         """The running config (the MachineConfig resource, parsed)."""

@@ -41,6 +41,7 @@ from talos.api.machine import image_pb2, image_pb2_grpc
 from talos.api.machine import machine_pb2 as m
 from talos.machined.server.context import NodeAPI
 from talos.machined.services.containerd import socket_path
+from talos.machined.system import command
 from talos.machinery.atomic import write_atomic
 from talos.machinery.errors import FailedPrecondition, InvalidArgument, NotFound
 
@@ -227,25 +228,19 @@ def write_hosts(directory: str, files: Mapping[str, str]) -> None:
         write_atomic(os.path.join(d, "hosts.toml"), text.encode())
 
 
-async def _ctr(sock: str, ns: str, *args: str, limit: float) -> tuple[int, str, str]:
+async def _ctr(node: NodeAPI, sock: str, ns: str, *args: str,
+               limit: float) -> tuple[int, str, str]:
     """Run `ctr --address SOCK --namespace NS ARGS` with a clean environment; (rc, stdout,
-    stderr). The process is killed if the call is cancelled or takes over `limit` s."""
+    stderr). The process is killed if the call is cancelled or takes over `limit` s. Its
+    exit status comes from the node's reaper (system/command.py): asyncio's child watcher
+    would lose it to the reaper."""
     ctr = shutil.which("ctr")
     if ctr is None:
         raise FailedPrecondition("ctr (Debian package containerd) is not installed on this "
                                  "node: images cannot be pulled or imported")
-    proc = await asyncio.create_subprocess_exec(
-        ctr, "--address", sock, "--namespace", ns, *args, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={"PATH": os.environ.get("PATH", ""), "HOME": "/"})
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), limit)
-    except (TimeoutError, asyncio.CancelledError):
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+    return await command.run(node.reaper, [ctr, "--address", sock, "--namespace", ns, *args],
+                             env={"PATH": os.environ.get("PATH", ""), "HOME": "/"},
+                             limit=limit)
 
 
 def _ctr_reason(err: str, rc: int) -> str:
@@ -260,7 +255,7 @@ async def pull(node: NodeAPI, ns: str, ref: str) -> Image:
     sock = _socket(node)
     hosts = os.path.join(node.paths.ephemeral, *HOSTS_DIR)
     await asyncio.to_thread(write_hosts, hosts, hosts_files(_mirrors(node)))
-    rc, _, err = await _ctr(sock, ns, "images", "pull", "--hosts-dir", hosts, name,
+    rc, _, err = await _ctr(node, sock, ns, "images", "pull", "--hosts-dir", hosts, name,
                             limit=PULL_TIMEOUT)
     if rc != 0:
         reason = _ctr_reason(err, rc)
@@ -290,7 +285,8 @@ async def import_image(node: NodeAPI,
                 if req.WhichOneof("request") != "image_chunk":
                     raise InvalidArgument("after the first message only image_chunk may come")
                 await asyncio.to_thread(f.write, req.image_chunk.bytes)
-        rc, out, err = await _ctr(sock, ns, "images", "import", path, limit=PULL_TIMEOUT)
+        rc, out, err = await _ctr(node, sock, ns, "images", "import", path,
+                                  limit=PULL_TIMEOUT)
     finally:
         await asyncio.to_thread(_unlink, path)
     if rc != 0:
