@@ -29,7 +29,9 @@ from tests import reservations
 from tests.leftovers import leftovers, snapshot
 from tests.vm.conftest import IMAGE_TOOLS
 
-pytestmark = [pytest.mark.vm, pytest.mark.root,
+#: two image builds (~45 s each when idle), a cluster, an upgrade and a rollback: more than
+#: the suite's default 300 s under load
+pytestmark = [pytest.mark.vm, pytest.mark.root, pytest.mark.timeout(2400),
               pytest.mark.requires(*IMAGE_TOOLS, "unshare", "setpriv", "mount", "ip",
                                    "docker-registry", "ctr", "unsquashfs")]
 
