@@ -3,16 +3,24 @@ changed), and VMs booted from it that the tests always stop."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from talos.imager import build as imager_build
 from talos.imager import qemu
+from talos.provision import network
+from talos.provision.destroy import destroy_cluster, node_processes
+from tests import reservations
+from tests.leftovers import leftovers, snapshot
 
 IMAGE_TOOLS = ("gcc", "ldd", "mksquashfs", "zstd", "objcopy", "sfdisk", "mkfs.vfat",
                "mcopy", "mmd", "etcd", "containerd", "runc")
@@ -108,3 +116,61 @@ def boot_vm(tmp_path) -> Iterator:
     yield boot
     for running in started:
         running.stop()
+
+
+# ---- `talosctl cluster create qemu` clusters (tests/vm/test_qemu_cluster.py and others)
+
+@dataclass
+class QemuCluster:
+    name: str
+    cidr: str
+    state: Path
+    talosconfig: Path
+
+    @property
+    def directory(self) -> Path:
+        return self.state.resolve() / self.name
+
+    def talosctl(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        res = subprocess.run([sys.executable, "-m", "talos", "talosctl", *args],
+                             capture_output=True, text=True, timeout=timeout, check=False,
+                             stdin=subprocess.DEVNULL,
+                             env={**os.environ, "TALOSCONFIG": str(self.talosconfig)})
+        assert "Traceback" not in res.stderr, res.stderr
+        return res
+
+    def leftovers(self, pids: list[int]) -> list[str]:
+        left = [f"process {p.pid}" for p in node_processes(str(self.directory))]
+        left += [f"qemu pid {pid}" for pid in pids if _alive(pid)]
+        names = {network.bridge_name(self.name)}
+        names |= {network.host_veth_name(self.name, f"{self.name}-controlplane-{i}")
+                  for i in range(1, 4)}
+        left += [f"link {n}" for n in sorted(names) if network.link_exists(n)]
+        cidr = ipaddress.IPv4Network(self.cidr)
+        left += [f"route/address {o.describe()}" for o in network.host_ipv4_networks()
+                 if o.network.overlaps(cidr)]
+        if self.directory.exists():
+            left.append(f"directory {self.directory}: {sorted(os.listdir(self.directory))}")
+        return left
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.fixture
+def qemu_cluster(tmp_path: Path, image) -> Iterator[QemuCluster]:
+    """A cluster name and free CIDR (reserved against other test runs); whatever the test
+    does, the cluster is destroyed afterwards and nothing of it may be left."""
+    c = QemuCluster(name=reservations.cluster_name("qvm"), cidr=reservations.free_cidr("10.213"),
+                    state=tmp_path / "clusters", talosconfig=tmp_path / "talosconfig")
+    taps = {network.host_veth_name(c.name, f"{c.name}-controlplane-{i}") for i in range(1, 4)}
+    before = snapshot(tmp_path, link_names={network.bridge_name(c.name), *taps})
+    yield c
+    destroy_cluster(c.state, c.name, timeout=10)
+    left = c.leftovers([]) + leftovers(before)
+    assert not left, f"the test left behind: {left}"
