@@ -11,7 +11,8 @@ half the time left to the next of those marks, at least `MIN_RETRY` seconds (RFC
 4.4.5). A link that stops being a DHCP link loses its lease's address. The boot's lease
 (taken by `metal.configure_network` before machined ran, recorded in /run) is adopted, not
 taken again. DHCP's hostname and DNS servers are not applied here (the boot sets the
-hostname); DHCPv6 is not done.
+hostname); DHCPv6 is not done. Links are served one after the other: a DISCOVER nobody
+answers holds the others back for its timeout (30 s).
 """
 
 from __future__ import annotations

@@ -67,14 +67,16 @@ def _spec_key(args: dict[str, Any]) -> tuple[Any, ...]:
             args["priority"])
 
 
-def sync_routes(want: dict[str, RouteSpecSpec], managed: dict[str, RouteSpecSpec]
-                ) -> tuple[dict[str, RouteSpecSpec], bool]:
-    """(what is managed now, whether a wanted route is still missing) (blocking)."""
+def sync_routes(want: dict[str, RouteSpecSpec], managed: dict[str, RouteSpecSpec],
+                refused: frozenset[str] = frozenset()
+                ) -> tuple[dict[str, RouteSpecSpec], frozenset[str]]:
+    """(what is managed now, the wanted routes still missing) (blocking). A route refused
+    again (in `refused`) is not logged again."""
     from pyroute2 import IPRoute
     from pyroute2.netlink.exceptions import NetlinkError
 
     now: dict[str, RouteSpecSpec] = {}
-    missing = False
+    missing: set[str] = set()
     with IPRoute() as ipr:
         index = {str(m.get_attr("IFLA_IFNAME")): int(m["index"]) for m in ipr.get_links()}
         have = {_key(m) for m in ipr.get_routes(family=2)} | {
@@ -90,7 +92,7 @@ def sync_routes(want: dict[str, RouteSpecSpec], managed: dict[str, RouteSpecSpec
                     now[id_] = spec
         for id_, spec in want.items():
             if spec.out_link_name not in index:
-                missing = True
+                missing.add(id_)
                 continue
             args = _route_args(spec, index[spec.out_link_name])
             try:
@@ -100,15 +102,16 @@ def sync_routes(want: dict[str, RouteSpecSpec], managed: dict[str, RouteSpecSpec
                 if exc.code == errno.EEXIST:
                     now[id_] = spec
                     continue
-                missing = True
-                log.info("network: route %s not applied yet: %s", id_,
-                         exc.args[-1] if exc.args else exc)
+                missing.add(id_)
+                if id_ not in refused:
+                    log.info("network: route %s not applied yet: %s", id_,
+                             exc.args[-1] if exc.args else exc)
                 continue
             if id_ not in managed:
                 log.info("network: route %s via %s (layer %s)", spec.destination or "default",
                          spec.gateway or spec.out_link_name, spec.config_layer)
             now[id_] = spec
-    return now, missing
+    return now, frozenset(missing)
 
 
 class RouteSpecController:
@@ -118,12 +121,13 @@ class RouteSpecController:
 
     def __init__(self) -> None:
         self.managed: dict[str, RouteSpecSpec] = {}
+        self.refused: frozenset[str] = frozenset()
 
     async def run(self, r: ControllerContext) -> None:
         with netlink_events(LINKS | ADDRESSES | ROUTES, r.wake):
             async for _ in r.wake_ups():
                 want = {res.id: res.spec for res in await r.list(
                     ROUTE_SPEC.default_namespace, ROUTE_SPEC.type)}
-                self.managed, missing = await asyncio.to_thread(sync_routes, want,
-                                                                self.managed)
-                r.requeue_after(RETRY if missing else RESYNC)
+                self.managed, self.refused = await asyncio.to_thread(
+                    sync_routes, want, self.managed, self.refused)
+                r.requeue_after(RETRY if self.refused else RESYNC)
