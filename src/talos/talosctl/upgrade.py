@@ -30,6 +30,28 @@ from talos.talosctl.timefmt import DURATION
 DEFAULT_IMAGE = f"ghcr.io/siderolabs/installer:{TAG}"
 
 
+class _Replies:
+    """The messages of several fan-out replies, as one reply."""
+
+    def __init__(self, replies: list[Any]) -> None:
+        self.messages = [msg for r in replies for msg in r.messages]
+
+
+async def endpoint_last(s: Session, md: tuple[tuple[str, str], ...],
+                        send: Any) -> Any:
+    """`send(metadata)` to the nodes in `md`, the endpoint's own node last: a node reboots
+    once its upgrade (or rollback) is written, and the endpoint's apid proxies the calls to
+    the others; rebooting it first would cancel those still in flight."""
+    from talos.machinery.client.connection import nodes_metadata
+    nodes = [v for k, v in md if k == "nodes"] or [v for k, v in md if k == "node"]
+    flat = [n for v in nodes for n in v.split(",") if n]
+    ep = s.endpoint_host
+    others, last = [n for n in flat if n != ep], [n for n in flat if n == ep]
+    if not (others and last):
+        return await send(md)
+    return _Replies([await send(nodes_metadata(others)), await send(nodes_metadata(last))])
+
+
 async def _versions(s: Session, nodes: list[str]) -> dict[str, str]:
     """Each node's version tag ("" for a node that does not answer)."""
     import grpc
@@ -82,7 +104,8 @@ def upgrade(ctx: click.Context, image: str, reboot_mode: str, stage: bool, prese
 
     async def run(s: Session) -> None:
         async def action(md: Any) -> Any:
-            return await s.machine().Upgrade(req, metadata=md)
+            return await endpoint_last(
+                s, md, lambda m_: s.machine().Upgrade(req, metadata=m_))
 
         if not (wait or debug) or stage:
             import datetime
@@ -118,7 +141,8 @@ def rollback(ctx: click.Context) -> None:
     async def run(s: Session) -> None:
         import grpc
         try:
-            reply = await s.machine().Rollback(m.RollbackRequest(), metadata=s.md)
+            reply = await endpoint_last(
+                s, s.md, lambda m_: s.machine().Rollback(m.RollbackRequest(), metadata=m_))
         except grpc.RpcError as e:
             raise click.ClickException(
                 f"error executing rollback: {e.details() or e.code().name}") from None
