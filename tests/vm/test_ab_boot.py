@@ -33,7 +33,7 @@ from tests.prerequisites import in_ci
 from tests.vm.conftest import IMAGE_TOOLS, artifact
 from tests.vm.test_boot import APID_HEALTHY, MAINTENANCE, NODE_IP, _talosctl_until_ok
 
-pytestmark = [pytest.mark.vm, pytest.mark.root,
+pytestmark = [pytest.mark.vm, pytest.mark.root, pytest.mark.timeout(2400),
               pytest.mark.requires(*IMAGE_TOOLS, "qemu-system-x86_64", "unshare", "nsenter",
                                    "ip", "talosctl", "mdir", "mcopy", "mdel", "mtype")]
 
