@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import grpc
@@ -47,12 +48,19 @@ class Plan:
     redact: bool = False
 
 
+@lru_cache(maxsize=64)
+def _role_metadata(roles: frozenset[str]) -> Metadata:
+    """The `talos-role` entries for a set of roles (a handful of sets ever occur)."""
+    return tuple((ROLE_METADATA_KEY, r) for r in sorted(roles))
+
+
 def _forward_metadata(incoming: Sequence[tuple[str, str | bytes]],
                       roles: frozenset[str]) -> Metadata:
-    kept = [(k, v) for k, v in incoming
-            if k not in _DROP and not k.startswith((":", "grpc-"))]
-    kept += [(ROLE_METADATA_KEY, r) for r in sorted(roles)]
-    return tuple(kept)
+    kept = tuple((k, v) for k, v in incoming
+                 if k not in _DROP and not k.startswith((":", "grpc-")))
+    # most calls carry nothing to pass on (user-agent and routing are dropped): the roles'
+    # entries are then the whole metadata, built once per role set
+    return kept + _role_metadata(roles) if kept else _role_metadata(roles)
 
 
 def _code_number(code: grpc.StatusCode) -> int:
