@@ -147,13 +147,19 @@ def cluster(tmp_path: Path) -> Iterator[UpgradeCluster]:
 
 
 @pytest.fixture(scope="module")
-def old_image() -> imager_build.Result:
-    return imager_build.build(tag=OLD_TAG)
+def old_rootfs(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The root squashfs of the build tagged OLD_TAG, copied out of the build cache (other
+    builds may prune the cache entry meanwhile)."""
+    built = imager_build.build(tag=OLD_TAG)
+    out = tmp_path_factory.mktemp("old-image") / "rootfs.sqsh"
+    shutil.copyfile(os.path.join(built.directory, "rootfs-amd64.sqsh"), out)
+    return str(out)
 
 
 @pytest.fixture(scope="module")
-def new_image() -> imager_build.Result:
-    return imager_build.build(tag=NEW_TAG)
+def new_build() -> None:
+    """The build tagged NEW_TAG in the cache (`imager installer --push` takes it there)."""
+    imager_build.build(tag=NEW_TAG)
 
 
 def _settled(node: NodeRecord, slot: str) -> bootslots.BootRecord:
@@ -167,10 +173,9 @@ def _settled(node: NodeRecord, slot: str) -> bootslots.BootRecord:
 
 
 def test_upgrade_to_a_new_tag_then_rollback_brings_the_old_one_back(
-        cluster: UpgradeCluster, old_image: imager_build.Result,
-        new_image: imager_build.Result) -> None:
+        cluster: UpgradeCluster, old_rootfs: str, new_build: None) -> None:
     c = cluster
-    nodes = c.create(old_image.directory, workers=1)
+    nodes = c.create(old_rootfs, workers=1)
     cp, worker = nodes
     addresses = ",".join(n.address for n in nodes)
     for n in nodes:
@@ -202,13 +207,13 @@ def test_upgrade_to_a_new_tag_then_rollback_brings_the_old_one_back(
     del worker
 
 
-def _broken_layout(src: imager_build.Result, work: Path) -> str:
+def _broken_layout(src_rootfs: str, work: Path) -> str:
     """An installer image of `src` whose machined exits 3 at once: the image's
     `python -m talos` entry point replaced (its compiled copy removed)."""
     from talos.imager import oci
     tree = work / "tree"
     subprocess.run(["unsquashfs", "-q", "-no-progress", "-d", str(tree),
-                    os.path.join(src.directory, "rootfs-amd64.sqsh")],
+                    src_rootfs],
                    check=True, capture_output=True)
     pkg = tree / "usr/lib/python3/dist-packages/talos"
     (pkg / "__main__.py").write_text("import sys\nsys.exit(3)\n")
@@ -225,11 +230,11 @@ def _broken_layout(src: imager_build.Result, work: Path) -> str:
 
 
 def test_a_build_that_never_gets_healthy_falls_back_by_itself(
-        cluster: UpgradeCluster, old_image: imager_build.Result, tmp_path: Path) -> None:
+        cluster: UpgradeCluster, old_rootfs: str, tmp_path: Path) -> None:
     c = cluster
-    (node,) = c.create(old_image.directory, workers=0)
+    (node,) = c.create(old_rootfs, workers=0)
     c.wait_version(node, OLD_TAG)
-    ref = c.push(BROKEN_TAG, _broken_layout(old_image, tmp_path))
+    ref = c.push(BROKEN_TAG, _broken_layout(old_rootfs, tmp_path))
 
     up = c.talosctl("-n", node.address, "upgrade", "--image", ref, "--wait=false")
     assert up.returncode == 0, up.stdout + up.stderr
