@@ -21,7 +21,7 @@ from talos.machinery.pki import (
     require_grpc_capable,
 )
 from talos.nodeserver.process import read_file
-from talos.nodeserver.tls import TlsListener, TlsServer
+from talos.nodeserver.tls import CertificateFiles, TlsListener, TlsServer
 
 #: Metadata up to 64 KiB reaches apid, so oversized routing metadata (e.g. 1,000 nodes) gets
 #: a clear INVALID_ARGUMENT from the router rather than gRPC's RESOURCE_EXHAUSTED.
@@ -45,12 +45,16 @@ class ApidSettings:
     backend_socket: str = MACHINED_SOCKET
     remote_port: int = APID_PORT
     max_concurrent_rpcs: int | None = None
+    #: where cert/key came from: new connections get the pair machined re-issues there
+    #: (see nodeserver/tls.py); None: fixed
+    files: CertificateFiles | None = None
 
     @classmethod
     def from_files(cls, *, ca: str | Path, cert: str | Path, key: str | Path,
                    **kwargs: object) -> ApidSettings:
         return cls(read_file(ca, "CA file"), read_file(cert, "certificate file"),
-                   read_file(key, "key file"), **kwargs)  # type: ignore[arg-type]
+                   read_file(key, "key file"), files=CertificateFiles(str(cert), str(key)),
+                   **kwargs)  # type: ignore[arg-type]
 
     def check(self) -> None:
         ca = load_certificate(self.ca_pem, what="OS CA")
@@ -91,7 +95,7 @@ class ApidServer:
                                  local_names=settings.local_names())
         self._tls = TlsServer(
             TlsListener("apid", settings.listen, settings.cert_pem, settings.key_pem,
-                        client_ca_pem=settings.ca_pem),
+                        client_ca_pem=settings.ca_pem, files=settings.files),
             lambda server: server.add_generic_rpc_handlers([Proxy(self.backends)]),
             options=SERVER_OPTIONS, maximum_concurrent_rpcs=settings.max_concurrent_rpcs)
 

@@ -9,6 +9,7 @@ from talos.machinery.constants import TRUSTD_PORT
 from talos.machinery.pki import CertificateAndKey, CertificateAuthority
 from talos.nodeserver import process
 from talos.nodeserver.process import read_file
+from talos.nodeserver.tls import CertificateFiles
 from talos.trustd.server import TrustdServer, TrustdSettings
 
 
@@ -35,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
                                     read_file(args.key, "key"))
         serving.check(path="trustd certificate")
         token = read_file(args.token_file, "token file").decode().strip()
-        return TrustdServer(TrustdSettings(ca, serving, token, listen=args.listen)), args.listen
+        files = CertificateFiles(args.cert, args.key)
+        return (TrustdServer(TrustdSettings(ca, serving, token, listen=args.listen,
+                                            serving_files=files)), args.listen)
 
     return process.main("trustd", prepare)
 

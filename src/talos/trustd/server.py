@@ -36,7 +36,7 @@ from talos.machinery.pki import (
     require_grpc_capable,
 )
 from talos.nodeserver.boundary import Boundary
-from talos.nodeserver.tls import TlsListener, TlsServer
+from talos.nodeserver.tls import CertificateFiles, TlsListener, TlsServer
 from talos.trustd.ratelimit import FailureLimiter
 
 TOKEN_METADATA_KEY = "token"
@@ -64,6 +64,9 @@ class TrustdSettings:
     listen: str = f"0.0.0.0:{TRUSTD_PORT}"
     cert_ttl: dt.timedelta = CLIENT_CERT_VALIDITY
     limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    #: where `serving` came from: new connections get the pair machined re-issues there
+    #: (see nodeserver/tls.py); None: fixed
+    serving_files: CertificateFiles | None = None
 
 
 class SecurityService(security_pb2_grpc.SecurityServiceServicer):
@@ -116,7 +119,8 @@ class TrustdServer:
             raise InvalidArgument("trustd: the trust token is empty")
         self.settings = settings
         self._tls = TlsServer(
-            TlsListener("trustd", settings.listen, settings.serving.crt, settings.serving.key),
+            TlsListener("trustd", settings.listen, settings.serving.crt, settings.serving.key,
+                        files=settings.serving_files),
             lambda server: security_pb2_grpc.add_SecurityServiceServicer_to_server(
                 SecurityService(settings), server),
             interceptors=[Boundary()])
