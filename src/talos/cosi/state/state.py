@@ -72,6 +72,8 @@ class State:
             raise InvalidArgument("persisted namespaces need a persist_dir")
         self._store = FileStore(persist_dir) if persist_dir is not None else None
         self._locks: dict[str, asyncio.Lock] = {}
+        #: (namespace, type, its _Kind) of the last in-memory update (see update)
+        self._last_kind: tuple[str, str, _Kind | None] = ("", "", None)
 
     @classmethod
     async def open(cls, **kw: Any) -> State:
@@ -126,12 +128,21 @@ class State:
         # The hot path (in-memory namespaces): _prepare_update + _apply inlined, with tuple
         # unpacking (indexing a tuple subclass is slow). Nothing here awaits, so no lock.
         # Any failed check goes through _prepare_update, which raises the precise error.
-        md, spec = resource
+        md = resource[0]
         ns, type, id, version, cur_owner, phase, created, _, finalizers, labels, annotations = md
-        if ns in self._persist:
+        if self._persist and ns in self._persist:
             return await self._commit(
                 ns, lambda: self._prepare_update(resource, owner, expected_phase))
-        k = self._kinds.get((ns, type))
+        # the kind written last, when this is the same (namespace, type) strings again (a
+        # resource built from a stored one carries them): no key tuple to build and hash.
+        # Kinds are never removed, so a cached one stays the right one.
+        last = self._last_kind
+        if last[0] is ns and last[1] is type:
+            k: _Kind | None = last[2]
+        else:
+            k = self._kinds.get((ns, type))
+            if k is not None:
+                self._last_kind = (ns, type, k)
         cur = k.items.get(id) if k is not None else None
         if cur is None:
             self._prepare_update(resource, owner, expected_phase)  # raises NotFound
@@ -147,7 +158,7 @@ class State:
         new = _tuple_new(Resource, (
             _tuple_new(Metadata, (ns, type, id, version + 1, owner, phase, created,
                                   self._now(), finalizers, labels, annotations)),
-            spec))
+            resource[1]))
         k.items[id] = new
         if k.gen != self._gen:
             self._refresh_fanout(k, ns, type)
