@@ -7,15 +7,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
-import socket
-import ssl
 from pathlib import Path
-
-from cryptography import x509
 
 from talos.machinery.atomic import write_atomic
 from talos.machinery.pki import CertificateAndKey, CertificateAuthority, IssueOptions
 from talos.nodeserver.tls import CertificateFiles, TlsListener, TlsServer
+from tests.tls_peer import presented_addresses
 
 CA = CertificateAuthority.generate()
 
@@ -31,19 +28,8 @@ def _write(files: CertificateFiles, pair: CertificateAndKey) -> None:
     write_atomic(files.cert, pair.crt, mode=0o644)
 
 
-def presented_addresses(port: int) -> list[str]:
-    """The IP SANs of the certificate a fresh TLS handshake with the server presents."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.load_verify_locations(cadata=CA.to_pem().crt.decode())
-    ctx.check_hostname = False
-    ctx.set_alpn_protocols(["h2"])
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
-            ctx.wrap_socket(raw) as tls:
-        der = tls.getpeercert(binary_form=True)
-    assert der is not None
-    san = x509.load_der_x509_certificate(der).extensions.get_extension_for_class(
-        x509.SubjectAlternativeName).value
-    return [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
+def presented(port: int) -> list[str]:
+    return presented_addresses(port, CA.to_pem().crt)
 
 
 async def _serving(tmp_path: Path) -> tuple[TlsServer, CertificateFiles]:
@@ -60,10 +46,10 @@ async def test_a_new_connection_gets_the_certificate_the_files_hold_now(
         tmp_path: Path) -> None:
     server, files = await _serving(tmp_path)
     try:
-        assert await asyncio.to_thread(presented_addresses, server.port) == ["10.5.0.2"]
+        assert await asyncio.to_thread(presented, server.port) == ["10.5.0.2"]
         _write(files, _pair("192.168.7.20"))
-        assert await asyncio.to_thread(presented_addresses, server.port) == ["192.168.7.20"]
-        assert await asyncio.to_thread(presented_addresses, server.port) == ["192.168.7.20"]
+        assert await asyncio.to_thread(presented, server.port) == ["192.168.7.20"]
+        assert await asyncio.to_thread(presented, server.port) == ["192.168.7.20"]
     finally:
         await server.stop(0)
 
@@ -74,9 +60,9 @@ async def test_a_certificate_whose_key_is_not_there_yet_is_not_presented(
     try:
         # a replacement caught half-way: the new certificate beside the old key
         write_atomic(files.cert, _pair("192.168.7.20").crt, mode=0o644)
-        assert await asyncio.to_thread(presented_addresses, server.port) == ["10.5.0.2"]
+        assert await asyncio.to_thread(presented, server.port) == ["10.5.0.2"]
         _write(files, _pair("192.168.7.21"))  # the replacement completes
-        assert await asyncio.to_thread(presented_addresses, server.port) == ["192.168.7.21"]
+        assert await asyncio.to_thread(presented, server.port) == ["192.168.7.21"]
     finally:
         await server.stop(0)
 
@@ -90,6 +76,6 @@ async def test_without_files_the_certificate_is_fixed(tmp_path: Path) -> None:
     await server.start()
     try:
         _write(files, _pair("192.168.7.20"))
-        assert await asyncio.to_thread(presented_addresses, server.port) == ["10.5.0.2"]
+        assert await asyncio.to_thread(presented, server.port) == ["10.5.0.2"]
     finally:
         await server.stop(0)

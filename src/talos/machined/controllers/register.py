@@ -54,6 +54,7 @@ from talos.machined.controllers.runtime.machine_status import (
     MachineStatusController,
 )
 from talos.machined.controllers.runtime.meta_key import MetaKeyController, MetaKeys
+from talos.machined.controllers.secrets.api import APIController
 from talos.machined.controllers.time.sync import SyncController
 from talos.machined.controllers.v1alpha1.service import ServiceController
 from talos.machined.controllers.v1alpha1.service_config import ServiceConfigController
@@ -65,6 +66,7 @@ from talos.machined.etcd.factory import reconfigure
 from talos.machined.etcd.manager import EtcdManager
 from talos.machined.ntp import query
 from talos.machined.paths import NodePaths
+from talos.machined.services import apid, trustd
 from talos.machined.system.supervisor import Supervisor
 from talos.machinery.resources.etcd import EtcdConfigSpec
 
@@ -96,6 +98,7 @@ def register_all(runtime: Runtime, *, paths: NodePaths, sandbox: bool, superviso
         MachineTypeController(),
         HostnameStatusController(default=socket.gethostname(), set_hostname=set_hostname),
         NodeAddressController(),
+        APIController((apid.identity_files(paths), trustd.identity_files(paths))),
         TimeServerStatusController(),
         SyncController(query),
         ConfigController(),

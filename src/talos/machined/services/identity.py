@@ -3,9 +3,17 @@
 Control planes hold the OS CA key (`machine.ca.key`) and issue their own certificate; workers
 have only the CA certificate and ask a control plane's trustd (at the host of
 `cluster.controlPlane.endpoint`, port 50001) to sign a CSR, presenting `machine.token`.
-The certificate names the node's addresses (every non-loopback IPv4 of the node, loopback,
-`machine.certSANs`) and carries `os:impersonator` so it also identifies the node to other
-nodes' apids. Files land in `/system/run/apid` (tmpfs: never persisted).
+The certificate names the node's addresses (every address of the node but loopback and
+link-local, as `NodeAddress current` lists them; 127.0.0.1; `machine.certSANs`; the
+hostname) and carries `os:impersonator` so it also identifies the node to other nodes'
+apids. Files land in `/system/run/apid` (tmpfs: never persisted).
+
+It is issued as the precondition of every start of apid/trustd, and issued again while they
+run whenever those names change (`refresh_identity`, driven by `secrets.APIController`):
+apid and trustd read the files again for new connections (`nodeserver/tls.py`), as upstream
+Talos v1.13.9's `secrets.APIController` and apid's reloading TLS config do. Upstream names
+every address seen since boot (`NodeAddress accumulative`); here the addresses the node has
+now, so the certificate a handshake presents always equals what the node would issue.
 """
 
 from __future__ import annotations
@@ -20,13 +28,16 @@ import logging
 import os
 import socket
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psutil
+from cryptography import x509
 from ruamel.yaml import YAML
 
 from talos.machined.controllers.config_tree import documents
+from talos.machined.controllers.network.node_address import current_prefixes
 from talos.machinery.atomic import write_atomic
 from talos.machinery.constants import ROLE_IMPERSONATOR
 from talos.machinery.errors import FailedPrecondition, InvalidConfig, Problem, TalosError
@@ -34,6 +45,7 @@ from talos.machinery.pki import (
     CertificateAndKey,
     CertificateAuthority,
     IssueOptions,
+    load_certificate,
     new_csr,
     new_private_key,
     private_key_to_pem,
@@ -112,10 +124,21 @@ async def wait_for_address(poll: float = 0.05) -> None:
         await asyncio.sleep(poll)
 
 
-def _sans(cfg: IdentityConfig) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+def certificate_addresses() -> list[str]:
+    """The addresses the node certificate names now: the kernel's, as `NodeAddress current`
+    lists them (without the prefix length)."""
+    return [p.split("/", 1)[0] for p in current_prefixes()]
+
+
+#: (DNS names, IP addresses) a certificate names
+Names = tuple[tuple[str, ...], tuple[Any, ...]]
+
+
+def certificate_names(cfg: IdentityConfig, addresses: Sequence[str]) -> Names:
+    """What the node certificate names, given the node's `addresses`."""
     dns: list[str] = []
     ips: list[Any] = []
-    for san in (*node_addresses(), "127.0.0.1", *cfg.cert_sans, cfg.hostname):
+    for san in (*addresses, "127.0.0.1", *cfg.cert_sans, cfg.hostname):
         if not san:
             continue
         try:
@@ -127,6 +150,30 @@ def _sans(cfg: IdentityConfig) -> tuple[tuple[str, ...], tuple[Any, ...]]:
         if ip not in ips:
             ips.append(ip)
     return tuple(dns), tuple(ips)
+
+
+def names_of(cert_pem: bytes) -> Names:
+    """The DNS names and IP addresses a PEM certificate names."""
+    cert = load_certificate(cert_pem, what="node certificate")
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return (), ()
+    return (tuple(san.get_values_for_type(x509.DNSName)),
+            tuple(san.get_values_for_type(x509.IPAddress)))
+
+
+def _same(a: Names, b: Names) -> bool:
+    return set(a[0]) == set(b[0]) and set(a[1]) == set(b[1])
+
+
+#: one issuer at a time per directory (the precondition of a (re)starting service and
+#: `refresh_identity` both write there), so the key and certificate on disk always match
+_LOCKS: dict[str, asyncio.Lock] = {}
+
+
+def _lock(files: IdentityFiles) -> asyncio.Lock:
+    return _LOCKS.setdefault(os.path.realpath(files.directory), asyncio.Lock())
 
 
 @dataclass(frozen=True)
@@ -179,12 +226,46 @@ async def obtain_identity(cfg: IdentityConfig, files: IdentityFiles,
         await asyncio.sleep(retry_every)
 
 
-async def issue_identity(cfg: IdentityConfig, files: IdentityFiles) -> None:
+async def issue_identity(cfg: IdentityConfig, files: IdentityFiles,
+                         addresses: Sequence[str] | None = None) -> None:
     """Write the CA and a fresh node certificate + key into `files` (CP: self-issued;
-    worker: signed by a control plane's trustd)."""
+    worker: signed by a control plane's trustd), naming `addresses` (default: the node's
+    addresses now)."""
+    if addresses is None:
+        addresses = await asyncio.to_thread(certificate_addresses)
+    async with _lock(files):
+        await _issue(cfg, files, certificate_names(cfg, addresses))
+
+
+async def refresh_identity(cfg: IdentityConfig, files: IdentityFiles,
+                           addresses: Sequence[str]) -> bool:
+    """Issue the node certificate in `files` again if it does not name exactly what it
+    should for `addresses` (and `cfg`'s certSANs and hostname); True when it did.
+
+    Only a certificate already there is followed: with none, its service has not obtained
+    one yet (or does not run here), and its precondition issues it.
+    """
+    wanted = certificate_names(cfg, addresses)
+    async with _lock(files):
+        try:
+            current = await asyncio.to_thread(_read, files.cert)
+        except FileNotFoundError:
+            return False
+        if _same(names_of(current), wanted):
+            return False
+        await _issue(cfg, files, wanted)
+        return True
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+async def _issue(cfg: IdentityConfig, files: IdentityFiles, names: Names) -> None:
     if not cfg.ca_crt:
         raise FailedPrecondition("machine.ca.crt is empty: the node cannot serve its API")
-    dns, ips = await asyncio.to_thread(_sans, cfg)
+    dns, ips = names
     cn = dns[0] if dns else str(ips[0])
     if cfg.controlplane:
         if not cfg.ca_key:
@@ -214,8 +295,10 @@ async def issue_identity(cfg: IdentityConfig, files: IdentityFiles) -> None:
     def write() -> None:
         os.makedirs(files.directory, mode=0o700, exist_ok=True)
         write_atomic(files.ca, cfg.ca_crt, mode=0o644)
-        write_atomic(files.cert, crt, mode=0o644)
+        # the key first: a reader that sees the new certificate finds its key there; one
+        # reading between the two sees a mismatch and keeps its pair (nodeserver/tls.py)
         write_atomic(files.key, key, mode=0o600)
+        write_atomic(files.cert, crt, mode=0o644)
         if cfg.controlplane:
             write_atomic(files.ca_key, cfg.ca_key, mode=0o600)
             write_atomic(files.token, cfg.token, mode=0o600)

@@ -16,6 +16,10 @@ from talos.machinery.constants import TRUSTD_PORT
 SERVICE_ID = "trustd"
 
 
+def identity_files(paths: NodePaths) -> IdentityFiles:
+    return IdentityFiles(os.path.join(paths.system_run, "trustd"))
+
+
 def trustd_service(config: NodeConfig | None, paths: NodePaths, hostname: str = "", *,
                    sandbox: bool) -> ServiceSpec:
     if not sandbox or config is None:
@@ -23,7 +27,7 @@ def trustd_service(config: NodeConfig | None, paths: NodePaths, hostname: str = 
     if config.machine_type not in ("controlplane", "init"):
         return ServiceSpec(id=SERVICE_ID, user_controlled=True,
                            skip_reason="trustd runs only on control-plane nodes")
-    files = IdentityFiles(os.path.join(paths.system_run, "trustd"))
+    files = identity_files(paths)
     return identity_service(SERVICE_ID, config, hostname, files, TRUSTD_PORT,
                             ("--ca-cert", files.ca, "--ca-key", files.ca_key,
                              "--cert", files.cert, "--key", files.key,
