@@ -27,7 +27,9 @@ def test_node_config_names_the_cluster_registry_as_a_mirror() -> None:
 
 def test_mirrors_become_hosts_toml() -> None:
     files = hosts_files({"10.5.0.1:5000": ["http://10.5.0.1:5000/"]})
+    # the registry is its own mirror: no HTTPS fallback that would hide its answers
     assert files == {"10.5.0.1:5000":
+                     'server = "http://10.5.0.1:5000"\n\n'
                      '[host."http://10.5.0.1:5000"]\n  capabilities = ["pull", "resolve"]\n'}
 
 

@@ -197,10 +197,17 @@ def normalize(ref: str) -> str:
 
 def hosts_files(mirrors: Mapping[str, list[str]]) -> dict[str, str]:
     """containerd hosts.toml documents ({registry host: text}) for the config's mirrors;
-    the registry itself stays the fallback (upstream's skipFallback is not honoured yet)."""
+    the registry itself stays the fallback (upstream's skipFallback is not honoured yet),
+    spoken to as its own mirror entry says when one names it (a plain-HTTP registry is then
+    never retried over HTTPS, whose error would hide the registry's own answer, e.g. an
+    unknown tag)."""
     out = {}
     for host, endpoints in sorted(mirrors.items()):
         lines = []
+        own = [ep.rstrip("/") for ep in endpoints
+               if ep.rstrip("/").split("://", 1)[-1] == host]
+        if own:
+            lines += [f'server = "{own[0]}"', ""]
         for ep in endpoints:
             ep = ep.rstrip("/")
             lines += [f'[host."{ep}"]', '  capabilities = ["pull", "resolve"]', ""]
