@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,21 @@ async def test_bootstrap_join_members_consistent_on_every_node(tmp_path: Path) -
         assert new in {n.name for n in nodes} - {leader.name}
         follower = next(n for n in nodes if n.name not in (leader.name, new))
         assert await follower.manager.forfeit_leadership() == ""
+
+
+async def test_a_join_refused_for_seconds_logs_each_reason_once(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # two members join at once: etcd 3.4 takes one learner at a time, then refuses the
+    # second MemberAdd for 5 s ("unhealthy cluster") while the first one's connection ages;
+    # the joining node retries every 50 ms and says why once, not every retry
+    caplog.set_level(logging.INFO, logger="talos.machined.etcd.manager")
+    async with etcd_nodes(tmp_path, 3) as nodes:
+        await three_up(nodes)
+    refusals = Counter(r.getMessage() for r in caplog.records
+                       if r.getMessage().startswith("etcd: joining through"))
+    assert any("unhealthy cluster" in m for m in refusals), refusals
+    # each reason at most once per joining node (two of them)
+    assert max(refusals.values()) <= 2, refusals
 
 
 async def test_bootstrap_refused_on_worker_and_on_foreign_data(tmp_path: Path) -> None:
