@@ -236,6 +236,15 @@ def test_a_build_that_never_gets_healthy_falls_back_by_itself(
     c.wait_version(node, OLD_TAG)
     ref = c.push(BROKEN_TAG, _broken_layout(old_rootfs, tmp_path))
 
+    # a reference the registry does not know fails before anything on the node changes
+    record = Path(node.boot_dir, bootslots.RECORD_FILE).read_bytes()
+    missing = ref.rsplit(":", 1)[0] + ":no-such-tag"
+    bad = c.talosctl("-n", node.address, "upgrade", "--image", missing, "--wait=false")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert f"pull {missing}" in bad.stderr and "not found" in bad.stderr, bad.stderr
+    assert Path(node.boot_dir, bootslots.RECORD_FILE).read_bytes() == record
+    assert not Path(bootslots.rootfs_path(node.boot_dir, "B")).exists()
+
     up = c.talosctl("-n", node.address, "upgrade", "--image", ref, "--wait=false")
     assert up.returncode == 0, up.stdout + up.stderr
     assert up.stdout.split("\n")[0].split() == ["NODE", "ACK", "STARTED"]
