@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 from pathlib import Path
 
 from talos.apid.server import ApidServer, ApidSettings
@@ -17,8 +18,14 @@ from talos.machined.services.identity import (
     issue_identity,
     names_of,
 )
-from talos.machinery.constants import ROLE_IMPERSONATOR
-from talos.machinery.pki import CertificateAuthority, load_certificate, organizations_of
+from talos.machinery.constants import ROLE_IMPERSONATOR, TRUSTD_PORT
+from talos.machinery.pki import (
+    CertificateAuthority,
+    IssueOptions,
+    load_certificate,
+    organizations_of,
+    verify_issued_by,
+)
 from talos.machinery.resources.config import ACTIVE_ID, MACHINE_CONFIG
 from talos.machinery.resources.network import (
     HOSTNAME_STATUS,
@@ -26,6 +33,7 @@ from talos.machinery.resources.network import (
     HostnameStatusSpec,
     NodeAddressSpec,
 )
+from talos.trustd.server import TrustdServer, TrustdSettings
 from tests.tls_peer import presented_addresses
 from tests.unit.controllers.configs import machine_config
 
@@ -116,3 +124,38 @@ async def test_a_certificate_not_issued_yet_is_left_to_the_service(tmp_path: Pat
         await h.put(NODE_ADDRESS, "current", NodeAddressSpec(("10.5.0.2/24",)))
         await h.settled()
     assert not (tmp_path / "trustd").exists()
+
+
+#: a loopback address of this test's own: trustd must listen on its fixed port (a worker asks
+#: `cluster.controlPlane.endpoint`'s host at :50001)
+TRUSTD_HOST = "127.0.77.41"
+TOKEN = "abcdef.0123456789abcdef"
+
+
+async def test_a_worker_gets_its_new_certificate_from_trustd(tmp_path: Path) -> None:
+    serving = CA.issue_key_pair(IssueOptions(
+        ip_addresses=(ipaddress.ip_address(TRUSTD_HOST),), server=True, client=False))
+    trustd = TrustdServer(TrustdSettings(CA, serving, TOKEN,
+                                         listen=f"{TRUSTD_HOST}:{TRUSTD_PORT}"))
+    await trustd.start()
+    try:
+        worker = machine_config({
+            "machine": {"type": "worker", "token": TOKEN,
+                        "ca": {"crt": base64.b64encode(CA.to_pem().crt).decode()}},
+            "cluster": {"controlPlane": {"endpoint": f"https://{TRUSTD_HOST}:6443"}}})
+        files = IdentityFiles(str(tmp_path / "apid"))
+        await issue_identity(identity_config(worker.text.encode(), "worker-1"), files,
+                             addresses=["10.5.0.3"])
+        async with ControllerHarness(APIController([files])) as h:
+            await h.put(MACHINE_CONFIG, ACTIVE_ID, worker)
+            await h.put(HOSTNAME_STATUS, "hostname", HostnameStatusSpec("worker-1"))
+            await h.put(NODE_ADDRESS, "current", NodeAddressSpec(("10.5.0.3/24",
+                                                                  "192.168.7.30/24")))
+            await h.settled()
+    finally:
+        await trustd.stop(0)
+    cert = load_certificate(_cert(files))
+    verify_issued_by(cert, CA.cert)
+    assert {str(ip) for ip in names_of(_cert(files))[1]} == {
+        "10.5.0.3", "192.168.7.30", "127.0.0.1"}
+    assert organizations_of(cert) == [ROLE_IMPERSONATOR]
