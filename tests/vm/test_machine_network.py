@@ -32,9 +32,9 @@ def test_static_address_from_the_config_serves_apid_and_a_powered_off_vm_stays_o
     node_name = f"{c.name}-controlplane-1"
     static = str(ipaddress.IPv4Network(c.cidr)[50])
     prefix = ipaddress.IPv4Network(c.cidr).prefixlen
-    # certSANs: apid's certificate is issued once, with the addresses the node has when it
-    # starts (upstream re-issues it when the node's addresses change; not done here)
-    patch = {"machine": {"certSANs": [static], "network": {"interfaces": [
+    # no certSANs: the static address lands after apid has started, and machined issues
+    # apid's certificate again to name it (secrets.APIController)
+    patch = {"machine": {"network": {"interfaces": [
         {"deviceSelector": {"hardwareAddr": mac_address(c.name, node_name)},
          "addresses": [f"{static}/{prefix}"], "mtu": 1400}]}}}
     created = c.talosctl("cluster", "create", "qemu", "--name", c.name, "--cidr", c.cidr,
