@@ -13,8 +13,10 @@ the node). Then a UKI that cannot boot (a junk initramfs, `panic=1`) replaces A 
 try: the kernel panics and resets the VM, systemd-boot finds A with no try left and boots
 B, and machined logs the fallback and names B the default again.
 
-Not covered here: the write itself through the Upgrade API on the node (pulling the
-installer image through containerd from a registry).
+The second test goes through the API: a registry in the VM's network namespace holds the
+installer of a second build (`imager installer --tag --push`); `talosctl upgrade` makes
+the node pull it through its containerd, write the UKI as entry B and reboot; B boots on
+trial, reports the new tag and is blessed; `talosctl rollback` boots A again.
 """
 
 from __future__ import annotations
