@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from dataclasses import dataclass, field
 
@@ -109,8 +110,19 @@ def cli(ctx: click.Context, nodes: list[str], endpoints: list[str], talosconfig:
                             context=context_name, cluster=cluster, insecure=insecure)
 
 
+def interrupt_on_ctrl_c() -> None:
+    """Let Ctrl-C (SIGINT) end a command even when talosctl was started with SIGINT ignored
+    (a background job of a non-interactive shell inherits that): Python then installs no
+    KeyboardInterrupt handler and `logs -f`, `events`, `pcap`, `dmesg -f` would run until
+    killed. Talos's talosctl (Go's signal.Notify) re-enables the signal the same way."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     from talos.talosctl.global_flags import hoist
+
+    interrupt_on_ctrl_c()
 
     args = hoist(list(sys.argv[1:] if argv is None else argv), cli)
     try:

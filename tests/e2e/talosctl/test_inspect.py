@@ -93,11 +93,16 @@ def test_logs_are_prefixed_by_node_and_tailed(e2e: E2ECluster) -> None:
     assert "--tail: expected -1 (everything) or a line count >= 0, got -5" in r.stderr
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_follow_streams_until_interrupted(e2e: E2ECluster) -> None:
     assert TALOSCTL is not None
+    # started as a background job of a script is: SIGINT ignored; Ctrl-C still ends it
     proc = subprocess.Popen([TALOSCTL, "-e", e2e.endpoint(), "logs", "-f", "--tail", "1",
                              "machined"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=e2e.env())
+                            text=True, env=e2e.env(), preexec_fn=_ignore_sigint)
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
