@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, types, generated-code freshness, then pytest in two stages:
-# the main suite, then the VM stage (marker `vm`: builds the OS image and boots it in qemu
-# under software emulation, minutes on 2 cores). Arguments go to pytest and replace the
+# the main suite (with the `image` tests: sandbox nodes booted from the OS image, which they
+# build once), then the VM stage (marker `vm`: boots the image in qemu under software
+# emulation, minutes on 2 cores). Arguments go to pytest and replace the
 # two stages (e.g. `scripts/test.sh tests/unit -x`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,6 @@ if (($#)); then
   exec python3 -m pytest -p no:cacheprovider "$@"
 fi
 echo "== main suite" >&2
-python3 -m pytest -p no:cacheprovider -m "not vm"
+python3 -m pytest -p no:cacheprovider --durations=15 -m "not vm"
 echo "== VM stage" >&2
-exec python3 -m pytest -p no:cacheprovider -m vm
+exec python3 -m pytest -p no:cacheprovider --durations=15 -m vm

@@ -5,7 +5,7 @@ Instead of stage 0 the firmware runs a small shell program (in the same `setpriv
 boot: `reboot` (exits REBOOT_EXIT_CODE), `crash` (exits 3), `off` (exits 0), `hang` (never
 comes up; leaves on SIGTERM). Each boot appends the squashfs it was handed to a file, so
 the test sees which slot every boot got. No image is needed: the decisions about the
-squashfs are stage 0's (tests/vm/test_sandbox_image.py)."""
+squashfs are stage 0's (tests/image/test_sandbox_image.py)."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ from tests.vm.conftest import IMAGE_TOOLS
 
 #: two image builds (~45 s each when idle), a cluster, an upgrade and a rollback: more than
 #: the suite's default 300 s under load
-pytestmark = [pytest.mark.vm, pytest.mark.root, pytest.mark.timeout(2400),
+pytestmark = [pytest.mark.image, pytest.mark.root, pytest.mark.timeout(2400),
               pytest.mark.requires(*IMAGE_TOOLS, "unshare", "setpriv", "mount", "ip",
                                    "docker-registry", "ctr", "unsquashfs")]
 

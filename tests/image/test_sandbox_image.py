@@ -31,7 +31,7 @@ from tests import reservations
 from tests.leftovers import leftovers, snapshot
 from tests.vm.conftest import IMAGE_TOOLS
 
-pytestmark = [pytest.mark.vm, pytest.mark.root,
+pytestmark = [pytest.mark.image, pytest.mark.root,
               pytest.mark.requires(*IMAGE_TOOLS, "unshare", "setpriv", "mount", "ip")]
 
 #: bound on waiting for a node to answer again (not a timing requirement)
