@@ -69,3 +69,18 @@ def test_formatted_partition_at_an_offset_takes_directories_and_long_names(tmp_p
     assert "Talos-v1.2.3~B+1.efi" in listed.stdout
     checked = _fsck(part)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_only_a_formatted_partition_is_taken_for_fat32(tmp_path) -> None:
+    """An EFI partition made but never formatted (a VM booted with -kernel) is no boot
+    target: the node crashed mounting it at the first boot from its install disk."""
+    from talos.machined.install import fat32
+
+    blank = tmp_path / "blank.img"
+    blank.write_bytes(bytes(64 << 20))
+    assert not fat32.is_fat32(str(blank))
+    formatted = tmp_path / "esp.img"
+    formatted.write_bytes(bytes(64 << 20))
+    fat32.format_device(str(formatted))
+    assert fat32.is_fat32(str(formatted))
+    assert not fat32.is_fat32(str(tmp_path / "missing"))

@@ -70,3 +70,19 @@ async def test_an_unreadable_record_never_stops_the_node(tmp_path: Path) -> None
     booted.set()
     assert not await assess.mark_good_when_healthy(SandboxTarget(tmp_path, booted="A"),
                                                    booted, lambda: [])
+
+
+async def test_an_esp_that_cannot_be_mounted_never_stops_the_node(tmp_path: Path) -> None:
+    """The metal target's ESP failing to mount (it crashed a qemu node at its first boot
+    from the install disk: the error was not one the assessment caught) is logged only."""
+    from talos.machined.install.esp import EspError
+    from talos.machined.upgrade.metal import EspAccess, MetalTarget
+
+    class Unmountable(EspAccess):
+        def open(self):  # type: ignore[override]
+            raise EspError("cannot mount the EFI partition /dev/vda1 (vfat): Invalid argument")
+
+    booted = asyncio.Event()
+    booted.set()
+    target = MetalTarget(Unmountable(device="/dev/vda1"))
+    assert not await assess.mark_good_when_healthy(target, booted, lambda: [])

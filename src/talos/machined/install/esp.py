@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from talos.machinery.atomic import write_atomic
+from talos.machinery.errors import FailedPrecondition
 
 LOADER_CONF = "loader/loader.conf"
 SLOTS_RECORD = "loader/talos-slots.json"
@@ -55,7 +56,7 @@ _ENTRY = re.compile(r"^talos-(?P<tag>.+?)(?:~(?P<slot>[ab]))?"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
-class EspError(Exception):
+class EspError(FailedPrecondition):
     """The ESP cannot be mounted, read or written (the message names it)."""
 
 

@@ -153,3 +153,14 @@ def format_device(path: str, *, label: str = "EFI", volume_id: int | None = None
     finally:
         os.close(fd)
     return geo
+
+
+def is_fat32(path: str) -> bool:
+    """Whether the device or file at `path` starts with a FAT32 boot sector (its type string
+    and the 0x55AA signature): an EFI partition made but never formatted does not."""
+    try:
+        with open(path, "rb") as f:
+            sector = f.read(512)
+    except OSError:
+        return False
+    return len(sector) == 512 and sector[82:90] == b"FAT32   " and sector[510:512] == b"\x55\xaa"

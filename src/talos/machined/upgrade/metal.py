@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from talos.machined.install import blockdev, esp
+from talos.machined.install import blockdev, esp, fat32
 from talos.machined.upgrade.target import BootImage, BootState, DigestMismatch
 from talos.machinery import bootslots
 from talos.machinery.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -255,6 +255,8 @@ def detect() -> MetalTarget | None:
     if not metal.active():
         return None
     dev = boot_esp_device()
-    if dev is None:
+    # an EFI partition never formatted (a VM booted with -kernel has no systemd-boot or UKI
+    # to install there) is no boot target: mounting it fails, and nothing boots from it
+    if dev is None or not fat32.is_fat32(dev):
         return None
     return MetalTarget(EspAccess(device=dev))
