@@ -22,6 +22,7 @@ def _config(kind: str, machine: str = "", cluster: str = "", docs: str = "",
             + docs)
 
 
+IVC = "---\napiVersion: v1alpha1\nkind: ImageVerificationConfig\nrules:\n"
 UVC = "---\napiVersion: v1alpha1\nkind: UserVolumeConfig\nname: data\n"
 UVC_OK = UVC + "provisioning:\n  diskSelector:\n    match: 'true'\n  maxSize: 10GiB\n"
 
@@ -176,6 +177,34 @@ ERRORS = [
                              "  ports: [80-90, 85]\n  protocol: tcp\n"),
      'NetworkRuleConfig/r.portSelector.ports: invalid port range: "85", overlaps with '
      '"80-90"'),
+    ("ivc-no-image", _config("worker", docs=IVC + "  - skip: true\n"),
+     "ImageVerificationConfig.rules[0].image: imagePattern must be specified"),
+    ("ivc-skip-deny", _config("worker", docs=IVC + "  - image: a/*\n    skip: true\n"
+                              "    deny: true\n"),
+     "ImageVerificationConfig.rules[0]: skip and deny cannot both be true"),
+    ("ivc-deny-verifier", _config("worker", docs=IVC + "  - image: a/*\n    deny: true\n"
+                                  "    publicKey:\n      certificate: x\n"),
+     "ImageVerificationConfig.rules[0]: verifiers cannot be configured if skip or deny is "
+     "true"),
+    ("ivc-no-verifier", _config("worker", docs=IVC + "  - image: a/*\n"),
+     "ImageVerificationConfig.rules[0]: at least one verifier must be configured"),
+    ("ivc-two-verifiers", _config("worker", docs=IVC + "  - image: a/*\n    keyless:\n"
+                                  "      issuer: https://i\n      subject: s\n"
+                                  "    publicKey:\n      certificate: x\n"),
+     "ImageVerificationConfig.rules[0]: only one of keyless or publicKey verifier can be "
+     "configured"),
+    ("ivc-keyless-issuer", _config("worker", docs=IVC + "  - image: a/*\n    keyless:\n"
+                                   "      subject: s\n"),
+     "ImageVerificationConfig.rules[0].keyless.issuer: verifier OIDC issuer must be "
+     "specified"),
+    ("ivc-keyless-subject", _config("worker", docs=IVC + "  - image: a/*\n    keyless:\n"
+                                    "      issuer: https://i\n"),
+     "ImageVerificationConfig.rules[0].keyless: verifier subject or subjectRegex must be "
+     "specified"),
+    ("ivc-empty-certificate", _config("worker", docs=IVC + "  - image: a/*\n"
+                                      "    publicKey: {}\n"),
+     "ImageVerificationConfig.rules[0].publicKey.certificate: verifier certificates must be "
+     "specified"),
 ]
 
 
@@ -218,3 +247,23 @@ def test_user_volume_with_upstream_fields_is_valid() -> None:
                      "  projectQuotaSupport: true\n  xfs:\n    minAllocationGroupSize: 1GiB\n"
                      "mount:\n  disableAccessTime: true\n  secure: false\n")
     assert load_config(_config("worker", docs=docs)).validate("container") == []
+
+
+def test_image_verification_config_of_upstream_testdata_is_valid_and_warns_on_tags() -> None:
+    # upstream security/testdata/imageverificationconfig.yaml, plus rules that warn
+    docs = IVC + ("  - image: ghcr.io/*\n    keyless:\n"
+                  "      issuer: https://token.actions.githubusercontent.com\n"
+                  "      subjectRegex: https://github.com/myorg/.*\n"
+                  "  - image: my-registry/*\n    publicKey:\n      certificate: |-\n"
+                  "        -----BEGIN CERTIFICATE-----\n        MII--Sample Value--\n"
+                  "        -----END CERTIFICATE-----\n"
+                  "  - image: no-verifier/*\n    skip: true\n"
+                  "  - image: deny-all/*\n    deny: true\n")
+    assert load_config(_config("worker", docs=docs)).validate("container") == []
+    warned = IVC + ("  - image: nginx\n    skip: true\n"
+                    "  - image: localhost:5000/app:v1\n    deny: true\n")
+    assert load_config(_config("worker", docs=warned)).validate("container") == [
+        "ImageVerificationConfig.rules[0].image: imagePattern does not contain a '/', image "
+        "references like 'nginx' are matched as 'docker.io/nginx' (normalized)",
+        "ImageVerificationConfig.rules[1].image: imagePattern contains ':' but matching only "
+        "applies to the image registry and repository, not the tag or digest"]

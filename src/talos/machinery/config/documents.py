@@ -214,13 +214,37 @@ class EthernetConfig(NamedDocument):
                                               "magic", "magicsecure", "filter")]] | None = None
 
 
+class ImageKeylessVerifier(Model):
+    issuer: Str | None = None
+    subject: Str | None = None
+    subject_regex: Str | None = None
+
+
+class ImagePublicKeyVerifier(Model):
+    certificate: Str | None = None
+
+
+class ImageVerificationRule(Model):
+    image: Str | None = None
+    skip: bool | None = None
+    deny: bool | None = None
+    keyless: ImageKeylessVerifier | None = None
+    public_key: ImagePublicKeyVerifier | None = None
+
+
+class ImageVerificationConfig(Document):
+    """Image verification rules, evaluated in order (the first match applies)."""
+
+    rules: list[ImageVerificationRule] | None = None
+
+
 #: kind -> model, for the kinds we type
 TYPED_KINDS: dict[str, type[Document]] = {
     cls.__name__: cls for cls in (
         SideroLinkConfig, KmsgLogConfig, EventSinkConfig, WatchdogTimerConfig,
         KubeSpanEndpointsConfig, TrustedRootsConfig, NetworkDefaultActionConfig,
         NetworkRuleConfig, ExtensionServiceConfig, VolumeConfig, UserVolumeConfig,
-        EthernetConfig)
+        EthernetConfig, ImageVerificationConfig)
 }
 
 #: real Talos kinds (upstream v1.13.9) this project does not implement: refused by name
@@ -231,7 +255,7 @@ UNSUPPORTED_KINDS: frozenset[str] = frozenset({
     "DummyLinkConfig", "Layer2VIPConfig", "HCloudVIPConfig", "DHCPv4Config", "DHCPv6Config",
     "KubeSpanConfig", "WireguardConfig", "BlackholeRouteConfig", "RoutingRuleConfig",
     "TCPProbeConfig", "RegistryMirrorConfig", "RegistryAuthConfig", "RegistryTLSConfig",
-    "PCIDriverRebindConfig", "OOMConfig", "EnvironmentConfig", "ImageVerificationConfig",
+    "PCIDriverRebindConfig", "OOMConfig", "EnvironmentConfig",
 })
 
 #: every kind name we recognise (to tell "unsupported" from "unknown, did you mean")

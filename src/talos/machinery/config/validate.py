@@ -30,6 +30,7 @@ from talos.machinery.config.documents import (
     EthernetConfig,
     EventSinkConfig,
     ExtensionServiceConfig,
+    ImageVerificationConfig,
     KmsgLogConfig,
     KubeSpanEndpointsConfig,
     NetworkRuleConfig,
@@ -797,6 +798,47 @@ def _check_volume(report: _Report, label: str, model: VolumeConfig,
                          "configured in both v1alpha1.Config and VolumeConfig")
 
 
+def _check_image_verification(report: _Report, label: str,
+                              model: ImageVerificationConfig) -> None:
+    """Upstream's ImageVerificationConfigV1Alpha1.Validate (security/image_verification.go):
+    the pattern matches registry/repository only, each rule skips, denies or names exactly
+    one verifier."""
+    for i, rule in enumerate(model.rules or []):
+        path = f"{label}.rules[{i}]"
+        pattern = rule.image or ""
+        if not pattern:
+            report.error(f"{path}.image", "imagePattern must be specified")
+        if "@" in pattern:
+            report.warn(f"{path}.image", "imagePattern contains '@' but matching only applies "
+                        "to the image registry and repository, not the tag or digest")
+        _, slash, repository = pattern.partition("/")
+        if slash and ":" in repository:
+            report.warn(f"{path}.image", "imagePattern contains ':' but matching only applies "
+                        "to the image registry and repository, not the tag or digest")
+        if pattern and not slash and pattern != "*":
+            report.warn(f"{path}.image", "imagePattern does not contain a '/', image "
+                        "references like 'nginx' are matched as 'docker.io/nginx' (normalized)")
+        skip, deny = bool(rule.skip), bool(rule.deny)
+        verifiers = rule.keyless is not None or rule.public_key is not None
+        if skip and deny:
+            report.error(path, "skip and deny cannot both be true")
+        if (skip or deny) and verifiers:
+            report.error(path, "verifiers cannot be configured if skip or deny is true")
+        if not skip and not deny and not verifiers:
+            report.error(path, "at least one verifier must be configured")
+        if rule.keyless is not None and rule.public_key is not None:
+            report.error(path, "only one of keyless or publicKey verifier can be configured")
+        if rule.keyless is not None:
+            if not rule.keyless.issuer:
+                report.error(f"{path}.keyless.issuer", "verifier OIDC issuer must be specified")
+            if not rule.keyless.subject and not rule.keyless.subject_regex:
+                report.error(f"{path}.keyless", "verifier subject or subjectRegex must be "
+                             "specified")
+        if rule.public_key is not None and not rule.public_key.certificate:
+            report.error(f"{path}.publicKey.certificate", "verifier certificates must be "
+                         "specified")
+
+
 def _port_bounds(value: str) -> tuple[int, int]:
     low, _, high = value.partition("-")
     return int(low), int(high or low)
@@ -823,6 +865,8 @@ def _check_document(report: _Report, label: str, model: Any,
                              f'"{endpoint}": expected ip:port')
     if isinstance(model, EthernetConfig) and not model.name:
         report.error(f"{label}.name", "name is required")
+    if isinstance(model, ImageVerificationConfig):
+        _check_image_verification(report, label, model)
     if isinstance(model, UserVolumeConfig):
         _check_user_volume(report, label, model)
     if isinstance(model, VolumeConfig):
