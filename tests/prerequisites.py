@@ -46,6 +46,7 @@ PACKAGES = {
     "mmd": "mtools",
     "qemu-system-x86_64": "qemu-system-x86",
     "ldd": "libc-bin",
+    "busybox": "busybox-static",  # static: it runs alone in a test-built image
 }
 
 
