@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "logs": "talos.talosctl.logs:logs",
     "dmesg": "talos.talosctl.logs:dmesg",
     "restart": "talos.talosctl.restart:restart",
+    "debug": "talos.talosctl.debug:debug",
     "upgrade": "talos.talosctl.upgrade:upgrade",
     "rollback": "talos.talosctl.upgrade:rollback",
     "events": "talos.talosctl.events:events",

@@ -187,3 +187,32 @@ def test_container_run_of_a_missing_image_is_not_found(e2e: E2ECluster) -> None:
     err = _error(e2e, _spec("example.org/talos-e2e/not-there:v1", "/bin/sh"))
     assert err.code() == grpc.StatusCode.NOT_FOUND, err
     assert "example.org/talos-e2e/not-there:v1" in (err.details() or "")
+
+
+@pytest.mark.requires("root", "containerd", "ctr", "runc", "busybox")
+def test_talosctl_debug_imports_a_tarball_and_runs_it_with_stdin(e2e: E2ECluster,
+                                                                 tmp_path: Path) -> None:
+    poll(lambda: _running_services(e2e, HOST).get("containerd", {}).get("STATUS")
+         == "RUNNING", f"containerd RUNNING on {HOST}")
+    ref = "example.org/talos-e2e/debug-cli:v1"
+    tarball = busybox_image(tmp_path / "debug-tools.tar", ref)
+    try:
+        r = e2e.run("-n", HOST, "debug", str(tarball), "--args", "/bin/sh,-c,cat",
+                    input="from a pipe\n")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "from a pipe\n"
+        assert r.stderr == f"{HOST}: image imported {ref} from {tarball}\n"
+        # a failing container fails the command, naming its code (upstream's error)
+        r = e2e.run("-n", HOST, "debug", str(tarball), "--args", "/bin/sh",
+                    "--args", "-c", "--args", "echo out; exit 3")
+        assert r.returncode == 1
+        assert r.stdout == "out\n"
+        assert r.stderr.endswith("Error: container exited with code 3\n"), r.stderr
+        # one node only, as upstream
+        r = e2e.run("-n", HOSTS[0], "-n", HOST, "debug", str(tarball))
+        assert r.returncode == 1
+        assert f"expected exactly one node, got [{HOSTS[0]} {HOST}]" in r.stderr, r.stderr
+    finally:
+        _ctr(e2e, "images", "remove", ref)
+    assert "debug-" not in _ctr(e2e, "containers", "list")
+    assert "debug-" not in _ctr(e2e, "snapshots", "list")
