@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import tarfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -216,3 +217,24 @@ def test_talosctl_debug_imports_a_tarball_and_runs_it_with_stdin(e2e: E2ECluster
         _ctr(e2e, "images", "remove", ref)
     assert "debug-" not in _ctr(e2e, "containers", "list")
     assert "debug-" not in _ctr(e2e, "snapshots", "list")
+
+
+@pytest.mark.requires("root", "containerd", "ctr", "runc", "busybox")
+def test_a_client_going_away_kills_and_removes_the_container(e2e: E2ECluster,
+                                                              imported: str) -> None:
+    done = threading.Event()
+
+    def requests() -> Iterator[Req]:
+        yield _spec(imported, "/bin/sh", "-c", "echo started; exec cat")
+        done.wait()  # the stream stays open meanwhile: cat waits for stdin
+
+    with _channel(e2e) as ch:
+        call = debug_pb2_grpc.DebugServiceStub(ch).ContainerRun(requests(), metadata=MD)
+        try:
+            first = next(call)
+            assert first.stdout_data == b"started\n"
+            assert "debug-" in _ctr(e2e, "containers", "list")
+            call.cancel()
+        finally:
+            done.set()
+    poll(lambda: "debug-" not in _ctr(e2e, "containers", "list"), "debug container removed")
