@@ -22,6 +22,7 @@ from pathlib import Path
 from talos.machinery import constants
 from talos.machinery.errors import NotFound
 from talos.provision import discovery, network, registry
+from talos.provision.procinfo import catches_sigterm
 from talos.provision.state import ClusterRecord
 
 MNT_DETACH = 2
@@ -88,17 +89,6 @@ def _namespace_init(pid: int) -> bool:
     return len(nspid) > 1 and nspid[-1] == "1"
 
 
-def _catches_sigterm(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("SigCgt:"):
-                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
-    except (OSError, ValueError):
-        pass
-    return False
-
-
 def node_processes(cluster_dir: str) -> list[NodeProcess]:
     """Every live process of the cluster's nodes: those whose environment names a sandbox
     STATE under `cluster_dir` (the `unshare` launchers, the firmware of nodes booted from
@@ -160,7 +150,7 @@ def stop_processes(cluster_dir: str, record: ClusterRecord | None, report: Destr
         if now - last_signal >= 0.25:
             last_signal = now
             for pid in alive:
-                if _catches_sigterm(pid):
+                if catches_sigterm(pid):
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGTERM)
                 elif now - start >= STARTUP_GRACE:

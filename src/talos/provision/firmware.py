@@ -52,6 +52,7 @@ from pathlib import Path
 from talos.machinery import bootslots, constants
 from talos.machinery.environment import process_environment
 from talos.machinery.errors import TalosError
+from talos.provision.procinfo import catches_sigterm
 
 log = logging.getLogger("talos.firmware")
 
@@ -187,17 +188,6 @@ def _child(pid: int) -> int:
     return int(kids[0]) if kids else 0
 
 
-def _catches_sigterm(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("SigCgt:"):
-                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
-    except (OSError, ValueError):
-        pass
-    return False
-
-
 def _signal(pid: int, sig: int) -> None:
     if pid:
         with contextlib.suppress(ProcessLookupError):
@@ -300,13 +290,13 @@ class Firmware:
             elapsed = time.monotonic() - start
             pid = _child(proc.pid)
             if elapsed >= STOP_GRACE or (elapsed >= STARTUP_GRACE
-                                         and not (pid and _catches_sigterm(pid))):
+                                         and not (pid and catches_sigterm(pid))):
                 log.warning("the node did not stop within %.0fs: killing it",
                             elapsed)
                 _signal(pid, signal.SIGKILL)
                 _signal(proc.pid, signal.SIGKILL)
                 return
-            if pid and _catches_sigterm(pid):
+            if pid and catches_sigterm(pid):
                 _signal(pid, signal.SIGTERM)
             await asyncio.sleep(0.25)
 

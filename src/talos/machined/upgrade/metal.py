@@ -17,17 +17,14 @@ The ESP is mounted only while the target reads or writes it (`EspAccess.open`).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from talos.machined.install import blockdev, esp, fat32
-from talos.machined.upgrade.target import BootImage, BootState, DigestMismatch
+from talos.machined.upgrade.target import BootImage, BootState, copy_verified
 from talos.machinery import bootslots
 from talos.machinery.errors import FailedPrecondition, InvalidArgument, NotFound
-
-CHUNK = 1 << 20
 
 
 class EspAccess:
@@ -141,24 +138,8 @@ class MetalTarget:
             os.makedirs(linux, exist_ok=True)
             tmp = os.path.join(linux, f".talos-{slot}.tmp")  # not *.efi: systemd-boot skips it
             try:
-                h = hashlib.sha256()
-                written = 0
                 with open(tmp, "wb") as out:
-                    while written < size:
-                        chunk = stream.read(min(CHUNK, size - written))
-                        if not chunk:
-                            break
-                        h.update(chunk)
-                        out.write(chunk)
-                        written += len(chunk)
-                    out.flush()
-                    os.fsync(out.fileno())
-                got = "sha256:" + h.hexdigest()
-                if written != size:
-                    raise DigestMismatch(f"{self.payload}: got {written} bytes, expected {size}")
-                if got != image.digest:
-                    raise DigestMismatch(f"{self.payload}: sha256 is {got}, the image says "
-                                         f"{image.digest}")
+                    copy_verified(stream, out, size, image.digest, self.payload)
                 old = [e for e in esp.entries(root) if e.slot == slot]
                 final = esp.entry_name(image.tag, slot)
                 for e in old:

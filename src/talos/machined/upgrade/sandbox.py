@@ -10,7 +10,7 @@ import os
 import tempfile
 from typing import BinaryIO
 
-from talos.machined.upgrade.target import BootImage, BootState, DigestMismatch
+from talos.machined.upgrade.target import BootImage, BootState, copy_verified
 from talos.machinery import bootslots, constants
 from talos.machinery.atomic import fsync_dir
 from talos.machinery.errors import InvalidArgument
@@ -83,24 +83,8 @@ class SandboxTarget:
         fd, tmp = tempfile.mkstemp(prefix=f".{bootslots.ROOTFS_FILE}.", suffix=".tmp",
                                    dir=directory)
         try:
-            h = hashlib.sha256()
-            written = 0
             with os.fdopen(fd, "wb") as out:
-                while written < size:
-                    chunk = stream.read(min(CHUNK, size - written))
-                    if not chunk:
-                        break
-                    h.update(chunk)
-                    out.write(chunk)
-                    written += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            got = "sha256:" + h.hexdigest()
-            if written != size:
-                raise DigestMismatch(f"{self.payload}: got {written} bytes, expected {size}")
-            if got != image.digest:
-                raise DigestMismatch(f"{self.payload}: sha256 is {got}, the image says "
-                                     f"{image.digest}")
+                copy_verified(stream, out, size, image.digest, self.payload)
             os.chmod(tmp, 0o644)
             os.replace(tmp, final)
         except BaseException:

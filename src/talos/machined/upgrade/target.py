@@ -22,6 +22,8 @@ All methods are synchronous file I/O: call them off the event loop (asyncio.to_t
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -34,6 +36,33 @@ class DigestMismatch(TalosError):
     """What was read is not what the image (or its SHA256SUMS) says it is."""
 
     code = "DATA_LOSS"
+
+
+#: how much of a payload is read and written at a time
+CHUNK = 1 << 20
+
+
+def copy_verified(stream: BinaryIO, out: BinaryIO, size: int, digest: str,
+                  payload: str) -> None:
+    """Copy `size` bytes of `stream` to `out` and fsync it; DigestMismatch when fewer bytes
+    come or their sha256 is not `digest` ("sha256:<hex>"). The caller writes to a temporary
+    file and renames it only after this returns."""
+    h = hashlib.sha256()
+    written = 0
+    while written < size:
+        chunk = stream.read(min(CHUNK, size - written))
+        if not chunk:
+            break
+        h.update(chunk)
+        out.write(chunk)
+        written += len(chunk)
+    out.flush()
+    os.fsync(out.fileno())
+    if written != size:
+        raise DigestMismatch(f"{payload}: got {written} bytes, expected {size}")
+    got = "sha256:" + h.hexdigest()
+    if got != digest:
+        raise DigestMismatch(f"{payload}: sha256 is {got}, the image says {digest}")
 
 
 class NoSpace(TalosError):
