@@ -11,8 +11,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from talos.provision.image import DEFAULT_REF
 from talos.provision.sandbox import node_machined_pid
 from talos.provision.state import ClusterRecord, NodeRecord
 from tests import reservations
+from tests.cluster_under_test import ClusterUnderTest
 from tests.leftovers import leftovers, snapshot
 from tests.vm.conftest import IMAGE_TOOLS
 
@@ -39,24 +38,7 @@ BACK_WITHIN = 180.0
 
 
 @dataclass
-class ImageCluster:
-    name: str
-    cidr: str
-    state: Path
-    talosconfig: Path
-
-    @property
-    def directory(self) -> Path:
-        return self.state.resolve() / self.name
-
-    def talosctl(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        res = subprocess.run([sys.executable, "-m", "talos", "talosctl", *args],
-                             capture_output=True, text=True, timeout=timeout, check=False,
-                             stdin=subprocess.DEVNULL,
-                             env={**os.environ, "TALOSCONFIG": str(self.talosconfig)})
-        assert "Traceback" not in res.stderr, res.stderr
-        return res
-
+class ImageCluster(ClusterUnderTest):
     def create(self, image: str) -> NodeRecord:
         created = self.talosctl("cluster", "create", "--name", self.name, "--cidr", self.cidr,
                                 "--controlplanes", "1", "--workers", "0", "--image", image,

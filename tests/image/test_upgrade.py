@@ -26,6 +26,7 @@ from talos.provision import network, registry
 from talos.provision.destroy import destroy_cluster, node_processes
 from talos.provision.state import ClusterRecord, NodeRecord
 from tests import reservations
+from tests.cluster_under_test import ClusterUnderTest
 from tests.leftovers import leftovers, snapshot
 from tests.vm.conftest import IMAGE_TOOLS
 
@@ -43,27 +44,12 @@ BOUND = 300.0
 
 
 @dataclass
-class UpgradeCluster:
-    name: str
-    cidr: str
-    state: Path
-    talosconfig: Path
-
-    @property
-    def directory(self) -> Path:
-        return self.state.resolve() / self.name
+class UpgradeCluster(ClusterUnderTest):
+    TALOSCTL_TIMEOUT = 900.0
 
     @property
     def gateway(self) -> str:
         return str(next(ipaddress.IPv4Network(self.cidr).hosts()))
-
-    def talosctl(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-        res = subprocess.run([sys.executable, "-m", "talos", "talosctl", *args],
-                             capture_output=True, text=True, timeout=timeout, check=False,
-                             stdin=subprocess.DEVNULL,
-                             env={**os.environ, "TALOSCONFIG": str(self.talosconfig)})
-        assert "Traceback" not in res.stderr, res.stderr
-        return res
 
     def create(self, image: str, workers: int) -> list[NodeRecord]:
         created = self.talosctl("cluster", "create", "--name", self.name, "--cidr", self.cidr,

@@ -7,7 +7,6 @@ import ipaddress
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from talos.imager import qemu
 from talos.provision import network
 from talos.provision.destroy import destroy_cluster, node_processes
 from tests import reservations
+from tests.cluster_under_test import ClusterUnderTest
 from tests.leftovers import leftovers, snapshot
 
 IMAGE_TOOLS = ("gcc", "ldd", "mksquashfs", "zstd", "objcopy", "sfdisk", "mkfs.vfat",
@@ -121,23 +121,8 @@ def boot_vm(tmp_path) -> Iterator:
 # ---- `talosctl cluster create qemu` clusters (tests/vm/test_qemu_cluster.py and others)
 
 @dataclass
-class QemuCluster:
-    name: str
-    cidr: str
-    state: Path
-    talosconfig: Path
-
-    @property
-    def directory(self) -> Path:
-        return self.state.resolve() / self.name
-
-    def talosctl(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-        res = subprocess.run([sys.executable, "-m", "talos", "talosctl", *args],
-                             capture_output=True, text=True, timeout=timeout, check=False,
-                             stdin=subprocess.DEVNULL,
-                             env={**os.environ, "TALOSCONFIG": str(self.talosconfig)})
-        assert "Traceback" not in res.stderr, res.stderr
-        return res
+class QemuCluster(ClusterUnderTest):
+    TALOSCTL_TIMEOUT = 900.0
 
     def leftovers(self, pids: list[int]) -> list[str]:
         left = [f"process {p.pid}" for p in node_processes(str(self.directory))]
