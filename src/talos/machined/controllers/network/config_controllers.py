@@ -26,6 +26,15 @@ from talos.machinery.resources.network import (
 )
 
 
+async def config_and_links(r: ControllerContext) -> tuple[Mapping[str, Any],
+                                                         dict[str, LinkStatusSpec]]:
+    """The active machine config's v1alpha1 tree and the node's links by name: what every
+    config-driven network controller reads on each wake-up."""
+    cfg = await r.get(MACHINE_CONFIG.default_namespace, MACHINE_CONFIG.type, ACTIVE_ID)
+    links = {res.id: res.spec for res in await r.list(LINK_STATUS.default_namespace,
+                                                      LINK_STATUS.type)}
+    return v1alpha1(cfg), links
+
 class _ConfigController:
     name: str
     rtype: ResourceType
@@ -41,12 +50,9 @@ class _ConfigController:
 
     async def run(self, r: ControllerContext) -> None:
         async for _ in r.wake_ups():
-            cfg = await r.get(MACHINE_CONFIG.default_namespace, MACHINE_CONFIG.type, ACTIVE_ID)
-            links: dict[str, LinkStatusSpec] = {
-                res.id: res.spec for res in await r.list(LINK_STATUS.default_namespace,
-                                                         LINK_STATUS.type)}
+            tree, links = await config_and_links(r)
             r.start_tracking_outputs()
-            for id_, spec in self.pick(desired(v1alpha1(cfg), self.cmdline, links)).items():
+            for id_, spec in self.pick(desired(tree, self.cmdline, links)).items():
                 await r.put(CONFIG_NAMESPACE, self.rtype.type, id_, spec)
             await r.cleanup_outputs()
 

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from talos.cosi.context import ControllerContext
 from talos.cosi.controller import Input, Output, OutputKind
-from talos.machined.controllers.config_tree import v1alpha1
+from talos.machined.controllers.network.config_controllers import config_and_links
 from talos.machined.controllers.network.config_specs import dhcp_links, route
 from talos.machined.platform.dhcp import Lease
 from talos.machinery.resources.config import ACTIVE_ID, MACHINE_CONFIG
@@ -36,7 +36,6 @@ from talos.machinery.resources.network import (
     LINK_STATUS,
     ROUTE_SPEC,
     AddressSpecSpec,
-    LinkStatusSpec,
 )
 
 log = logging.getLogger("talos.machined.network")
@@ -152,11 +151,8 @@ class DHCPOperatorController:
 
     async def run(self, r: ControllerContext) -> None:
         async for _ in r.wake_ups():
-            cfg = await r.get(MACHINE_CONFIG.default_namespace, MACHINE_CONFIG.type, ACTIVE_ID)
-            links: dict[str, LinkStatusSpec] = {
-                res.id: res.spec for res in await r.list(LINK_STATUS.default_namespace,
-                                                         LINK_STATUS.type)}
-            wanted = dhcp_links(v1alpha1(cfg), self.cmdline, links)
+            tree, links = await config_and_links(r)
+            wanted = dhcp_links(tree, self.cmdline, links)
             for link in [n for n in self.held if n not in wanted]:
                 log.info("network: %s no longer runs DHCP: dropping its lease", link)
                 del self.held[link]
