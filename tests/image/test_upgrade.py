@@ -169,12 +169,16 @@ def test_upgrade_to_a_new_tag_then_rollback_brings_the_old_one_back(
     c.push(OLD_TAG)
     ref = c.push(NEW_TAG)
 
-    up = c.talosctl("-n", addresses, "upgrade", "--image", ref)
-    assert up.returncode == 0, up.stdout + up.stderr
-    rows = [line.split() for line in up.stdout.splitlines()]
-    assert ["NODE", "FROM", "TO"] in rows, up.stdout
+    # the control plane as a plain upgrade, the worker staged: both reboot into NEW_TAG
+    # (upstream's StageUpgrade sequence reboots too) and talosctl waits for both
+    rows: list[list[str]] = []
+    for n, flags in ((cp, ()), (worker, ("--stage",))):
+        up = c.talosctl("-n", n.address, "upgrade", "--image", ref, *flags)
+        assert up.returncode == 0, up.stdout + up.stderr
+        rows += [line.split() for line in up.stdout.splitlines()]
+    assert ["NODE", "FROM", "TO"] in rows, rows
     for n in nodes:
-        assert [n.address, OLD_TAG, NEW_TAG] in rows, up.stdout
+        assert [n.address, OLD_TAG, NEW_TAG] in rows, rows
         assert c.version(n.address) == NEW_TAG
         rec = _settled(n, "B")
         assert (rec.default, rec.on_trial, rec.image("B").tag) == ("B", False, NEW_TAG)
@@ -190,7 +194,6 @@ def test_upgrade_to_a_new_tag_then_rollback_brings_the_old_one_back(
         assert bootslots.load(n.boot_dir).default == "A"
     etcd = c.talosctl("-n", cp.address, "etcd", "status")
     assert etcd.returncode == 0, etcd.stdout + etcd.stderr
-    del worker
 
 
 def _broken_layout(src_rootfs: str, work: Path) -> str:

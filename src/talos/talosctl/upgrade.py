@@ -1,8 +1,9 @@
 """`talosctl upgrade` and `talosctl rollback` (Talos v1.13.9).
 
 upgrade: the node pulls the installer image (`--image`, default upstream's installer of
-this version), writes it to its inactive boot slot and reboots into it (`--stage`: the
-switch waits for the next reboot; no reboot now). With --wait (the default, as upstream)
+this version), writes it to its inactive boot slot and reboots into it (`--stage` too:
+the node reboots and that boot applies the staged slot, as upstream's StageUpgrade
+sequence, which reboots). With --wait (the default, as upstream)
 progress is shown per node as for `talosctl reboot`, then each node's version before and
 after. Without --wait it prints upstream's NODE/ACK/STARTED table.
 
@@ -107,7 +108,7 @@ def upgrade(ctx: click.Context, image: str, reboot_mode: str, stage: bool, prese
             return await endpoint_last(
                 s, md, lambda m_: s.machine().Upgrade(req, metadata=m_))
 
-        if not (wait or debug) or stage:
+        if not (wait or debug):
             import datetime
             reply = await action(s.md)
             now = datetime.datetime.now().astimezone().isoformat(sep=" ")

@@ -10,10 +10,13 @@ known-good slot or an etcd cluster that would lose quorum (FAILED_PRECONDITION).
 
 - MachineService.Upgrade (upstream v1.13.9's "legacy" API): the etcd check on a control
   plane as upstream's ValidateForUpgrade (`force` or `preserve` skip it, as upstream),
-  then the reboot through the node's reboot sequence unless `stage` (the switch then
-  happens at the next reboot, whenever that is). Unlike upstream, which acknowledges and
-  then pulls and writes in the background, the reply comes after the slot is written, so
-  a failure is the call's error instead of a line in the node's log.
+  then the reboot through the node's reboot sequence. `stage` reboots too, as upstream's
+  StageUpgrade sequence does (upstream stages because its installer cannot write a disk in
+  use; here the inactive slot is never in use, so the slot is written before the reboot
+  and recorded as staged: the reboot right after boots it on trial). Unlike upstream,
+  which acknowledges and then pulls and writes in the background, the reply comes after
+  the slot is written, so a failure is the call's error instead of a line in the node's
+  log.
 - LifecycleService.Upgrade (upstream's new API; talosctl reboots afterwards): progress lines
   then exit code 0; the etcd check runs on a control plane too (upstream has none here;
   `talosctl upgrade --force` uses MachineService.Upgrade to skip it).
@@ -110,7 +113,7 @@ async def run_upgrade(node: NodeAPI, ref: str, ns: str, *, stage: bool, check_et
                                      progress=progress)
     prev = result.previous.tag if result.previous else "?"
     log.info("upgrade: %s -> %s written to boot slot %s%s", prev, result.installed.tag,
-             result.slot, " (staged for the next reboot)" if stage else "")
+             result.slot, " (staged: the reboot now boots it)" if stage else "")
     return result
 
 
@@ -132,8 +135,7 @@ class UpgradeMethods:
                           check_etcd=not (request.force or request.preserve),
                           progress=lambda line: log.info("upgrade: %s", line))
         actor = str(uuid.uuid4())
-        if not request.stage:
-            self.node.sequencer.submit(sequences.reboot(self.node))
+        self.node.sequencer.submit(sequences.reboot(self.node))
         return m.UpgradeResponse(messages=[m.Upgrade(
             metadata=common_pb2.Metadata(hostname=self.node.hostname),
             ack="Upgrade request received", actor_id=actor)])

@@ -116,7 +116,7 @@ async def upgrade(target: BootTarget, store: ContentStore, name: str, tmp_dir: s
         await asyncio.to_thread(_unlink, layer_path)
     await asyncio.to_thread(target.switch, slot, installed, stage=stage)
     progress(f"boot slot {slot} holds {installed.tag}; "
-             + ("staged: the next reboot switches to it" if stage
+             + ("staged: the next boot switches to it" if stage
                 else "the next boot tries it (the previous one stays the fallback)"))
     return Result(slot=slot, previous=state.current_image(), installed=installed,
                   staged=stage)
