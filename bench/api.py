@@ -146,15 +146,20 @@ async def interleaved(calls: dict[str, Callable[[], Awaitable[object]]], n: int
     return out
 
 
-def _cpu_seconds(pids: Callable[[], list[int]]) -> float:
+def _cpu_of(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes `pids` have used so far (gone ones: 0)."""
     total = 0.0
-    for p in [os.getpid(), *pids()]:
+    for p in pids:
         try:
             t = psutil.Process(p).cpu_times()
         except psutil.NoSuchProcess:
             continue
         total += t.user + t.system
     return total
+
+
+def _cpu_seconds(pids: Callable[[], list[int]]) -> float:
+    return _cpu_of([os.getpid(), *pids()])
 
 
 def popen_pids(procs: list[subprocess.Popen[bytes]]) -> Callable[[], list[int]]:
@@ -216,18 +221,57 @@ async def wait_file(path: Path) -> None:
 CLUSTER_WORKERS = 4
 
 
-def _node_pids(record: ClusterRecord) -> Callable[[], list[int]]:
-    """Every process of every node (machined and what it runs), looked up at each call."""
-    def pids() -> list[int]:
-        out: list[int] = []
+def _kind(proc: psutil.Process) -> str:
+    """What a node's process is: `python -m talos <kind> ...` (machined, apid, trustd; forked
+    ones show their own command line), the fork server, or the program's name (etcd...)."""
+    try:
+        args = proc.cmdline()
+    except psutil.Error:
+        return "other"
+    if "talos.machined.system.forkserver" in args:
+        return "forkserver"
+    for i, arg in enumerate(args[:-2]):
+        if arg == "-m" and args[i + 1] == "talos":
+            return args[i + 2]
+    return os.path.basename(args[0]) if args else "other"
+
+
+def _role_pids(record: ClusterRecord) -> Callable[[], dict[str, list[int]]]:
+    """Every process of every node (machined and what it runs) by role, looked up at each
+    call: `entry <kind>` on the control plane the client calls, `workers' <kind>` on the
+    other nodes, `client` this process."""
+    entry = record.controlplanes[0].name
+
+    def pids() -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {"client": [os.getpid()]}
         for n in record.nodes:
+            side = "entry" if n.name == entry else "workers'"
             try:
                 root = psutil.Process(n.pid)
-                out += [root.pid, *(c.pid for c in root.children(recursive=True))]
+                procs = [root, *root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 continue
+            for p in procs:
+                out.setdefault(f"{side} {_kind(p)}", []).append(p.pid)
         return out
     return pids
+
+
+async def cpu_per_call_by_role(pids: Callable[[], dict[str, list[int]]],
+                               call: Callable[[], Awaitable[object]], n: int = 300
+                               ) -> dict[str, float]:
+    """CPU seconds per sequential call of each role's processes (as cpu_per_call)."""
+    def sample() -> dict[str, float]:
+        return {role: _cpu_of(ps) for role, ps in pids().items()}
+    before, t0 = sample(), time.perf_counter()
+    for _ in range(n):
+        await call()
+    after, elapsed = sample(), time.perf_counter() - t0
+    await asyncio.sleep(elapsed)
+    idle_after = sample()
+    return {role: max(0.0, (after[role] - before.get(role, 0.0))
+                      - (idle_after.get(role, after[role]) - after[role])) / n
+            for role in after}
 
 
 async def cluster_fanout(bench: Bench, tmp: Path) -> dict[str, object]:
@@ -268,14 +312,24 @@ async def cluster_fanout(bench: Bench, tmp: Path) -> dict[str, object]:
                 "local": lambda: api.Version(empty),
                 "one": lambda: api.Version(empty, metadata=one),
                 "five": lambda: api.Version(empty, metadata=five)}, FANOUT_CALLS)
-            pids = _node_pids(record)
+            pids = _role_pids(record)
             bench.waiting_for("CPU per call of the cluster's processes")
-            cpu_one = await cpu_per_call(pids, lambda: api.Version(empty, metadata=one))
-            cpu_five = await cpu_per_call(pids, lambda: api.Version(empty, metadata=five))
+            by_role_one = await cpu_per_call_by_role(
+                pids, lambda: api.Version(empty, metadata=one))
+            by_role_five = await cpu_per_call_by_role(
+                pids, lambda: api.Version(empty, metadata=five))
     finally:
         bench.waiting_for(f"`talosctl cluster destroy` of {name}")
         await asyncio.to_thread(destroy_cluster, state, name, timeout=10)
     lat1, lat5 = statistics.median(fan["one"]), statistics.median(fan["five"])
+    cpu_one, cpu_five = sum(by_role_one.values()), sum(by_role_five.values())
+    # The part of a fanned-out call that no other node's CPU can take: the client and the
+    # entry node (its apid merges the replies; its machined answers its own Version).
+    # With every node on its own CPU, as on real machines, a 5-node call would take about
+    # the one-node latency plus the extra CPU of that part (an estimate: it assumes the
+    # other nodes answer in parallel within the one-node latency).
+    serial = ("client", "entry apid", "entry machined")
+    extra_serial = sum(by_role_five.get(r, 0.0) - by_role_one.get(r, 0.0) for r in serial)
     return {
         "nodes": f"sandbox cluster {name}: 1 control plane + {CLUSTER_WORKERS} workers, "
                  "called through the control plane's apid",
@@ -289,6 +343,19 @@ async def cluster_fanout(bench: Bench, tmp: Path) -> dict[str, object]:
         "cpu_ms_per_call": {"one_node": ms(cpu_one), "five_nodes": ms(cpu_five)},
         # a 5-node call needs cpu_five / cores of wall time even when perfectly parallel
         "cpu_bound_ratio": round(cpu_five / (os.cpu_count() or 1) / lat1, 2),
+        # where that CPU goes, per process role (roles with no CPU either way left out)
+        "cpu_ms_per_call_by_role": {
+            role: {"one_node": ms(by_role_one.get(role, 0.0)),
+                   "five_nodes": ms(by_role_five.get(role, 0.0))}
+            for role in sorted({*by_role_one, *by_role_five})
+            if max(by_role_one.get(role, 0.0), by_role_five.get(role, 0.0)) >= 5e-6},
+        "own_cpus_estimate": {
+            "extra_serial_cpu_ms": ms(extra_serial),
+            "ratio": round((lat1 + extra_serial) / lat1, 2),
+            "is": "one-node p50 plus the extra CPU of the client, the entry apid and the "
+                  "entry machined for five nodes, over the one-node p50: the ratio if each "
+                  "node had CPUs of its own (an estimate, not a measurement)",
+        },
     }
 
 
