@@ -2,7 +2,8 @@
 docker-registry on the bridge gateway and points the nodes at it through
 machine.registries.mirrors; an image pushed there with the oras client is pulled by the
 node's own containerd through `talosctl image pull`, `image list` shows it with the digest
-the registry gave it, and `cluster destroy` stops the registry and leaves nothing."""
+the registry gave it, image verification rules decide what may be pulled, and
+`cluster destroy` stops the registry and leaves nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import grpc
 import pytest
 
 from talos.api.common import common_pb2
@@ -70,6 +72,24 @@ async def _image_service(c: Cluster, node: str, ref: str, tarball: bytes
     return before, after, pulled, imported.name
 
 
+async def _pull_status(c: Cluster, node: str, ref: str) -> tuple[grpc.StatusCode, str]:
+    """ImageService.Pull of `ref` through apid: its status code and details."""
+    conn = await connect(ConnectionOptions.from_context(Talosconfig.load(c.talosconfig).get()))
+    try:
+        stub = image_pb2_grpc.ImageServiceStub(conn.channel)
+        inst = common_pb2.ContainerdInstance(driver=common_pb2.CONTAINERD,
+                                             namespace=common_pb2.NS_SYSTEM)
+        try:
+            async for _ in stub.Pull(image_pb2.ImageServicePullRequest(
+                    containerd=inst, image_ref=ref), metadata=node_metadata(node)):
+                pass
+        except grpc.aio.AioRpcError as e:
+            return e.code(), str(e.details())
+        return grpc.StatusCode.OK, ""
+    finally:
+        await conn.close()
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -123,6 +143,31 @@ def test_image_pushed_to_the_cluster_registry_is_pulled_by_the_node(
     assert imported == IMPORTED
     again = c.talosctl("-n", cp, "image", "list", "--namespace", "system")
     assert IMPORTED in again.stdout, again.stdout
+
+    # image verification rules apply to pulls (as upstream's image.Pull): the repository
+    # with a skip rule is still pulled, every other one of the registry is denied and
+    # not pulled
+    other = f"{registry.address(gateway)}/talos-e2e/other:v1"
+    push_layout(_tiny_layout(tmp_path, "other:v1"), other, plain_http=True)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("apiVersion: v1alpha1\nkind: ImageVerificationConfig\nrules:\n"
+                     f"  - image: {registry.address(gateway)}/talos-e2e/tiny\n"
+                     "    skip: true\n"
+                     f"  - image: {registry.address(gateway)}/*\n"
+                     "    deny: true\n")
+    patched = c.talosctl("-n", cp, "patch", "mc", "--mode", "no-reboot",
+                         "--patch", f"@{rules}")
+    assert patched.returncode == 0, patched.stderr[-3000:]
+    allowed = c.talosctl("-n", cp, "image", "pull", "--namespace", "system", ref)
+    assert allowed.returncode == 0, allowed.stderr[-3000:]
+    denied = c.talosctl("-n", cp, "image", "pull", "--namespace", "system", other)
+    assert denied.returncode == 1, denied.stdout + denied.stderr
+    assert "verification denied by matched rule (0001)" in denied.stderr, denied.stderr
+    assert asyncio.run(_pull_status(c, cp, other)) == (
+        grpc.StatusCode.PERMISSION_DENIED, "verification denied by matched rule (0001)")
+    listed = c.talosctl("-n", cp, "image", "list", "--namespace", "system")
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    assert ref in listed.stdout and other not in listed.stdout, listed.stdout
 
     pid = record.registry_pid
     gone = c.talosctl("cluster", "destroy", "--name", c.name, "--state", str(c.state))

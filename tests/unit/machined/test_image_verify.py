@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from talos.api.machine import image_pb2
-from talos.machined.server.image_verify import glob, reference_context, verify
+from talos.machined.server.image_verify import check_pull, glob, reference_context, verify
 from talos.machinery.config import load_config
 from talos.machinery.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
@@ -81,3 +81,19 @@ def test_signature_rules_are_refused_not_faked(ref: str, rule: str) -> None:
     with pytest.raises(FailedPrecondition, match="no sigstore client") as e:
         _verify(ref)
     assert f"rule {rule}" in str(e.value)
+
+
+def test_a_pull_goes_on_only_where_no_rule_or_a_skip_rule_matches() -> None:
+    check_pull(RULES, "do.not.verify/app:v1")  # skip
+    check_pull(RULES, "ghcr.io/siderolabs/talos:v1.13.9")  # no rule
+    with pytest.raises(PermissionDenied, match=r"denied by matched rule \(0002\)"):
+        check_pull(RULES, "localhost:4444/app:v1")
+    # a signature the node cannot check: not pulled unchecked
+    with pytest.raises(FailedPrecondition, match="rule 0001"):
+        check_pull(RULES, "registry.k8s.io/etcd:v3.6.5")
+
+
+def test_a_pull_with_no_rules_is_not_parsed_here() -> None:
+    check_pull(None, "Not A Reference")  # the pull itself reports it
+    with pytest.raises(InvalidArgument):
+        check_pull(RULES, "Not A Reference")

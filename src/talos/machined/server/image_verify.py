@@ -15,6 +15,8 @@ ImageVerificationConfig rules, as upstream siderolabs/talos v1.13.9 does
   lookup in the registry, Fulcio/Rekor trust roots), which this node has not: the answer is
   FailedPrecondition naming the rule, never a claimed verification. The request's
   credentials only matter for that registry access and are not used.
+- Every pull consults the same rules first (`check_pull`, as upstream's image.Pull): a
+  denied image, or one whose signature would have to be checked, is not pulled.
 """
 
 from __future__ import annotations
@@ -120,11 +122,27 @@ def match(rules: list[Rule], context: str) -> Rule | None:
     return next((r for r in rules if r.rule.image and glob(r.rule.image, context)), None)
 
 
+def check_pull(config: Any, ref: str) -> None:
+    """Refuse a pull of `ref` the rules do not allow, as upstream's image.Pull does before
+    any pull (ImageService.Pull, the upgrade's installer image, service images): a `deny`
+    rule is PermissionDenied, a rule that needs a signature check FailedPrecondition (this
+    node cannot check it, so the image is not pulled unchecked); no rule or a `skip` rule
+    lets the pull go on. With no rules configured nothing is parsed (the pull itself
+    reports a malformed reference)."""
+    rules = rules_of(config)
+    if rules:
+        verify_rules(rules, ref)
+
+
 def verify(config: Any, request: image_pb2.ImageServiceVerifyRequest
            ) -> image_pb2.ImageServiceVerifyResponse:
     """Upstream's answer to `request` under `config`'s rules (see the module docstring)."""
-    context = reference_context(request.image_ref)
-    matched = match(rules_of(config), context)
+    return verify_rules(rules_of(config), request.image_ref)
+
+
+def verify_rules(rules: list[Rule], ref: str) -> image_pb2.ImageServiceVerifyResponse:
+    context = reference_context(ref)
+    matched = match(rules, context)
     if matched is None:
         return image_pb2.ImageServiceVerifyResponse(verified=False, message="no matched rule")
     if matched.rule.deny:
@@ -134,7 +152,7 @@ def verify(config: Any, request: image_pb2.ImageServiceVerifyRequest
             verified=False, message=f"verification skipped by matched rule ({matched.id})")
     kind = "keyless" if matched.rule.keyless is not None else "public key"
     raise FailedPrecondition(
-        f"image {request.image_ref} matches rule {matched.id} ({matched.rule.image}), which "
+        f"image {ref} matches rule {matched.id} ({matched.rule.image}), which "
         f"requires a cosign {kind} signature check: this node has no sigstore client, so "
         "the signature cannot be verified")
 

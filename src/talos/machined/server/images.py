@@ -19,7 +19,9 @@ namespaces `system` and `k8s.io` (common.ContainerdNamespace NS_SYSTEM / NS_CRI)
 - **Verify** matches the reference against the config's ImageVerificationConfig rules as
   upstream v1.13.9 does (`image_verify.py`): no match / skip / deny answer as upstream; a
   rule that needs a cosign signature check answers FailedPrecondition (no sigstore client
-  here). Pull does not consult the rules yet (upstream's containerd verifies on pull).
+  here). Every pull (ImageService.Pull, ImagePull, the upgrade's installer) checks the
+  rules first as upstream's image.Pull does: a denied image (PermissionDenied) or one that
+  needs a signature check (FailedPrecondition) is not pulled.
 """
 
 from __future__ import annotations
@@ -261,7 +263,10 @@ def _ctr_reason(err: str, rc: int) -> str:
 
 
 async def pull(node: NodeAPI, ns: str, ref: str) -> Image:
-    """Pull `ref` into namespace `ns` with `ctr`; the image containerd then holds."""
+    """Pull `ref` into namespace `ns` with `ctr`, if the config's image verification rules
+    allow it; the image containerd then holds."""
+    cfg = node.config()
+    image_verify.check_pull(cfg.config if cfg is not None else None, ref)
     name = normalize(ref)
     sock = _socket(node)
     hosts = os.path.join(node.paths.ephemeral, *HOSTS_DIR)
