@@ -64,6 +64,7 @@ class _Conn:
             ("grpc.max_reconnect_backoff_ms", 1000),
         ])
         self.kv = pb_grpc.KVStub(self.channel)
+        self.lease = pb_grpc.LeaseStub(self.channel)
         self.cluster = pb_grpc.ClusterStub(self.channel)
         self.maintenance = pb_grpc.MaintenanceStub(self.channel)
 
@@ -209,6 +210,57 @@ class EtcdClient:
         resp: pb.PutResponse = await self._call(lambda c: c.kv.Put(
             pb.PutRequest(key=key, value=value), timeout=self.timeout))
         return int(resp.header.revision)
+
+    async def delete(self, key: bytes, range_end: bytes = b"") -> int:
+        """Delete `key` (or [key, range_end)); how many keys were deleted."""
+        resp: pb.DeleteRangeResponse = await self._call(lambda c: c.kv.DeleteRange(
+            pb.DeleteRangeRequest(key=key, range_end=range_end), timeout=self.timeout))
+        return int(resp.deleted)
+
+    async def txn(self, compare: Sequence[pb.Compare], success: Sequence[pb.RequestOp],
+                  failure: Sequence[pb.RequestOp]) -> pb.TxnResponse:
+        """One transaction: `success` if every comparison holds, else `failure`."""
+        req = pb.TxnRequest(compare=list(compare), success=list(success),
+                            failure=list(failure))
+        resp: pb.TxnResponse = await self._call(lambda c: c.kv.Txn(req, timeout=self.timeout))
+        return resp
+
+    # -- lease --------------------------------------------------------------------------------
+
+    async def lease_grant(self, ttl: int) -> tuple[int, int]:
+        """A new lease: (ID, TTL in seconds as etcd granted it; it raises a TTL below its
+        minimum)."""
+        resp: pb.LeaseGrantResponse = await self._call(lambda c: c.lease.LeaseGrant(
+            pb.LeaseGrantRequest(TTL=ttl), timeout=self.timeout))
+        if resp.error:
+            raise Unavailable(f"etcd: granting a lease: {resp.error}")
+        return int(resp.ID), int(resp.TTL)
+
+    async def lease_revoke(self, lease: int) -> None:
+        """Revoke a lease: every key attached to it is deleted. NotFound if it is gone."""
+        await self._call(lambda c: c.lease.LeaseRevoke(pb.LeaseRevokeRequest(ID=lease),
+                                                       timeout=self.timeout))
+
+    async def lease_keep_alive(self, lease: int) -> int:
+        """Renew a lease once (a LeaseKeepAlive stream with one request, like clientv3's
+        KeepAliveOnce): its TTL again, in seconds. NotFound if it has expired or been
+        revoked."""
+        async def once(c: _Conn) -> int:
+            call: Any = c.lease.LeaseKeepAlive(timeout=self.timeout)
+            try:
+                await call.write(pb.LeaseKeepAliveRequest(ID=lease))
+                resp = await call.read()
+                if resp is grpc.aio.EOF:
+                    raise Unavailable(f"etcd {c.endpoint}: lease keep-alive stream ended "
+                                      "without an answer")
+                await call.done_writing()
+                return int(resp.TTL)
+            finally:
+                call.cancel()
+        ttl = await self._call(once)
+        if ttl <= 0:
+            raise NotFound(f"etcd: lease {lease:x} has expired or was revoked")
+        return ttl
 
     async def health(self) -> None:
         """A linearizable read: returns only when the cluster has quorum and a leader."""
