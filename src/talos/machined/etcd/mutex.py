@@ -1,0 +1,181 @@
+"""An etcd mutex held by a lease, with etcd clientv3's `concurrency` layout (upstream Talos
+v1.13.9 locks `talos:v1:etcdUpgradeMutex` this way around a control plane's pre-upgrade
+etcd checks, `tryLockUpgradeMutex`).
+
+Layout and TryLock semantics are clientv3's `concurrency.Mutex`, so a Go client contending
+for the same name sees this lock and the other way round:
+
+- a session is a lease (granted with the TTL asked for; etcd may raise it to its minimum)
+  renewed every TTL/3 while the lock is held;
+- the own key is `<name>/<lease ID in lowercase hex>`, value empty, attached to the lease;
+- one transaction: if the own key does not exist (create revision 0) put it, else read it;
+  in both branches read the key under `<name>/` created first (the owner);
+- the lock is held when there is no owner or the owner is the own key (same create
+  revision); otherwise the own key is deleted again and TryLock fails ("mutex: Locked by
+  another session").
+
+Leaving (also on an error or a cancellation) deletes the own key and revokes the lease,
+bounded by RELEASE_TIMEOUT; a failure there is only logged, as upstream: the lease expires
+on its own within its TTL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from talos.api.etcdserverpb import rpc_pb2 as pb
+from talos.machined.etcd.client import EtcdClient
+from talos.machinery.errors import FailedPrecondition, NotFound, TalosError
+
+log = logging.getLogger("talos.machined.etcd.mutex")
+
+#: upstream constants.EtcdTalosEtcdUpgradeMutex (EtcdRootTalosKey + ":etcdUpgradeMutex")
+UPGRADE_MUTEX = "talos:v1:etcdUpgradeMutex"
+#: upstream MinimumEtcdUpgradeLeaseLockSeconds: the TTL of the upgrade mutex's lease
+UPGRADE_LEASE_TTL = 60
+#: seconds for deleting the own key and revoking the lease on leaving (upstream: 5 s)
+RELEASE_TIMEOUT = 5.0
+#: clientv3's concurrency.ErrLocked
+LOCKED = "mutex: Locked by another session"
+
+
+@dataclass(frozen=True)
+class Held:
+    """A lock held: the own key, the session's lease and its TTL as etcd granted it."""
+
+    key: bytes
+    lease: int
+    ttl: int
+    #: create revision of the own key
+    revision: int
+
+
+def _prefix_end(prefix: bytes) -> bytes:
+    """clientv3.GetPrefixRangeEnd: the first key after every key starting with `prefix`."""
+    end = bytearray(prefix)
+    for i in range(len(end) - 1, -1, -1):
+        if end[i] < 0xFF:
+            end[i] += 1
+            return bytes(end[:i + 1])
+    return b"\x00"
+
+
+async def _try_acquire(client: EtcdClient, key: bytes, prefix: bytes, lease: int
+                       ) -> int | None:
+    """clientv3 Mutex.TryLock: the own key's create revision when the lock is ours, None
+    (after deleting the own key again) when another session holds it."""
+    owner = pb.RequestOp(request_range=pb.RangeRequest(
+        key=prefix, range_end=_prefix_end(prefix), limit=1,
+        sort_order=pb.RangeRequest.ASCEND, sort_target=pb.RangeRequest.CREATE))
+    resp = await client.txn(
+        [pb.Compare(key=key, target=pb.Compare.CREATE, result=pb.Compare.EQUAL,
+                    create_revision=0)],
+        [pb.RequestOp(request_put=pb.PutRequest(key=key, value=b"", lease=lease)), owner],
+        [pb.RequestOp(request_range=pb.RangeRequest(key=key)), owner])
+    if resp.succeeded:
+        revision = int(resp.header.revision)
+    else:
+        revision = int(resp.responses[0].response_range.kvs[0].create_revision)
+    owners = resp.responses[1].response_range.kvs
+    if not owners or owners[0].create_revision == revision:
+        return revision
+    await client.delete(key)
+    return None
+
+
+async def _keep_alive(client: EtcdClient, lease: int, ttl: int) -> None:
+    """Renew the lease every TTL/3 (as clientv3's keep-alive loop) until cancelled. Never
+    raises: a failed renewal is logged and retried at the next tick; a lease that is gone
+    ends the loop with a warning (the lock is lost, as with upstream's session)."""
+    while True:
+        await asyncio.sleep(max(ttl / 3, 0.5))
+        try:
+            ttl = await client.lease_keep_alive(lease)
+        except NotFound:
+            log.warning("etcd mutex: lease %x expired: the lock is no longer held", lease)
+            return
+        except TalosError as exc:
+            log.warning("etcd mutex: renewing lease %x failed (retrying): %s", lease, exc)
+
+
+async def _release(client: EtcdClient, key: bytes | None, lease: int) -> None:
+    """Delete the own key (if the lock was taken), revoke the lease: bounded, errors only
+    logged."""
+    async def release() -> None:
+        if key is not None:
+            try:
+                await client.delete(key)
+            except TalosError as exc:
+                log.warning("etcd mutex: error unlocking %s: %s", key.decode(), exc)
+        try:
+            await client.lease_revoke(lease)
+        except NotFound:
+            pass  # expired already: its keys are gone with it
+        except TalosError as exc:
+            log.warning("etcd mutex: error revoking lease %x: %s", lease, exc)
+    try:
+        async with asyncio.timeout(RELEASE_TIMEOUT):
+            await release()
+    except TimeoutError:
+        log.warning("etcd mutex: releasing lease %x took longer than %.0f s; it expires on "
+                    "its own", lease, RELEASE_TIMEOUT)
+
+
+@asynccontextmanager
+async def try_lock(client: EtcdClient, name: str, *, ttl: int) -> AsyncIterator[Held]:
+    """Hold the mutex `name` for the body or fail at once: FailedPrecondition
+    ("mutex: Locked by another session") when another session holds it."""
+    lease, granted = await client.lease_grant(ttl)
+    prefix = name.encode() + b"/"
+    key = prefix + f"{lease:x}".encode()
+    locked = False
+    failure: BaseException | None = None
+    try:
+        # the keeper is owned by this TaskGroup and never outlives the body; the body's own
+        # exception is kept out of the group (it would come back as an ExceptionGroup)
+        async with asyncio.TaskGroup() as tg:
+            keeper = tg.create_task(_keep_alive(client, lease, granted))
+            try:
+                revision = await _try_acquire(client, key, prefix, lease)
+                if revision is None:
+                    raise FailedPrecondition(LOCKED)
+                locked = True
+                yield Held(key=key, lease=lease, ttl=granted, revision=revision)
+            except BaseException as exc:  # re-raised below, once the keeper has stopped
+                failure = exc
+            finally:
+                keeper.cancel()
+    finally:
+        await _release(client, key if locked else None, lease)
+    if failure is not None:
+        raise failure
+
+
+@asynccontextmanager
+async def upgrade_mutex(client: EtcdClient, *, ttl: int = UPGRADE_LEASE_TTL
+                        ) -> AsyncIterator[Held]:
+    """Upstream's tryLockUpgradeMutex: `talos:v1:etcdUpgradeMutex` held for the body, a
+    failure to take it worded as upstream's Upgrade returns it."""
+    entered = False
+    try:
+        async with try_lock(client, UPGRADE_MUTEX, ttl=ttl) as held:
+            entered = True
+            log.info("etcd upgrade mutex locked with session ID %08x", held.lease)
+            try:
+                yield held
+            finally:
+                log.info("etcd upgrade mutex unlocked and session closed")
+    except TalosError as exc:
+        if entered:
+            raise
+        if isinstance(exc, FailedPrecondition) and str(exc) == LOCKED:
+            why = f"error trying to lock etcd upgrade mutex: {exc}"
+        else:
+            why = f"error establishing etcd concurrency session: {exc}"
+        err = type(exc)(f"failed to acquire upgrade mutex: {why}")
+        err.code = exc.code
+        raise err from None
