@@ -8,24 +8,30 @@ fails it with its own code: a bad reference (NOT_FOUND / FAILED_PRECONDITION fro
 pull), a digest mismatch (DATA_LOSS), too little room (RESOURCE_EXHAUSTED), the only
 known-good slot or an etcd cluster that would lose quorum (FAILED_PRECONDITION).
 
-- MachineService.Upgrade (upstream v1.13.9's "legacy" API): the etcd check on a control
-  plane as upstream's ValidateForUpgrade (`force` or `preserve` skip it, as upstream),
-  then the reboot through the node's reboot sequence. `stage` reboots too, as upstream's
-  StageUpgrade sequence does (upstream stages because its installer cannot write a disk in
-  use; here the inactive slot is never in use, so the slot is written before the reboot
-  and recorded as staged: the reboot right after boots it on trial). Unlike upstream,
+- MachineService.Upgrade (upstream v1.13.9's "legacy" API): on a control plane, the etcd
+  upgrade mutex (`talos:v1:etcdUpgradeMutex`, etcd.mutex) is taken and the etcd check runs
+  as upstream's ValidateForUpgrade (`force` or `preserve` skip both, as upstream; workers
+  take neither). Upstream holds the mutex for its API call, i.e. around the check; here
+  the call also writes the slot, so the mutex is held until the slot is written and two
+  control planes upgraded at once cannot both pass the check (the second answers
+  FAILED_PRECONDITION "failed to acquire upgrade mutex: ..."). Then the reboot through the
+  node's reboot sequence. `stage` reboots too, as upstream's StageUpgrade sequence does
+  (upstream stages because its installer cannot write a disk in use; here the inactive
+  slot is never in use, so the slot is written before the reboot and recorded as staged:
+  the reboot right after boots it on trial). Unlike upstream,
   which acknowledges and then pulls and writes in the background, the reply comes after
   the slot is written, so a failure is the call's error instead of a line in the node's
   log.
 - LifecycleService.Upgrade (upstream's new API; talosctl reboots afterwards): progress lines
-  then exit code 0; the etcd check runs on a control plane too (upstream has none here;
-  `talosctl upgrade --force` uses MachineService.Upgrade to skip it).
+  then exit code 0; the etcd mutex and check run on a control plane too (upstream has
+  neither here; `talosctl upgrade --force` uses MachineService.Upgrade to skip them).
 - MachineService.Rollback: the previous slot becomes the default, then the node reboots.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import uuid
@@ -37,6 +43,7 @@ import grpc
 from talos.api.common import common_pb2
 from talos.api.machine import lifecycle_pb2, lifecycle_pb2_grpc
 from talos.api.machine import machine_pb2 as m
+from talos.machined.etcd.mutex import upgrade_mutex
 from talos.machined.sequencer import sequences
 from talos.machined.server import images
 from talos.machined.server.context import NodeAPI
@@ -93,6 +100,19 @@ async def validate_etcd_for_upgrade(node: NodeAPI) -> None:
                                      f"{e}") from None
 
 
+@contextlib.asynccontextmanager
+async def _upgrade_mutex(node: NodeAPI, progress: apply.Progress) -> AsyncIterator[None]:
+    """Upstream's etcd upgrade mutex, through the local member: one control plane of the
+    cluster at a time passes the quorum check and writes its slot (another one answers
+    FAILED_PRECONDITION "failed to acquire upgrade mutex: ...")."""
+    if node.etcd is None:
+        raise FailedPrecondition("etcd is not set up on this control plane yet: cannot "
+                                 "check quorum for the upgrade (use --force to skip)")
+    progress("locking the etcd upgrade mutex")
+    async with await node.etcd.client() as client, upgrade_mutex(client):
+        yield
+
+
 async def run_upgrade(node: NodeAPI, ref: str, ns: str, *, stage: bool, check_etcd: bool,
                       progress: apply.Progress) -> apply.Result:
     if not ref.strip():
@@ -104,13 +124,16 @@ async def run_upgrade(node: NodeAPI, ref: str, ns: str, *, stage: bool, check_et
     async with lock:
         progress(f"pulling {ref}")
         pulled = await images.pull(node, ns, ref)
-        if check_etcd:
-            progress("checking etcd")
-            await validate_etcd_for_upgrade(node)
-        store = ContentStore(socket_path(node.paths), ns)
-        tmp = os.path.join(node.paths.ephemeral, "tmp")
-        result = await apply.upgrade(target, store, pulled.name, tmp, stage=stage,
-                                     progress=progress)
+        guard = (_upgrade_mutex(node, progress) if check_etcd and _control_plane(node)
+                 else contextlib.nullcontext())
+        async with guard:
+            if check_etcd:
+                progress("checking etcd")
+                await validate_etcd_for_upgrade(node)
+            store = ContentStore(socket_path(node.paths), ns)
+            tmp = os.path.join(node.paths.ephemeral, "tmp")
+            result = await apply.upgrade(target, store, pulled.name, tmp, stage=stage,
+                                         progress=progress)
     prev = result.previous.tag if result.previous else "?"
     log.info("upgrade: %s -> %s written to boot slot %s%s", prev, result.installed.tag,
              result.slot, " (staged: the reboot now boots it)" if stage else "")
