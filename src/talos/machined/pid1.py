@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s [%(levelname)s] %(name)s: %(message)s")
     if args.metal:
         from talos.machined.platform import metal
-        atexit.register(metal.power_off)  # PID 1 of a machine never exits (exec is no exit)
+        # PID 1 of a machine never exits (exec is no exit): a shutdown powers off, a
+        # failure reboots (metal.on_exit)
+        atexit.register(metal.on_exit)
         try:
             metal.setup_root()
         except (mounts.MountError, OSError) as exc:
@@ -139,5 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.flush()
         argv_full = [sys.executable, "-m", "talos", "machined", *(argv or sys.argv[1:])]
         os.execv(sys.executable, argv_full)
+    if args.metal:
+        from talos.machined.platform import metal
+        metal.powering_off()
     log.info("machined: powered off")
     return 0

@@ -25,9 +25,11 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from talos.machined.mounts import MS_NODEV, MS_NOSUID, MountError, _mount
+from talos.machined.platform import cmdline
 from talos.machined.platform.cmdline import CMDLINE, kernel_arg, parse_ip_arg
 
 if TYPE_CHECKING:
@@ -249,13 +251,20 @@ def reboot() -> None:
                 log.error("install to %s failed: %s", target, exc)
                 return
             log.info("installed to %s: rebooting from it", target)
+    log.info("rebooting the machine")
+    _restart()
+
+
+def _restart() -> None:
+    """Flush, unmount STATE and EPHEMERAL of an installed machine, reboot(2)."""
+    from talos.machined.install import disk
+
     os.sync()
     for target in ("/var", "/system/state"):
         if _fstype(target) == "xfs":
             with contextlib.suppress(Exception):
                 disk.umount(target)
     os.sync()
-    log.info("rebooting the machine")
     ctypes.CDLL(None, use_errno=True).reboot(LINUX_REBOOT_CMD_RESTART)
 
 
@@ -263,3 +272,37 @@ def power_off() -> None:
     """PID 1 must not exit (the kernel would panic): flush and power the machine off."""
     os.sync()
     ctypes.CDLL(None, use_errno=True).reboot(LINUX_REBOOT_CMD_POWER_OFF)
+
+
+#: upstream's countdown before a failed machined reboots the machine (seconds)
+FAILURE_REBOOT_DELAY = 10
+_powering_off = False
+
+
+def powering_off() -> None:
+    """machined ends because the machine was told to shut down: its exit powers it off."""
+    global _powering_off
+    _powering_off = True
+
+
+def on_exit(*, sleep: Callable[[float], None] = time.sleep,
+            restart: Callable[[], None] | None = None,
+            halt: Callable[[], None] | None = None, cmdline_path: str = CMDLINE) -> None:
+    """PID 1's exit on metal (registered with atexit: the kernel would panic if it
+    returned). After a shutdown: power off. Any other end is a failure, handled as
+    upstream v1.13.9's machined does (internal/app/machined/main.go `handle`): reboot after
+    a 10 s countdown, so a trial boot of an upgrade that fails falls back to the previous
+    UKI (systemd-boot already counted the try; see upgrade/metal.py), unless the kernel
+    command line says `panic=0`: then the machine stays as it is (halted, not powered
+    off), as upstream sleeps forever. Never returns."""
+    if _powering_off:
+        (halt or power_off)()
+        return
+    if cmdline.kernel_arg(cmdline.read(cmdline_path), "panic") == "0":
+        log.error("machined failed; panic=0 kernel flag found, sleeping forever")
+        while True:
+            sleep(3600)
+    for left in range(FAILURE_REBOOT_DELAY, -1, -1):
+        log.error("machined failed; rebooting in %d seconds", left)
+        sleep(1)
+    (restart or _restart)()
