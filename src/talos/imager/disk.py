@@ -1,10 +1,15 @@
 """The `metal` raw disk image: GPT with upstream's UEFI layout.
 
-    EFI        100 MiB  FAT32: systemd-boot as \\EFI\\BOOT\\BOOTX64.EFI, the UKI under
+    EFI       2101 MiB  FAT32: systemd-boot as \\EFI\\BOOT\\BOOTX64.EFI, the UKI under
                         \\EFI\\Linux (systemd-boot finds type #2 entries there), loader.conf
     META         1 MiB  left empty (machined's key/value partition)
     STATE      100 MiB  left unformatted: machined formats it when it installs
     EPHEMERAL  the rest left unformatted, likewise
+
+EFI is upstream v1.13.9's UKI size (quirks.PartitionSizes: 100 + 1 + 2000 MiB, the one
+machined's installer makes too), so a machine that runs from this disk has room for a
+second UKI when it is upgraded (A/B entries under \\EFI\\Linux). The file is sparse: the
+disk is 3 GiB, what it stores is its contents.
 
 The ESP is made as a file with mkfs.vfat and filled with mtools (no mount, no root), then
 written into the sparse disk file at its offset. Disk and partition UUIDs are derived from
@@ -23,8 +28,8 @@ SECTOR = 512
 EFI_TYPE = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 LINUX_TYPE = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
 #: (label, size in MiB; 0 = the rest of the disk)
-LAYOUT = (("EFI", 100), ("META", 1), ("STATE", 100), ("EPHEMERAL", 0))
-DISK_SIZE = 1024 * MIB
+LAYOUT = (("EFI", 100 + 1 + 2000), ("META", 1), ("STATE", 100), ("EPHEMERAL", 0))
+DISK_SIZE = 3072 * MIB
 FIRST = MIB  # 1 MiB alignment, as every partitioner does
 
 

@@ -32,3 +32,10 @@ def test_the_disk_has_efi_meta_state_ephemeral_and_the_files_on_the_esp(tmp_path
                              text=True, check=True,
                              env={"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/bin:/bin"}).stdout
     assert "BOOTX64.EFI" in listing
+
+
+def test_the_esp_is_upstreams_uki_size_as_the_installer_makes_it():
+    """Room for the A and B UKIs of an upgrade on a machine that runs from this disk."""
+    from talos.machined.install import gpt
+    assert dict((label, mib * disk.MIB) for label, mib in disk.LAYOUT) == {
+        label: size for label, _, size in gpt.LAYOUT}

@@ -3,8 +3,9 @@
 The layout is upstream's UEFI one (Talos v1.13.9 `partition.NewPartitionOptions` with UKI):
 EFI = 100 MiB + 1 MiB + 2000 MiB (the old EFI, BIOS and BOOT sizes), META 1 MiB, STATE
 100 MiB, EPHEMERAL the rest; EFI has the EFI System type, the others Linux filesystem data;
-partitions start on 1 MiB boundaries. A disk made by the imager has a smaller EFI (100 MiB):
-`has_layout` accepts any sizes, only the labels, their order and their types count.
+partitions start on 1 MiB boundaries. The imager's metal disk has the same sizes (older
+builds had a 100 MiB EFI): `has_layout` accepts any sizes, only the labels, their order and
+their types count.
 """
 
 from __future__ import annotations
