@@ -93,6 +93,13 @@ class Boundary(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Guards every handler of the server it is installed on; install it first (outermost),
     so what other interceptors put in front of a handler is guarded too."""
 
+    def __init__(self) -> None:
+        #: method -> (the handler the server resolved, its guarded form): the server
+        #: resolves the same handler object for a method on every call, so it is wrapped
+        #: once, not per call; a different handler (an interceptor behind this one may
+        #: choose per call) is wrapped anew
+        self._guarded: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
     async def intercept_service(
         self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
         details: grpc.HandlerCallDetails,
@@ -100,4 +107,10 @@ class Boundary(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         handler = await continuation(details)
         if handler is None:
             return None
-        return guard(handler, details.method)
+        method: str = details.method
+        cached = self._guarded.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = guard(handler, method)
+        self._guarded[method] = (handler, wrapped)
+        return wrapped
