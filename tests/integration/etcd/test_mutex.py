@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import signal
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ import pytest
 from talos.api.etcdserverpb import rpc_pb2 as pb
 from talos.machined.etcd.client import EtcdClient
 from talos.machined.etcd.mutex import UPGRADE_MUTEX, upgrade_mutex
-from talos.machinery.errors import FailedPrecondition, NotFound
+from talos.machinery.errors import FailedPrecondition, NotFound, Unavailable
 from tests.integration.etcd.harness import EtcdNode, etcd_nodes, needs_etcd
 
 pytestmark = needs_etcd
@@ -68,7 +69,8 @@ async def etcdctl_lock(node: EtcdNode, *, ttl: int = 10
 
 
 async def test_a_second_session_cannot_take_the_upgrade_mutex_until_the_first_leaves(
-        tmp_path: Path) -> None:
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="talos.machined.etcd.mutex")
     async with one_member(tmp_path) as (_, client):
         async with upgrade_mutex(client) as held:
             # clientv3's layout: <name>/<lease ID in hex>, attached to the session's lease
@@ -83,6 +85,9 @@ async def test_a_second_session_cannot_take_the_upgrade_mutex_until_the_first_le
             assert await holders(client) == [held.key]
         # leaving deleted the key and revoked the lease
         assert await holders(client) == []
+        assert [r.getMessage() for r in caplog.records] == [
+            f"etcd upgrade mutex locked with session ID {held.lease:08x}",
+            "etcd upgrade mutex unlocked and session closed"]
         with pytest.raises(NotFound):
             await client.lease_keep_alive(held.lease)
         async with upgrade_mutex(client) as again:
@@ -93,7 +98,7 @@ async def test_a_second_session_cannot_take_the_upgrade_mutex_until_the_first_le
 
 async def test_the_mutex_is_released_when_the_body_fails_or_is_cancelled(
         tmp_path: Path) -> None:
-    async with one_member(tmp_path) as (_, client):
+    async with one_member(tmp_path) as (node, client):
         with pytest.raises(FailedPrecondition, match=r"^quorum lost$"):  # not an ExceptionGroup
             async with upgrade_mutex(client) as held:
                 raise FailedPrecondition("quorum lost")
@@ -114,6 +119,15 @@ async def test_the_mutex_is_released_when_the_body_fails_or_is_cancelled(
         with pytest.raises(asyncio.CancelledError):
             await task
         assert await holders(client) == []
+
+        # no etcd to talk to: the session cannot be established, worded as upstream
+        await node.stop()
+        client.timeout = 2.0
+        with pytest.raises(Unavailable) as err:
+            async with upgrade_mutex(client):
+                pytest.fail("the upgrade mutex was taken without etcd")
+        assert str(err.value).startswith("failed to acquire upgrade mutex: error "
+                                         "establishing etcd concurrency session: etcd ")
 
 
 async def test_a_go_client_and_this_one_see_each_others_lock(tmp_path: Path) -> None:

@@ -15,15 +15,16 @@ for the same name sees this lock and the other way round:
   another session").
 
 Leaving (also on an error or a cancellation) deletes the own key and revokes the lease,
-bounded by RELEASE_TIMEOUT; a failure there is only logged, as upstream: the lease expires
-on its own within its TTL.
+each bounded by RELEASE_TIMEOUT; a failure there is only logged, as upstream: the lease
+expires on its own within its TTL. `session` and `try_lock` are clientv3's Session and
+Mutex; `upgrade_mutex` is upstream's tryLockUpgradeMutex on top of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -44,13 +45,22 @@ LOCKED = "mutex: Locked by another session"
 
 
 @dataclass(frozen=True)
+class Session:
+    """clientv3's concurrency.Session: a lease kept alive while the session is open."""
+
+    client: EtcdClient
+    lease: int
+    #: the TTL etcd granted, in seconds
+    ttl: int
+
+
+@dataclass(frozen=True)
 class Held:
-    """A lock held: the own key, the session's lease and its TTL as etcd granted it."""
+    """A lock held: the own key (`<name>/<lease hex>`) and its create revision."""
 
     key: bytes
     lease: int
     ttl: int
-    #: create revision of the own key
     revision: int
 
 
@@ -102,37 +112,25 @@ async def _keep_alive(client: EtcdClient, lease: int, ttl: int) -> None:
             log.warning("etcd mutex: renewing lease %x failed (retrying): %s", lease, exc)
 
 
-async def _release(client: EtcdClient, key: bytes | None, lease: int) -> None:
-    """Delete the own key (if the lock was taken), revoke the lease: bounded, errors only
-    logged."""
-    async def release() -> None:
-        if key is not None:
-            try:
-                await client.delete(key)
-            except TalosError as exc:
-                log.warning("etcd mutex: error unlocking %s: %s", key.decode(), exc)
-        try:
-            await client.lease_revoke(lease)
-        except NotFound:
-            pass  # expired already: its keys are gone with it
-        except TalosError as exc:
-            log.warning("etcd mutex: error revoking lease %x: %s", lease, exc)
+async def _bounded(what: str, call: Awaitable[object]) -> None:
+    """A release step: at most RELEASE_TIMEOUT, a failure only logged (as upstream)."""
     try:
         async with asyncio.timeout(RELEASE_TIMEOUT):
-            await release()
+            await call
+    except NotFound:
+        pass  # the lease expired already: its keys went with it
     except TimeoutError:
-        log.warning("etcd mutex: releasing lease %x took longer than %.0f s; it expires on "
-                    "its own", lease, RELEASE_TIMEOUT)
+        log.warning("etcd mutex: %s took longer than %.0f s (the lease expires on its own)",
+                    what, RELEASE_TIMEOUT)
+    except TalosError as exc:
+        log.warning("etcd mutex: error %s: %s", what, exc)
 
 
 @asynccontextmanager
-async def try_lock(client: EtcdClient, name: str, *, ttl: int) -> AsyncIterator[Held]:
-    """Hold the mutex `name` for the body or fail at once: FailedPrecondition
-    ("mutex: Locked by another session") when another session holds it."""
+async def session(client: EtcdClient, *, ttl: int) -> AsyncIterator[Session]:
+    """A lease of `ttl` seconds renewed every TTL/3 while the body runs; revoked on leaving
+    (also on an error or a cancellation), which deletes every key attached to it."""
     lease, granted = await client.lease_grant(ttl)
-    prefix = name.encode() + b"/"
-    key = prefix + f"{lease:x}".encode()
-    locked = False
     failure: BaseException | None = None
     try:
         # the keeper is owned by this TaskGroup and never outlives the body; the body's own
@@ -140,19 +138,30 @@ async def try_lock(client: EtcdClient, name: str, *, ttl: int) -> AsyncIterator[
         async with asyncio.TaskGroup() as tg:
             keeper = tg.create_task(_keep_alive(client, lease, granted))
             try:
-                revision = await _try_acquire(client, key, prefix, lease)
-                if revision is None:
-                    raise FailedPrecondition(LOCKED)
-                locked = True
-                yield Held(key=key, lease=lease, ttl=granted, revision=revision)
+                yield Session(client, lease, granted)
             except BaseException as exc:  # re-raised below, once the keeper has stopped
                 failure = exc
             finally:
                 keeper.cancel()
     finally:
-        await _release(client, key if locked else None, lease)
+        await _bounded(f"revoking lease {lease:x}", client.lease_revoke(lease))
     if failure is not None:
         raise failure
+
+
+@asynccontextmanager
+async def try_lock(sess: Session, name: str) -> AsyncIterator[Held]:
+    """clientv3 Mutex.TryLock on `name` for the body, or FailedPrecondition ("mutex: Locked
+    by another session") at once; the own key is deleted on leaving (Mutex.Unlock)."""
+    prefix = name.encode() + b"/"
+    key = prefix + f"{sess.lease:x}".encode()
+    revision = await _try_acquire(sess.client, key, prefix, sess.lease)
+    if revision is None:
+        raise FailedPrecondition(LOCKED)
+    try:
+        yield Held(key=key, lease=sess.lease, ttl=sess.ttl, revision=revision)
+    finally:
+        await _bounded(f"unlocking {key.decode()}", sess.client.delete(key))
 
 
 @asynccontextmanager
@@ -160,22 +169,20 @@ async def upgrade_mutex(client: EtcdClient, *, ttl: int = UPGRADE_LEASE_TTL
                         ) -> AsyncIterator[Held]:
     """Upstream's tryLockUpgradeMutex: `talos:v1:etcdUpgradeMutex` held for the body, a
     failure to take it worded as upstream's Upgrade returns it."""
-    entered = False
+    step = "error establishing etcd concurrency session"
     try:
-        async with try_lock(client, UPGRADE_MUTEX, ttl=ttl) as held:
-            entered = True
-            log.info("etcd upgrade mutex locked with session ID %08x", held.lease)
-            try:
+        async with session(client, ttl=ttl) as sess:
+            step = "error trying to lock etcd upgrade mutex"
+            async with try_lock(sess, UPGRADE_MUTEX) as held:
+                step = ""
+                log.info("etcd upgrade mutex locked with session ID %08x", held.lease)
                 yield held
-            finally:
-                log.info("etcd upgrade mutex unlocked and session closed")
     except TalosError as exc:
-        if entered:
+        if not step:
             raise
-        if isinstance(exc, FailedPrecondition) and str(exc) == LOCKED:
-            why = f"error trying to lock etcd upgrade mutex: {exc}"
-        else:
-            why = f"error establishing etcd concurrency session: {exc}"
-        err = type(exc)(f"failed to acquire upgrade mutex: {why}")
+        err = type(exc)(f"failed to acquire upgrade mutex: {step}: {exc}")
         err.code = exc.code
         raise err from None
+    finally:
+        if not step:
+            log.info("etcd upgrade mutex unlocked and session closed")
