@@ -31,25 +31,30 @@ class Definition:
     type: str
     display_type: str
     default_namespace: str
-    aliases: tuple[str, ...]
+    aliases: tuple[str, ...]  # every alias (spec.allAliases): what names resolve
     columns: tuple[tuple[str, str], ...]
+    #: the aliases the definition lists (spec.aliases), as the dashboard's explorer shows
+    listed_aliases: tuple[str, ...] = ()
 
 
-def _definition(pb: resource_pb2.Resource) -> Definition:
+def definition_of(pb: resource_pb2.Resource) -> Definition:
+    """A ResourceDefinition resource (proto or YAML spec) as a `Definition`."""
     spec = meta_pb2.ResourceDefinitionSpec()
     if pb.spec.proto_spec:
         spec.ParseFromString(pb.spec.proto_spec)
         return Definition(spec.resource_type, spec.display_type, spec.default_namespace,
                           tuple(spec.all_aliases),
-                          tuple((c.name, c.json_path) for c in spec.print_columns))
-    d = _load_yaml(pb.spec.yaml_spec) or {}
+                          tuple((c.name, c.json_path) for c in spec.print_columns),
+                          tuple(spec.aliases))
+    d = load_yaml(pb.spec.yaml_spec) or {}
     return Definition(d.get("type", ""), d.get("displayType", ""),
                       d.get("defaultNamespace", ""), tuple(d.get("allAliases") or ()),
                       tuple((c.get("name", ""), c.get("jsonPath", ""))
-                            for c in d.get("printColumns") or ()))
+                            for c in d.get("printColumns") or ()),
+                      tuple(d.get("aliases") or ()))
 
 
-def _load_yaml(text: str) -> Any:
+def load_yaml(text: str) -> Any:
     try:
         return YAML(typ="safe", pure=True).load(text) if text.strip() else None
     except YAMLError:
@@ -63,7 +68,7 @@ async def resolve(stub: state_pb2_grpc.StateStub, name: str, md: Metadata = ()
     found: list[Definition] = []
     async for item in stub.List(state_pb2.ListRequest(namespace=META_NS, type=RD_TYPE),
                                 metadata=md):
-        d = _definition(item.resource)
+        d = definition_of(item.resource)
         if d.type.lower() == low or low in (a.lower() for a in d.aliases):
             found.append(d)
     if not found:
@@ -129,7 +134,8 @@ def _yaml_block(data: dict[str, Any], indent: str = "") -> str:
     return "".join(out)
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A print column's value as a table cell (lists and maps as compact JSON)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -137,6 +143,36 @@ def _cell(value: Any) -> str:
     if isinstance(value, (list, dict)):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
+
+
+def resource_metadata(md: resource_pb2.Metadata) -> dict[str, Any]:
+    """A resource's metadata as `-o yaml`/`-o json` print it."""
+    meta: dict[str, Any] = {
+        "namespace": md.namespace, "type": md.type, "id": md.id,
+        "version": int(md.version or 0), "owner": md.owner or None, "phase": md.phase,
+        "created": _rfc3339(md.created), "updated": _rfc3339(md.updated)}
+    if md.labels:
+        meta["labels"] = dict(md.labels)
+    if md.annotations:
+        meta["annotations"] = dict(md.annotations)
+    if md.finalizers:
+        meta["finalizers"] = list(md.finalizers)
+    return meta
+
+
+def resource_yaml(r: resource_pb2.Resource, head: dict[str, Any]) -> str:
+    """One resource as `-o yaml` prints it: `head` (node, event), metadata, spec."""
+    header = _yaml_block({**head, "metadata": resource_metadata(r.metadata)})
+    text = r.spec.yaml_spec
+    spec = load_yaml(text)
+    if not text.strip():
+        body = "spec: {}\n"
+    elif "\n---" in text or text.startswith("---") or not isinstance(spec, (dict, list)):
+        body = "spec: |\n" + "".join("    " + ln + "\n" for ln in text.splitlines())
+    else:
+        body = "spec:\n" + "".join(("    " + ln if ln else ln) + "\n"
+                                   for ln in text.splitlines())
+    return header + body
 
 
 class Printer:
@@ -152,47 +188,28 @@ class Printer:
 
     def add(self, node: str, r: resource_pb2.Resource, event: int | None = None) -> None:
         md = r.metadata
-        spec = _load_yaml(r.spec.yaml_spec)
+        spec = load_yaml(r.spec.yaml_spec)
         if self.fmt == "table":
             row = [node, md.namespace, self.d.display_type or md.type, md.id, md.version]
-            row += [_cell(json_path(spec, p)) for _, p in self.d.columns]
+            row += [cell_text(json_path(spec, p)) for _, p in self.d.columns]
             if self.watch:
                 row.insert(0, EVENT_LABELS.get(event if event is not None else 0, " "))
                 self._emit([row])
             else:
                 self.rows.append(row)
             return
-        meta: dict[str, Any] = {
-            "namespace": md.namespace, "type": md.type, "id": md.id,
-            "version": int(md.version or 0), "owner": md.owner or None, "phase": md.phase,
-            "created": _rfc3339(md.created), "updated": _rfc3339(md.updated)}
-        if md.labels:
-            meta["labels"] = dict(md.labels)
-        if md.annotations:
-            meta["annotations"] = dict(md.annotations)
-        if md.finalizers:
-            meta["finalizers"] = list(md.finalizers)
         head: dict[str, Any] = {"node": node}
         if self.watch and event is not None:
             head["event"] = EVENT_NAMES.get(event, "")
         if self.fmt == "json" or isinstance(self.fmt, JsonPathTemplate):
-            out = {**head, "metadata": meta,
+            out = {**head, "metadata": resource_metadata(md),
                    "spec": spec if spec is not None else r.spec.yaml_spec}
             if isinstance(self.fmt, JsonPathTemplate):
                 click.echo(self.fmt.render(json.loads(json.dumps(out, default=str))))
             else:
                 click.echo(json.dumps(out, indent=4))
             return
-        header = _yaml_block({**head, "metadata": meta})
-        text = r.spec.yaml_spec
-        if not text.strip():
-            body = "spec: {}\n"
-        elif "\n---" in text or text.startswith("---") or not isinstance(spec, (dict, list)):
-            body = "spec: |\n" + "".join("    " + ln + "\n" for ln in text.splitlines())
-        else:
-            body = "spec:\n" + "".join(("    " + ln if ln else ln) + "\n"
-                                       for ln in text.splitlines())
-        click.echo(("" if self.first else "---\n") + header + body, nl=False)
+        click.echo(("" if self.first else "---\n") + resource_yaml(r, head), nl=False)
         self.first = False
 
     def _emit(self, rows: list[list[str]]) -> None:

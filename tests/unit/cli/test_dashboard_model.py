@@ -78,10 +78,12 @@ def test_sparkline_and_uptime_formats() -> None:
 def test_footer_marks_unreachable_nodes() -> None:
     text = panels.footer(["a", "b"], "a", "machined", False, ["b"]).plain
     assert text.startswith("[a | b (unreachable)] --- [Summary] --- [F2: Monitor] --- "
-                           "[Logs: machined]")
+                           "[F3: Resources] --- [Logs: machined]")
     # upstream's footer: the selected screen in brackets, the others with their key
     text = panels.footer(["a"], "a", "machined", False, screen="Monitor").plain
-    assert text.startswith("[a] --- [F1: Summary] --- [Monitor] --- ")
+    assert text.startswith("[a] --- [F1: Summary] --- [Monitor] --- [F3: Resources] --- ")
+    text = panels.footer(["a"], "a", "machined", False, screen="Resources").plain
+    assert text.startswith("[a] --- [F1: Summary] --- [F2: Monitor] --- [Resources] --- ")
 
 
 def test_monitor_shares_and_process_cpu_are_differences_of_two_polls() -> None:

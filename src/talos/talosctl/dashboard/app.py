@@ -1,13 +1,15 @@
 """The dashboard's textual application: layout, keys, and applying the feeds' updates.
 
-Two of upstream's screens (v1.13.9), between a shared header line and footer (the nodes,
+Upstream's three screens (v1.13.9), between a shared header line and footer (the nodes,
 the screens, the keys): Summary (F1: three info panels, Talos, graphs, network; the
-services line; the log pane of the selected node) and Monitor (F2: figures, graphs,
-network/disk sparklines, the process table; `monitor_view`). Upstream's third screen, the
-resource explorer (F3), is not done. Keys as upstream's (`talosctl dashboard --help`):
-F1/F2 switch screen, h/Left and l/Right switch node, j/k (Down/Up) and Ctrl-D/U/F/B scroll
-the logs (on Monitor: move in the process table), Ctrl-Z pauses, q and Ctrl-C quit. Added:
-s/S follow the next/previous service's log (upstream's pane shows the kernel log only).
+services line; the log pane of the selected node), Monitor (F2: figures, graphs,
+network/disk sparklines, the process table; `monitor_view`) and Resources (F3: the
+resource explorer; `explorer_view`). Keys as upstream's (`talosctl dashboard --help`):
+F1/F2/F3 switch screen, h/Left and l/Right switch node, j/k (Down/Up) and Ctrl-D/U/F/B
+scroll the logs (on Monitor: move in the process table; on Resources: in its table or
+YAML), Ctrl-Z pauses, q and Ctrl-C quit (not while the explorer's filter is typed: they go
+to it, as upstream). Added: s/S follow the next/previous service's log (upstream's pane
+shows the kernel log only).
 
 An unexpected error inside the app ends it with one line on stderr (`error`), never a
 traceback; the terminal is restored by textual on every exit.
@@ -19,12 +21,14 @@ import asyncio
 import time
 from typing import ClassVar
 
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import ContentSwitcher, Static
+from textual.widgets import ContentSwitcher, Input, Static
 
 from talos.talosctl.dashboard import panels
+from talos.talosctl.dashboard.explorer_view import ExplorerView
 from talos.talosctl.dashboard.logpane import LogPane
 from talos.talosctl.dashboard.model import (
     LogLine,
@@ -48,6 +52,7 @@ class DashboardApp(App[int]):
     #screens { height: 1fr; }
     #summary { height: 1fr; }
     #monitor { height: 1fr; }
+    #resources { height: 1fr; }
     #info { height: 7; }
     #talos { width: 3fr; padding: 1 1 0 1; }
     #graphs { width: 3fr; padding: 1 1 0 1; }
@@ -61,6 +66,7 @@ class DashboardApp(App[int]):
         Binding("q", "quit", "quit", priority=True),
         Binding("f1", "screen('Summary')", "summary screen", priority=True),
         Binding("f2", "screen('Monitor')", "monitor screen", priority=True),
+        Binding("f3", "screen('Resources')", "resources screen", priority=True),
         Binding("ctrl+c", "quit", "quit", priority=True),
         Binding("h,left", "node(-1)", "previous node"),
         Binding("l,right", "node(1)", "next node"),
@@ -104,6 +110,7 @@ class DashboardApp(App[int]):
                 yield Static(id="logtitle")
                 yield LogPane(self.nodes, id="logs")
             yield MonitorView(id="monitor")
+            yield ExplorerView(self.feeds.state, self.node, id="resources")
         yield Static(id="footer")
 
     def on_mount(self) -> None:
@@ -153,6 +160,8 @@ class DashboardApp(App[int]):
         if self.screen_name == "Monitor":
             self.query_one(MonitorView).show(self.node, s.monitor)
             return
+        if self.screen_name == "Resources":
+            return
         self.query_one("#talos", Static).update(panels.talos_panel(s))
         graphs = self.query_one("#graphs", Static)
         width = max(8, graphs.content_size.width - 12)
@@ -165,6 +174,8 @@ class DashboardApp(App[int]):
     # -- keys --------------------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
+        if isinstance(self.focused, Input):  # q (and Ctrl-C) are typed into the filter
+            raise SkipAction()
         self.exit(0)
 
     def action_node(self, step: int) -> None:
@@ -173,6 +184,7 @@ class DashboardApp(App[int]):
         if index != self.selected:
             self.selected = index
             self.query_one(LogPane).show(self.node)
+            self.query_one(ExplorerView).select_node(self.node)
             self._redraw()
 
     def action_service(self, step: int) -> None:
@@ -189,13 +201,22 @@ class DashboardApp(App[int]):
             self._redraw()
 
     def action_screen(self, name: str) -> None:
-        """F1/F2: show the Summary or the Monitor screen (as upstream's F-keys)."""
+        """F1/F2/F3: show the Summary, Monitor or Resources screen (as upstream's F-keys);
+        the explorer stops its watch while it is not shown."""
         if name != self.screen_name:
+            explorer = self.query_one(ExplorerView)
+            if self.screen_name == "Resources":
+                explorer.activate(False)
             self.screen_name = name
-            self.query_one(ContentSwitcher).current = name.lower()
+            self.query_one("#screens", ContentSwitcher).current = name.lower()
+            if name == "Resources":
+                explorer.activate(True)
             self._redraw()
 
     def action_scroll(self, lines: int) -> None:
+        if self.screen_name == "Resources":
+            self.query_one(ExplorerView).move(lines)
+            return
         if self.screen_name == "Monitor":
             self.query_one(MonitorView).move(lines)
             return
@@ -203,6 +224,10 @@ class DashboardApp(App[int]):
         pane.scroll_relative(y=lines, animate=False)
 
     def action_page(self, pages: float) -> None:
+        if self.screen_name == "Resources":
+            explorer = self.query_one(ExplorerView)
+            explorer.move(round(explorer.page_height() * pages))
+            return
         if self.screen_name == "Monitor":
             view = self.query_one(MonitorView)
             view.move(round(view.query_one("#procs").size.height * pages))

@@ -19,7 +19,7 @@ from talos.talosctl.dashboard.model import N_A, NodeSummary
 SPINNER = ("\u2510", "\u2518", "\u2514", "\u250c")
 _BARS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
 
-KEYS_HELP = ("h/\u2190 l/\u2192 node   F1/F2 screen   s/S log service   j/k scroll   "
+KEYS_HELP = ("h/\u2190 l/\u2192 node   F1-F3 screen   s/S log service   j/k scroll   "
              "^Z pause   q quit")
 
 
@@ -148,15 +148,15 @@ def services_line(s: NodeSummary) -> Text:
 
 
 #: the screens, by key, as upstream's talosctl dashboard (v1.13.9: Summary, Monitor,
-#: Resources; the resource explorer is not done here)
-SCREENS = (("F1", "Summary"), ("F2", "Monitor"))
+#: Resources)
+SCREENS = (("F1", "Summary"), ("F2", "Monitor"), ("F3", "Resources"))
 
 
 def footer(nodes: Sequence[str], selected: str, log_service: str, paused: bool,
            unreachable: Sequence[str] = (), screen: str = "Summary") -> Text:
-    """`[node1 | node2 (unreachable)] --- [Summary] --- [F2: Monitor] --- [Logs: machined]
-    --- keys`; the selected node and screen in red (upstream's footer), nodes that do not
-    answer marked."""
+    """`[node1 | node2 (unreachable)] --- [Summary] --- [F2: Monitor] --- [F3: Resources]
+    --- [Logs: machined] --- keys`; the selected node and screen in red (upstream's
+    footer), nodes that do not answer marked."""
     text = Text("[")
     for i, node in enumerate(nodes):
         if i:
