@@ -129,8 +129,10 @@ async def _drive_admin(e2e: E2ECluster) -> None:
         # `/`: the filter line; q, l and h are typed into it (they neither quit nor switch)
         await pilot.press("slash")
         box = app.query_one("#rx-filter", Input)
-        await _until(pilot, "the filter line focused", lambda: box.display and box.has_focus,
-                     lambda: (box.display, app.focused))
+        line = app.query_one("#rx-filter-line")
+        await _until(pilot, "the filter line focused", lambda: line.display and box.has_focus,
+                     lambda: (line.display, app.focused))
+        assert _text(app, "rx-filter-label") == "filter: "
         await _type(pilot, "qlh")
         await _until(pilot, "the filter to hold what was typed", lambda: box.value == "qlh",
                      lambda: box.value)
@@ -138,8 +140,8 @@ async def _drive_admin(e2e: E2ECluster) -> None:
         # Esc clears the filter: every type again
         await pilot.press("escape")
         await _until(pilot, "the cleared filter to show every type",
-                     lambda: not box.display and _keys(app, "rx-types") == everything,
-                     lambda: (box.display, len(_keys(app, "rx-types"))))
+                     lambda: not line.display and _keys(app, "rx-types") == everything,
+                     lambda: (line.display, len(_keys(app, "rx-types"))))
         # typing narrows as one types (type or alias, any case); Enter keeps the filter
         await pilot.press("slash")
         await _type(pilot, "HOSTname")
@@ -152,8 +154,8 @@ async def _drive_admin(e2e: E2ECluster) -> None:
                                    strict=True))
         await pilot.press("enter")
         await _until(pilot, "the filter kept and the types table focused",
-                     lambda: not box.display and types.has_focus,
-                     lambda: (box.display, app.focused))
+                     lambda: not line.display and types.has_focus,
+                     lambda: (line.display, app.focused))
         assert MACHINE_STATUS not in _keys(app, "rx-types")
 
         # Enter on a type: its resources on the node, with the definition's print columns
@@ -192,12 +194,21 @@ async def _drive_admin(e2e: E2ECluster) -> None:
                      lambda: (view.level, _watching(app)))
         assert MACHINE_STATUS not in _keys(app, "rx-types")
 
-        # another node (l) at the list: read again for it
         await _choose(pilot, app, "rx-types", HOSTNAME)
         await _until(pilot, f"{a}'s hostname listed",
                      lambda: bool(_cells(app, "rx-list"))
                      and _cells(app, "rx-list")[0][4] == e2e.nodes[a].hostname,
                      lambda: _cells(app, "rx-list"))
+        # leaving the screen stops the watch, coming back starts it again
+        await pilot.press("f2")
+        await _until(pilot, "the watch stopped on the Monitor screen",
+                     lambda: not _watching(app), lambda: _watching(app))
+        await pilot.press("f3")
+        await _until(pilot, "the list again, watched, on coming back",
+                     lambda: _watching(app) and listed.has_focus
+                     and [r[0] for r in _cells(app, "rx-list")] == ["hostname"],
+                     lambda: (_watching(app), _cells(app, "rx-list")))
+        # another node (l) at the list: read again for it
         await pilot.press("l")
         await _until(pilot, f"{b}'s hostname listed after switching node",
                      lambda: view.node == b and bool(_cells(app, "rx-list"))

@@ -25,7 +25,7 @@ from rich.text import Text
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from talos.api.v1alpha1 import resource_pb2, state_pb2_grpc
@@ -52,7 +52,9 @@ class ExplorerView(Vertical):
     ExplorerView #rx-levels { height: 1fr; }
     ExplorerView #rx-types-pane { height: 1fr; }
     ExplorerView _Table { height: 1fr; border: round $foreground 50%; }
-    ExplorerView #rx-filter { height: 1; border: none; padding: 0; display: none; }
+    ExplorerView #rx-filter-line { height: 1; display: none; }
+    ExplorerView #rx-filter-label { width: auto; color: yellow; }
+    ExplorerView #rx-filter { height: 1; width: 1fr; border: none; padding: 0; }
     ExplorerView #rx-yaml-pane { height: 1fr; border: round $foreground 50%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -80,7 +82,9 @@ class ExplorerView(Vertical):
         with ContentSwitcher(id="rx-levels", initial=LEVELS[0]):
             with Vertical(id="rx-types-pane"):
                 yield _Table(id="rx-types", cursor_type="row", zebra_stripes=False)
-                yield Input(id="rx-filter", placeholder="")
+                with Horizontal(id="rx-filter-line"):
+                    yield Static(em.FILTER_LABEL, id="rx-filter-label")
+                    yield Input(id="rx-filter", placeholder="")
             yield _Table(id="rx-list", cursor_type="row", zebra_stripes=False)
             with VerticalScroll(id="rx-yaml-pane"):
                 yield Static(id="rx-yaml")
@@ -207,7 +211,7 @@ class ExplorerView(Vertical):
         self.filtering = True
         box = self._filter()
         box.value = self.filter_text
-        box.display = True
+        self.query_one("#rx-filter-line").display = True
         box.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -229,7 +233,7 @@ class ExplorerView(Vertical):
             self.filter_text = ""
         if self.filtering:
             self.filtering = False
-            box.display = False
+            self.query_one("#rx-filter-line").display = False
             box.value = self.filter_text
             if self.active and self.level == 0:
                 self._types_table().focus()
