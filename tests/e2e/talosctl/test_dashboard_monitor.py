@@ -7,11 +7,8 @@ Every wait is bounded and fails naming what it waited for; nothing is judged by 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import ContentSwitcher, DataTable, Static
 
 from talos.machinery.client.connection import ConnectionOptions, connect
@@ -20,10 +17,10 @@ from talos.talosctl.dashboard.app import DashboardApp
 from talos.talosctl.dashboard.model import Update
 from talos.talosctl.dashboard.sources import Feeds
 from tests.e2e.talosctl.conftest import HOSTS, E2ECluster
+from tests.e2e.talosctl.dashboard_pilot import until
 
 pytestmark = pytest.mark.e2e
 
-WAIT = 90.0
 
 
 def _text(app: DashboardApp, wid: str) -> str:
@@ -35,14 +32,6 @@ def _commands(app: DashboardApp) -> list[str]:
     table = app.query_one("#procs", DataTable)
     return [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
 
-
-async def _until(pilot: Pilot[int], what: str, ok: Callable[[], bool],
-                 seen: Callable[[], str]) -> None:
-    deadline = time.monotonic() + WAIT
-    while not ok():
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited for {what}; the screen has: {seen()}")
-        await pilot.pause(0.2)
 
 
 async def _drive(e2e: E2ECluster) -> None:
@@ -59,12 +48,12 @@ async def _drive(e2e: E2ECluster) -> None:
                 async with app.run_test(size=(160, 45)) as pilot:
                     await pilot.press("f2")
                     assert app.query_one(ContentSwitcher).current == "monitor"
-                    await _until(pilot, "the footer to show the Monitor screen selected",
+                    await until(pilot, "the footer to show the Monitor screen selected",
                                  lambda: "[Monitor]" in _text(app, "footer")
                                  and "[F1: Summary]" in _text(app, "footer"),
                                  lambda: _text(app, "footer"))
                     # two polls: shares and per-process CPU are differences of two samples
-                    await _until(pilot, f"{a}'s figures and its processes",
+                    await until(pilot, f"{a}'s figures and its processes",
                                  lambda: "1 min" in _text(app, "mon-load")
                                  and "Total" in _text(app, "mon-mem")
                                  and "Running" in _text(app, "mon-procs")
@@ -79,17 +68,17 @@ async def _drive(e2e: E2ECluster) -> None:
                     assert [str(c.label) for c in table.columns.values()] == [
                         "PID", "S", "CPU%", "MEM%", "VIRT", "RES", "TIME+", "THR", "COMMAND"]
                     await pilot.press("j")
-                    await _until(pilot, "the cursor one row down in the process table",
+                    await until(pilot, "the cursor one row down in the process table",
                                  lambda: table.cursor_row == 1, lambda: str(table.cursor_row))
 
                     await pilot.press("l")
-                    await _until(pilot, f"{b} selected on the Monitor screen",
+                    await until(pilot, f"{b} selected on the Monitor screen",
                                  lambda: e2e.nodes[b].hostname in _text(app, "header")
                                  and app.query_one(ContentSwitcher).current == "monitor"
                                  and any("machined" in c for c in _commands(app)),
                                  lambda: _text(app, "header"))
                     await pilot.press("f1")
-                    await _until(pilot, "the summary screen back with the log title",
+                    await until(pilot, "the summary screen back with the log title",
                                  lambda: f"Logs: machined ({b})" in _text(app, "logtitle")
                                  and app.query_one(ContentSwitcher).current == "summary",
                                  lambda: _text(app, "logtitle"))

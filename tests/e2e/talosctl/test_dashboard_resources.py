@@ -9,8 +9,7 @@ Every wait is bounded and fails naming what it waited for; nothing is judged by 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,10 +23,10 @@ from talos.talosctl.dashboard.app import DashboardApp
 from talos.talosctl.dashboard.model import Update
 from talos.talosctl.dashboard.sources import Feeds
 from tests.e2e.talosctl.conftest import HOSTS, E2ECluster
+from tests.e2e.talosctl.dashboard_pilot import until
 
 pytestmark = pytest.mark.e2e
 
-WAIT = 90.0
 HOSTNAME = "HostnameStatuses.net.talos.dev"
 MACHINE_STATUS = "MachineStatuses.runtime.talos.dev"
 #: sensitive: apid refuses it to a reader (the machine config is shown redacted instead)
@@ -60,14 +59,6 @@ def _columns(app: DashboardApp, wid: str) -> list[str]:
 def _watching(app: DashboardApp) -> bool:
     return any(w.group == "rx-watch" and not w.is_finished for w in app.workers)
 
-
-async def _until(pilot: Pilot[int], what: str, ok: Callable[[], bool],
-                 seen: Callable[[], object]) -> None:
-    deadline = time.monotonic() + WAIT
-    while not ok():
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited for {what}; the screen has: {seen()}")
-        await pilot.pause(0.1)
 
 
 async def _type(pilot: Pilot[int], text: str) -> None:
@@ -110,12 +101,12 @@ async def _drive_admin(e2e: E2ECluster) -> None:
         await pilot.press("f3")
         assert app.query_one("#screens", ContentSwitcher).current == "resources"
         view: Any = app.query_one("#resources")  # the explorer (its level, node, YAML)
-        await _until(pilot, "the footer to show the Resources screen selected",
+        await until(pilot, "the footer to show the Resources screen selected",
                      lambda: "[Resources]" in _text(app, "footer")
                      and "[F1: Summary] --- [F2: Monitor] --- [Resources]"
                      in _text(app, "footer"), lambda: _text(app, "footer"))
         # level 0: the node's resource types, sorted, with their namespace and aliases
-        await _until(pilot, f"{a}'s resource types",
+        await until(pilot, f"{a}'s resource types",
                      lambda: HOSTNAME in _keys(app, "rx-types"),
                      lambda: _cells(app, "rx-types")[:3])
         types = _table(app, "rx-types")
@@ -130,22 +121,22 @@ async def _drive_admin(e2e: E2ECluster) -> None:
         await pilot.press("slash")
         box = app.query_one("#rx-filter", Input)
         line = app.query_one("#rx-filter-line")
-        await _until(pilot, "the filter line focused", lambda: line.display and box.has_focus,
+        await until(pilot, "the filter line focused", lambda: line.display and box.has_focus,
                      lambda: (line.display, app.focused))
         assert _text(app, "rx-filter-label") == "filter: "
         await _type(pilot, "qlh")
-        await _until(pilot, "the filter to hold what was typed", lambda: box.value == "qlh",
+        await until(pilot, "the filter to hold what was typed", lambda: box.value == "qlh",
                      lambda: box.value)
         assert app.is_running and view.node == a
         # Esc clears the filter: every type again
         await pilot.press("escape")
-        await _until(pilot, "the cleared filter to show every type",
+        await until(pilot, "the cleared filter to show every type",
                      lambda: not line.display and _keys(app, "rx-types") == everything,
                      lambda: (line.display, len(_keys(app, "rx-types"))))
         # typing narrows as one types (type or alias, any case); Enter keeps the filter
         await pilot.press("slash")
         await _type(pilot, "HOSTname")
-        await _until(pilot, "the types narrowed by the filter",
+        await until(pilot, "the types narrowed by the filter",
                      lambda: HOSTNAME in _keys(app, "rx-types")
                      and MACHINE_STATUS not in _keys(app, "rx-types"),
                      lambda: _keys(app, "rx-types"))
@@ -153,7 +144,7 @@ async def _drive_admin(e2e: E2ECluster) -> None:
                    for k, c in zip(_keys(app, "rx-types"), _cells(app, "rx-types"),
                                    strict=True))
         await pilot.press("enter")
-        await _until(pilot, "the filter kept and the types table focused",
+        await until(pilot, "the filter kept and the types table focused",
                      lambda: not line.display and types.has_focus,
                      lambda: (line.display, app.focused))
         assert MACHINE_STATUS not in _keys(app, "rx-types")
@@ -161,7 +152,7 @@ async def _drive_admin(e2e: E2ECluster) -> None:
         # Enter on a type: its resources on the node, with the definition's print columns
         await _choose(pilot, app, "rx-types", HOSTNAME)
         listed = _table(app, "rx-list")
-        await _until(pilot, f"{a}'s hostname resource with its columns",
+        await until(pilot, f"{a}'s hostname resource with its columns",
                      lambda: [r[0] for r in _cells(app, "rx-list")] == ["hostname"]
                      and _cells(app, "rx-list")[0][4] == e2e.nodes[a].hostname,
                      lambda: _cells(app, "rx-list"))
@@ -176,7 +167,7 @@ async def _drive_admin(e2e: E2ECluster) -> None:
 
         # Enter on a resource: its YAML, as `talosctl get -o yaml` (without the node line)
         await pilot.press("enter")
-        await _until(pilot, "the resource's YAML", lambda: view.level == 2,
+        await until(pilot, "the resource's YAML", lambda: view.level == 2,
                      lambda: view.level)
         assert "    id: hostname\n" in view.yaml_text, view.yaml_text
         assert "    type: HostnameStatuses.net.talos.dev\n" in view.yaml_text
@@ -186,44 +177,44 @@ async def _drive_admin(e2e: E2ECluster) -> None:
         assert pane.border_title == "network / hostname (Esc: back)"
         # Esc: back to the list, then to the (still filtered) types, the watch stopped
         await pilot.press("escape")
-        await _until(pilot, "the list back", lambda: view.level == 1 and listed.has_focus,
+        await until(pilot, "the list back", lambda: view.level == 1 and listed.has_focus,
                      lambda: view.level)
         await pilot.press("escape")
-        await _until(pilot, "the types back and the watch stopped",
+        await until(pilot, "the types back and the watch stopped",
                      lambda: view.level == 0 and types.has_focus and not _watching(app),
                      lambda: (view.level, _watching(app)))
         assert MACHINE_STATUS not in _keys(app, "rx-types")
 
         await _choose(pilot, app, "rx-types", HOSTNAME)
-        await _until(pilot, f"{a}'s hostname listed",
+        await until(pilot, f"{a}'s hostname listed",
                      lambda: bool(_cells(app, "rx-list"))
                      and _cells(app, "rx-list")[0][4] == e2e.nodes[a].hostname,
                      lambda: _cells(app, "rx-list"))
         # leaving the screen stops the watch, coming back starts it again
         await pilot.press("f2")
-        await _until(pilot, "the watch stopped on the Monitor screen",
+        await until(pilot, "the watch stopped on the Monitor screen",
                      lambda: not _watching(app), lambda: _watching(app))
         await pilot.press("f3")
-        await _until(pilot, "the list again, watched, on coming back",
+        await until(pilot, "the list again, watched, on coming back",
                      lambda: _watching(app) and listed.has_focus
                      and [r[0] for r in _cells(app, "rx-list")] == ["hostname"],
                      lambda: (_watching(app), _cells(app, "rx-list")))
         # another node (l) at the list: read again for it
         await pilot.press("l")
-        await _until(pilot, f"{b}'s hostname listed after switching node",
+        await until(pilot, f"{b}'s hostname listed after switching node",
                      lambda: view.node == b and bool(_cells(app, "rx-list"))
                      and _cells(app, "rx-list")[0][4] == e2e.nodes[b].hostname,
                      lambda: (view.node, _cells(app, "rx-list")))
 
         # F1: the summary again, the watch stopped
         await pilot.press("f1")
-        await _until(pilot, "the summary screen back with the log title",
+        await until(pilot, "the summary screen back with the log title",
                      lambda: f"Logs: machined ({b})" in _text(app, "logtitle")
                      and app.query_one("#screens", ContentSwitcher).current == "summary"
                      and not _watching(app),
                      lambda: (_text(app, "logtitle"), _watching(app)))
         await pilot.press("q")
-        await _until(pilot, "the dashboard to quit", lambda: not app.is_running,
+        await until(pilot, "the dashboard to quit", lambda: not app.is_running,
                      lambda: app.is_running)
 
 
@@ -235,19 +226,19 @@ async def _drive_reader(e2e: E2ECluster) -> None:
         await pilot.press("f3")
         assert app.query_one("#screens", ContentSwitcher).current == "resources"
         view: Any = app.query_one("#resources")
-        await _until(pilot, "the resource types for a reader",
+        await until(pilot, "the resource types for a reader",
                      lambda: SENSITIVE in _keys(app, "rx-types"),
                      lambda: _cells(app, "rx-types")[:3])
         await _choose(pilot, app, "rx-types", SENSITIVE)
-        await _until(pilot, "the refusal explained in the list",
+        await until(pilot, "the refusal explained in the list",
                      lambda: bool(_cells(app, "rx-list"))
                      and _cells(app, "rx-list")[0][0] == DENIED,
                      lambda: _cells(app, "rx-list"))
         # the screen still works: back, and another type lists
         await pilot.press("escape")
-        await _until(pilot, "the types back", lambda: view.level == 0, lambda: view.level)
+        await until(pilot, "the types back", lambda: view.level == 0, lambda: view.level)
         await _choose(pilot, app, "rx-types", HOSTNAME)
-        await _until(pilot, "a reader's hostname resource",
+        await until(pilot, "a reader's hostname resource",
                      lambda: [r[0] for r in _cells(app, "rx-list")] == ["hostname"],
                      lambda: _cells(app, "rx-list"))
         assert app.is_running and not app.error
