@@ -77,6 +77,11 @@ def active() -> bool:
     return _active
 
 
+def installed() -> bool:
+    """True on a machine whose STATE is its installed disk's partition (not a tmpfs)."""
+    return _installed
+
+
 def setup_root() -> None:
     """Mount what machined needs; each one only if it is not there yet (a re-exec of
     machined finds them all)."""

@@ -1,5 +1,6 @@
 """Upgrades and rollback through the API: MachineService Upgrade/Rollback and
-LifecycleService Upgrade (Install answers UNIMPLEMENTED).
+LifecycleService Upgrade (Install: upstream's refusals on a sandbox node and on an installed
+machine; on a machine in maintenance mode UNIMPLEMENTED, it installs through its config).
 
 The node pulls the installer image through its containerd (images.pull: the config's
 registry mirrors apply), then `talos.machined.upgrade.apply` writes the inactive boot slot
@@ -44,6 +45,7 @@ from talos.api.common import common_pb2
 from talos.api.machine import lifecycle_pb2, lifecycle_pb2_grpc
 from talos.api.machine import machine_pb2 as m
 from talos.machined.etcd.mutex import upgrade_mutex
+from talos.machined.platform import metal
 from talos.machined.sequencer import sequences
 from talos.machined.server import images
 from talos.machined.server.context import NodeAPI
@@ -214,7 +216,16 @@ class LifecycleServicer(lifecycle_pb2_grpc.LifecycleServiceServicer):
     async def Install(self, request: lifecycle_pb2.LifecycleServiceInstallRequest,
                       context: Ctx
                       ) -> AsyncIterator[lifecycle_pb2.LifecycleServiceInstallResponse]:
+        # upstream v1.13.9 (internal/app/lifecycle): a container cannot be installed, an
+        # installed machine is not installed again
+        if not metal.active():
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                                "installation is not supported in container mode")
+        if metal.installed():
+            await context.abort(grpc.StatusCode.ALREADY_EXISTS, "machine is already installed")
         await context.abort(grpc.StatusCode.UNIMPLEMENTED,
                             "LifecycleService.Install is not implemented on this node yet: "
-                            "a machine installs itself to machine.install.disk at boot")
+                            "a machine in maintenance mode installs itself to "
+                            "machine.install.disk when a config naming it is applied "
+                            "(talosctl apply-config --insecure)")
         yield lifecycle_pb2.LifecycleServiceInstallResponse()  # not reached
