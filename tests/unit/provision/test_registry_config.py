@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from talos.machined.server.images import hosts_files, normalize
+from talos.machined.server import registry_hosts
+from talos.machined.server.images import normalize
 from talos.machinery.config.config import load_config
 from talos.machinery.config.generate import GenerateOptions, generate
 from talos.machinery.errors import InvalidArgument
@@ -26,11 +27,14 @@ def test_node_config_names_the_cluster_registry_as_a_mirror() -> None:
 
 
 def test_mirrors_become_hosts_toml() -> None:
-    files = hosts_files({"10.5.0.1:5000": ["http://10.5.0.1:5000/"]})
+    files = registry_hosts.generate(
+        {"10.5.0.1:5000": registry_hosts.Mirror(("http://10.5.0.1:5000/",))}, {}, "/hosts")
     # the registry is its own mirror: no HTTPS fallback that would hide its answers
-    assert files == {"10.5.0.1:5000":
-                     'server = "http://10.5.0.1:5000"\n\n'
-                     '[host."http://10.5.0.1:5000"]\n  capabilities = ["pull", "resolve"]\n'}
+    assert {d: [(f.name, f.contents.decode()) for f in fs] for d, fs in files.items()} == {
+        "10.5.0.1_5000_": [("hosts.toml",
+                            "server = 'http://10.5.0.1:5000'\n[host]\n"
+                            "  [host.'http://10.5.0.1:5000']\n"
+                            "    capabilities = ['pull', 'resolve']\n")]}
 
 
 @pytest.mark.parametrize(("ref", "name"), [

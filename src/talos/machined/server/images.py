@@ -9,8 +9,9 @@ namespaces `system` and `k8s.io` (common.ContainerdNamespace NS_SYSTEM / NS_CRI)
 - **Pull** runs Debian's `ctr images pull`: in containerd 1.6 pulling is client-side (the
   client resolves, fetches and unpacks; the transfer service came in 2.0), and `ctr` is the
   maintained client that ships with it. The registries it may use come from the machine
-  config's `machine.registries.mirrors`, written as containerd `hosts.toml` files under the
-  node's /etc/cri/conf.d/hosts (where Talos keeps them) right before each pull.
+  config's `machine.registries` (mirrors and their TLS settings), written as containerd
+  `hosts.toml` directories (`registry_hosts.py`) under the node's /etc/cri/conf.d/hosts
+  (where Talos keeps them) right before each pull.
   Pull reports no per-layer progress yet, only the pulled image's name at the end.
 
 - **Import** writes the streamed tarball to the node's EPHEMERAL tmp directory and runs
@@ -44,11 +45,10 @@ from talos.api.containerd.services.content.v1 import content_pb2, content_pb2_gr
 from talos.api.containerd.services.images.v1 import images_pb2, images_pb2_grpc
 from talos.api.machine import image_pb2, image_pb2_grpc
 from talos.api.machine import machine_pb2 as m
-from talos.machined.server import image_verify
+from talos.machined.server import image_verify, registry_hosts
 from talos.machined.server.context import NodeAPI
 from talos.machined.services.containerd import socket_path
 from talos.machined.system import command
-from talos.machinery.atomic import write_atomic
 from talos.machinery.errors import FailedPrecondition, InvalidArgument, NotFound
 
 SYSTEM_NAMESPACE = "system"
@@ -201,46 +201,6 @@ def normalize(ref: str) -> str:
     return ref
 
 
-def hosts_files(mirrors: Mapping[str, list[str]]) -> dict[str, str]:
-    """containerd hosts.toml documents ({registry host: text}) for the config's mirrors;
-    the registry itself stays the fallback (upstream's skipFallback is not honoured yet),
-    spoken to as its own mirror entry says when one names it (a plain-HTTP registry is then
-    never retried over HTTPS, whose error would hide the registry's own answer, e.g. an
-    unknown tag)."""
-    out = {}
-    for host, endpoints in sorted(mirrors.items()):
-        lines = []
-        own = [ep.rstrip("/") for ep in endpoints
-               if ep.rstrip("/").split("://", 1)[-1] == host]
-        if own:
-            lines += [f'server = "{own[0]}"', ""]
-        for ep in endpoints:
-            ep = ep.rstrip("/")
-            lines += [f'[host."{ep}"]', '  capabilities = ["pull", "resolve"]', ""]
-        out[host] = "\n".join(lines)
-    return out
-
-
-def _mirrors(node: NodeAPI) -> dict[str, list[str]]:
-    cfg = node.config()
-    v1 = getattr(cfg.config, "v1alpha1", None) if cfg is not None else None
-    machine = getattr(v1, "machine", None)
-    registries = getattr(machine, "registries", None)
-    mirrors = getattr(registries, "mirrors", None) or {}
-    return {str(host): [str(e) for e in (m.endpoints or [])]
-            for host, m in mirrors.items() if m is not None}
-
-
-def write_hosts(directory: str, files: Mapping[str, str]) -> None:
-    """Replace `directory` with one HOST/hosts.toml per entry (atomically per file)."""
-    if os.path.isdir(directory):
-        shutil.rmtree(directory)
-    for host, text in files.items():
-        d = os.path.join(directory, host)
-        os.makedirs(d, mode=0o755, exist_ok=True)
-        write_atomic(os.path.join(d, "hosts.toml"), text.encode())
-
-
 async def _ctr(node: NodeAPI, sock: str, ns: str, *args: str,
                limit: float) -> tuple[int, str, str]:
     """Run `ctr --address SOCK --namespace NS ARGS` with a clean environment; (rc, stdout,
@@ -270,7 +230,9 @@ async def pull(node: NodeAPI, ns: str, ref: str) -> Image:
     name = normalize(ref)
     sock = _socket(node)
     hosts = os.path.join(node.paths.ephemeral, *HOSTS_DIR)
-    await asyncio.to_thread(write_hosts, hosts, hosts_files(_mirrors(node)))
+    mirrors, tls = registry_hosts.from_config(cfg.config if cfg is not None else None)
+    await asyncio.to_thread(registry_hosts.write, hosts,
+                            registry_hosts.generate(mirrors, tls, hosts))
     rc, _, err = await _ctr(node, sock, ns, "images", "pull", "--hosts-dir", hosts, name,
                             limit=PULL_TIMEOUT)
     if rc != 0:
