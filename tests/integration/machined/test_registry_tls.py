@@ -1,10 +1,10 @@
 """A node pulls from a registry behind its own CA once machine.registries.config.<host>.tls
 says so (upstream v1.13.9's containerd hosts.toml generation): a real docker-registry
-served over TLS with a test CA, on an address of the loopback device of the sandbox
-node's own network namespace (gone with the node), pulled by the node's containerd through ImageService.Pull. Without `tls.ca` the
-pull fails naming the certificate problem; with the CA (and a client identity) applied
-through the API (no reboot) it succeeds, and so it does with `insecureSkipVerify` alone.
-The client key never reaches the node's log."""
+served over TLS with a test CA, on an address of the loopback device of the sandbox node's
+own network namespace (gone with the node), pulled by the node's containerd through
+ImageService.Pull. Without `tls.ca` the pull fails naming the certificate problem; with the
+CA (and a client identity) applied through the API (no reboot) it succeeds, and so it does
+with `insecureSkipVerify` alone. The client key never reaches the node's log."""
 
 from __future__ import annotations
 
@@ -96,22 +96,23 @@ def _push(node: Node, d: Path) -> None:
     raise AssertionError(f"push to the test registry failed: {res.stderr[-2000:]}")
 
 
-async def _pull(node: Node) -> tuple[grpc.StatusCode, str]:
+async def _pull(node: Node, ref: str = REF) -> tuple[grpc.StatusCode, str]:
     stub = image_pb2_grpc.ImageServiceStub(node.channel)
     try:
         names = [r.name async for r in stub.Pull(image_pb2.ImageServicePullRequest(
-            containerd=INST, image_ref=REF)) if r.WhichOneof("response") == "name"]
+            containerd=INST, image_ref=ref)) if r.WhichOneof("response") == "name"]
     except grpc.aio.AioRpcError as e:
         return e.code(), str(e.details())
-    assert names == [REF]
-    await stub.Remove(image_pb2.ImageServiceRemoveRequest(containerd=INST, image_ref=REF))
+    assert names == [ref]
+    await stub.Remove(image_pb2.ImageServiceRemoveRequest(containerd=INST, image_ref=ref))
     return grpc.StatusCode.OK, ""
 
 
-async def _apply(node: Node, tls: str) -> None:
+async def _apply(node: Node, tls: str, mirrors: str = "") -> None:
     base = node.config.replace(b"cluster:\n", b"cluster:\n  controlPlane:\n"
                                                b"    endpoint: https://127.0.0.1:6443\n")
-    patch = (f"  registries:\n    config:\n      {HOST}:\n        tls:\n{tls}").encode()
+    patch = (f"  registries:\n{mirrors}    config:\n      {HOST}:\n        tls:\n{tls}"
+             ).encode()
     data = base.replace(b"machine:\n", b"machine:\n" + patch, 1)
     await node.api.ApplyConfiguration(m.ApplyConfigurationRequest(
         data=data, mode=m.ApplyConfigurationRequest.NO_REBOOT))
@@ -143,6 +144,14 @@ async def test_a_registry_behind_its_own_ca_is_pulled_once_the_config_names_it(
             # no CA, verification skipped
             await _apply(node, "          insecureSkipVerify: true\n")
             assert await _pull(node) == (grpc.StatusCode.OK, "")
+
+            # a mirror whose only endpoint is the registry (no fallback to registry.test,
+            # which does not resolve): the endpoint's host's CA applies to it
+            await _apply(node, f"          ca: {b64(ca)}\n",
+                         "    mirrors:\n      registry.test:\n"
+                         f"        endpoints: [https://{HOST}]\n        skipFallback: true\n")
+            assert await _pull(node, "registry.test/talos-test/tiny:v1") == (
+                grpc.StatusCode.OK, "")
 
             log = node.sandbox.log_path.read_bytes()
             assert client_key not in log and b64(client_key).encode() not in log
