@@ -159,3 +159,20 @@ def test_config_patched_leaves_original() -> None:
     assert v1 is not None and v1.machine is not None and v1.machine.cert_sans == ["1.2.3.4"]
     assert new.dump().startswith("# c\n") and "certSANs" not in cfg.dump()
     assert cfg.patched([]).dump() == cfg.dump()
+
+
+def test_certificates_and_keys_must_be_base64_as_upstreams_base64bytes(
+        generated: tuple[str, str]) -> None:
+    text = generated[0]
+    cfg = load_config(text)
+    v1 = cfg.v1alpha1
+    assert v1 is not None and v1.machine is not None and v1.machine.ca is not None
+    key = v1.machine.ca.key
+    assert key
+    # a redaction marker is no key either (only a redacted copy may hold it)
+    for bad in ("not*base64", key[:-1], '"******"'):
+        with pytest.raises(InvalidConfig) as err:
+            load_config(text.replace(key, bad))
+        assert [str(p) for p in err.value.problems] == [
+            "machine.ca.key: not valid base64 (expected a base64-encoded PEM block)"]
+        assert bad not in str(err.value)

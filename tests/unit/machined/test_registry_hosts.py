@@ -16,7 +16,7 @@ import pytest
 from talos.machined.server import registry_hosts as rh
 from talos.machined.server.registry_hosts import TLS, HostsFile, Mirror
 from talos.machinery.config.config import load_config
-from talos.machinery.errors import FailedPrecondition
+from talos.machinery.errors import FailedPrecondition, InvalidConfig
 
 BASE = "/etc/cri/conf.d/hosts"
 #: what this project adds to upstream's text of a hosts.toml without host entries
@@ -183,13 +183,16 @@ def test_the_machine_config_fields_are_read_and_decoded() -> None:
     assert "KEY" not in repr(tls)
 
 
-def test_a_client_key_that_is_not_base64_is_named_without_its_value() -> None:
-    cfg = _config("    config:\n      r.example:\n        tls:\n          clientIdentity:\n"
-                  "            crt: Q1JU\n            key: not*base64*secret\n")
-    with pytest.raises(FailedPrecondition) as err:
-        rh.from_config(cfg)
-    assert str(err.value) == ("machine.registries.config.r.example.tls.clientIdentity.key: "
-                              "not valid base64")
+def test_a_client_key_that_is_not_base64_is_refused_at_load_naming_the_field_not_the_value(
+        ) -> None:
+    # as upstream's Base64Bytes: the config does not load (so it is never applied)
+    with pytest.raises(InvalidConfig) as err:
+        _config("    config:\n      r.example:\n        tls:\n          clientIdentity:\n"
+                "            crt: Q1JU\n            key: not*base64*secret\n")
+    assert [str(p) for p in err.value.problems] == [
+        'machine.registries.config["r.example"].tls.clientIdentity.key: not valid base64 '
+        "(expected a base64-encoded PEM block)"]
+    assert "secret" not in str(err.value)
 
 
 def test_files_are_written_mode_0600_and_replace_the_old_ones(tmp_path: Path) -> None:

@@ -75,7 +75,8 @@ class Config:
         """A copy with every secret replaced by "******" (for readers)."""
         docs = [ConfigDocument(d.kind, d.name, redact_document(d.kind, copy.deepcopy(d.raw)),
                                d.model) for d in self.documents]
-        return Config(load_documents(docs), style=self.style, source=self.source)
+        return Config(load_documents(docs, redacted=True), style=self.style,
+                      source=self.source)
 
 
 def config_from_nodes(raws: list[Any], *, style: yamlio.Style, source: str) -> Config:

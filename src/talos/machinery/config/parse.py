@@ -54,8 +54,12 @@ def document_identity(raw: Any) -> tuple[str, str | None] | None:
     return (V1ALPHA1, None)
 
 
-def parse_document(raw: Any, index: int) -> tuple[ConfigDocument | None, list[Problem]]:
+def parse_document(raw: Any, index: int, *, redacted: bool = False
+                   ) -> tuple[ConfigDocument | None, list[Problem]]:
+    """One typed document; `redacted`: a copy whose secrets were replaced by the redaction
+    marker, which base64 fields then accept (see types.Base64)."""
     where = f"document[{index}]"
+    context = {"redacted": True} if redacted else None
     if not isinstance(raw, dict):
         # the type only: a stray scalar may be a secret pasted in the wrong place
         what = "a list" if isinstance(raw, list) else "a string" if isinstance(raw, str) \
@@ -70,7 +74,7 @@ def parse_document(raw: Any, index: int) -> tuple[ConfigDocument | None, list[Pr
         if "apiVersion" in plain and not (_V1ALPHA1_KEYS & set(plain)):
             return None, [Problem(where, 'missing field "kind"')]
         try:
-            model: BaseModel = V1Alpha1Config.model_validate(plain)
+            model: BaseModel = V1Alpha1Config.model_validate(plain, context=context)
         except ValidationError as e:
             return None, problems_from(e, V1Alpha1Config)
         return ConfigDocument(V1ALPHA1, None, raw, model), []
@@ -89,17 +93,18 @@ def parse_document(raw: Any, index: int) -> tuple[ConfigDocument | None, list[Pr
                               f'expected "v1alpha1", got "{plain.get("apiVersion")}"')]
     cls = TYPED_KINDS[kind]
     try:
-        model = cls.model_validate(plain)
+        model = cls.model_validate(plain, context=context)
     except ValidationError as e:
         return None, problems_from(e, cls, prefix=label)
     return ConfigDocument(kind, name if isinstance(name, str) else None, raw, model), []
 
 
-def load_documents(docs: list[ConfigDocument]) -> list[ConfigDocument]:
+def load_documents(docs: list[ConfigDocument], *, redacted: bool = False
+                   ) -> list[ConfigDocument]:
     """Re-validate documents whose raw node changed (models follow the raw YAML)."""
     out: list[ConfigDocument] = []
     for i, d in enumerate(docs):
-        parsed, problems = parse_document(d.raw, i)
+        parsed, problems = parse_document(d.raw, i, redacted=redacted)
         if problems or parsed is None:
             raise InvalidConfig(problems)
         out.append(parsed)

@@ -18,7 +18,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-REDACTED = "******"
+from talos.machinery.config.types import REDACTION_MARKER
+
+REDACTED = REDACTION_MARKER
 
 #: keys whose string values are treated as secrets anywhere (the safety net)
 SECRET_KEYS = frozenset({

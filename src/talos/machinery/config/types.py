@@ -7,12 +7,14 @@ so `Str` accepts numbers and booleans and keeps their YAML spelling. Values that
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 import urllib.parse
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
 from pydantic.alias_generators import to_camel
 
 
@@ -26,6 +28,29 @@ def _scalar_to_str(value: Any) -> Any:
 
 #: a string field that also takes unquoted numbers/booleans, as Talos does
 Str = Annotated[str, BeforeValidator(_scalar_to_str)]
+
+
+#: what redaction puts in place of a secret (redact.REDACTED): a redacted copy of a config
+#: is loaded too (for readers), its base64 fields then hold this marker
+REDACTION_MARKER = "******"
+
+
+def _base64(value: str, info: ValidationInfo) -> str:
+    # Go's base64.StdEncoding (Talos's Base64Bytes) skips CR and LF, wants padding and
+    # nothing outside the alphabet; the value itself (a key, often) is never repeated
+    if value == REDACTION_MARKER and isinstance(info.context, dict) \
+            and info.context.get("redacted"):
+        return value
+    try:
+        base64.b64decode(value.replace("\r", "").replace("\n", ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not valid base64 (expected a base64-encoded PEM block)") from None
+    return value
+
+
+#: a base64-encoded value (certificates and keys), decoded as Talos's Base64Bytes does: a
+#: value that does not decode is refused when the config is loaded, not when it is used
+Base64 = Annotated[str, BeforeValidator(_scalar_to_str), AfterValidator(_base64)]
 
 #: Unstructured YAML (Kubernetes objects embedded in the config), never checked
 Unstructured = dict[str, Any]

@@ -17,6 +17,7 @@ from talos.machinery.config.types import (
     IP,
     URL,
     Address,
+    Base64,
     ByteSize,
     Duration,
     Model,
@@ -31,16 +32,16 @@ StrMap = dict[str, Str]
 
 
 class PEMCertificateAndKey(Model):
-    crt: Str | None = None
-    key: Str | None = None
+    crt: Base64 | None = None
+    key: Base64 | None = None
 
 
 class PEMCertificate(Model):
-    crt: Str | None = None
+    crt: Base64 | None = None
 
 
 class PEMKey(Model):
-    key: Str | None = None
+    key: Base64 | None = None
 
 
 # --- machine ------------------------------------------------------------------------------
@@ -315,7 +316,7 @@ class RegistryMirrorConfig(Model):
 
 class RegistryTLSConfig(Model):
     client_identity: PEMCertificateAndKey | None = None
-    ca: Str | None = None
+    ca: Base64 | None = None
     insecure_skip_verify: bool | None = None
 
 
