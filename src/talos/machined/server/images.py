@@ -226,11 +226,12 @@ async def pull(node: NodeAPI, ns: str, ref: str) -> Image:
     """Pull `ref` into namespace `ns` with `ctr`, if the config's image verification rules
     allow it; the image containerd then holds."""
     cfg = node.config()
-    image_verify.check_pull(cfg.config if cfg is not None else None, ref)
+    config = cfg.config if cfg is not None else None
+    image_verify.check_pull(config, ref)
     name = normalize(ref)
     sock = _socket(node)
     hosts = os.path.join(node.paths.ephemeral, *HOSTS_DIR)
-    mirrors, tls = registry_hosts.from_config(cfg.config if cfg is not None else None)
+    mirrors, tls = registry_hosts.from_config(config)
     await asyncio.to_thread(registry_hosts.write, hosts,
                             registry_hosts.generate(mirrors, tls, hosts))
     rc, _, err = await _ctr(node, sock, ns, "images", "pull", "--hosts-dir", hosts, name,
