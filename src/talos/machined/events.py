@@ -67,6 +67,10 @@ class EventBus:
         # boot-unique prefix keeps ids ordered across a re-exec of machined
         self._prefix = f"{time.time_ns():016x}"
         self._waiters: list[asyncio.Future[None]] = []
+        #: each following stream's last event its consumer has taken (the stream was asked
+        #: for the next one after it), by the stream's token
+        self._taken: dict[int, str] = {}
+        self._tokens = itertools.count()
 
     def publish(self, payload: Payload) -> Event:
         ev = Event(id=f"{self._prefix}{next(self._seq):08x}", payload=payload, ts=time.time())
@@ -96,11 +100,27 @@ class EventBus:
             yield e
         if not follow:
             return
-        while True:
-            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(fut)
-            await fut
-            for e in list(self._events):
-                if e.id > last:
-                    last = e.id
-                    yield e
+        token = next(self._tokens)
+        self._taken[token] = last
+        try:
+            while True:
+                fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self._waiters.append(fut)
+                await fut
+                for e in list(self._events):
+                    if e.id > last:
+                        last = e.id
+                        yield e
+                        self._taken[token] = last
+        finally:
+            del self._taken[token]
+
+    async def delivered(self) -> None:
+        """Until every following stream's consumer has taken the newest event, so that
+        progress published just before the API goes away (a shutdown stopping apid) reaches
+        the clients watching. Callers bound it (`asyncio.timeout`)."""
+        while self._events:
+            newest = self._events[-1].id
+            if all(last >= newest for last in self._taken.values()):
+                return
+            await asyncio.sleep(0.02)  # a shutdown's step, not a hot path

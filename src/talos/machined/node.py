@@ -275,6 +275,14 @@ class Node:
         self.supervisor.start_all()
 
     async def stop_services(self) -> list[str]:
+        # apid is one of the services: let the watchers take the progress so far first
+        # (`talosctl shutdown/reboot/reset` print it), bounded so a stuck watcher cannot hold
+        # the shutdown
+        try:
+            async with asyncio.timeout(2.0):
+                await self.bus.delivered()
+        except TimeoutError:
+            log.info("stopping services with an event watcher still behind (2 s)")
         return await self.supervisor.stop_all()
 
     async def publish_stage(self, stage: str, *, ready: bool = False) -> None:

@@ -86,3 +86,32 @@ async def test_events_resume_after_an_id():
     assert got == [TaskEvent("b", Action.START)]
     assert [e.payload async for e in bus.stream(tail_events=0, follow=False)] == []
     assert len([e async for e in bus.stream(tail_events=-1, follow=False)]) == 2
+
+
+async def _delivered_within(bus: EventBus, seconds: float) -> bool:
+    try:
+        async with asyncio.timeout(seconds):
+            await bus.delivered()
+    except TimeoutError:
+        return False
+    return True
+
+
+async def test_delivered_waits_until_every_watcher_has_taken_the_newest_event():
+    bus = EventBus()
+    assert await _delivered_within(bus, 0.1)  # nothing published, nobody watching
+    stream = bus.stream(tail_events=0)
+    reader = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0)  # the watcher is following
+    bus.publish(PhaseEvent("stopServices", Action.START))
+    assert (await reader).payload == PhaseEvent("stopServices", Action.START)
+    # handed over, but the consumer has not asked for the next one: not yet taken
+    assert not await _delivered_within(bus, 0.05)
+    nxt = asyncio.ensure_future(stream.__anext__())
+    assert await _delivered_within(bus, 1.0)
+    nxt.cancel()  # the watcher goes away (its generator is closed by the cancellation)
+    with pytest.raises((asyncio.CancelledError, StopAsyncIteration)):
+        await nxt
+    assert bus._taken == {}  # a closed stream is no longer waited for
+    bus.publish(PhaseEvent("exit", Action.START))
+    assert await _delivered_within(bus, 0.1)
