@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -45,7 +46,7 @@ from talos.api.containerd.services.content.v1 import content_pb2, content_pb2_gr
 from talos.api.containerd.services.images.v1 import images_pb2, images_pb2_grpc
 from talos.api.machine import image_pb2, image_pb2_grpc
 from talos.api.machine import machine_pb2 as m
-from talos.machined.server import image_verify, registry_hosts
+from talos.machined.server import image_verify, registry_auth, registry_hosts
 from talos.machined.server.context import NodeAPI
 from talos.machined.services.containerd import socket_path
 from talos.machined.system import command
@@ -56,6 +57,8 @@ K8S_NAMESPACE = "k8s.io"
 CONTAINERD_TIMEOUT = 10.0
 PULL_TIMEOUT = 600.0
 HOSTS_DIR = ("etc", "cri", "conf.d", "hosts")
+
+log = logging.getLogger(__name__)
 
 _MANIFESTS = ("application/vnd.oci.image.manifest.v1+json",
               "application/vnd.docker.distribution.manifest.v2+json")
@@ -222,9 +225,21 @@ def _ctr_reason(err: str, rc: int) -> str:
     return (lines[-1] if lines else f"ctr exited with {rc}").removeprefix("ctr: ")
 
 
+def split_name(name: str) -> tuple[str, str]:
+    """(registry host, repository) of a normalized reference: ("docker.io", "library/x")
+    for docker.io/library/x:latest."""
+    registry, _, rest = name.partition("/")
+    rest = rest.partition("@")[0]
+    head, _, last = rest.rpartition("/")
+    last = last.partition(":")[0]
+    return registry, f"{head}/{last}" if head else last
+
+
 async def pull(node: NodeAPI, ns: str, ref: str) -> Image:
     """Pull `ref` into namespace `ns` with `ctr`, if the config's image verification rules
-    allow it; the image containerd then holds."""
+    allow it; the image containerd then holds. When an endpoint of the image's registry has
+    `machine.registries.config.<host>.auth`, the pull uses a private hosts directory with
+    the `Authorization` header `registry_auth` gets for it, removed after the pull."""
     cfg = node.config()
     config = cfg.config if cfg is not None else None
     image_verify.check_pull(config, ref)
@@ -232,14 +247,74 @@ async def pull(node: NodeAPI, ns: str, ref: str) -> Image:
     sock = _socket(node)
     hosts = os.path.join(node.paths.ephemeral, *HOSTS_DIR)
     mirrors, tls = registry_hosts.from_config(config)
+    auths = registry_auth.from_config(config)
     await asyncio.to_thread(registry_hosts.write, hosts,
                             registry_hosts.generate(mirrors, tls, hosts))
+    registry, repository = split_name(name)
+    endpoints = registry_hosts.endpoints(mirrors, registry)
+    wanted = [e for e in endpoints if e.host in auths]
+    if not wanted:
+        return await _pull(node, sock, ns, name, hosts,
+                           unauthorized_hint=[e.host for e in endpoints])
+    tmpdir = os.path.join(node.paths.ephemeral, "tmp")
+    await asyncio.to_thread(os.makedirs, tmpdir, 0o700, True)
+    private = await asyncio.to_thread(tempfile.mkdtemp, "", "pull-hosts-", tmpdir)
+    try:
+        headers = await asyncio.to_thread(_authorize, name, wanted, repository, auths, tls,
+                                          private)
+        own = dict(mirrors)
+        if registry not in own and "*" in own:
+            # the registry's own directory (upstream's RegistryEndpoints picks '*' the
+            # same way), so that its headers do not go to other registries' pulls
+            own[registry] = own["*"]
+        await asyncio.to_thread(registry_hosts.write, private,
+                                registry_hosts.generate(own, tls, private, headers))
+        return await _pull(node, sock, ns, name, private, unauthorized_hint=[])
+    finally:
+        # shielded: a cancelled pull still removes the header
+        await asyncio.shield(asyncio.to_thread(shutil.rmtree, private, True))
+
+
+def _authorize(name: str, endpoints: list[registry_hosts.Endpoint], repository: str,
+               auths: Mapping[str, registry_auth.Credentials],
+               tls: Mapping[str, registry_hosts.TLS], workdir: str
+               ) -> dict[str, tuple[registry_hosts.Header, ...]]:
+    """{endpoint URL: its Authorization header} (blocking: run in a thread). An endpoint
+    that cannot be reached or refuses the credentials is left without one (containerd
+    tries the next, as it would); if no endpoint took the credentials, the first refusal
+    is the error."""
+    out: dict[str, tuple[registry_hosts.Header, ...]] = {}
+    refused: list[FailedPrecondition] = []
+    for e in endpoints:
+        try:
+            header = registry_auth.authorize(e, repository, auths[e.host], tls.get(e.host),
+                                             workdir)
+        except registry_auth.Unreachable as err:
+            log.warning("pull %s: %s", name, err)
+            continue
+        except FailedPrecondition as err:
+            log.warning("pull %s: %s", name, err)
+            refused.append(err)
+            continue
+        if header is not None:
+            out[e.url] = (header,)
+    if refused and not out:
+        raise FailedPrecondition(f"pull {name}: {refused[0]}")
+    return out
+
+
+async def _pull(node: NodeAPI, sock: str, ns: str, name: str, hosts: str, *,
+                unauthorized_hint: list[str]) -> Image:
     rc, _, err = await _ctr(node, sock, ns, "images", "pull", "--hosts-dir", hosts, name,
                             limit=PULL_TIMEOUT)
     if rc != 0:
         reason = _ctr_reason(err, rc)
         if "not found" in reason:
             raise NotFound(f"pull {name}: {reason}")
+        if "401 Unauthorized" in reason and unauthorized_hint:
+            reason += (" (the registry asks for credentials: none are configured in "
+                       + " or ".join(f"machine.registries.config.{h}.auth"
+                                     for h in dict.fromkeys(unauthorized_hint)) + ")")
         raise FailedPrecondition(f"pull {name}: {reason}")
     return await get_image(node, ns, name)
 

@@ -43,7 +43,7 @@ import os
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,6 +77,17 @@ class TLS:
 
 
 @dataclass(frozen=True)
+class Header:
+    """A static header containerd sends on every request to one host (hosts.toml
+    `[host."<endpoint>".header]`, or `[header]` for the `server`): the registry auth step
+    (`registry_auth.py`) puts `Authorization` here, only in a pull's private directory. The
+    value is a secret: never part of a repr."""
+
+    name: str
+    value: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class HostsFile:
     """One file of a host directory: `hosts.toml` or a certificate / key."""
 
@@ -99,6 +110,7 @@ class _Entry:
     ca: str = ""
     client: tuple[str, str] | None = None
     skip_verify: bool = False
+    headers: tuple[Header, ...] = ()
 
     def fields(self) -> list[tuple[str, str]]:
         out = []
@@ -138,25 +150,36 @@ def render(root: _Entry | None, entries: list[_Entry]) -> bytes:
     if root is not None:
         lines.append(f"server = {_string(root.host)}")
         lines += [f"{k} = {v}" for k, v in root.fields()]
+        if root.headers:
+            lines.append("[header]")
+            lines += [f"  {_string(h.name)} = {_string(h.value)}" for h in root.headers]
     # containerd 1.6 refuses a file without a [host] table (see the module docstring)
     lines.append("[host]")
     for e in entries:
         lines.append(f"  [host.{_string(e.host)}]")
         lines += [f"    {k} = {v}" for k, v in e.fields()]
+        if e.headers:
+            lines.append(f"    [host.{_string(e.host)}.header]")
+            lines += [f"      {_string(h.name)} = {_string(h.value)}" for h in e.headers]
     return ("\n".join(lines) + "\n").encode()
 
 
-def generate(mirrors: Mapping[str, Mirror], tls: Mapping[str, TLS],
-             base: str) -> HostsConfig:
+def generate(mirrors: Mapping[str, Mirror], tls: Mapping[str, TLS], base: str,
+             headers: Mapping[str, tuple[Header, ...]] | None = None) -> HostsConfig:
     """The host directories (under `base`, the path containerd will read them at) for the
-    config's mirrors and TLS settings."""
+    config's mirrors and TLS settings; `headers` (endpoint URL as `endpoints` names it ->
+    its static headers) go on the entries of those endpoints. A header for the implicit
+    fallback `https://<default host>` makes that `server` explicit, in the registry's own
+    directory (made for it when there is none)."""
+    headers = headers or {}
     out: HostsConfig = {}
 
     def configure(host: str, directory: str, entry: _Entry, files: list[HostsFile]
                   ) -> _Entry:
         t = tls.get(host)
+        extra = headers.get(entry.host, ())
         if t is None:
-            return entry
+            return replace(entry, headers=extra)
         ca, client = "", None
         if t.ca is not None:
             files.append(HostsFile(f"{host}-ca.crt", t.ca))
@@ -166,41 +189,107 @@ def generate(mirrors: Mapping[str, Mirror], tls: Mapping[str, TLS],
             files.append(HostsFile(f"{host}-client.key", t.client_key or b""))
             client = (os.path.join(base, directory, f"{host}-client.crt"),
                       os.path.join(base, directory, f"{host}-client.key"))
-        return _Entry(entry.host, entry.capabilities, entry.override_path, ca, client,
-                      t.insecure_skip_verify)
+        return replace(entry, ca=ca, client=client, skip_verify=t.insecure_skip_verify,
+                       headers=extra)
 
     for registry in sorted(mirrors):
-        mirror = mirrors[registry]
         directory = host_directory(registry)
         files: list[HostsFile] = []
         entries = []
-        for endpoint in mirror.endpoints:
-            endpoint = _endpoint(endpoint)
-            entry = _Entry(endpoint, CAPABILITIES, mirror.override_path)
+        root_entry, hosts = _layout(registry, mirrors[registry])
+        for endpoint in hosts:
+            entry = _Entry(endpoint, CAPABILITIES, mirrors[registry].override_path)
             entries.append(configure(_url_host(registry, endpoint), directory, entry, files))
         root = None
-        if mirror.skip_fallback and entries:
+        if root_entry == "last":
             root = entries.pop()
-        else:
-            own = next((e for e in entries if urlsplit(e.host).scheme == "http"
-                        and _url_host(registry, e.host) == registry), None)
-            if own is not None:
-                root = _Entry(own.host)
+        elif root_entry:
+            root = _Entry(root_entry, headers=headers.get(root_entry, ()))
+        elif registry != "*" and headers.get(fallback := default_server(registry)):
+            root = _Entry(fallback, headers=headers[fallback])
         files.append(HostsFile("hosts.toml", render(root, entries)))
         out[directory] = tuple(files)
 
-    for host in sorted(tls):
+    for host in sorted({*tls, *(_registry_of_fallback(url) for url in headers)} - {""}):
         directory = host_directory(host)
-        if directory in out or tls[host].empty():
+        server = default_server(host)
+        if directory in out or (tls.get(host, TLS()).empty() and not headers.get(server)):
             continue
         if host == "*":
             raise FailedPrecondition("machine.registries.config.*.tls: wildcard host TLS "
                                      "configuration is not supported")
         files = []
-        root = configure(host, directory, _Entry(f"https://{default_host(host)}"), files)
+        root = configure(host, directory, _Entry(server), files)
         files.append(HostsFile("hosts.toml", render(root, [])))
         out[directory] = tuple(files)
     return out
+
+
+def _layout(registry: str, mirror: Mirror) -> tuple[str, list[str]]:
+    """The entries of a mirror's hosts.toml (endpoints, normalized) and its `server`:
+    "" (containerd's default), "last" (the last endpoint, moved there: skipFallback) or
+    the URL of the registry's own plain-HTTP endpoint."""
+    hosts = [_endpoint(e) for e in mirror.endpoints]
+    if mirror.skip_fallback and hosts:
+        return "last", hosts
+    own = next((h for h in hosts if urlsplit(h).scheme == "http"
+                and _url_host(registry, h) == registry), "")
+    return own, hosts
+
+
+def _registry_of_fallback(url: str) -> str:
+    """The registry whose implicit fallback `server` `url` is (docker.io for
+    https://registry-1.docker.io), "" if it is none."""
+    host = urlsplit(url).netloc
+    registry = "docker.io" if host == "registry-1.docker.io" else host
+    return registry if host and default_server(registry) == url else ""
+
+
+def default_server(registry: str) -> str:
+    """The `server` containerd 1.6 uses for a registry when hosts.toml names none:
+    https://<default host>, plain HTTP for a loopback one (localhost, 127.x, ::1)."""
+    host = default_host(registry)
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    local = name in ("localhost", "::1", "[::1]") or name.startswith("127.")
+    return f"{'http' if local else 'https'}://{host}"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A URL containerd tries for a registry, in order: an entry of its hosts.toml or the
+    `server`."""
+
+    url: str
+    override_path: bool = False
+
+    @property
+    def host(self) -> str:
+        """host[:port]: the name its `machine.registries.config` is looked up by."""
+        return urlsplit(self.url).netloc.rpartition("@")[2]
+
+    def api_base(self) -> str:
+        """The registry API root containerd speaks to at this endpoint (`.../v2`; the path
+        as written when overridePath is set)."""
+        parts = urlsplit(self.url)
+        path = parts.path.rstrip("/")
+        if not self.override_path and not path.endswith("/v2"):
+            path += "/v2"
+        return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def endpoints(mirrors: Mapping[str, Mirror], registry: str) -> list[Endpoint]:
+    """What containerd 1.6 tries, in order, for an image of `registry` with the directories
+    `generate` writes: the mirror's entries, then its `server` (the registry's own mirror
+    or `*`'s, as upstream's RegistryEndpoints picks them); with no mirror the registry's
+    default host (plain HTTP for a loopback one, as containerd)."""
+    mirror = mirrors.get(registry) or mirrors.get("*")
+    if mirror is None:
+        return [Endpoint(default_server(registry))]
+    root, hosts = _layout(registry, mirror)
+    out = [Endpoint(h, mirror.override_path) for h in hosts]
+    if root == "last":
+        return out
+    return [*out, Endpoint(root or default_server(registry))]
 
 
 def write(directory: str, config: HostsConfig) -> None:
