@@ -61,14 +61,17 @@ def _in_node_net(node: Node, *argv: str) -> list[str]:
     return ["nsenter", f"--net=/proc/{node.sandbox.pid}/ns/net", *argv]
 
 
-def _start_registry(node: Node, d: Path) -> subprocess.Popen[bytes]:
-    subprocess.run(_in_node_net(node, "ip", "address", "add", f"{ADDRESS}/32", "dev", "lo"),
-                   check=True)
+def _start_registry(node: Node, d: Path, auth: str = "") -> subprocess.Popen[bytes]:
+    """docker-registry over TLS on HOST in the node's network namespace (`auth`: its
+    top-level `auth:` section, YAML); storage under `d`, kept across restarts."""
+    subprocess.run(_in_node_net(node, "ip", "address", "replace", f"{ADDRESS}/32", "dev",
+                                "lo"), check=True)
     (d / "registry.yml").write_text(
         "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n"
         f"storage:\n  filesystem:\n    rootdirectory: {d / 'storage'}\n"
         f"http:\n  addr: {HOST}\n  secret: registry-tls-test\n"
-        f"  tls:\n    certificate: {d / 'server.crt'}\n    key: {d / 'server.key'}\n")
+        f"  tls:\n    certificate: {d / 'server.crt'}\n    key: {d / 'server.key'}\n"
+        + auth)
     with open(d / "registry.log", "wb") as log:
         # nsenter execs the registry: the pid is the registry's
         return subprocess.Popen(_in_node_net(node, "docker-registry", "serve",
@@ -108,11 +111,12 @@ async def _pull(node: Node, ref: str = REF) -> tuple[grpc.StatusCode, str]:
     return grpc.StatusCode.OK, ""
 
 
-async def _apply(node: Node, tls: str, mirrors: str = "") -> None:
+async def _apply(node: Node, tls: str, mirrors: str = "", auth: str = "") -> None:
+    """machine.registries with HOST's `tls` (and `auth`: its fields, 10 spaces in)."""
     base = node.config.replace(b"cluster:\n", b"cluster:\n  controlPlane:\n"
                                                b"    endpoint: https://127.0.0.1:6443\n")
     patch = (f"  registries:\n{mirrors}    config:\n      {HOST}:\n        tls:\n{tls}"
-             ).encode()
+             + (f"        auth:\n{auth}" if auth else "")).encode()
     data = base.replace(b"machine:\n", b"machine:\n" + patch, 1)
     await node.api.ApplyConfiguration(m.ApplyConfigurationRequest(
         data=data, mode=m.ApplyConfigurationRequest.NO_REBOOT))
