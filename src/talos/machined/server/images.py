@@ -11,7 +11,11 @@ namespaces `system` and `k8s.io` (common.ContainerdNamespace NS_SYSTEM / NS_CRI)
   maintained client that ships with it. The registries it may use come from the machine
   config's `machine.registries` (mirrors and their TLS settings), written as containerd
   `hosts.toml` directories (`registry_hosts.py`) under the node's /etc/cri/conf.d/hosts
-  (where Talos keeps them) right before each pull.
+  (where Talos keeps them) right before each pull. When an endpoint of the image's
+  registry has `machine.registries.config.<host>.auth`, the pull uses a private copy of
+  those directories holding the `Authorization` header `registry_auth.py` gets for it
+  (EPHEMERAL/tmp/pull-hosts-*, 0700, removed after the pull whatever happens): the
+  credentials never reach ctr's command line, a log or an error.
   Pull reports no per-layer progress yet, only the pulled image's name at the end.
 
 - **Import** writes the streamed tarball to the node's EPHEMERAL tmp directory and runs

@@ -29,8 +29,13 @@ Where this differs from upstream, on purpose:
   ("invalid `host` tree") and silently falls back to reading the directory's `*.crt` files,
   losing `skip_verify` and the client identity.
 
-Registry auth (`machine.registries.config.<host>.auth`) is not applied: `ctr` could only take
-it on its command line, readable by anyone in /proc and `talosctl processes`.
+Registry auth (`machine.registries.config.<host>.auth`) is never in the shared directory:
+`ctr` could only take it on its command line, readable by anyone in /proc and `talosctl
+processes`, so a pull that needs it gets its own private directory (images.pull) where
+`generate` puts the `Authorization` header `registry_auth.py` made as a static header
+(`[host."<endpoint>".header]`, or `[header]` for an explicit `server`; containerd 1.6.20
+sends it on every request to that host, checked with the real one). `endpoints` lists what
+containerd tries for a registry, in order, so that only those endpoints are asked.
 
 No secret is ever part of an error or a repr: decode errors name the field, not the value.
 """
