@@ -9,6 +9,7 @@ node's log, and the private hosts directory that held the header is gone afterwa
 from __future__ import annotations
 
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -149,3 +150,161 @@ async def test_a_registry_with_htpasswd_auth_is_pulled_with_the_configured_crede
         finally:
             registry.kill()
             registry.wait()
+
+
+#: the test's token service, in the node's network namespace (plain HTTP: only machined
+#: speaks to it)
+TOKEN_HOST = "198.18.0.1:5001"
+ISSUER = "talos-test-issuer"
+SERVICE = "talos-test-registry"
+REFRESH = "identity-token-for-the-registry-test"
+
+#: a Docker token service (distribution's `auth: token`): ES256 JWTs with the signing
+#: certificate in `x5c`; answers the OAuth POST (password and refresh_token grants) and the
+#: GET with Basic credentials; argv: a JSON file of its settings and the credentials (not
+#: on its command line: the test looks there for secrets)
+TOKEN_SERVER = r'''
+import base64, http.server, json, os, sys, time
+from urllib.parse import parse_qs, urlsplit
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+c = json.load(open(sys.argv[1]))
+user, password, refresh, key_path, crt_path = (
+    c["user"], c["password"], c["refresh"], c["key"], c["crt"])
+key = serialization.load_pem_private_key(open(key_path, "rb").read(), None)
+crt = x509.load_pem_x509_certificate(open(crt_path, "rb").read())
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+def token(scopes):
+    access = []
+    for s in scopes:
+        kind, _, rest = s.partition(":")
+        name, _, actions = rest.rpartition(":")
+        access.append({"type": kind, "name": name, "actions": actions.split(",")})
+    now = int(time.time())
+    head = {"typ": "JWT", "alg": "ES256",
+            "x5c": [base64.b64encode(crt.public_bytes(serialization.Encoding.DER)).decode()]}
+    claims = {"iss": c["issuer"], "sub": user, "aud": c["service"], "exp": now + 300,
+              "nbf": now - 10, "iat": now, "jti": os.urandom(8).hex(), "access": access}
+    signing = b64(json.dumps(head).encode()) + "." + b64(json.dumps(claims).encode())
+    r, s = decode_dss_signature(key.sign(signing.encode(), ec.ECDSA(hashes.SHA256())))
+    return signing + "." + b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def answer(self, ok, scopes):
+        body = json.dumps({"access_token": token(scopes)} if ok else {}).encode()
+        self.send_response(200 if ok else 401)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        q = parse_qs(urlsplit(self.path).query)
+        good = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.answer(self.headers.get("Authorization") == good, q.get("scope", []))
+    def do_POST(self):
+        f = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        ok = (f.get("grant_type") == ["password"] and f.get("username") == [user]
+              and f.get("password") == [password]) or (
+              f.get("grant_type") == ["refresh_token"] and f.get("refresh_token") == [refresh])
+        self.answer(ok, " ".join(f.get("scope", [])).split())
+
+host, _, port = c["listen"].rpartition(":")
+http.server.HTTPServer((host, int(port)), H).serve_forever()
+'''
+
+
+def _token_key(d: Path) -> None:
+    """The token service's signing key and self-signed certificate (the registry's
+    `rootcertbundle`)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "token signer")])
+    now = datetime.datetime.now(datetime.UTC)
+    crt = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+           .public_key(key.public_key()).serial_number(x509.random_serial_number())
+           .not_valid_before(now - datetime.timedelta(minutes=5))
+           .not_valid_after(now + datetime.timedelta(hours=1))
+           .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+           .sign(key, hashes.SHA256()))
+    (d / "token.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    (d / "token.crt").write_bytes(crt.public_bytes(serialization.Encoding.PEM))
+
+
+def _start_token_server(node: Node, d: Path) -> subprocess.Popen[bytes]:
+    (d / "token_server.py").write_text(TOKEN_SERVER)
+    (d / "token_server.json").write_text(json.dumps({
+        "user": USER, "password": PASSWORD, "refresh": REFRESH, "issuer": ISSUER,
+        "service": SERVICE, "listen": TOKEN_HOST, "key": str(d / "token.key"),
+        "crt": str(d / "token.crt")}))
+    with open(d / "token.log", "wb") as log:
+        # nsenter execs python: the pid is the server's
+        return subprocess.Popen(_in_node_net(node, sys.executable, str(d / "token_server.py"),
+                                             str(d / "token_server.json")),
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd="/")
+
+
+async def test_a_registry_with_token_auth_is_pulled_with_a_bearer_token(
+        tmp_path: Path) -> None:
+    d = tmp_path / "registry"
+    d.mkdir()
+    ca, _, _ = _certificates(d)
+    _token_key(d)
+    tls = f"          ca: {_b64(ca)}\n"
+    async with running_node(tmp_path / "n", hostname="registry-token") as node:
+        registry = _start_registry(node, d)
+        tokens: subprocess.Popen[bytes] | None = None
+        try:
+            _push(node, d)
+            registry.kill()
+            registry.wait()
+            registry = _start_registry(node, d, (
+                f"auth:\n  token:\n    realm: http://{TOKEN_HOST}/token\n"
+                f"    service: {SERVICE}\n    issuer: {ISSUER}\n"
+                f"    rootcertbundle: {d / 'token.crt'}\n"))
+            tokens = _start_token_server(node, d)
+            _wait_listening(node, HOST)
+            _wait_listening(node, TOKEN_HOST)
+            await node.wait_service("containerd", "running")
+
+            await _apply(node, tls)
+            code, details = await _pull(node)
+            assert code == grpc.StatusCode.FAILED_PRECONDITION, details
+            assert f"machine.registries.config.{HOST}.auth" in details, details
+
+            await _apply(node, tls, auth=f"          username: {USER}\n"
+                                         "          password: not-the-password\n")
+            assert await _pull(node) == (
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"pull {REF}: registry {HOST}: token service {TOKEN_HOST}: "
+                "authentication failed (401)")
+
+            with _command_lines() as seen:
+                await _apply(node, tls, auth=f"          username: {USER}\n"
+                                             f"          password: {PASSWORD}\n")
+                assert await _pull(node) == (grpc.StatusCode.OK, "")
+                await _apply(node, tls, auth=f"          identityToken: {REFRESH}\n")
+                assert await _pull(node) == (grpc.StatusCode.OK, "")
+            for line in seen:
+                assert PASSWORD.encode() not in line and REFRESH.encode() not in line
+            log = node.sandbox.log_path.read_bytes()
+            assert PASSWORD.encode() not in log and REFRESH.encode() not in log
+            tmp = node.sandbox.ephemeral_dir / "tmp"
+            assert not [p for p in tmp.iterdir() if p.name.startswith("pull-hosts-")]
+        finally:
+            for p in (registry, tokens):
+                if p is not None:
+                    p.kill()
+                    p.wait()
