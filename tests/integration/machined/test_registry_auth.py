@@ -4,7 +4,10 @@ helpers of test_registry_tls.py) with htpasswd auth (bcrypt), pulled by the node
 containerd through ImageService.Pull. Without auth the pull fails naming the auth setting;
 wrong credentials fail naming the registry; the right ones (username/password, or `auth`)
 pull. The password is never on a command line (what `talosctl processes` shows) nor in the
-node's log, and the private hosts directory that held the header is gone afterwards."""
+node's log, and the private hosts directory that held the header is gone afterwards. The
+same with distribution's `auth: token` and a token service the test runs (ES256 JWTs
+with the signing certificate in `x5c`): a Bearer token got with username/password (OAuth
+POST) or with an identityToken (refresh_token grant)."""
 
 from __future__ import annotations
 

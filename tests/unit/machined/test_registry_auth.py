@@ -319,3 +319,20 @@ def test_the_endpoints_containerd_tries() -> None:
 ])
 def test_the_repository_of_a_reference(name: str, expected: tuple[str, str]) -> None:
     assert images.split_name(name) == expected
+
+
+def test_private_hosts_directories_left_by_a_stopped_pull_are_removed(tmp_path: Path) -> None:
+    import os
+    import time
+    old = tmp_path / f"{images.PRIVATE_PREFIX}old"
+    fresh = tmp_path / f"{images.PRIVATE_PREFIX}fresh"
+    other = tmp_path / "image-import-1.tar"
+    for d in (old, fresh):
+        (d / "h").mkdir(parents=True)
+        (d / "h" / "hosts.toml").write_text("[header]\n")
+    other.write_text("x")
+    past = time.time() - images.STALE_AFTER - 10
+    os.utime(old, (past, past))
+    os.utime(other, (past, past))
+    images._remove_stale_private_dirs(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, other.name])

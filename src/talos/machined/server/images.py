@@ -38,6 +38,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -61,6 +62,10 @@ K8S_NAMESPACE = "k8s.io"
 CONTAINERD_TIMEOUT = 10.0
 PULL_TIMEOUT = 600.0
 HOSTS_DIR = ("etc", "cri", "conf.d", "hosts")
+#: a pull's private hosts directory (with its Authorization headers) under EPHEMERAL/tmp
+PRIVATE_PREFIX = "pull-hosts-"
+#: older than any pull can run (ctr's limit plus the auth step's requests)
+STALE_AFTER = PULL_TIMEOUT + 120.0
 
 log = logging.getLogger(__name__)
 
@@ -261,8 +266,8 @@ async def pull(node: NodeAPI, ns: str, ref: str) -> Image:
         return await _pull(node, sock, ns, name, hosts,
                            unauthorized_hint=[e.host for e in endpoints])
     tmpdir = os.path.join(node.paths.ephemeral, "tmp")
-    await asyncio.to_thread(os.makedirs, tmpdir, 0o700, True)
-    private = await asyncio.to_thread(tempfile.mkdtemp, "", "pull-hosts-", tmpdir)
+    await asyncio.to_thread(_remove_stale_private_dirs, tmpdir)
+    private = await asyncio.to_thread(tempfile.mkdtemp, "", PRIVATE_PREFIX, tmpdir)
     try:
         headers = await asyncio.to_thread(_authorize, name, wanted, repository, auths, tls,
                                           private)
@@ -279,8 +284,20 @@ async def pull(node: NodeAPI, ns: str, ref: str) -> Image:
         await asyncio.shield(asyncio.to_thread(shutil.rmtree, private, True))
 
 
+def _remove_stale_private_dirs(tmpdir: str) -> None:
+    """Create `tmpdir`; remove the private hosts directories a pull that cannot still run
+    left there (machined stopped mid-pull): each held a credential."""
+    os.makedirs(tmpdir, 0o700, exist_ok=True)
+    now = time.time()
+    for entry in os.scandir(tmpdir):
+        with contextlib.suppress(OSError):
+            if (entry.name.startswith(PRIVATE_PREFIX) and entry.is_dir(follow_symlinks=False)
+                    and now - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
 def _authorize(name: str, endpoints: list[registry_hosts.Endpoint], repository: str,
-               auths: Mapping[str, registry_auth.Credentials],
+               auths: Mapping[str, Any],
                tls: Mapping[str, registry_hosts.TLS], workdir: str
                ) -> dict[str, tuple[registry_hosts.Header, ...]]:
     """{endpoint URL: its Authorization header} (blocking: run in a thread). An endpoint
@@ -291,8 +308,8 @@ def _authorize(name: str, endpoints: list[registry_hosts.Endpoint], repository: 
     refused: list[FailedPrecondition] = []
     for e in endpoints:
         try:
-            header = registry_auth.authorize(e, repository, auths[e.host], tls.get(e.host),
-                                             workdir)
+            creds = registry_auth.credentials(auths[e.host], e.host)
+            header = registry_auth.authorize(e, repository, creds, tls.get(e.host), workdir)
         except registry_auth.Unreachable as err:
             log.warning("pull %s: %s", name, err)
             continue

@@ -106,15 +106,17 @@ def credentials(auth: Any, host: str) -> Credentials:
     raise FailedPrecondition(f"{path}: none of username, identityToken or auth is set")
 
 
-def from_config(config: Any) -> dict[str, Credentials]:
-    """{host[:port]: credentials} of a v1alpha1 config's `machine.registries.config`."""
+def from_config(config: Any) -> dict[str, Any]:
+    """{host[:port]: its `auth` settings} of a v1alpha1 config's
+    `machine.registries.config`; `credentials` reads one when a pull needs it (a bad entry
+    fails only the pulls that speak to its host, as upstream)."""
     v1 = getattr(config, "v1alpha1", None) if config is not None else None
     registries = getattr(getattr(v1, "machine", None), "registries", None)
     out = {}
     for host, rc in (getattr(registries, "config", None) or {}).items():
         auth = getattr(rc, "auth", None)
         if auth is not None:
-            out[str(host)] = credentials(auth, str(host))
+            out[str(host)] = auth
     return out
 
 
