@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "tcpdump": "talos.talosctl.pcap:pcap",
     "meta": "talos.talosctl.meta:meta",
     "disks": "talos.talosctl.disks:disks",
+    "wipe": "talos.talosctl.wipe:wipe",
     "time": "talos.talosctl.timecmd:time_",
     "read": "talos.talosctl.files:read",
     "list": "talos.talosctl.files:list_",

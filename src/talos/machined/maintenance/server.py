@@ -2,7 +2,7 @@
 certificates, and only these methods:
 
 - machine.MachineService: Version, ApplyConfiguration, Dmesg, Logs (of machined only)
-- storage.StorageService: Disks
+- storage.StorageService: Disks, BlockDeviceWipe
 - cosi.resource.State: Get, List, Watch of hardware, network and runtime resources (disks,
   volumes, the machine status, META keys: what upstream's maintenance readers see) and `meta`,
   so clients can resolve type names
@@ -48,6 +48,9 @@ ALLOWED = frozenset({
     "/machine.MachineService/Dmesg",
     "/machine.MachineService/Logs",
     "/storage.StorageService/Disks",
+    # upstream v1.13.9: a reader may wipe disks in maintenance mode (not in a sandbox node:
+    # StorageServicer refuses there)
+    "/storage.StorageService/BlockDeviceWipe",
     "/cosi.resource.State/Get",
     "/cosi.resource.State/List",
     "/cosi.resource.State/Watch",

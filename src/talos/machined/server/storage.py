@@ -1,4 +1,5 @@
-"""storage.StorageService/Disks: the node's block devices, read from /sys/block."""
+"""storage.StorageService: Disks (the node's block devices, read from /sys/block) and
+BlockDeviceWipe (talos.machined.server.blockwipe)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from google.protobuf import empty_pb2
 from talos.api.common import common_pb2
 from talos.api.storage import storage_pb2 as s
 from talos.api.storage import storage_pb2_grpc
+from talos.machined.server import blockwipe
 from talos.machined.server.context import NodeAPI
 from talos.machinery.errors import FailedPrecondition
+from talos.machinery.resources.block import VOLUME_STATUS, VolumeStatusSpec
 
 SYS_BLOCK = "/sys/block"
 #: virtual devices that are not disks
@@ -82,3 +85,31 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
         disks = await asyncio.to_thread(list_disks)
         return s.DisksResponse(messages=[s.Disks(
             metadata=common_pb2.Metadata(hostname=self.node.hostname), disks=disks)])
+
+    async def BlockDeviceWipe(self, request: s.BlockDeviceWipeRequest,
+                              context: grpc.aio.ServicerContext[Any, Any]
+                              ) -> s.BlockDeviceWipeResponse:
+        # upstream v1.13.9 (internal/app/storaged): admin, or reader in maintenance mode.
+        # Here apid's authz gives the method to admins only and the maintenance API (whose
+        # every client is a reader) lists it, so the roles are settled before this runs.
+        if self.node.sandbox:
+            # a sandbox node sees the host's block devices: it must never write to them
+            raise FailedPrecondition(blockwipe.CONTAINER_MODE)
+        volumes = [blockwipe.Volume(r.id, spec.location, spec.mount_location,
+                                    spec.parent_location)
+                   for r in await self.node.state.list(VOLUME_STATUS.default_namespace,
+                                                       VOLUME_STATUS.type)
+                   if isinstance(spec := r.spec, VolumeStatusSpec)]
+        descriptors = list(request.devices)
+        targets = []
+        for d in descriptors:  # every device is validated before any is wiped
+            targets.append(await asyncio.to_thread(
+                blockwipe.validate, d.device, volumes, skip_volume_check=d.skip_volume_check,
+                skip_secondary_check=d.skip_secondary_check))
+        for d, target in zip(descriptors, targets, strict=True):
+            method = s.BlockDeviceWipeDescriptor.Method.Name(d.method) \
+                if d.method in s.BlockDeviceWipeDescriptor.Method.values() else str(d.method)
+            await asyncio.to_thread(blockwipe.wipe, target, method,
+                                    drop_partition=d.drop_partition)
+        return s.BlockDeviceWipeResponse(messages=[s.BlockDeviceWipe(
+            metadata=common_pb2.Metadata(hostname=self.node.hostname))])
