@@ -68,6 +68,11 @@ class Target:
     partition: int = 0
 
 
+def _q(value: str) -> str:
+    """A name quoted as Go's %q quotes it (upstream's messages)."""
+    return json.dumps(value)
+
+
 def _read(path: str) -> str:
     try:
         with open(path) as f:
@@ -95,7 +100,7 @@ def resolve(name: str, sys_class_block: str = SYS_CLASS_BLOCK) -> Target:
     """The device `name` (a kernel name, `sdb` or `sdb1`), or NotFound / InvalidArgument."""
     sys_dir = os.path.join(sys_class_block, name)
     if not name or "/" in name or name in (".", "..") or not os.path.exists(sys_dir):
-        raise NotFound(f"blockdevice {name!r} not found")
+        raise NotFound(f"blockdevice {_q(name)} not found")
     kind = _uevent(sys_dir).get("DEVTYPE", "")
     if kind == "disk":
         return Target(name)
@@ -103,7 +108,7 @@ def resolve(name: str, sys_class_block: str = SYS_CLASS_BLOCK) -> Target:
         parent = os.path.basename(os.path.dirname(os.path.realpath(sys_dir)))
         number = _read(os.path.join(sys_dir, "partition"))
         return Target(name, parent, int(number) if number.isdigit() else 0)
-    raise InvalidArgument(f"blockdevice {name!r} is of unsupported type {kind!r}")
+    raise InvalidArgument(f"blockdevice {_q(name)} is of unsupported type {_q(kind)}")
 
 
 def validate(name: str, volumes: Iterable[Volume], *, skip_volume_check: bool = False,
@@ -115,9 +120,9 @@ def validate(name: str, volumes: Iterable[Volume], *, skip_volume_check: bool = 
     target = resolve(name, sys_class_block)
     disk_dir = os.path.join(sys_class_block, target.parent or target.name)
     if _read(os.path.join(disk_dir, "ro")) == "1":
-        raise FailedPrecondition(f"blockdevice {name!r} is read-only")
+        raise FailedPrecondition(f"blockdevice {_q(name)} is read-only")
     if _read(os.path.join(disk_dir, "device", "type")) == "5":
-        raise FailedPrecondition(f"blockdevice {name!r} is a CD-ROM")
+        raise FailedPrecondition(f"blockdevice {_q(name)} is a CD-ROM")
     if not skip_secondary_check:
         try:
             others = sorted(os.listdir(sys_class_block))
@@ -126,7 +131,7 @@ def validate(name: str, volumes: Iterable[Volume], *, skip_volume_check: bool = 
         for other in others:
             if name in _slaves(os.path.join(sys_class_block, other)):
                 what = "disk" if not target.parent else "blockdevice"
-                raise FailedPrecondition(f"blockdevice {name!r} is in use by {what} {other!r}")
+                raise FailedPrecondition(f"blockdevice {_q(name)} is in use by {what} {_q(other)}")
     if not skip_volume_check:
         for vol in volumes:
             for location in (os.path.basename(vol.location),
@@ -134,9 +139,9 @@ def validate(name: str, volumes: Iterable[Volume], *, skip_volume_check: bool = 
                 for dev in (target.name, target.parent):
                     if dev and location == dev:
                         raise FailedPrecondition(
-                            f"blockdevice {dev!r} is in use by volume {vol.id!r}")
+                            f"blockdevice {_q(dev)} is in use by volume {_q(vol.id)}")
             if os.path.basename(vol.parent_location) == name:
-                raise FailedPrecondition(f"blockdevice {name!r} is in use by volume {vol.id!r}")
+                raise FailedPrecondition(f"blockdevice {_q(name)} is in use by volume {_q(vol.id)}")
     return target
 
 
@@ -207,8 +212,8 @@ def open_exclusive(name: str, dev: str = DEV) -> int:
         return os.open(os.path.join(dev, name), os.O_RDWR | os.O_EXCL | os.O_CLOEXEC)
     except OSError as e:
         if e.errno == errno.EBUSY:
-            raise FailedPrecondition(f"block device {name!r} is mounted or in use") from None
-        raise WipeFailed(f"failed to open block device {name!r}: {e.strerror}") from None
+            raise FailedPrecondition(f"block device {_q(name)} is mounted or in use") from None
+        raise WipeFailed(f"failed to open block device {_q(name)}: {e.strerror}") from None
 
 
 def wipe(target: Target, method: str, *, drop_partition: bool = False,
@@ -223,7 +228,7 @@ def wipe(target: Target, method: str, *, drop_partition: bool = False,
         try:
             parent_fd = os.open(os.path.join(dev, target.parent), os.O_RDWR | os.O_CLOEXEC)
         except OSError as e:
-            raise WipeFailed(f"failed to open block device {target.parent!r}: "
+            raise WipeFailed(f"failed to open block device {_q(target.parent)}: "
                              f"{e.strerror}") from None
     # probed before the exclusive open (wipefs is a reader of its own)
     signatures = signature_ranges(os.path.join(dev, target.name)) if method == "FAST" else []
@@ -235,14 +240,14 @@ def wipe(target: Target, method: str, *, drop_partition: bool = False,
                 fcntl.flock(lock_fd, fcntl.LOCK_EX)
             except OSError as e:
                 raise WipeFailed(f"failed to lock block device "
-                                 f"{target.parent or target.name!r}: {e.strerror}") from None
+                                 f"{_q(target.parent or target.name)}: {e.strerror}") from None
             try:
                 if method == "ZEROES":
                     zeroes_wipe(fd)
                 else:
                     fast_wipe(fd, signatures)
             except OSError as e:
-                raise WipeFailed(f"failed to wipe block device {target.name!r}: "
+                raise WipeFailed(f"failed to wipe block device {_q(target.name)}: "
                                  f"{e.strerror}") from None
         finally:
             os.close(fd)

@@ -1,0 +1,228 @@
+"""BlockDeviceWipe's validation (on a made-up sysfs tree) and its FAST and ZEROES wipes (on
+plain files and on loop devices these tests create, detached in a finally). No other device
+is ever opened for writing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from talos.machined.server import blockwipe
+from talos.machined.server.blockwipe import Target, Volume, validate
+from talos.machinery.errors import FailedPrecondition, InvalidArgument, NotFound
+from tests.prerequisites import require
+
+MiB = 1 << 20
+
+
+# --- validation on a made-up /sys/class/block ------------------------------------------
+
+def _dev(root: Path, name: str, devtype: str, *, parent: str = "", ro: bool = False,
+         cdrom: bool = False, slaves: tuple[str, ...] = (), number: int = 0) -> None:
+    """/sys/class/block/<name> as the kernel lays it out (a partition is a subdirectory of
+    its disk, linked from the class directory)."""
+    real = root / "devices" / (f"{parent}/{name}" if parent else name)
+    real.mkdir(parents=True)
+    (real / "uevent").write_text(f"MAJOR=7\nMINOR=0\nDEVNAME={name}\nDEVTYPE={devtype}\n")
+    (real / "ro").write_text("1\n" if ro else "0\n")
+    if number:
+        (real / "partition").write_text(f"{number}\n")
+    (real / "device").mkdir()
+    (real / "device" / "type").write_text("5\n" if cdrom else "0\n")
+    (real / "slaves").mkdir()
+    for s in slaves:
+        (real / "slaves" / s).mkdir()
+    (root / "class").mkdir(exist_ok=True)
+    (root / "class" / name).symlink_to(real)
+
+
+@pytest.fixture
+def sysfs(tmp_path: Path) -> str:
+    _dev(tmp_path, "sda", "disk")
+    _dev(tmp_path, "sda1", "partition", parent="sda", number=1)
+    _dev(tmp_path, "sda2", "partition", parent="sda", number=2)
+    _dev(tmp_path, "sdb", "disk", ro=True)
+    _dev(tmp_path, "sr0", "disk", cdrom=True)
+    _dev(tmp_path, "sdc", "disk")
+    _dev(tmp_path, "sdd", "disk")
+    _dev(tmp_path, "md0", "disk", slaves=("sdc", "sda2"))
+    _dev(tmp_path, "ram0", "ramdisk")
+    return str(tmp_path / "class")
+
+
+def test_a_disk_and_a_partition_resolve_to_their_targets(sysfs: str) -> None:
+    assert validate("sdd", [], sys_class_block=sysfs) == Target("sdd")
+    assert validate("sda1", [], sys_class_block=sysfs) == Target("sda1", "sda", 1)
+
+
+@pytest.mark.parametrize("name", ["sdz", "", "..", "sda/../sdd", "sda1/.."])
+def test_an_unknown_device_is_not_found_by_its_name(sysfs: str, name: str) -> None:
+    with pytest.raises(NotFound, match=f'^blockdevice "{name}" not found$'):
+        validate(name, [], sys_class_block=sysfs)
+
+
+def test_a_device_of_another_type_is_an_invalid_argument(sysfs: str) -> None:
+    with pytest.raises(InvalidArgument,
+                       match=r'^blockdevice "ram0" is of unsupported type "ramdisk"$'):
+        validate("ram0", [], sys_class_block=sysfs)
+
+
+def test_a_read_only_disk_and_a_cdrom_are_refused(sysfs: str) -> None:
+    with pytest.raises(FailedPrecondition, match=r'^blockdevice "sdb" is read-only$'):
+        validate("sdb", [], sys_class_block=sysfs)
+    with pytest.raises(FailedPrecondition, match=r'^blockdevice "sr0" is a CD-ROM$'):
+        validate("sr0", [], sys_class_block=sysfs)
+
+
+def test_a_device_something_is_built_on_is_refused_unless_the_check_is_skipped(
+        sysfs: str) -> None:
+    with pytest.raises(FailedPrecondition, match=r'^blockdevice "sdc" is in use by disk "md0"$'):
+        validate("sdc", [], sys_class_block=sysfs)
+    with pytest.raises(FailedPrecondition,
+                       match=r'^blockdevice "sda2" is in use by blockdevice "md0"$'):
+        validate("sda2", [], sys_class_block=sysfs)
+    assert validate("sdc", [], skip_secondary_check=True, sys_class_block=sysfs).name == "sdc"
+
+
+def test_a_device_a_volume_lives_on_is_refused_unless_the_check_is_skipped(
+        sysfs: str) -> None:
+    state = Volume("STATE", location="/dev/sda1", parent_location="/dev/sda")
+    with pytest.raises(FailedPrecondition,
+                       match=r'^blockdevice "sda1" is in use by volume "STATE"$'):
+        validate("sda1", [state], sys_class_block=sysfs)
+    with pytest.raises(FailedPrecondition,
+                       match=r'^blockdevice "sda" is in use by volume "STATE"$'):
+        validate("sda", [state], sys_class_block=sysfs)
+    with pytest.raises(FailedPrecondition,  # a partition on the volume's disk: its parent
+                       match=r'^blockdevice "sda" is in use by volume "EPHEMERAL"$'):
+        validate("sda2", [Volume("EPHEMERAL", location="/dev/sda")],
+                 skip_secondary_check=True, sys_class_block=sysfs)
+    assert validate("sda1", [state], skip_volume_check=True, sys_class_block=sysfs).name \
+        == "sda1"
+    assert validate("sdd", [state], sys_class_block=sysfs).name == "sdd"
+
+
+def test_an_unknown_method_is_refused_before_the_device_is_opened(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgument, match=r'^unsupported wipe method 3$'):
+        blockwipe.wipe(Target("nothing-here"), "3", dev=str(tmp_path))
+
+
+# --- the wipes, on a plain file ---------------------------------------------------------
+
+def _signatures(path: Path | str) -> str:
+    """What `blkid -p` finds (empty: nothing)."""
+    r = subprocess.run(["blkid", "-p", str(path)], capture_output=True, text=True,
+                       check=False)
+    return r.stdout.strip()
+
+
+def _fast_wipe_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDWR)
+    try:
+        blockwipe.fast_wipe(fd, blockwipe.signature_ranges(str(path)))
+    finally:
+        os.close(fd)
+
+
+def test_fast_wipe_of_a_file_clears_a_gpt_and_its_backup(tmp_path: Path) -> None:
+    require("sgdisk", "blkid")
+    img = tmp_path / "disk.img"
+    with img.open("wb") as f:
+        f.truncate(16 * MiB)
+    subprocess.run(["sgdisk", "-n", "1:2048:+4M", str(img)], check=True, capture_output=True)
+    assert 'PTTYPE="gpt"' in _signatures(img)
+    _fast_wipe_file(img)
+    assert _signatures(img) == ""
+    data = img.read_bytes()
+    assert data[:MiB] == bytes(MiB) and data[-MiB:] == bytes(MiB)  # the backup GPT too
+
+
+def test_fast_wipe_of_a_file_clears_a_filesystem_and_leaves_the_middle(tmp_path: Path) -> None:
+    require("mkfs.ext4", "blkid")
+    img = tmp_path / "fs.img"
+    with img.open("wb") as f:
+        f.truncate(16 * MiB)
+    subprocess.run(["mkfs.ext4", "-q", str(img)], check=True, capture_output=True)
+    with img.open("r+b") as f:
+        f.seek(8 * MiB)
+        f.write(b"payload")
+    assert 'TYPE="ext4"' in _signatures(img)
+    _fast_wipe_file(img)
+    assert _signatures(img) == ""
+    assert img.read_bytes()[8 * MiB:8 * MiB + 7] == b"payload"  # FAST is not ZEROES
+
+
+def test_a_signature_beyond_the_first_and_last_mib_is_zeroed(tmp_path: Path) -> None:
+    img = tmp_path / "file.img"
+    with img.open("wb") as f:
+        f.truncate(8 * MiB)
+        f.seek(4 * MiB)
+        f.write(b"\xff" * 16)
+    fd = os.open(img, os.O_RDWR)
+    try:
+        blockwipe.fast_wipe(fd, [(4 * MiB + 4, 8)])
+    finally:
+        os.close(fd)
+    assert img.read_bytes()[4 * MiB:4 * MiB + 16] == b"\xff" * 4 + bytes(8) + b"\xff" * 4
+
+
+# --- the wipes, on loop devices this test made ------------------------------------------
+
+def _attached(backing: Path) -> str:
+    return subprocess.run(["losetup", "--associated", str(backing)], capture_output=True,
+                          text=True, check=False).stdout.strip()
+
+
+@pytest.fixture
+def loop_device(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A loop device on a 16 MiB sparse file in tmp_path: (kernel name, backing file).
+    Detached in a finally; the test fails if the file is still attached afterwards."""
+    require("root", "losetup", "blkid", "mkfs.ext4", "mount", "umount")
+    backing = tmp_path / "loop.img"
+    with backing.open("wb") as f:
+        f.truncate(16 * MiB)
+    dev = subprocess.run(["losetup", "--find", "--show", str(backing)], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    try:
+        yield os.path.basename(dev), backing
+    finally:
+        subprocess.run(["losetup", "--detach", dev], check=False)
+        assert _attached(backing) == "", f"loop device left attached: {_attached(backing)}"
+
+
+def test_fast_wipe_clears_a_loop_devices_filesystem(loop_device: tuple[str, Path]) -> None:
+    name, _ = loop_device
+    subprocess.run(["mkfs.ext4", "-q", f"/dev/{name}"], check=True, capture_output=True)
+    assert 'TYPE="ext4"' in _signatures(f"/dev/{name}")
+    blockwipe.wipe(validate(name, []), "FAST")
+    assert _signatures(f"/dev/{name}") == ""
+
+
+def test_zeroes_wipe_zeroes_a_whole_loop_device(loop_device: tuple[str, Path]) -> None:
+    name, _ = loop_device
+    with open(f"/dev/{name}", "r+b") as f:
+        f.seek(8 * MiB)
+        f.write(b"payload")
+    blockwipe.wipe(validate(name, []), "ZEROES")
+    with open(f"/dev/{name}", "rb") as f:
+        assert f.read() == bytes(16 * MiB)
+
+
+def test_a_mounted_loop_device_is_refused_and_left_intact(
+        loop_device: tuple[str, Path], tmp_path: Path) -> None:
+    name, _ = loop_device
+    subprocess.run(["mkfs.ext4", "-q", f"/dev/{name}"], check=True, capture_output=True)
+    target = tmp_path / "mnt"
+    target.mkdir()
+    subprocess.run(["mount", f"/dev/{name}", str(target)], check=True)
+    try:
+        with pytest.raises(FailedPrecondition,
+                           match=f'^block device "{name}" is mounted or in use$'):
+            blockwipe.wipe(validate(name, []), "FAST")
+    finally:
+        subprocess.run(["umount", str(target)], check=True)
+    assert 'TYPE="ext4"' in _signatures(f"/dev/{name}")
