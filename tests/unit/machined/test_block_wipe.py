@@ -14,6 +14,8 @@ import pytest
 from talos.machined.server import blockwipe
 from talos.machined.server.blockwipe import Target, Volume, validate
 from talos.machinery.errors import FailedPrecondition, InvalidArgument, NotFound
+from tests import loop_devices
+from tests.loop_devices import signatures
 from tests.prerequisites import require
 
 MiB = 1 << 20
@@ -113,13 +115,6 @@ def test_an_unknown_method_is_refused_before_the_device_is_opened(tmp_path: Path
 
 # --- the wipes, on a plain file ---------------------------------------------------------
 
-def _signatures(path: Path | str) -> str:
-    """What `blkid -p` finds (empty: nothing)."""
-    r = subprocess.run(["blkid", "-p", str(path)], capture_output=True, text=True,
-                       check=False)
-    return r.stdout.strip()
-
-
 def _fast_wipe_file(path: Path) -> None:
     fd = os.open(path, os.O_RDWR)
     try:
@@ -134,9 +129,9 @@ def test_fast_wipe_of_a_file_clears_a_gpt_and_its_backup(tmp_path: Path) -> None
     with img.open("wb") as f:
         f.truncate(16 * MiB)
     subprocess.run(["sgdisk", "-n", "1:2048:+4M", str(img)], check=True, capture_output=True)
-    assert 'PTTYPE="gpt"' in _signatures(img)
+    assert 'PTTYPE="gpt"' in signatures(img)
     _fast_wipe_file(img)
-    assert _signatures(img) == ""
+    assert signatures(img) == ""
     data = img.read_bytes()
     assert data[:MiB] == bytes(MiB) and data[-MiB:] == bytes(MiB)  # the backup GPT too
 
@@ -150,9 +145,9 @@ def test_fast_wipe_of_a_file_clears_a_filesystem_and_leaves_the_middle(tmp_path:
     with img.open("r+b") as f:
         f.seek(8 * MiB)
         f.write(b"payload")
-    assert 'TYPE="ext4"' in _signatures(img)
+    assert 'TYPE="ext4"' in signatures(img)
     _fast_wipe_file(img)
-    assert _signatures(img) == ""
+    assert signatures(img) == ""
     assert img.read_bytes()[8 * MiB:8 * MiB + 7] == b"payload"  # FAST is not ZEROES
 
 
@@ -172,34 +167,19 @@ def test_a_signature_beyond_the_first_and_last_mib_is_zeroed(tmp_path: Path) -> 
 
 # --- the wipes, on loop devices this test made ------------------------------------------
 
-def _attached(backing: Path) -> str:
-    return subprocess.run(["losetup", "--associated", str(backing)], capture_output=True,
-                          text=True, check=False).stdout.strip()
-
-
 @pytest.fixture
 def loop_device(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A loop device on a 16 MiB sparse file in tmp_path: (kernel name, backing file).
-    Detached in a finally; the test fails if the file is still attached afterwards."""
     require("root", "losetup", "blkid", "mkfs.ext4", "mount", "umount")
-    backing = tmp_path / "loop.img"
-    with backing.open("wb") as f:
-        f.truncate(16 * MiB)
-    dev = subprocess.run(["losetup", "--find", "--show", str(backing)], capture_output=True,
-                         text=True, check=True).stdout.strip()
-    try:
-        yield os.path.basename(dev), backing
-    finally:
-        subprocess.run(["losetup", "--detach", dev], check=False)
-        assert _attached(backing) == "", f"loop device left attached: {_attached(backing)}"
+    with loop_devices.loop_device(tmp_path) as dev:
+        yield dev
 
 
 def test_fast_wipe_clears_a_loop_devices_filesystem(loop_device: tuple[str, Path]) -> None:
     name, _ = loop_device
     subprocess.run(["mkfs.ext4", "-q", f"/dev/{name}"], check=True, capture_output=True)
-    assert 'TYPE="ext4"' in _signatures(f"/dev/{name}")
+    assert 'TYPE="ext4"' in signatures(f"/dev/{name}")
     blockwipe.wipe(validate(name, []), "FAST")
-    assert _signatures(f"/dev/{name}") == ""
+    assert signatures(f"/dev/{name}") == ""
 
 
 def test_zeroes_wipe_zeroes_a_whole_loop_device(loop_device: tuple[str, Path]) -> None:
@@ -225,4 +205,29 @@ def test_a_mounted_loop_device_is_refused_and_left_intact(
             blockwipe.wipe(validate(name, []), "FAST")
     finally:
         subprocess.run(["umount", str(target)], check=True)
-    assert 'TYPE="ext4"' in _signatures(f"/dev/{name}")
+    assert 'TYPE="ext4"' in signatures(f"/dev/{name}")
+
+
+# --- the servicer on a sandbox node ----------------------------------------------------
+
+class _SandboxNode:
+    sandbox = True
+    hostname = "sandbox-node"
+
+
+async def test_a_sandbox_node_refuses_before_opening_or_reading_anything(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from talos.api.storage import storage_pb2 as st
+    from talos.machined.server.storage import StorageServicer
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"touched on a sandbox node: {args}")
+    for fn in ("validate", "resolve", "wipe", "open_exclusive", "signature_ranges"):
+        monkeypatch.setattr(blockwipe, fn, forbidden)
+    monkeypatch.setattr(os, "open", forbidden)
+    servicer = StorageServicer(_SandboxNode())  # type: ignore[arg-type]
+    req = st.BlockDeviceWipeRequest(devices=[st.BlockDeviceWipeDescriptor(device="sda")])
+    with pytest.raises(FailedPrecondition) as e:
+        await servicer.BlockDeviceWipe(req, None)  # type: ignore[arg-type]
+    assert str(e.value) == "wiping block devices is not supported in container mode"
+    assert e.value.code == "FAILED_PRECONDITION"
