@@ -215,19 +215,41 @@ class _SandboxNode:
     hostname = "sandbox-node"
 
 
-async def test_a_sandbox_node_refuses_before_opening_or_reading_anything(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from talos.api.storage import storage_pb2 as st
-    from talos.machined.server.storage import StorageServicer
+class _PlainNode:
+    sandbox = False
+    hostname = "plain-node"
 
+
+def _touch_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     def forbidden(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"touched on a sandbox node: {args}")
+        raise AssertionError(f"touched: {args}")
     for fn in ("validate", "resolve", "wipe", "open_exclusive", "signature_ranges"):
         monkeypatch.setattr(blockwipe, fn, forbidden)
     monkeypatch.setattr(os, "open", forbidden)
+
+
+async def test_a_sandbox_node_refuses_before_opening_or_reading_anything(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from talos.api.storage import storage_pb2 as st
+    from talos.machined.server.storage import StorageServicer
+
+    _touch_nothing(monkeypatch)
     servicer = StorageServicer(_SandboxNode())  # type: ignore[arg-type]
     req = st.BlockDeviceWipeRequest(devices=[st.BlockDeviceWipeDescriptor(device="sda")])
     with pytest.raises(FailedPrecondition) as e:
         await servicer.BlockDeviceWipe(req, None)  # type: ignore[arg-type]
     assert str(e.value) == "wiping block devices is not supported in container mode"
     assert e.value.code == "FAILED_PRECONDITION"
+
+
+async def test_maintenance_mode_off_metal_refuses_before_touching_anything(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain-mode node's maintenance API has unauthenticated clients and the host's disks."""
+    from talos.api.storage import storage_pb2 as st
+    from talos.machined.server.storage import StorageServicer
+
+    _touch_nothing(monkeypatch)
+    servicer = StorageServicer(_PlainNode(), maintenance=True)  # type: ignore[arg-type]
+    req = st.BlockDeviceWipeRequest(devices=[st.BlockDeviceWipeDescriptor(device="sda")])
+    with pytest.raises(FailedPrecondition, match="only on a metal node"):
+        await servicer.BlockDeviceWipe(req, None)  # type: ignore[arg-type]

@@ -48,8 +48,8 @@ ALLOWED = frozenset({
     "/machine.MachineService/Dmesg",
     "/machine.MachineService/Logs",
     "/storage.StorageService/Disks",
-    # upstream v1.13.9: a reader may wipe disks in maintenance mode (not in a sandbox node:
-    # StorageServicer refuses there)
+    # upstream v1.13.9: a reader may wipe disks in maintenance mode (here only on a metal
+    # node: StorageServicer refuses on a sandbox or plain-mode node, whose disks are the host's)
     "/storage.StorageService/BlockDeviceWipe",
     "/cosi.resource.State/Get",
     "/cosi.resource.State/List",
@@ -144,7 +144,7 @@ async def start(node: NodeAPI, listen: str) -> grpc.aio.Server:
         machine_pb2_grpc.add_MachineServiceServicer_to_server(
             MachineServicer(node), server)
         storage_pb2_grpc.add_StorageServiceServicer_to_server(
-            StorageServicer(node), server)
+            StorageServicer(node, maintenance=True), server)
         add_to_server(StateServicer(node.state, authorize=authorize_read), server)
 
     # the boundary runs outermost: it refuses undecodable requests before anything reads

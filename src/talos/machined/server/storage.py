@@ -13,6 +13,7 @@ from google.protobuf import empty_pb2
 from talos.api.common import common_pb2
 from talos.api.storage import storage_pb2 as s
 from talos.api.storage import storage_pb2_grpc
+from talos.machined.platform import metal
 from talos.machined.server import blockwipe
 from talos.machined.server.context import NodeAPI
 from talos.machinery.errors import FailedPrecondition
@@ -76,9 +77,19 @@ def list_disks(sys_block: str = SYS_BLOCK) -> list[s.Disk]:
     return disks
 
 
+#: a maintenance client has no credentials: on a node that does not own its disks it may not
+#: wipe them (upstream's maintenance mode runs only on machines that own theirs)
+MAINTENANCE_OFF_METAL = ("node is in maintenance mode: wiping block devices without "
+                         "credentials is allowed only on a metal node (this node runs on a "
+                         "host whose disks are not its own): apply a config, then wipe with "
+                         "an admin talosconfig")
+
+
 class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
-    def __init__(self, node: NodeAPI) -> None:
+    def __init__(self, node: NodeAPI, *, maintenance: bool = False) -> None:
         self.node = node
+        #: serving the maintenance API (unauthenticated clients with the reader role)
+        self.maintenance = maintenance
 
     async def Disks(self, request: empty_pb2.Empty, context: grpc.aio.ServicerContext[Any, Any]
                     ) -> s.DisksResponse:
@@ -95,6 +106,8 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
         if self.node.sandbox:
             # a sandbox node sees the host's block devices: it must never write to them
             raise FailedPrecondition(blockwipe.CONTAINER_MODE)
+        if self.maintenance and not metal.active():
+            raise FailedPrecondition(MAINTENANCE_OFF_METAL)
         volumes = [blockwipe.Volume(r.id, spec.location, spec.mount_location,
                                     spec.parent_location)
                    for r in await self.node.state.list(VOLUME_STATUS.default_namespace,
