@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,15 +13,7 @@ from google.protobuf import empty_pb2
 from talos.api.machine import machine_pb2_grpc
 from talos.api.security import security_pb2, security_pb2_grpc
 from tests.integration.apid.harness import Backend, Pki, free_port
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> int:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return await asyncio.wait_for(proc.wait(), 30)
-    except TimeoutError:
-        proc.kill()
-        return await proc.wait()
+from tests.processes import terminate
 
 
 async def test_apid_process_serves_and_exits_cleanly(tmp_path: Path, pki: Pki) -> None:
@@ -49,7 +40,7 @@ async def test_apid_process_serves_and_exits_cleanly(tmp_path: Path, pki: Pki) -
         async with grpc.aio.secure_channel(f"127.0.0.2:{port}", creds) as ch:
             reply = await machine_pb2_grpc.MachineServiceStub(ch).Version(empty_pb2.Empty())
         assert reply.messages[0].version.sha == "proc-node"
-        assert await _stop(proc) == 0
+        assert await terminate(proc) == 0
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -86,7 +77,7 @@ async def test_trustd_process_signs_with_the_token(tmp_path: Path, pki: Pki) -> 
             reply = await security_pb2_grpc.SecurityServiceStub(ch).Certificate(
                 security_pb2.CertificateRequest(csr=csr), metadata=(("token", token),))
         assert reply.crt.startswith(b"-----BEGIN CERTIFICATE-----")
-        assert await _stop(proc) == 0
+        assert await terminate(proc) == 0
     finally:
         if proc.returncode is None:
             proc.kill()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import signal
 import ssl
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from talos.apid.server import ApidServer, ApidSettings
 from tests.integration.apid import rawgrpc
 from tests.integration.apid.harness import Pki, free_port
 from tests.malformed import GIB4, bodies, leaks, message_class
+from tests.processes import terminate
 
 CONFIG = """version: v1alpha1
 machine:
@@ -85,13 +85,7 @@ async def node(tmp_path: Path, pki: Pki) -> AsyncIterator[Node]:
     finally:
         if apid is not None:
             await apid.stop(0)
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 30)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await terminate(proc)
 
 
 # -- calls --------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -16,6 +15,7 @@ from google.protobuf import empty_pb2
 from talos.api.machine import machine_pb2, machine_pb2_grpc
 from talos.apid.server import ApidServer, ApidSettings
 from tests.integration.apid.harness import Pki, free_port
+from tests.processes import terminate
 
 CONFIG = """version: v1alpha1
 machine:
@@ -41,13 +41,7 @@ async def machined(tmp_path: Path) -> AsyncIterator[Path]:
             await asyncio.wait_for(ch.channel_ready(), 60)
         yield sock
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 30)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await terminate(proc)
 
 
 async def test_reader_reaches_a_real_machined_through_apid(machined: Path, pki: Pki) -> None:

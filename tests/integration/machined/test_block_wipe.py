@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from talos.provision.sandbox import launch
 from tests.integration.apid.harness import Pki, free_port, new_pki
 from tests.leftovers import nothing_left_async
 from tests.loop_devices import loop_device, signatures
+from tests.processes import terminate
 
 pytestmark = pytest.mark.requires("root", "losetup", "blkid", "mkfs.ext4", "mount", "umount")
 
@@ -79,13 +79,7 @@ async def talosconfig(tmp_path: Path) -> AsyncIterator[Path]:
             finally:
                 await apid.stop(0)
         finally:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(proc.wait(), 30)
-                except TimeoutError:
-                    proc.kill()
-                    await proc.wait()
+            await terminate(proc)
 
 
 async def _talosctl(config: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -28,6 +28,7 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from talos.machined.controllers.block.sysfs import read as read_sysfs
 from talos.machinery.errors import FailedPrecondition, InvalidArgument, NotFound, TalosError
 
 SYS_CLASS_BLOCK = "/sys/class/block"
@@ -73,17 +74,9 @@ def _q(value: str) -> str:
     return json.dumps(value)
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path) as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
 def _uevent(sys_dir: str) -> dict[str, str]:
     out = {}
-    for line in _read(os.path.join(sys_dir, "uevent")).splitlines():
+    for line in read_sysfs(os.path.join(sys_dir, "uevent")).splitlines():
         key, _, value = line.partition("=")
         out[key] = value
     return out
@@ -106,7 +99,7 @@ def resolve(name: str, sys_class_block: str = SYS_CLASS_BLOCK) -> Target:
         return Target(name)
     if kind == "partition":
         parent = os.path.basename(os.path.dirname(os.path.realpath(sys_dir)))
-        number = _read(os.path.join(sys_dir, "partition"))
+        number = read_sysfs(os.path.join(sys_dir, "partition"))
         return Target(name, parent, int(number) if number.isdigit() else 0)
     raise InvalidArgument(f"blockdevice {_q(name)} is of unsupported type {_q(kind)}")
 
@@ -119,9 +112,9 @@ def validate(name: str, volumes: Iterable[Volume], *, skip_volume_check: bool = 
     of the node lives on it."""
     target = resolve(name, sys_class_block)
     disk_dir = os.path.join(sys_class_block, target.parent or target.name)
-    if _read(os.path.join(disk_dir, "ro")) == "1":
+    if read_sysfs(os.path.join(disk_dir, "ro")) == "1":
         raise FailedPrecondition(f"blockdevice {_q(name)} is read-only")
-    if _read(os.path.join(disk_dir, "device", "type")) == "5":
+    if read_sysfs(os.path.join(disk_dir, "device", "type")) == "5":
         raise FailedPrecondition(f"blockdevice {_q(name)} is a CD-ROM")
     if not skip_secondary_check:
         try:

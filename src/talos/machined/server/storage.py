@@ -13,6 +13,7 @@ from google.protobuf import empty_pb2
 from talos.api.common import common_pb2
 from talos.api.storage import storage_pb2 as s
 from talos.api.storage import storage_pb2_grpc
+from talos.machined.controllers.block.sysfs import read as read_sysfs
 from talos.machined.platform import metal
 from talos.machined.server import blockwipe
 from talos.machined.server.context import NodeAPI
@@ -24,14 +25,6 @@ SYS_BLOCK = "/sys/block"
 _SKIP = ("loop", "ram", "zram", "dm-", "md", "nbd")
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path) as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
 def _type(name: str, base: str) -> int:
     if name.startswith("nvme"):
         return s.Disk.NVME
@@ -39,7 +32,7 @@ def _type(name: str, base: str) -> int:
         return s.Disk.SD
     if name.startswith("sr"):
         return s.Disk.CD
-    rotational = _read(os.path.join(base, "queue", "rotational"))
+    rotational = read_sysfs(os.path.join(base, "queue", "rotational"))
     if rotational == "1":
         return s.Disk.HDD
     if rotational == "0":
@@ -58,7 +51,7 @@ def list_disks(sys_block: str = SYS_BLOCK) -> list[s.Disk]:
         if name.startswith(_SKIP):
             continue
         base = os.path.join(sys_block, name)
-        sectors = _read(os.path.join(base, "size"))
+        sectors = read_sysfs(os.path.join(base, "size"))
         size = int(sectors) * 512 if sectors.isdigit() else 0
         if size == 0:
             continue
@@ -67,13 +60,14 @@ def list_disks(sys_block: str = SYS_BLOCK) -> list[s.Disk]:
             if os.path.exists(os.path.join(base, "subsystem")) else ""
         bus = os.path.realpath(dev) if os.path.exists(dev) else ""
         disks.append(s.Disk(
-            size=size, model=_read(os.path.join(dev, "model")), device_name=name,
-            name=_read(os.path.join(dev, "name")), serial=_read(os.path.join(dev, "serial")),
-            modalias=_read(os.path.join(dev, "modalias")),
-            uuid=_read(os.path.join(dev, "uuid")), wwid=_read(os.path.join(dev, "wwid")),
+            size=size, model=read_sysfs(os.path.join(dev, "model")), device_name=name,
+            name=read_sysfs(os.path.join(dev, "name")),
+            serial=read_sysfs(os.path.join(dev, "serial")),
+            modalias=read_sysfs(os.path.join(dev, "modalias")),
+            uuid=read_sysfs(os.path.join(dev, "uuid")), wwid=read_sysfs(os.path.join(dev, "wwid")),
             type=_type(name, base),  # type: ignore[arg-type]
             bus_path=bus.removeprefix("/sys/devices"),
-            subsystem=subsystem, readonly=_read(os.path.join(base, "ro")) == "1"))
+            subsystem=subsystem, readonly=read_sysfs(os.path.join(base, "ro")) == "1"))
     return disks
 
 
