@@ -46,6 +46,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from talos.machined.server.registry_hosts import TLS, Endpoint, Header
+from talos.machinery.config import cri
 from talos.machinery.errors import FailedPrecondition
 
 #: connect / read timeout of each request (s); a flow makes at most four
@@ -83,7 +84,7 @@ class Challenge:
 def credentials(auth: Any, host: str) -> Credentials:
     """The credentials of `machine.registries.config.<host>.auth` (upstream PrepareAuth);
     errors name the field, never its value."""
-    path = f"machine.registries.config.{host}.auth"
+    path = getattr(auth, "source", "") or f"machine.registries.config.{host}.auth"
     username = str(getattr(auth, "username", None) or "")
     password = str(getattr(auth, "password", None) or "")
     token = str(getattr(auth, "identity_token", None) or "")
@@ -107,17 +108,11 @@ def credentials(auth: Any, host: str) -> Credentials:
 
 
 def from_config(config: Any) -> dict[str, Any]:
-    """{host[:port]: its `auth` settings} of a v1alpha1 config's
-    `machine.registries.config`; `credentials` reads one when a pull needs it (a bad entry
-    fails only the pulls that speak to its host, as upstream)."""
-    v1 = getattr(config, "v1alpha1", None) if config is not None else None
-    registries = getattr(getattr(v1, "machine", None), "registries", None)
-    out = {}
-    for host, rc in (getattr(registries, "config", None) or {}).items():
-        auth = getattr(rc, "auth", None)
-        if auth is not None:
-            out[str(host)] = auth
-    return out
+    """{host[:port]: its auth settings} of a config: `machine.registries.config.<host>.auth`
+    and the RegistryAuthConfig documents, combined as upstream (`cri.registries`: a document
+    replaces the v1alpha1 entry of its name); `credentials` reads one when a pull needs it
+    (a bad entry fails only the pulls that speak to its host, as upstream)."""
+    return dict(cri.registries(config).auth)
 
 
 # -- challenges -------------------------------------------------------------------------------

@@ -42,8 +42,6 @@ No secret is ever part of an error or a repr: decode errors name the field, not 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import re
 import shutil
@@ -53,6 +51,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from talos.machinery.atomic import write_atomic
+from talos.machinery.config import cri
 from talos.machinery.errors import FailedPrecondition
 
 CAPABILITIES = ("pull", "resolve")
@@ -61,11 +60,20 @@ FILE_MODE = 0o600
 
 @dataclass(frozen=True)
 class Mirror:
-    """`machine.registries.mirrors.<host>`."""
+    """`machine.registries.mirrors.<host>` or a RegistryMirrorConfig document.
+    `endpoint_overrides`: a document's per-endpoint `overridePath` (empty: `override_path`
+    applies to every endpoint, as v1alpha1's)."""
 
     endpoints: tuple[str, ...]
     override_path: bool = False
     skip_fallback: bool = False
+    endpoint_overrides: tuple[bool, ...] = ()
+
+    def overrides(self, index: int) -> bool:
+        """Whether endpoint `index` is used with its path as written."""
+        if index < len(self.endpoint_overrides):
+            return self.endpoint_overrides[index]
+        return self.override_path
 
 
 @dataclass(frozen=True)
@@ -202,8 +210,8 @@ def generate(mirrors: Mapping[str, Mirror], tls: Mapping[str, TLS], base: str,
         files: list[HostsFile] = []
         entries = []
         root_entry, hosts = _layout(registry, mirrors[registry])
-        for endpoint in hosts:
-            entry = _Entry(endpoint, CAPABILITIES, mirrors[registry].override_path)
+        for i, endpoint in enumerate(hosts):
+            entry = _Entry(endpoint, CAPABILITIES, mirrors[registry].overrides(i))
             entries.append(configure(_url_host(registry, endpoint), directory, entry, files))
         root = None
         if root_entry == "last":
@@ -291,7 +299,7 @@ def endpoints(mirrors: Mapping[str, Mirror], registry: str) -> list[Endpoint]:
     if mirror is None:
         return [Endpoint(default_server(registry))]
     root, hosts = _layout(registry, mirror)
-    out = [Endpoint(h, mirror.override_path) for h in hosts]
+    out = [Endpoint(h, mirror.overrides(i)) for i, h in enumerate(hosts)]
     if root == "last":
         return out
     return [*out, Endpoint(root or default_server(registry))]
@@ -311,39 +319,20 @@ def write(directory: str, config: HostsConfig) -> None:
 
 
 def from_config(config: Any) -> tuple[dict[str, Mirror], dict[str, TLS]]:
-    """The mirrors and decoded TLS settings of a v1alpha1 config (None: none)."""
-    v1 = getattr(config, "v1alpha1", None) if config is not None else None
-    registries = getattr(getattr(v1, "machine", None), "registries", None)
+    """The mirrors and decoded TLS settings of a config (None: none): `machine.registries`
+    and the RegistryMirrorConfig / RegistryTLSConfig documents, combined as upstream
+    (`cri.registries`: a document replaces the v1alpha1 entry of its name)."""
+    view = cri.registries(config)
     mirrors = {}
-    for host, m in (getattr(registries, "mirrors", None) or {}).items():
-        if m is None:
-            continue
-        mirrors[str(host)] = Mirror(tuple(str(e) for e in (m.endpoints or [])),
-                                    bool(m.override_path), bool(m.skip_fallback))
-    tls = {}
-    for host, rc in (getattr(registries, "config", None) or {}).items():
-        t = getattr(rc, "tls", None)
-        if t is None:
-            continue
-        path = f"machine.registries.config.{host}.tls"
-        ident = t.client_identity
-        crt = _decode(ident.crt, f"{path}.clientIdentity.crt") if ident else None
-        key = _decode(ident.key, f"{path}.clientIdentity.key") if ident else None
-        if (crt is None) != (key is None):
-            raise FailedPrecondition(f"{path}.clientIdentity: both crt and key are needed")
-        tls[str(host)] = TLS(_decode(t.ca, f"{path}.ca"), crt, key,
-                             bool(t.insecure_skip_verify))
+    for host, m in view.mirrors.items():
+        flags = tuple(e.override_path for e in m.endpoints)
+        uniform = len(set(flags)) <= 1
+        mirrors[host] = Mirror(tuple(e.url for e in m.endpoints),
+                               bool(flags and flags[0]) if uniform else False,
+                               m.skip_fallback, () if uniform else flags)
+    tls = {host: TLS(t.ca, t.client_crt, t.client_key, t.insecure_skip_verify)
+           for host, t in view.tls.items()}
     return mirrors, tls
-
-
-def _decode(value: str | None, path: str) -> bytes | None:
-    """A base64 config field's bytes; the error names the field, never the value."""
-    if not value:
-        return None
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise FailedPrecondition(f"{path}: not valid base64") from None
 
 
 def _endpoint(endpoint: str) -> str:

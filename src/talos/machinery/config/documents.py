@@ -238,13 +238,52 @@ class ImageVerificationConfig(Document):
     rules: list[ImageVerificationRule] | None = None
 
 
+class RegistryEndpoint(Model):
+    """An endpoint of a RegistryMirrorConfig (upstream `url` + `overridePath`)."""
+
+    url: Str | None = None
+    override_path: bool | None = None
+
+
+class RegistryMirrorConfig(NamedDocument):
+    """Mirrors of the registry `name` (`*`: every registry), tried in order."""
+
+    endpoints: list[RegistryEndpoint] | None = None
+    skip_fallback: bool | None = None
+
+
+class RegistryAuthConfig(NamedDocument):
+    """Credentials for the registry endpoint `name` (host[:port] of the endpoint URL)."""
+
+    username: Str | None = None
+    password: Str | None = Field(None, repr=False)
+    auth: Str | None = Field(None, repr=False)
+    identity_token: Str | None = Field(None, repr=False)
+
+
+class CertificateAndKey(Model):
+    """PEM text (not base64, unlike v1alpha1's `clientIdentity`): `cert` and `key`."""
+
+    cert: Str | None = None
+    key: Str | None = Field(None, repr=False)
+
+
+class RegistryTLSConfig(NamedDocument):
+    """TLS for the registry endpoint `name` (host[:port]); `ca` is PEM text."""
+
+    client_identity: CertificateAndKey | None = None
+    ca: Str | None = None
+    insecure_skip_verify: bool | None = None
+
+
 #: kind -> model, for the kinds we type
 TYPED_KINDS: dict[str, type[Document]] = {
     cls.__name__: cls for cls in (
         SideroLinkConfig, KmsgLogConfig, EventSinkConfig, WatchdogTimerConfig,
         KubeSpanEndpointsConfig, TrustedRootsConfig, NetworkDefaultActionConfig,
         NetworkRuleConfig, ExtensionServiceConfig, VolumeConfig, UserVolumeConfig,
-        EthernetConfig, ImageVerificationConfig)
+        EthernetConfig, ImageVerificationConfig, RegistryMirrorConfig, RegistryAuthConfig,
+        RegistryTLSConfig)
 }
 
 #: real Talos kinds (upstream v1.13.9) this project does not implement: refused by name
@@ -254,8 +293,7 @@ UNSUPPORTED_KINDS: frozenset[str] = frozenset({
     "LinkConfig", "LinkAliasConfig", "BondConfig", "BridgeConfig", "VLANConfig", "VRFConfig",
     "DummyLinkConfig", "Layer2VIPConfig", "HCloudVIPConfig", "DHCPv4Config", "DHCPv6Config",
     "KubeSpanConfig", "WireguardConfig", "BlackholeRouteConfig", "RoutingRuleConfig",
-    "TCPProbeConfig", "RegistryMirrorConfig", "RegistryAuthConfig", "RegistryTLSConfig",
-    "PCIDriverRebindConfig", "OOMConfig", "EnvironmentConfig",
+    "TCPProbeConfig", "PCIDriverRebindConfig", "OOMConfig", "EnvironmentConfig",
 })
 
 #: every kind name we recognise (to tell "unsupported" from "unknown, did you mean")

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from talos.machinery import role
+from talos.machinery.config import cri
 from talos.machinery.config.documents import (
     EncryptionSpec,
     EthernetConfig,
@@ -867,6 +868,8 @@ def _check_document(report: _Report, label: str, model: Any,
         report.error(f"{label}.name", "name is required")
     if isinstance(model, ImageVerificationConfig):
         _check_image_verification(report, label, model)
+    for field, message in cri.document_problems(model):
+        report.error(f"{label}.{field}" if field else label, message)
     if isinstance(model, UserVolumeConfig):
         _check_user_volume(report, label, model)
     if isinstance(model, VolumeConfig):
