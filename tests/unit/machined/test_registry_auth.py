@@ -336,3 +336,55 @@ def test_private_hosts_directories_left_by_a_stopped_pull_are_removed(tmp_path: 
     os.utime(other, (past, past))
     images._remove_stale_private_dirs(str(tmp_path))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, other.name])
+
+
+def _cfg(registries: str = "", docs: str = "") -> Any:
+    from talos.machinery.config import load_config
+    return load_config("version: v1alpha1\nmachine:\n  type: worker\n" + registries
+                       + "cluster:\n  clusterName: t\n" + docs)
+
+
+def test_registry_auth_documents_give_the_credentials_machine_registries_gives(
+        fake: Fake, tmp_path: Path) -> None:
+    # upstream v1.13.9 RegistryAuthConfig: `name` is the endpoint host[:port]
+    host = urlsplit(fake.url).netloc
+    encoded = base64.b64encode(f"bob:{PASSWORD}".encode()).decode()
+    legacy = _cfg("  registries:\n    config:\n"
+                  f"      {host}:\n        auth:\n          username: alice\n"
+                  f"          password: {PASSWORD}\n"
+                  f"      t.example:\n        auth:\n          identityToken: {REFRESH}\n"
+                  f"      b.example:\n        auth:\n          auth: {encoded}\n")
+    documents = _cfg(docs=(
+        f"---\napiVersion: v1alpha1\nkind: RegistryAuthConfig\nname: '{host}'\n"
+        f"username: alice\npassword: {PASSWORD}\n"
+        f"---\napiVersion: v1alpha1\nkind: RegistryAuthConfig\nname: t.example\n"
+        f"identityToken: {REFRESH}\n"
+        f"---\napiVersion: v1alpha1\nkind: RegistryAuthConfig\nname: b.example\n"
+        f"auth: {encoded}\n"))
+    old, new = ra.from_config(legacy), ra.from_config(documents)
+    assert sorted(old) == sorted(new) == sorted([host, "t.example", "b.example"])
+    for h in old:
+        assert ra.credentials(new[h], h) == ra.credentials(old[h], h)
+    header = ra.authorize(_endpoint(fake), "a/b", ra.credentials(new[host], host), None,
+                          str(tmp_path))
+    assert header is not None and fake.ok(header.value)
+
+
+def test_a_bad_auth_document_is_named_by_its_document_path() -> None:
+    auths = ra.from_config(_cfg(docs=(
+        "---\napiVersion: v1alpha1\nkind: RegistryAuthConfig\nname: r.example\n"
+        f"auth: {base64.b64encode(PASSWORD.encode()).decode()}\n")))
+    with pytest.raises(FailedPrecondition) as e:
+        ra.credentials(auths["r.example"], "r.example")
+    assert str(e.value).startswith("RegistryAuthConfig/r.example.auth: the decoded value has "
+                                   "no ':'")
+    assert PASSWORD not in str(e.value) and PASSWORD not in repr(auths)
+
+
+def test_an_auth_document_replaces_the_machine_registries_auth_of_its_host() -> None:
+    auths = ra.from_config(_cfg(
+        "  registries:\n    config:\n      r.example:\n        auth:\n"
+        "          username: old\n          password: old-password\n",
+        "---\napiVersion: v1alpha1\nkind: RegistryAuthConfig\nname: r.example\n"
+        f"username: new\npassword: {PASSWORD}\n"))
+    assert ra.credentials(auths["r.example"], "r.example") == ra.Credentials("new", PASSWORD)

@@ -207,3 +207,68 @@ def test_files_are_written_mode_0600_and_replace_the_old_ones(tmp_path: Path) ->
     assert (d / "r.example:5000-client.key").read_bytes() == b"KEY"
     assert {stat.S_IMODE((d / n).stat().st_mode) for n in os.listdir(d)} == {0o600}
     assert f"ca = '{d}/r.example:5000-ca.crt'" in (d / "hosts.toml").read_text()
+
+
+def _documents(docs: str) -> object:
+    return load_config(("version: v1alpha1\nmachine:\n  type: worker\n"
+                        "cluster:\n  clusterName: t\n" + docs).encode())
+
+
+def test_the_registry_documents_give_what_the_equivalent_machine_registries_give() -> None:
+    # upstream v1.13.9: RegistryMirrorConfig / RegistryTLSConfig (PEM text, `cert`) are the
+    # documents' form of machine.registries.mirrors / .config.<host>.tls (base64, `crt`)
+    b64 = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731
+    ca, crt, key = "CA PEM", "CRT PEM", "KEY PEM"
+    legacy = _config(
+        "    mirrors:\n      docker.io:\n"
+        "        endpoints: [https://m.example:5000, http://h.example/v2/d/]\n"
+        "        overridePath: true\n        skipFallback: true\n"
+        "      '*':\n        endpoints: [https://all.example]\n"
+        "    config:\n      m.example:5000:\n        tls:\n"
+        f"          ca: {b64(ca)}\n          insecureSkipVerify: true\n"
+        f"          clientIdentity:\n            crt: {b64(crt)}\n            key: {b64(key)}\n"
+        f"      other.example:\n        tls:\n          ca: {b64(ca)}\n")
+    documents = _documents(
+        "---\napiVersion: v1alpha1\nkind: RegistryMirrorConfig\nname: docker.io\n"
+        "skipFallback: true\nendpoints:\n  - url: https://m.example:5000\n"
+        "    overridePath: true\n  - url: http://h.example/v2/d/\n    overridePath: true\n"
+        "---\napiVersion: v1alpha1\nkind: RegistryMirrorConfig\nname: '*'\n"
+        "endpoints:\n  - url: https://all.example\n"
+        "---\napiVersion: v1alpha1\nkind: RegistryTLSConfig\nname: m.example:5000\n"
+        f"ca: {ca}\ninsecureSkipVerify: true\nclientIdentity:\n  cert: {crt}\n  key: {key}\n"
+        "---\napiVersion: v1alpha1\nkind: RegistryTLSConfig\nname: other.example\n"
+        f"ca: {ca}\n")
+    assert rh.from_config(documents) == rh.from_config(legacy)
+    _, tls = rh.from_config(documents)
+    assert tls["m.example:5000"] == TLS(b"CA PEM", b"CRT PEM", b"KEY PEM", True)
+    assert rh.generate(*rh.from_config(documents), BASE) == \
+        rh.generate(*rh.from_config(legacy), BASE)
+
+
+def test_a_mirror_document_sets_override_path_per_endpoint() -> None:
+    mirrors, _ = rh.from_config(_documents(
+        "---\napiVersion: v1alpha1\nkind: RegistryMirrorConfig\nname: registry.k8s.io\n"
+        "endpoints:\n  - url: https://a.example\n"
+        "  - url: http://h.example/v2/registry-k8s.io/\n    overridePath: true\n"))
+    out = rh.generate(mirrors, {}, BASE)
+    assert out["registry.k8s.io"][0].contents.decode() == (
+        "[host]\n  [host.'https://a.example']\n    capabilities = ['pull', 'resolve']\n"
+        "  [host.'http://h.example/v2/registry-k8s.io/']\n"
+        "    capabilities = ['pull', 'resolve']\n    override_path = true\n")
+    assert rh.endpoints(mirrors, "registry.k8s.io") == [
+        rh.Endpoint("https://a.example"),
+        rh.Endpoint("http://h.example/v2/registry-k8s.io/", True),
+        rh.Endpoint("https://registry.k8s.io")]
+
+
+def test_a_document_replaces_the_machine_registries_mirror_of_its_name() -> None:
+    cfg = load_config(
+        "version: v1alpha1\nmachine:\n  type: worker\n  registries:\n    mirrors:\n"
+        "      docker.io:\n        endpoints: [https://old.example]\n"
+        "      ghcr.io:\n        endpoints: [https://g.example]\n"
+        "cluster:\n  clusterName: t\n"
+        "---\napiVersion: v1alpha1\nkind: RegistryMirrorConfig\nname: docker.io\n"
+        "endpoints:\n  - url: https://new.example\n")
+    mirrors, _ = rh.from_config(cfg)
+    assert mirrors == {"docker.io": _m("https://new.example"),
+                       "ghcr.io": _m("https://g.example")}
