@@ -25,6 +25,8 @@ from pathlib import Path
 import grpc
 import pytest
 
+from talos.api.machine import machine_pb2 as m
+
 from .node import Node, running_node
 from .test_registry_tls import (
     HOST,
@@ -150,6 +152,62 @@ async def test_a_registry_with_htpasswd_auth_is_pulled_with_the_configured_crede
             shared = node.sandbox.ephemeral_dir / "etc" / "cri" / "conf.d" / "hosts"
             for f in shared.rglob("*"):
                 assert f.is_dir() or b"Authorization" not in f.read_bytes(), f
+        finally:
+            registry.kill()
+            registry.wait()
+
+
+async def _apply_documents(node: Node, docs: str) -> None:
+    """The node's config with `docs` (v1.13 registry documents) and no machine.registries."""
+    base = node.config.replace(b"cluster:\n", b"cluster:\n  controlPlane:\n"
+                                               b"    endpoint: https://127.0.0.1:6443\n")
+    await node.api.ApplyConfiguration(m.ApplyConfigurationRequest(
+        data=base.rstrip(b"\n") + b"\n" + docs.encode(),
+        mode=m.ApplyConfigurationRequest.NO_REBOOT))
+
+
+def _pem_field(name: str, pem: bytes, indent: int) -> str:
+    pad = " " * (indent + 2)
+    return f"{' ' * indent}{name}: |-\n" + "".join(
+        pad + line + "\n" for line in pem.decode().strip().splitlines())
+
+
+async def test_the_registry_documents_configure_tls_and_htpasswd_auth_for_a_pull(
+        tmp_path: Path) -> None:
+    # upstream v1.13 RegistryTLSConfig (PEM `ca`) + RegistryAuthConfig instead of
+    # machine.registries: the same registry, the same pull
+    d = tmp_path / "registry"
+    d.mkdir()
+    ca, _, _ = _certificates(d)
+    salt = crypt.mksalt(crypt.METHOD_BLOWFISH)
+    (d / "htpasswd").write_text(f"{USER}:{crypt.crypt(PASSWORD, salt)}\n")
+    tls_doc = ("---\napiVersion: v1alpha1\nkind: RegistryTLSConfig\n"
+               f"name: '{HOST}'\n" + _pem_field("ca", ca, 0))
+    auth_doc = ("---\napiVersion: v1alpha1\nkind: RegistryAuthConfig\n"
+                f"name: '{HOST}'\nusername: {USER}\npassword: {PASSWORD}\n")
+    async with running_node(tmp_path / "n", hostname="registry-docs") as node:
+        registry = _start_registry(node, d)
+        try:
+            _push(node, d)
+            registry.kill()
+            registry.wait()
+            registry = _start_registry(node, d, "auth:\n  htpasswd:\n    realm: test\n"
+                                                f"    path: {d / 'htpasswd'}\n")
+            _wait_listening(node, HOST)
+            await node.wait_service("containerd", "running")
+
+            # the TLS document alone: the registry's certificate is trusted, its 401 is seen
+            await _apply_documents(node, tls_doc)
+            code, details = await _pull(node)
+            assert code == grpc.StatusCode.FAILED_PRECONDITION, details
+            assert "401 Unauthorized" in details, details
+
+            await _apply_documents(node, tls_doc + auth_doc)
+            with _command_lines() as seen:
+                assert await _pull(node) == (grpc.StatusCode.OK, "")
+            for line in seen:
+                assert PASSWORD.encode() not in line, line.replace(b"\0", b" ")
+            assert PASSWORD.encode() not in node.sandbox.log_path.read_bytes()
         finally:
             registry.kill()
             registry.wait()
