@@ -27,10 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-
 from talos.machinery.config.documents import (
     RegistryAuthConfig,
     RegistryMirrorConfig,
@@ -162,6 +158,8 @@ _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----"
 
 def _pem_certificates(text: str) -> int:
     """How many CERTIFICATE blocks of `text` parse (Go's AppendCertsFromPEM skips the rest)."""
+    from cryptography import x509  # only when a config has registry TLS (27 ms import)
+
     count = 0
     for block in _PEM_BLOCK.finditer(text.encode()):
         if block.group(1) != b"CERTIFICATE":
@@ -178,6 +176,8 @@ def _certificate_problem(text: str) -> str:
     block = _PEM_BLOCK.search(text.encode())
     if block is None:
         return "failed to decode PEM block"
+    from cryptography import x509
+
     try:
         x509.load_pem_x509_certificate(block.group(0))
     except ValueError:
@@ -189,6 +189,9 @@ def _key_problem(text: str) -> str:
     block = _PEM_BLOCK.search(text.encode())
     if block is None:
         return "failed to decode PEM block"
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
     try:
         serialization.load_pem_private_key(block.group(0), password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):
