@@ -97,6 +97,27 @@ def _command_lines() -> Iterator[list[bytes]]:
         t.join()
 
 
+def _htpasswd_auth(d: Path) -> str:
+    return f"auth:\n  htpasswd:\n    realm: test\n    path: {d / 'htpasswd'}\n"
+
+
+@contextmanager
+def _registry_with_image(node: Node, d: Path, auth: str) -> Iterator[None]:
+    """The test registry holding the test image (pushed while it is open), then serving
+    with `auth` (its config's `auth:` section), until the block ends."""
+    registry = _start_registry(node, d)
+    try:
+        _push(node, d)
+        registry.kill()
+        registry.wait()
+        registry = _start_registry(node, d, auth)
+        _wait_listening(node, HOST)
+        yield
+    finally:
+        registry.kill()
+        registry.wait()
+
+
 async def test_a_registry_with_htpasswd_auth_is_pulled_with_the_configured_credentials(
         tmp_path: Path) -> None:
     d = tmp_path / "registry"
@@ -106,14 +127,7 @@ async def test_a_registry_with_htpasswd_auth_is_pulled_with_the_configured_crede
     (d / "htpasswd").write_text(f"{USER}:{crypt.crypt(PASSWORD, salt)}\n")
     tls = f"          ca: {_b64(ca)}\n"
     async with running_node(tmp_path / "n", hostname="registry-auth") as node:
-        registry = _start_registry(node, d)
-        try:
-            _push(node, d)
-            registry.kill()
-            registry.wait()
-            registry = _start_registry(node, d, "auth:\n  htpasswd:\n    realm: test\n"
-                                                f"    path: {d / 'htpasswd'}\n")
-            _wait_listening(node, HOST)
+        with _registry_with_image(node, d, _htpasswd_auth(d)):
             await node.wait_service("containerd", "running")
 
             # no credentials configured: the registry's 401, and where they go
@@ -152,9 +166,6 @@ async def test_a_registry_with_htpasswd_auth_is_pulled_with_the_configured_crede
             shared = node.sandbox.ephemeral_dir / "etc" / "cri" / "conf.d" / "hosts"
             for f in shared.rglob("*"):
                 assert f.is_dir() or b"Authorization" not in f.read_bytes(), f
-        finally:
-            registry.kill()
-            registry.wait()
 
 
 async def _apply_documents(node: Node, docs: str) -> None:
@@ -186,14 +197,7 @@ async def test_the_registry_documents_configure_tls_and_htpasswd_auth_for_a_pull
     auth_doc = ("---\napiVersion: v1alpha1\nkind: RegistryAuthConfig\n"
                 f"name: '{HOST}'\nusername: {USER}\npassword: {PASSWORD}\n")
     async with running_node(tmp_path / "n", hostname="registry-docs") as node:
-        registry = _start_registry(node, d)
-        try:
-            _push(node, d)
-            registry.kill()
-            registry.wait()
-            registry = _start_registry(node, d, "auth:\n  htpasswd:\n    realm: test\n"
-                                                f"    path: {d / 'htpasswd'}\n")
-            _wait_listening(node, HOST)
+        with _registry_with_image(node, d, _htpasswd_auth(d)):
             await node.wait_service("containerd", "running")
 
             # the TLS document alone: the registry's certificate is trusted, its 401 is seen
@@ -208,9 +212,6 @@ async def test_the_registry_documents_configure_tls_and_htpasswd_auth_for_a_pull
             for line in seen:
                 assert PASSWORD.encode() not in line, line.replace(b"\0", b" ")
             assert PASSWORD.encode() not in node.sandbox.log_path.read_bytes()
-        finally:
-            registry.kill()
-            registry.wait()
 
 
 #: the test's token service, in the node's network namespace (plain HTTP: only machined
@@ -325,47 +326,41 @@ async def test_a_registry_with_token_auth_is_pulled_with_a_bearer_token(
     _token_key(d)
     tls = f"          ca: {_b64(ca)}\n"
     async with running_node(tmp_path / "n", hostname="registry-token") as node:
-        registry = _start_registry(node, d)
         tokens: subprocess.Popen[bytes] | None = None
-        try:
-            _push(node, d)
-            registry.kill()
-            registry.wait()
-            registry = _start_registry(node, d, (
+        with _registry_with_image(node, d, (
                 f"auth:\n  token:\n    realm: http://{TOKEN_HOST}/token\n"
                 f"    service: {SERVICE}\n    issuer: {ISSUER}\n"
-                f"    rootcertbundle: {d / 'token.crt'}\n"))
-            tokens = _start_token_server(node, d)
-            _wait_listening(node, HOST)
-            _wait_listening(node, TOKEN_HOST)
-            await node.wait_service("containerd", "running")
+                f"    rootcertbundle: {d / 'token.crt'}\n")):
+            try:
+                tokens = _start_token_server(node, d)
+                _wait_listening(node, TOKEN_HOST)
+                await node.wait_service("containerd", "running")
 
-            await _apply(node, tls)
-            code, details = await _pull(node)
-            assert code == grpc.StatusCode.FAILED_PRECONDITION, details
-            assert f"machine.registries.config.{HOST}.auth" in details, details
+                await _apply(node, tls)
+                code, details = await _pull(node)
+                assert code == grpc.StatusCode.FAILED_PRECONDITION, details
+                assert f"machine.registries.config.{HOST}.auth" in details, details
 
-            await _apply(node, tls, auth=f"          username: {USER}\n"
-                                         "          password: not-the-password\n")
-            assert await _pull(node) == (
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"pull {REF}: registry {HOST}: token service {TOKEN_HOST}: "
-                "authentication failed (401)")
-
-            with _command_lines() as seen:
                 await _apply(node, tls, auth=f"          username: {USER}\n"
-                                             f"          password: {PASSWORD}\n")
-                assert await _pull(node) == (grpc.StatusCode.OK, "")
-                await _apply(node, tls, auth=f"          identityToken: {REFRESH}\n")
-                assert await _pull(node) == (grpc.StatusCode.OK, "")
-            for line in seen:
-                assert PASSWORD.encode() not in line and REFRESH.encode() not in line
-            log = node.sandbox.log_path.read_bytes()
-            assert PASSWORD.encode() not in log and REFRESH.encode() not in log
-            tmp = node.sandbox.ephemeral_dir / "tmp"
-            assert not [p for p in tmp.iterdir() if p.name.startswith("pull-hosts-")]
-        finally:
-            for p in (registry, tokens):
-                if p is not None:
-                    p.kill()
-                    p.wait()
+                                             "          password: not-the-password\n")
+                assert await _pull(node) == (
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"pull {REF}: registry {HOST}: token service {TOKEN_HOST}: "
+                    "authentication failed (401)")
+
+                with _command_lines() as seen:
+                    await _apply(node, tls, auth=f"          username: {USER}\n"
+                                                 f"          password: {PASSWORD}\n")
+                    assert await _pull(node) == (grpc.StatusCode.OK, "")
+                    await _apply(node, tls, auth=f"          identityToken: {REFRESH}\n")
+                    assert await _pull(node) == (grpc.StatusCode.OK, "")
+                for line in seen:
+                    assert PASSWORD.encode() not in line and REFRESH.encode() not in line
+                log = node.sandbox.log_path.read_bytes()
+                assert PASSWORD.encode() not in log and REFRESH.encode() not in log
+                tmp = node.sandbox.ephemeral_dir / "tmp"
+                assert not [p for p in tmp.iterdir() if p.name.startswith("pull-hosts-")]
+            finally:
+                if tokens is not None:
+                    tokens.kill()
+                    tokens.wait()
