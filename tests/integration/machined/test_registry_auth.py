@@ -97,6 +97,17 @@ def _command_lines() -> Iterator[list[bytes]]:
         t.join()
 
 
+def _htpasswd_registry_files(tmp_path: Path) -> tuple[Path, bytes]:
+    """The registry's directory (its certificates, an htpasswd with USER's bcrypt hash of
+    PASSWORD) and the CA certificate."""
+    d = tmp_path / "registry"
+    d.mkdir()
+    ca, _, _ = _certificates(d)
+    salt = crypt.mksalt(crypt.METHOD_BLOWFISH)
+    (d / "htpasswd").write_text(f"{USER}:{crypt.crypt(PASSWORD, salt)}\n")
+    return d, ca
+
+
 def _htpasswd_auth(d: Path) -> str:
     return f"auth:\n  htpasswd:\n    realm: test\n    path: {d / 'htpasswd'}\n"
 
@@ -120,11 +131,7 @@ def _registry_with_image(node: Node, d: Path, auth: str) -> Iterator[None]:
 
 async def test_a_registry_with_htpasswd_auth_is_pulled_with_the_configured_credentials(
         tmp_path: Path) -> None:
-    d = tmp_path / "registry"
-    d.mkdir()
-    ca, _, _ = _certificates(d)
-    salt = crypt.mksalt(crypt.METHOD_BLOWFISH)
-    (d / "htpasswd").write_text(f"{USER}:{crypt.crypt(PASSWORD, salt)}\n")
+    d, ca = _htpasswd_registry_files(tmp_path)
     tls = f"          ca: {_b64(ca)}\n"
     async with running_node(tmp_path / "n", hostname="registry-auth") as node:
         with _registry_with_image(node, d, _htpasswd_auth(d)):
@@ -187,11 +194,7 @@ async def test_the_registry_documents_configure_tls_and_htpasswd_auth_for_a_pull
         tmp_path: Path) -> None:
     # upstream v1.13 RegistryTLSConfig (PEM `ca`) + RegistryAuthConfig instead of
     # machine.registries: the same registry, the same pull
-    d = tmp_path / "registry"
-    d.mkdir()
-    ca, _, _ = _certificates(d)
-    salt = crypt.mksalt(crypt.METHOD_BLOWFISH)
-    (d / "htpasswd").write_text(f"{USER}:{crypt.crypt(PASSWORD, salt)}\n")
+    d, ca = _htpasswd_registry_files(tmp_path)
     tls_doc = ("---\napiVersion: v1alpha1\nkind: RegistryTLSConfig\n"
                f"name: '{HOST}'\n" + _pem_field("ca", ca, 0))
     auth_doc = ("---\napiVersion: v1alpha1\nkind: RegistryAuthConfig\n"
