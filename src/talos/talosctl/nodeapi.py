@@ -26,6 +26,8 @@ T = TypeVar("T")
 # gRPC's C core logs failed TLS handshakes itself; talosctl explains them in one line
 os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
+#: gRPC status code UNAVAILABLE
+_UNAVAILABLE = 14
 _ROUTE_HINTS = (("connection refused", "the endpoint could not reach this node's API "
                  "(is the node up? -n takes node addresses as the endpoint reaches them)"),
                 ("errors resolving", "the endpoint cannot resolve this node name: use the "
@@ -87,11 +89,15 @@ class Session:
                 error = md.error
                 if error == "Method not found!":  # a service the node does not serve
                     error = "this API is not implemented by the node (Method not found)"
-                low = error.lower()
-                for needle, hint in _ROUTE_HINTS:
-                    if needle in low:
-                        error = f"{error} [{hint}]"
-                        break
+                # a hint about reaching the node only where the node was not reached (the
+                # status apid stamps is UNAVAILABLE; none from an older proxy); a node's own
+                # error that says "lookup" (an image pull's DNS failure) is not one
+                if md.status.code in (0, _UNAVAILABLE):
+                    low = error.lower()
+                    for needle, hint in _ROUTE_HINTS:
+                        if needle in low:
+                            error = f"{error} [{hint}]"
+                            break
                 if (self.node_of(msg), error) not in self.errors:
                     self.errors.append((self.node_of(msg), error))
                 continue

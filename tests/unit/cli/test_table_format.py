@@ -30,3 +30,23 @@ def test_a_node_error_seen_twice_is_reported_once() -> None:
     with pytest.raises(NodeErrors) as err:
         s.raise_errors()
     assert str(err.value) == "10.5.0.3: unavailable"
+
+
+def test_a_route_hint_is_added_only_where_the_node_was_not_reached() -> None:
+    from talos.api.machine import machine_pb2
+    from talos.talosctl.nodeapi import Session
+
+    unreachable = "rpc error: lookup node-x on 10.255.255.53:53: no such host"
+    pull = ("pull docker.io/library/x:1: dial tcp: lookup registry-1.docker.io on "
+            "10.255.255.53:53: i/o timeout")
+    reply = machine_pb2.ServiceListResponse(messages=[
+        machine_pb2.ServiceList(metadata={"hostname": "node-x", "error": unreachable,
+                                          "status": {"code": 14, "message": unreachable}}),
+        machine_pb2.ServiceList(metadata={"hostname": "10.5.0.2", "error": pull,
+                                          "status": {"code": 9, "message": pull}})])
+    s = Session(conn=None, nodes=["node-x", "10.5.0.2"])
+    assert s.ok(reply.messages) == []
+    assert dict(s.errors) == {
+        "node-x": f"{unreachable} [the endpoint cannot resolve this node name: use the "
+                  "node's IP address with -n]",
+        "10.5.0.2": pull}
